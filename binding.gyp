@@ -1,0 +1,29 @@
+{
+  "targets": [
+    {
+      "target_name": "tsbcc",
+      "sources": ["<!@(find native -name '*.cc' | sort)"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native",
+        "/usr/lib/llvm-19/include",
+        "/usr/include/libnl3"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE", "__STDC_CONSTANT_MACROS", "__STDC_FORMAT_MACROS", "__STDC_LIMIT_MACROS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-fno-rtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "libraries": [
+        "-L/usr/lib/llvm-19/lib",
+        "-Wl,-rpath,/usr/lib/llvm-19/lib",
+        "-lclang-cpp",
+        "-lLLVM-19",
+        "-lbpf",
+        "-lnl-route-3",
+        "-lnl-3",
+        "-lelf",
+        "-lz"
+      ]
+    }
+  ]
+}

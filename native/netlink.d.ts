@@ -1,0 +1,12 @@
+/** The netlink part of the addon's contract (native/netlink): sockets and raw transactions. */
+export interface NetlinkNative {
+  /** A netlink socket created inside the namespace at nsPath ("" = current) on a native thread. */
+  netlinkOpen(nsPath: string, protocol: number): Promise<number>;
+  /**
+   * Sends each message; resolves with the reply datagrams of each, up to its ack/done. With
+   * stopOnError, messages after the first refused one are not sent (their entries are missing).
+   */
+  netlinkTransact(fd: number, messages: Buffer[], stopOnError?: boolean): Promise<Buffer[][]>;
+  /** As netlinkTransact on a one-shot socket in nsPath ("@fresh" = a new, empty namespace). */
+  netlinkTransactIn(nsPath: string, protocol: number, messages: Buffer[]): Promise<Buffer[][]>;
+}

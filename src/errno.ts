@@ -1,0 +1,15 @@
+/** errno numbers and their symbolic names. */
+import { constants } from 'node:os';
+
+let byNumber: Map<number, string> | undefined;
+
+/** The symbolic name of an errno value (`ENOENT`), or `E<n>` when unknown. */
+export function errnoName(errno: number): string {
+  if (!byNumber) {
+    byNumber = new Map();
+    for (const [name, value] of Object.entries(constants.errno))
+      if (!byNumber.has(value)) byNumber.set(value, name);
+    byNumber.set(524, 'ENOTSUPP');
+  }
+  return byNumber.get(errno) ?? `E${errno}`;
+}

@@ -1,0 +1,3 @@
+/** tsbcc: the BPF Compiler Collection for TypeScript. Re-exports only. */
+export * from './errors.js';
+export * from './logger.js';
