@@ -1,0 +1,105 @@
+/** compile(): C text or a file in, an inert ObjectSpec out, in-process through libclang. */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { CompileError, TsbccError, fromNative } from '../errors.js';
+import { native } from '../native.js';
+import { clangArgs, type ClangArgsOptions } from './clang-args.js';
+import { toDiagnostics, type UserSource } from './diagnostics.js';
+import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
+
+/** What to compile: C text, or a file to read. */
+export type CompileInput = string | { file: string } | { text: string; name?: string };
+
+/** Options of compile(). */
+export interface CompileOptions extends ClangArgsOptions {
+  /** Name for the object; default: the file's base name without extension, or `source`. */
+  name?: string;
+}
+
+interface ResolvedInput {
+  source: UserSource;
+  name: string;
+  includeDir?: string;
+}
+
+async function resolveInput(input: CompileInput, opts: CompileOptions): Promise<ResolvedInput> {
+  if (typeof input === 'string') input = { text: input };
+  if ('file' in input) {
+    const path = resolve(input.file);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      throw new TsbccError(`cannot read ${input.file}: ${(e as Error).message}`, 'ENOENT', { cause: e });
+    }
+    return {
+      source: { virtualPath: path, displayName: input.file, text },
+      name: opts.name ?? basename(path).replace(/\.[^.]*$/, ''),
+      includeDir: dirname(path),
+    };
+  }
+  const display = input.name ?? '<source>';
+  return {
+    source: { virtualPath: '/virtual/tsbcc/main.c', displayName: display, text: input.text },
+    name: opts.name ?? input.name?.replace(/\.[^.]*$/, '') ?? 'source',
+  };
+}
+
+/**
+ * Describes the programs and maps of an ELF object by opening it with libbpf (nothing reaches
+ * the kernel).
+ */
+export function describeElf(elf: Buffer, name: string): { programs: ProgramSpec[]; maps: MapSpec[] } {
+  const n = native();
+  let obj;
+  try {
+    obj = new n.NativeObject(elf, name);
+  } catch (e) {
+    throw fromNative(e, `cannot open the BPF object ${name}`);
+  }
+  try {
+    const programs: ProgramSpec[] = obj.programs().map((p) => {
+      const spec: ProgramSpec = { name: p.name, section: p.section, insnCount: p.insnCount };
+      if (p.type !== 0) spec.type = p.type;
+      if (p.expectedAttachType !== 0) spec.expectedAttachType = p.expectedAttachType;
+      return spec;
+    });
+    const maps: MapSpec[] = obj
+      .maps()
+      .filter((m) => !m.internal)
+      .map((m) => ({
+        name: m.name,
+        type: m.type,
+        keySize: m.keySize,
+        valueSize: m.valueSize,
+        maxEntries: m.maxEntries,
+        flags: m.flags,
+        btfKeyTypeId: m.btfKeyTypeId,
+        btfValueTypeId: m.btfValueTypeId,
+      }));
+    return { programs, maps };
+  } finally {
+    obj.close();
+  }
+}
+
+/**
+ * Compiles C to a BPF object in-process (libclang, off the JS thread).
+ * @throws CompileError with diagnostics in the user's coordinates when clang reports errors.
+ * @throws TsbccError when the file cannot be read or the addon is not built.
+ */
+export async function compile(input: CompileInput, opts: CompileOptions = {}): Promise<ObjectSpec> {
+  const { source, name, includeDir } = await resolveInput(input, opts);
+  const cflags = [...(opts.cflags ?? [])];
+  if (includeDir) cflags.push('-I', includeDir);
+  const result = await native().clangCompile({
+    args: clangArgs({ ...opts, cflags }),
+    mainPath: source.virtualPath,
+    mainSource: source.text,
+    emit: 'obj',
+  });
+  const diagnostics = toDiagnostics(result.diagnostics, [source]);
+  if (!result.ok) throw new CompileError(diagnostics);
+  const { programs, maps } = describeElf(result.output, name);
+  return { name, elf: result.output, programs, maps, diagnostics };
+}

@@ -1,0 +1,201 @@
+/**
+ * BpfObject: the live form of an ObjectSpec. Maps are created once; any function can then be
+ * loaded as any type, at any time and in any order, and all share the object's maps (D4: one
+ * libbpf object per loaded function, with the map fds reused).
+ */
+import type { NativeLoadError, NativeObject } from '../../native/index.js';
+import type { ObjectSpec } from '../compiler/object-spec.js';
+import { ClosedError, InvalidArgumentError, TsbccError, fromNative } from '../errors.js';
+import { logger } from '../logger.js';
+import { native } from '../native.js';
+import { RawMap } from '../maps/raw-map.js';
+import { Program } from './program.js';
+import { ProgramType, isProgramTypeName, programTypeName, type ProgramTypeName } from './program-type.js';
+import { track, untrack, type Closeable } from './resources.js';
+import { verifierError } from './verifier.js';
+
+/** Options for loading a function. */
+export interface LoadFuncOptions {
+  /** Expected attach type (kernel number) for types that need one (TRACING, LSM, ...). */
+  expectedAttachType?: number;
+  /** Initial verifier-log buffer size in bytes; grows when the kernel says it is too small. */
+  logSize?: number;
+  /** Verifier log level (0: only on failure, 1: always, 2: with states). */
+  logLevel?: 0 | 1 | 2;
+}
+
+const MAX_LOG = 1 << 30;
+
+function isLoadError(e: unknown): e is NativeLoadError {
+  return typeof e === 'object' && e !== null && 'verifierLogs' in e;
+}
+
+/**
+ * A loaded object. Close it (or `using`) to unload every program and release every map; the
+ * registry closes it at exit otherwise.
+ */
+export class BpfObject implements Closeable {
+  private mapsObj: NativeObject | undefined;
+  private readonly programs = new Map<string, Program>();
+  private readonly mapHandles = new Map<string, RawMap>();
+
+  private constructor(
+    readonly spec: ObjectSpec,
+    mapsObj: NativeObject,
+  ) {
+    this.mapsObj = mapsObj;
+    track(this);
+  }
+
+  /**
+   * Creates the object's maps in the kernel; loads no program yet.
+   * @throws SyscallError when a map cannot be created (e.g. EPERM without CAP_BPF).
+   */
+  static create(spec: ObjectSpec): BpfObject {
+    const n = native();
+    let obj: NativeObject;
+    try {
+      obj = new n.NativeObject(spec.elf, spec.name);
+    } catch (e) {
+      throw fromNative(e, `open ${spec.name}`);
+    }
+    try {
+      for (const p of obj.programs()) obj.setAutoload(p.name, false);
+      obj.load();
+    } catch (e) {
+      obj.close();
+      const detail = isLoadError(e) && e.libbpfLog ? e.libbpfLog.trim() : undefined;
+      throw fromNative(e, `creating the maps of ${spec.name}${detail ? `: ${detail}` : ''}`);
+    }
+    return new BpfObject(spec, obj);
+  }
+
+  private live(): NativeObject {
+    if (!this.mapsObj) throw new ClosedError(`BPF object ${this.spec.name}`);
+    return this.mapsObj;
+  }
+
+  get closed(): boolean {
+    return this.mapsObj === undefined;
+  }
+
+  get description(): string {
+    return `BPF object ${this.spec.name}`;
+  }
+
+  /**
+   * Loads function `name` as program type `type` (a BCC name such as `SCHED_CLS`, or the
+   * kernel number). Loading the same name again returns the loaded program.
+   * @throws InvalidArgumentError for an unknown function or type name.
+   * @throws VerifierError with the full log when the kernel rejects the program.
+   */
+  loadFunc(name: string, type: ProgramTypeName | number, opts: LoadFuncOptions = {}): Program {
+    const mapsObj = this.live();
+    const existing = this.programs.get(name);
+    if (existing && !existing.closed) return existing;
+    if (!this.spec.programs.some((p) => p.name === name)) {
+      const known = this.spec.programs.map((p) => p.name).join(', ') || 'none';
+      throw new InvalidArgumentError(`${this.spec.name} has no function "${name}" (functions: ${known})`);
+    }
+    let typeNum: number;
+    if (typeof type === 'number') typeNum = type;
+    else if (isProgramTypeName(type)) typeNum = ProgramType[type];
+    else throw new InvalidArgumentError(`unknown program type "${String(type)}"`);
+
+    let logSize = opts.logSize ?? 1 << 20;
+    for (;;) {
+      const obj = new (native().NativeObject)(this.spec.elf, this.spec.name);
+      try {
+        for (const p of obj.programs()) obj.setAutoload(p.name, p.name === name);
+        obj.setProgramType(name, typeNum, opts.expectedAttachType);
+        for (const m of obj.maps()) obj.reuseMapFd(m.name, mapsObj.mapFd(m.name));
+        obj.setLogSize(name, logSize, opts.logLevel ?? 0);
+        obj.load();
+      } catch (e) {
+        obj.close();
+        if (!isLoadError(e)) throw fromNative(e, `load ${name}`);
+        const log = e.verifierLogs[name] ?? '';
+        if (e.errno === 28 /* ENOSPC: log too small */ && logSize < MAX_LOG) {
+          logSize *= 8;
+          logger().debug(`verifier log for ${name} too small, retrying with ${logSize} bytes`);
+          continue;
+        }
+        if (log.trim() || e.errno === 13 || e.errno === 22) {
+          throw verifierError(name, e.errno, log.trim() ? log : e.libbpfLog);
+        }
+        throw fromNative(e, `load ${name} as ${programTypeName(typeNum)}: ${e.libbpfLog.trim()}`);
+      }
+      const prog = new Program(name, typeNum, obj);
+      this.programs.set(name, prog);
+      logger().debug(`loaded ${prog.description}`);
+      return prog;
+    }
+  }
+
+  /** A program loaded earlier with loadFunc, or undefined. */
+  program(name: string): Program | undefined {
+    return this.programs.get(name);
+  }
+
+  /**
+   * The map named `name` as raw bytes (typed tables build on it). The handle is owned by this
+   * object and closed with it.
+   * @throws InvalidArgumentError when the object has no such map.
+   */
+  map(name: string): RawMap {
+    const obj = this.live();
+    let m = this.mapHandles.get(name);
+    if (m && !m.closed) return m;
+    const spec = this.spec.maps.find((x) => x.name === name);
+    if (!spec) {
+      const known = this.spec.maps.map((x) => x.name).join(', ') || 'none';
+      throw new InvalidArgumentError(`${this.spec.name} has no map "${name}" (maps: ${known})`);
+    }
+    const fd = native().dupFd(obj.mapFd(name));
+    m = new RawMap(
+      {
+        name,
+        type: spec.type,
+        keySize: spec.keySize,
+        valueSize: spec.valueSize,
+        maxEntries: spec.maxEntries,
+        flags: spec.flags,
+      },
+      fd,
+    );
+    this.mapHandles.set(name, m);
+    return m;
+  }
+
+  /** Unloads every program and releases every map; idempotent. */
+  closeSync(): void {
+    if (!this.mapsObj) return;
+    const errors: unknown[] = [];
+    for (const p of this.programs.values()) {
+      try {
+        p.closeSync();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    for (const m of this.mapHandles.values()) {
+      try {
+        m.closeSync();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    this.mapsObj.close();
+    this.mapsObj = undefined;
+    untrack(this);
+    if (errors.length > 0) throw new TsbccError(`closing ${this.spec.name}: ${String(errors[0])}`);
+  }
+
+  close(): void {
+    this.closeSync();
+  }
+
+  [Symbol.dispose](): void {
+    this.closeSync();
+  }
+}
