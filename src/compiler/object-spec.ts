@@ -1,5 +1,6 @@
 /** The inert result of compiling: ELF bytes plus a description of its programs and maps. */
 import type { Diagnostic } from '../errors.js';
+import type { TypeLayout } from './type-layout.js';
 
 /** One program function of a compiled object. */
 export interface ProgramSpec {
@@ -31,6 +32,9 @@ export interface MapSpec {
   /** BTF type ids of key and value in the object's BTF, 0 when absent. */
   btfKeyTypeId: number;
   btfValueTypeId: number;
+  /** Key and value layouts from BTF, when the object carries them. */
+  key?: TypeLayout;
+  value?: TypeLayout;
 }
 
 /** What compile() returns: inert, cacheable, printable. */
@@ -44,4 +48,6 @@ export interface ObjectSpec {
   maps: MapSpec[];
   /** Warnings and notes the compiler produced. */
   diagnostics: Diagnostic[];
+  /** Event layouts captured per output map (perf_submit / ringbuf_output / ringbuf_submit), by map name. */
+  events?: Record<string, TypeLayout>;
 }
