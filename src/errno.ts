@@ -9,6 +9,7 @@ export function errnoName(errno: number): string {
     byNumber = new Map();
     for (const [name, value] of Object.entries(constants.errno))
       if (!byNumber.has(value)) byNumber.set(value, name);
+    byNumber.set(95, 'EOPNOTSUPP');
     byNumber.set(524, 'ENOTSUPP');
   }
   return byNumber.get(errno) ?? `E${errno}`;

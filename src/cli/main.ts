@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+/** The tsbcc command line. */
+import { Command } from 'commander';
+import { TsbccError } from '../errors.js';
+import { registerDoctorCommand } from './doctor.js';
+
+const program = new Command();
+program.name('tsbcc').description('BPF Compiler Collection for TypeScript').showHelpAfterError();
+registerDoctorCommand(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof TsbccError) {
+    console.error(`tsbcc: ${e.message}`);
+  } else {
+    console.error(e);
+  }
+  process.exitCode = 1;
+});

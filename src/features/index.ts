@@ -1,0 +1,4 @@
+/** Kernel feature probes and their catalog. Re-exports only. */
+export * from './catalog.js';
+export * from './probe.js';
+export * from './mounts.js';
