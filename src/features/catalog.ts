@@ -119,7 +119,7 @@ export const FEATURES: readonly FeatureInfo[] = [
   F(
     'kprobes',
     'kprobes and kretprobes',
-    'CONFIG_KPROBE_EVENTS',
+    'CONFIG_KPROBES',
     'the matching tracepoint (syscalls:*, sock:*, block:*, sched:*)',
   ),
   F(

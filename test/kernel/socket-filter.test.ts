@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BpfObject, compile, PacketSocket, InvalidArgumentError } from '../../src/index.js';
-import { loadedProgramIds, nsExec, vethPair, type VethPairFixture } from './helpers/netns.js';
+import {
+  loadedProgramIds,
+  namespacesMatching,
+  nsExec,
+  vethPair,
+  type VethPairFixture,
+} from './helpers/netns.js';
 
 // Counts IPv4 ICMP echo requests (type 8) seen by the socket; accepts nothing into the socket.
 const COUNTER = `
@@ -44,7 +50,10 @@ describe('socket filter end to end', () => {
   beforeEach(() => {
     net = vethPair();
   });
-  afterEach(() => net.destroy());
+  afterEach(() => {
+    net.destroy();
+    expect(namespacesMatching(net.ns1.slice(0, -2))).toEqual([]);
+  });
 
   it('counts exactly the echo requests sent, and nothing once detached', async () => {
     const before = loadedProgramIds();
