@@ -60,6 +60,14 @@ export class NetlinkSocket {
   }
 
   /**
+   * Adopts a NETLINK_ROUTE socket fd made natively inside nsPath (e.g. by netnsCreate); the
+   * returned socket owns the fd and closes it.
+   */
+  static fromFd(fd: number, nsPath: string): NetlinkSocket {
+    return new NetlinkSocket(fd, nsPath);
+  }
+
+  /**
    * Sends one request and returns its reply messages (for dumps, every message).
    * @throws NetlinkError with the kernel's errno and extended-ack text.
    */

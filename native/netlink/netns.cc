@@ -1,0 +1,180 @@
+// Named network namespaces (the `ip netns` convention): a namespace made on a fresh native
+// thread by unshare(CLONE_NEWNET) and kept alive by a bind mount of the thread's nsfs file onto
+// /run/netns/NAME; removal unmounts and unlinks. Also sysctl writes inside a namespace
+// (/proc/sys/net resolves the namespace of the calling thread). Policy lives in TypeScript.
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "async.h"
+#include "registry.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+
+namespace tsbcc {
+namespace {
+
+// Makes dir a shared mount point, as iproute2 does, so mounts under it propagate to other
+// mount namespaces (and `ip netns exec` sees them). Returns 0 or errno.
+int ensureSharedDir(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return errno;
+  if (mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) == 0) return 0;
+  if (errno != EINVAL) return errno;
+  if (mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0) return errno;
+  if (mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0) return errno;
+  return 0;
+}
+
+int openRouteSocket(int& err) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    err = errno;
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
+  int rcv = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+  sockaddr_nl sa = {};
+  sa.nl_family = AF_NETLINK;
+  if (bind(fd, (sockaddr*)&sa, sizeof sa) != 0) {
+    err = errno;
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// netnsCreate(dir, name, openSocket) -> Promise<number>: creates dir/name bound to a new
+// network namespace; resolves with a NETLINK_ROUTE socket inside it when openSocket, else -1.
+Napi::Value NetnsCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  bool wantSocket = info.Length() > 2 && info[2].ToBoolean().Value();
+  auto fd = std::make_shared<int>(-1);
+  return runAsync(
+      env,
+      [=](std::string& error, int& err) {
+        std::string path = dir + "/" + name;
+        int e = ensureSharedDir(dir);
+        if (e) {
+          error = "mount --make-shared " + dir;
+          err = e;
+          return;
+        }
+        int f = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        if (f < 0) {
+          error = "create " + path;
+          err = errno;
+          return;
+        }
+        close(f);
+        const char* call = nullptr;
+        std::thread t([&]() {
+          if (unshare(CLONE_NEWNET) != 0) {
+            call = "unshare(CLONE_NEWNET)";
+            e = errno;
+            return;
+          }
+          if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
+            call = "bind mount of the namespace";
+            e = errno;
+            return;
+          }
+          if (wantSocket) {
+            *fd = openRouteSocket(e);
+            if (*fd < 0) call = "socket(AF_NETLINK)";
+          }
+        });
+        t.join();
+        if (call) {
+          if (*fd < 0) {
+            umount2(path.c_str(), MNT_DETACH);
+            unlink(path.c_str());
+          }
+          error = std::string(call) + " for " + path;
+          err = e;
+        }
+      },
+      [fd](Napi::Env e) { return Napi::Number::New(e, *fd); });
+}
+
+// netnsDelete(path): unmounts (lazily) and unlinks a named namespace. The namespace itself
+// ends when nothing else holds it (processes, sockets, open nsfs files).
+Napi::Value NetnsDelete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+    throwErrno(env, "umount2", errno, path);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) throwErrno(env, "unlink", errno, path);
+  return env.Undefined();
+}
+
+// netnsSysctl(nsPath, entries[[relPath, value]]) -> Promise<void>: writes /proc/sys/<relPath>
+// from a thread inside the namespace. Stops at the first failure, naming the key.
+Napi::Value NetnsSysctl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string ns = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array arr = info[1].As<Napi::Array>();
+  auto entries = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Array kv = arr.Get(i).As<Napi::Array>();
+    entries->emplace_back(kv.Get(0u).As<Napi::String>().Utf8Value(), kv.Get(1u).As<Napi::String>().Utf8Value());
+  }
+  return runAsync(
+      env,
+      [=](std::string& error, int& err) {
+        int e = 0;
+        std::string failed;
+        int rc = runInNetns(ns, [&]() {
+          for (const auto& kv : *entries) {
+            std::string p = "/proc/sys/" + kv.first;
+            int f = open(p.c_str(), O_WRONLY | O_CLOEXEC);
+            if (f < 0 || write(f, kv.second.data(), kv.second.size()) < 0) {
+              e = errno;
+              failed = p;
+              if (f >= 0) close(f);
+              return;
+            }
+            close(f);
+          }
+        });
+        if (rc) {
+          error = "setns " + ns;
+          err = rc;
+        } else if (e) {
+          error = "write " + failed;
+          err = e;
+        }
+      },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("netnsCreate", Napi::Function::New(env, NetnsCreate));
+  exports.Set("netnsDelete", Napi::Function::New(env, NetnsDelete));
+  exports.Set("netnsSysctl", Napi::Function::New(env, NetnsSysctl));
+}
+
+}  // namespace
+}  // namespace tsbcc
+
+TSBCC_MODULE(netns, tsbcc::init);
