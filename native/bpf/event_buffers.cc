@@ -1,0 +1,346 @@
+// Ring buffer and perf buffer readers watched with libuv (uv_poll on the reader's epoll fd, on
+// the JS thread's loop): never a blocking poll on the JS thread, never a busy thread (DESIGN
+// D6). When the epoll fd turns readable the reader drains everything available without
+// waiting, copies the records into one Buffer and calls JS once per batch with
+// (data, meta, count[, lost]); meta holds (offset, length[, cpu]) per record. Decoding and
+// policy live in TypeScript.
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <node_api.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "registry.h"
+
+namespace tsbcc {
+namespace {
+
+uv_loop_t* loopOf(Napi::Env env) {
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) throw Napi::Error::New(env, "no libuv loop");
+  return loop;
+}
+
+// Shared poll plumbing: owns the uv_poll_t (freed in its close callback), keeps the JS object
+// alive while watching, reports callback exceptions as uncaught.
+template <typename Self>
+class Watched : public Napi::ObjectWrap<Self> {
+ public:
+  explicit Watched(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Self>(info) {}
+  ~Watched() override {
+    stopWatching(false);
+    delete async_;
+  }
+
+ protected:
+  uv_poll_t* poll_ = nullptr;
+  bool refd_ = true;
+  Napi::FunctionReference onData_;
+  Napi::AsyncContext* async_ = nullptr;
+
+  virtual void drain(Napi::Env env) = 0;
+
+  void startWatching(Napi::Env env, int epollFd) {
+    if (poll_) return;
+    poll_ = new uv_poll_t;
+    int rc = uv_poll_init(loopOf(env), poll_, epollFd);
+    if (rc != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      throwErrno(env, "uv_poll_init", -rc);
+    }
+    poll_->data = this;
+    rc = uv_poll_start(poll_, UV_READABLE, &Watched::onReadable);
+    if (rc != 0) {
+      stopWatching();
+      throwErrno(env, "uv_poll_start", -rc);
+    }
+    if (!refd_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    this->Ref();
+  }
+
+  void stopWatching(bool unref = true) {
+    if (!poll_) return;
+    uv_poll_stop(poll_);
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+    if (unref) this->Unref();
+  }
+
+  void setRef(bool on) {
+    refd_ = on;
+    if (!poll_) return;
+    if (on)
+      uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    else
+      uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
+
+  void emit(Napi::Env env, const std::vector<napi_value>& args) {
+    if (!async_) async_ = new Napi::AsyncContext(env, "tsbcc:events");
+    try {
+      onData_.MakeCallback(this->Value(), args, *async_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+ private:
+  static void onReadable(uv_poll_t* h, int status, int events) {
+    auto* self = static_cast<Watched*>(h->data);
+    if (!self) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    self->drain(env);
+  }
+};
+
+class NativeRingBuffer : public Watched<NativeRingBuffer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeRingBuffer",
+                       {InstanceMethod("start", &NativeRingBuffer::Start), InstanceMethod("stop", &NativeRingBuffer::Stop),
+                        InstanceMethod("consume", &NativeRingBuffer::Consume),
+                        InstanceMethod("ref", &NativeRingBuffer::RefM), InstanceMethod("unref", &NativeRingBuffer::UnrefM),
+                        InstanceMethod("close", &NativeRingBuffer::Close)});
+  }
+
+  // new NativeRingBuffer(mapFd, onData(data, meta, count))
+  explicit NativeRingBuffer(const Napi::CallbackInfo& info) : Watched<NativeRingBuffer>(info) {
+    Napi::Env env = info.Env();
+    onData_ = Napi::Persistent(info[1].As<Napi::Function>());
+    rb_ = ring_buffer__new(info[0].As<Napi::Number>().Int32Value(), &NativeRingBuffer::onSample, this, nullptr);
+    if (!rb_) throwErrno(env, "ring_buffer__new", errno);
+  }
+  ~NativeRingBuffer() override {
+    stopWatching(false);
+    if (rb_) ring_buffer__free(rb_);
+  }
+
+ private:
+  ring_buffer* rb_ = nullptr;
+  std::vector<char> data_;
+  std::vector<uint32_t> meta_;
+
+  static int onSample(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<NativeRingBuffer*>(ctx);
+    self->meta_.push_back((uint32_t)self->data_.size());
+    self->meta_.push_back((uint32_t)size);
+    const char* p = static_cast<const char*>(data);
+    self->data_.insert(self->data_.end(), p, p + size);
+    // keep records 8-byte aligned so DataView reads of u64 stay cheap
+    self->data_.resize((self->data_.size() + 7) & ~size_t(7));
+    return 0;
+  }
+
+  void destroy() {
+    stopWatching();
+    if (rb_) ring_buffer__free(rb_);
+    rb_ = nullptr;
+  }
+
+  ring_buffer* live(Napi::Env env) {
+    if (!rb_) throw Napi::Error::New(env, "ring buffer reader is closed");
+    return rb_;
+  }
+
+  int drainOnce(Napi::Env env) {
+    data_.clear();
+    meta_.clear();
+    int n = ring_buffer__consume(live(env));
+    if (n < 0) throwErrno(env, "ring_buffer__consume", -n);
+    if (meta_.empty()) return 0;
+    uint32_t count = (uint32_t)(meta_.size() / 2);
+    Napi::Buffer<char> buf = Napi::Buffer<char>::Copy(env, data_.data(), data_.size());
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, meta_.size());
+    std::memcpy(meta.Data(), meta_.data(), meta_.size() * sizeof(uint32_t));
+    emit(env, {buf, meta, Napi::Number::New(env, count)});
+    return (int)count;
+  }
+
+  void drain(Napi::Env env) override {
+    if (!rb_) return;
+    try {
+      drainOnce(env);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    startWatching(info.Env(), ring_buffer__epoll_fd(live(info.Env())));
+    return info.Env().Undefined();
+  }
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    stopWatching();
+    return info.Env().Undefined();
+  }
+  Napi::Value Consume(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), drainOnce(info.Env())); }
+  Napi::Value RefM(const Napi::CallbackInfo& info) {
+    setRef(true);
+    return info.Env().Undefined();
+  }
+  Napi::Value UnrefM(const Napi::CallbackInfo& info) {
+    setRef(false);
+    return info.Env().Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    destroy();
+    onData_.Reset();
+    return info.Env().Undefined();
+  }
+};
+
+struct PerfSample {
+  perf_event_header header;
+  uint32_t size;
+  char data[];
+};
+
+struct PerfLost {
+  perf_event_header header;
+  uint64_t id;
+  uint64_t lost;
+};
+
+class NativePerfBuffer : public Watched<NativePerfBuffer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativePerfBuffer",
+                       {InstanceMethod("start", &NativePerfBuffer::Start), InstanceMethod("stop", &NativePerfBuffer::Stop),
+                        InstanceMethod("consume", &NativePerfBuffer::Consume),
+                        InstanceMethod("ref", &NativePerfBuffer::RefM), InstanceMethod("unref", &NativePerfBuffer::UnrefM),
+                        InstanceMethod("bufferCount", &NativePerfBuffer::BufferCount),
+                        InstanceMethod("close", &NativePerfBuffer::Close)});
+  }
+
+  // new NativePerfBuffer(mapFd, pageCount, wakeupEvents, onData(data, meta, count, lost))
+  // meta: (offset, length, cpu) per record; lost: Float64Array of (cpu, count) pairs, or null.
+  explicit NativePerfBuffer(const Napi::CallbackInfo& info) : Watched<NativePerfBuffer>(info) {
+    Napi::Env env = info.Env();
+    int mapFd = info[0].As<Napi::Number>().Int32Value();
+    size_t pages = info[1].As<Napi::Number>().Uint32Value();
+    uint32_t wakeup = info[2].As<Napi::Number>().Uint32Value();
+    onData_ = Napi::Persistent(info[3].As<Napi::Function>());
+    perf_event_attr attr = {};
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+    attr.sample_type = PERF_SAMPLE_RAW;
+    attr.sample_period = 1;
+    attr.wakeup_events = wakeup ? wakeup : 1;
+    LIBBPF_OPTS(perf_buffer_raw_opts, opts);
+    pb_ = perf_buffer__new_raw(mapFd, pages, &attr, &NativePerfBuffer::onEvent, this, &opts);
+    if (!pb_) throwErrno(env, "perf_buffer__new_raw", errno);
+  }
+  ~NativePerfBuffer() override {
+    stopWatching(false);
+    if (pb_) perf_buffer__free(pb_);
+  }
+
+ private:
+  perf_buffer* pb_ = nullptr;
+  std::vector<char> data_;
+  std::vector<uint32_t> meta_;
+  std::vector<double> lost_;
+
+  static enum bpf_perf_event_ret onEvent(void* ctx, int cpu, perf_event_header* ev) {
+    auto* self = static_cast<NativePerfBuffer*>(ctx);
+    if (ev->type == PERF_RECORD_SAMPLE) {
+      auto* s = reinterpret_cast<PerfSample*>(ev);
+      self->meta_.push_back((uint32_t)self->data_.size());
+      self->meta_.push_back(s->size);
+      self->meta_.push_back((uint32_t)cpu);
+      self->data_.insert(self->data_.end(), s->data, s->data + s->size);
+      self->data_.resize((self->data_.size() + 7) & ~size_t(7));
+    } else if (ev->type == PERF_RECORD_LOST) {
+      auto* l = reinterpret_cast<PerfLost*>(ev);
+      self->lost_.push_back(cpu);
+      self->lost_.push_back((double)l->lost);
+    }
+    return LIBBPF_PERF_EVENT_CONT;
+  }
+
+  void destroy() {
+    stopWatching();
+    if (pb_) perf_buffer__free(pb_);
+    pb_ = nullptr;
+  }
+
+  perf_buffer* live(Napi::Env env) {
+    if (!pb_) throw Napi::Error::New(env, "perf buffer reader is closed");
+    return pb_;
+  }
+
+  int drainOnce(Napi::Env env, bool all) {
+    data_.clear();
+    meta_.clear();
+    lost_.clear();
+    int rc = all ? perf_buffer__consume(live(env)) : perf_buffer__poll(live(env), 0);
+    if (rc < 0 && rc != -EINTR) throwErrno(env, all ? "perf_buffer__consume" : "perf_buffer__poll", -rc);
+    if (meta_.empty() && lost_.empty()) return 0;
+    uint32_t count = (uint32_t)(meta_.size() / 3);
+    Napi::Buffer<char> buf = Napi::Buffer<char>::Copy(env, data_.data(), data_.size());
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, meta_.size());
+    std::memcpy(meta.Data(), meta_.data(), meta_.size() * sizeof(uint32_t));
+    Napi::Value lost = env.Null();
+    if (!lost_.empty()) {
+      Napi::Float64Array l = Napi::Float64Array::New(env, lost_.size());
+      std::memcpy(l.Data(), lost_.data(), lost_.size() * sizeof(double));
+      lost = l;
+    }
+    emit(env, {buf, meta, Napi::Number::New(env, count), lost});
+    return (int)count;
+  }
+
+  void drain(Napi::Env env) override {
+    if (!pb_) return;
+    try {
+      drainOnce(env, false);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    startWatching(info.Env(), perf_buffer__epoll_fd(live(info.Env())));
+    return info.Env().Undefined();
+  }
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    stopWatching();
+    return info.Env().Undefined();
+  }
+  Napi::Value Consume(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), drainOnce(info.Env(), true));
+  }
+  Napi::Value RefM(const Napi::CallbackInfo& info) {
+    setRef(true);
+    return info.Env().Undefined();
+  }
+  Napi::Value UnrefM(const Napi::CallbackInfo& info) {
+    setRef(false);
+    return info.Env().Undefined();
+  }
+  Napi::Value BufferCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), (double)perf_buffer__buffer_cnt(live(info.Env())));
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    destroy();
+    onData_.Reset();
+    return info.Env().Undefined();
+  }
+};
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeRingBuffer", NativeRingBuffer::Define(env));
+  exports.Set("NativePerfBuffer", NativePerfBuffer::Define(env));
+}
+
+}  // namespace
+}  // namespace tsbcc
+
+TSBCC_MODULE(event_buffers, tsbcc::init);

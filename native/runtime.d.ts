@@ -1,0 +1,95 @@
+/**
+ * The runtime part of the addon's contract (native/bpf/map_batch.cc, event_buffers.cc,
+ * attach.cc): whole-map dumps and batch ops, pinning, perf/ring buffer readers watched with
+ * uv_poll, and tracing attach primitives.
+ */
+
+/** Keys and values of a whole-map dump, packed back to back. */
+export interface NativeDump {
+  keys: Buffer;
+  values: Buffer;
+  count: number;
+}
+
+/** Map facts the kernel reports for an fd. */
+export interface NativeMapFdInfo {
+  id: number;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  name: string;
+}
+
+/** perf_event_attr fields tsbcc sets. */
+export interface NativePerfAttr {
+  type: number;
+  config: number | bigint;
+  config1?: number | bigint;
+  config2?: number | bigint;
+  /** Passed to the kernel as a C string pointer in config1 (kprobe function, uprobe path). */
+  config1String?: string;
+  samplePeriod?: number | bigint;
+  sampleFreq?: number | bigint;
+  wakeupEvents?: number;
+  sampleType?: number | bigint;
+  disabled?: boolean;
+}
+
+/** Called once per drained batch: records are at meta[2i] (offset) and meta[2i+1] (length). */
+export type RingBatchFn = (data: Buffer, meta: Uint32Array, count: number) => void;
+/** Called once per drained batch: meta is (offset, length, cpu) per record; lost is (cpu, count) pairs. */
+export type PerfBatchFn = (data: Buffer, meta: Uint32Array, count: number, lost: Float64Array | null) => void;
+
+/** A libbpf ring_buffer over one RINGBUF map, watched with uv_poll on its epoll fd. */
+export declare class NativeRingBuffer {
+  constructor(mapFd: number, onData: RingBatchFn);
+  /** Starts watching (keeps the loop alive unless unref'd). */
+  start(): void;
+  stop(): void;
+  /** Drains without waiting; returns the records delivered. */
+  consume(): number;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/** A libbpf perf_buffer (one ring per CPU) over a PERF_EVENT_ARRAY map, watched with uv_poll. */
+export declare class NativePerfBuffer {
+  constructor(mapFd: number, pageCount: number, wakeupEvents: number, onData: PerfBatchFn);
+  start(): void;
+  stop(): void;
+  consume(): number;
+  ref(): void;
+  unref(): void;
+  bufferCount(): number;
+  close(): void;
+}
+
+export interface RuntimeNative {
+  mapDumpBatch(fd: number, keySize: number, valueSize: number, chunk: number, andDelete: boolean): NativeDump;
+  mapDumpWalk(fd: number, keySize: number, valueSize: number, max: number): NativeDump;
+  mapUpdateBatch(fd: number, keys: Buffer, values: Buffer, count: number, flags: number): number;
+  mapDeleteBatch(fd: number, keys: Buffer, count: number): number;
+  mapDeleteKeys(fd: number, keys: Buffer, keySize: number, count: number): number;
+  mapFillIndexed(fd: number, value: Buffer, count: number): void;
+  objPin(fd: number, path: string): void;
+  objGet(path: string): number;
+  mapInfoByFd(fd: number): NativeMapFdInfo;
+  numPossibleCpus(): number;
+  pageSize(): number;
+
+  NativeRingBuffer: typeof NativeRingBuffer;
+  NativePerfBuffer: typeof NativePerfBuffer;
+
+  perfEventOpen(attr: NativePerfAttr, pid: number, cpu: number, groupFd: number): number;
+  /** Link fd, or -1 when bound by ioctl (closing the perf fd detaches). */
+  perfEventAttachProg(perfFd: number, progFd: number): number;
+  perfEventRead(fd: number): bigint;
+  rawTracepointOpen(name: string | null, progFd: number): number;
+  linkCreate(progFd: number, targetFd: number, attachType: number, flags: number): number;
+  progAttach(progFd: number, targetFd: number, attachType: number, flags: number): void;
+  progDetach(progFd: number, targetFd: number, attachType: number): void;
+  openPath(path: string, flags: number): number;
+}
