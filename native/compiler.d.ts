@@ -19,8 +19,65 @@ export interface NativeCompileRequest {
   mainSource: string;
   /** Files visible to #include at these paths, overlaying the real file system. */
   files?: { path: string; contents: string }[];
-  /** What to produce; default `obj`. */
-  emit?: 'obj' | 'llvm' | 'syntax';
+  /** Directories under which every `*.h` exists and is empty (kernel includes answered by BTF). */
+  stubDirs?: string[];
+  /** What to produce; default `obj`. `pch` writes a precompiled header to `outputPath`. */
+  emit?: 'obj' | 'llvm' | 'syntax' | 'pch';
+  /** Output file for `pch`. */
+  outputPath?: string;
+}
+
+/** A map declaration the BCC rewriter found (section `maps/<kind>`). */
+export interface NativeBccMap {
+  name: string;
+  kind: string;
+  /** Template map of a map-of-maps, else empty. */
+  inner: string;
+  /** Pin path from `BPF_TABLE_PINNED`, else empty. */
+  pinPath: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  keyType: string;
+  valueType: string;
+  isExtern: boolean;
+  isShared: boolean;
+  line: number;
+}
+
+/** A program function the BCC rewriter found. */
+export interface NativeBccProgram {
+  name: string;
+  section: string;
+  line: number;
+}
+
+/** An event struct recorded for an output map. */
+export interface NativeBccEvent {
+  map: string;
+  /** C spelling of the struct, e.g. `struct data_t`. */
+  type: string;
+  /** BCC's `name#type` field list. */
+  fields: string[];
+}
+
+/** A BCC rewrite request: the session plus machine facts the dialect needs. */
+export interface NativeBccRewriteRequest extends NativeCompileRequest {
+  possibleCpus: number;
+  onlineCpus: number;
+  pageSize: number;
+}
+
+export interface NativeBccRewriteResult {
+  ok: boolean;
+  /** The rewritten main file (same lines as the input). */
+  output: string;
+  maps: NativeBccMap[];
+  programs: NativeBccProgram[];
+  events: NativeBccEvent[];
+  diagnostics: NativeDiagnostic[];
 }
 
 export interface NativeCompileResult<T> {
@@ -31,10 +88,22 @@ export interface NativeCompileResult<T> {
 }
 
 export interface CompilerNative {
-  clangCompile(req: NativeCompileRequest & { emit?: 'obj' | 'syntax' }): Promise<NativeCompileResult<Buffer>>;
+  clangCompile(
+    req: NativeCompileRequest & { emit?: 'obj' | 'syntax' | 'pch' },
+  ): Promise<NativeCompileResult<Buffer>>;
   clangCompile(req: NativeCompileRequest & { emit: 'llvm' }): Promise<NativeCompileResult<string>>;
-  clangCompileSync(req: NativeCompileRequest & { emit?: 'obj' | 'syntax' }): NativeCompileResult<Buffer>;
+  clangCompileSync(
+    req: NativeCompileRequest & { emit?: 'obj' | 'syntax' | 'pch' },
+  ): NativeCompileResult<Buffer>;
   clangCompileSync(req: NativeCompileRequest & { emit: 'llvm' }): NativeCompileResult<string>;
+  /** Runs the BCC dialect rewriter over the main source (off the JS thread). */
+  bccRewrite(req: NativeBccRewriteRequest): Promise<NativeBccRewriteResult>;
+  bccRewriteSync(req: NativeBccRewriteRequest): NativeBccRewriteResult;
+  /**
+   * The C text of every type in a BTF file (e.g. /sys/kernel/btf/vmlinux), as bpftool's
+   * `format c` writes it. Throws an errno error when the file cannot be parsed.
+   */
+  btfHeader(path: string): string;
   /** The linked clang's version, e.g. "19.1.7". */
   readonly clangVersion: string;
 }

@@ -5,6 +5,7 @@ import { CompileError, TsbccError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { clangArgs, type ClangArgsOptions } from './clang-args.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
+import { compileBcc } from './bcc-compile.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
 
 /** What to compile: C text, or a file to read. */
@@ -14,6 +15,21 @@ export type CompileInput = string | { file: string } | { text: string; name?: st
 export interface CompileOptions extends ClangArgsOptions {
   /** Name for the object; default: the file's base name without extension, or `source`. */
   name?: string;
+  /**
+   * Which C: `bcc` (BCC's dialect: map macros, table methods, packet access, kernel types from
+   * BTF), `libbpf` (plain libbpf-style C with SEC() and system headers), or `auto` (default:
+   * libbpf when the text includes <bpf/bpf_helpers.h>, else bcc).
+   */
+  dialect?: 'bcc' | 'libbpf' | 'auto';
+  /** BCC-C: bypass the on-disk object cache (neither read nor written). */
+  noCache?: boolean;
+  /** BCC-C: cache directory (default: $TSBCC_CACHE_DIR, else the XDG cache dir + /tsbcc). */
+  cacheDir?: string;
+}
+
+/** The dialect `auto` picks for a text. */
+export function detectDialect(text: string): 'bcc' | 'libbpf' {
+  return /#\s*include\s*<bpf\/bpf_helpers\.h>/.test(text) ? 'libbpf' : 'bcc';
 }
 
 interface ResolvedInput {
@@ -90,6 +106,14 @@ export function describeElf(elf: Buffer, name: string): { programs: ProgramSpec[
  */
 export async function compile(input: CompileInput, opts: CompileOptions = {}): Promise<ObjectSpec> {
   const { source, name, includeDir } = await resolveInput(input, opts);
+  const dialect = !opts.dialect || opts.dialect === 'auto' ? detectDialect(source.text) : opts.dialect;
+  if (dialect === 'bcc') {
+    const bccOpts: Parameters<typeof compileBcc>[3] = { cflags: opts.cflags ?? [] };
+    if (opts.debugInfo !== undefined) bccOpts.debugInfo = opts.debugInfo;
+    if (opts.noCache !== undefined) bccOpts.noCache = opts.noCache;
+    if (opts.cacheDir !== undefined) bccOpts.cacheDir = opts.cacheDir;
+    return compileBcc(source, name, includeDir, bccOpts, describeElf);
+  }
   const cflags = [...(opts.cflags ?? [])];
   if (includeDir) cflags.push('-I', includeDir);
   const result = await native().clangCompile({
@@ -101,5 +125,5 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
   const diagnostics = toDiagnostics(result.diagnostics, [source]);
   if (!result.ok) throw new CompileError(diagnostics);
   const { programs, maps } = describeElf(result.output, name);
-  return { name, elf: result.output, programs, maps, diagnostics };
+  return { name, elf: result.output, programs, maps, diagnostics, dialect: 'libbpf' };
 }

@@ -16,6 +16,14 @@ export interface ProgramSpec {
   attachTarget?: string;
   /** Instruction count before relocation. */
   insnCount: number;
+  /** The name the kernel sees: BCC's prefix stripped, at most 15 characters (BCC-C only). */
+  kernelName?: string;
+  /** Whether BCC attaches it when the object is created (kprobe__, tracepoint__, ...). */
+  autoAttach?: boolean;
+  /** How its name says it attaches (kprobe, kretprobe, tracepoint, raw_tracepoint, fentry, ...). */
+  attachKind?: string;
+  /** 1-based line of its definition in the user's source (BCC-C only). */
+  line?: number;
 }
 
 /** One map of a compiled object. */
@@ -35,6 +43,16 @@ export interface MapSpec {
   /** Key and value layouts from BTF, when the object carries them. */
   key?: TypeLayout;
   value?: TypeLayout;
+  /** BCC's kind string (`hash`, `histogram`, `perf_output`, ...), BCC-C only. */
+  kind?: string;
+  /** For maps of maps: the name of the template (inner) map. */
+  innerMap?: string;
+  /** `BPF_TABLE("extern", ...)`: refers to a map another object created (resolve by name). */
+  extern?: boolean;
+  /** Declared with *_PUBLIC / *_SHARED: meant to be visible to later objects by name. */
+  shared?: boolean;
+  /** 1-based line of its declaration in the user's source (BCC-C only). */
+  line?: number;
 }
 
 /** What compile() returns: inert, cacheable, printable. */
@@ -50,4 +68,12 @@ export interface ObjectSpec {
   diagnostics: Diagnostic[];
   /** Event layouts captured per output map (perf_submit / ringbuf_output / ringbuf_submit), by map name. */
   events?: Record<string, TypeLayout>;
+  /** BCC's `name#type` field lists of the event structs, by map name (BCC-C only). */
+  eventFields?: Record<string, string[]>;
+  /** Which front door produced it. */
+  dialect?: 'bcc' | 'libbpf';
+  /** The rewritten C the BCC dialect produced (what `--emit c` prints). */
+  rewrittenSource?: string;
+  /** True when the object came from the on-disk cache. */
+  fromCache?: boolean;
 }

@@ -1,0 +1,90 @@
+// Rewritten builtins: bpf_trace_printk (format kept in a stack array, its size passed),
+// bpf_num_cpus() (the online CPU count), incr_cksum_l3/l4 (checksum helpers on ctx).
+#include "compiler/bcc/context.h"
+
+namespace tsbcc::bcc {
+
+namespace {
+
+// BCC's format checks: printable text, at most 3 conversions among %d %u %x %p %s (with l/ll),
+// at most one %s. Warnings only.
+void checkPrintkFormat(Context& c, const clang::Expr* fmtExpr) {
+  const auto* lit = llvm::dyn_cast<clang::StringLiteral>(fmtExpr->IgnoreParenImpCasts());
+  if (!lit) return;
+  std::string f = lit->getString().str();
+  int conversions = 0, strings = 0;
+  for (size_t i = 0; i < f.size(); i++) {
+    unsigned char ch = f[i];
+    if (ch != '\n' && ch != '\t' && (ch < 32 || ch > 126)) {
+      c.warning(fmtExpr->getBeginLoc(), "bpf_trace_printk format has a non-printable character");
+      return;
+    }
+    if (ch != '%') continue;
+    if (i + 1 < f.size() && f[i + 1] == '%') {
+      i++;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < f.size() && (f[j] == '-' || f[j] == '+' || f[j] == ' ' || f[j] == '#' || f[j] == '0' ||
+                            (f[j] >= '1' && f[j] <= '9')))
+      j++;
+    while (j < f.size() && f[j] == 'l') j++;
+    char conv = j < f.size() ? f[j] : '\0';
+    if (conv == 's') strings++;
+    if (conv != 'd' && conv != 'i' && conv != 'u' && conv != 'x' && conv != 'X' && conv != 'p' && conv != 's') {
+      c.warning(fmtExpr->getBeginLoc(), std::string("bpf_trace_printk does not support the %") +
+                                            (conv ? std::string(1, conv) : std::string("")) + " conversion");
+    }
+    conversions++;
+    i = j;
+  }
+  if (conversions > 3)
+    c.warning(fmtExpr->getBeginLoc(), "bpf_trace_printk takes at most 3 arguments in its format");
+  if (strings > 1) c.warning(fmtExpr->getBeginLoc(), "bpf_trace_printk supports at most one %s");
+}
+
+}  // namespace
+
+bool rewriteBuiltinCall(Context& c, clang::CallExpr* call) {
+  const clang::FunctionDecl* fd = call->getDirectCallee();
+  if (!fd) return false;
+  std::string name = fd->getName().str();
+  if (name != "bpf_trace_printk" && name != "bpf_num_cpus" && name != "incr_cksum_l3" && name != "incr_cksum_l4")
+    return false;
+  if (c.inMacro(call->getSourceRange())) {
+    c.error(call->getBeginLoc(), "cannot use builtin " + name + " inside a macro");
+    return true;
+  }
+  std::vector<std::string> a;
+  for (unsigned i = 0; i < call->getNumArgs(); i++) a.push_back(c.text(call->getArg(i)));
+  std::string out;
+  if (name == "bpf_trace_printk") {
+    if (a.empty()) {
+      c.error(call->getBeginLoc(), "bpf_trace_printk needs a format string");
+      return true;
+    }
+    checkPrintkFormat(c, call->getArg(0));
+    out = "({ char _fmt[] = " + a[0] + "; bpf_trace_printk_(_fmt, sizeof(_fmt)";
+    for (size_t i = 1; i < a.size(); i++) out += ", " + a[i];
+    out += "); })";
+  } else if (name == "bpf_num_cpus") {
+    out = std::to_string(c.opts.nOnlineCpus);
+  } else if (name == "incr_cksum_l3") {
+    if (a.size() != 3) {
+      c.error(call->getBeginLoc(), "incr_cksum_l3 takes (offset, old, new)");
+      return true;
+    }
+    out = "bpf_l3_csum_replace_(" + c.ctxName + ", (u64)" + a[0] + ", " + a[1] + ", " + a[2] + ", sizeof(" + a[2] + "))";
+  } else {
+    if (a.size() != 4) {
+      c.error(call->getBeginLoc(), "incr_cksum_l4 takes (offset, old, new, pseudo_header)");
+      return true;
+    }
+    out = "bpf_l4_csum_replace_(" + c.ctxName + ", (u64)" + a[0] + ", " + a[1] + ", " + a[2] + ", ((" + a[3] +
+          " & 0x1) << 4) | sizeof(" + a[2] + "))";
+  }
+  c.rw.ReplaceText(call->getSourceRange(), out);
+  return true;
+}
+
+}  // namespace tsbcc::bcc

@@ -1,0 +1,52 @@
+// Shared pieces of an in-process clang run: diagnostics collection (presumed, #line-aware
+// locations), the in-memory overlay file system, and conversion of both to JS values.
+#pragma once
+#include <clang/Basic/Diagnostic.h>
+#include <clang/Frontend/CompilerInstance.h>
+#include <llvm/Support/VirtualFileSystem.h>
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tsbcc {
+
+struct Diag {
+  std::string severity;
+  std::string message;
+  std::string file;
+  unsigned line = 0;
+  unsigned column = 0;
+  std::string option;
+};
+
+class CollectingConsumer : public clang::DiagnosticConsumer {
+ public:
+  std::vector<Diag> diags;
+  void HandleDiagnostic(clang::DiagnosticsEngine::Level level, const clang::Diagnostic& info) override;
+};
+
+// The inputs every clang run shares.
+struct SessionRequest {
+  std::vector<std::string> args;  // cc1 arguments, without the input file
+  std::string mainPath;
+  std::string mainSource;
+  std::vector<std::pair<std::string, std::string>> files;  // extra in-memory files
+  // Directories under which every *.h exists and is empty (kernel includes answered by BTF).
+  std::vector<std::string> stubDirs;
+};
+
+void parseSessionRequest(const Napi::Object& o, SessionRequest& r);
+
+// Creates a CompilerInstance over the request's files. Returns false (with diagnostics in
+// `cons`) when the arguments are invalid.
+bool setupInstance(clang::CompilerInstance& ci, const SessionRequest& req, CollectingConsumer* cons,
+                   std::vector<std::string>& argStorage);
+
+Napi::Array diagsToJs(Napi::Env env, const std::vector<Diag>& diags);
+
+void initBpfTargets();
+
+}  // namespace tsbcc

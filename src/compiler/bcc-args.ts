@@ -1,0 +1,64 @@
+/** cc1 arguments for the BCC dialect: BPF target, no system headers, kernel types from BTF. */
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { toolchain } from './toolchain.js';
+
+/** The directory whose every `*.h` is an empty file: kernel includes are answered by BTF. */
+export const KERNEL_STUB_DIR = '/virtual/tsbcc/kernel';
+/** Where the generated tracepoint structs are visible. */
+export const TRACEPOINT_HEADER = '/virtual/tsbcc/generated/tracepoints.h';
+
+/** LINUX_VERSION_CODE of the running kernel (patch level capped at 255 as the kernel does). */
+export function linuxVersionCode(rel = release()): number {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(rel);
+  if (!m) return 0;
+  return (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(255, Number(m[3] ?? 0));
+}
+
+/**
+ * Arguments shared by the kernel PCH and every BCC-C compile (they must match for the PCH to
+ * be accepted).
+ */
+export function bccBaseArgs(opts: { debugInfo?: boolean } = {}): string[] {
+  const tc = toolchain();
+  const args = [
+    '-triple',
+    'bpf',
+    '-mrelocation-model',
+    'static',
+    '-resource-dir',
+    tc.resourceDir,
+    '-O2',
+    '-ferror-limit',
+    '20',
+    '-fgnuc-version=4.2.1',
+    '-fno-signed-char',
+    '-D__BPF_TRACING__',
+    '-D__TARGET_ARCH_x86',
+    '-D__TSBCC__',
+    `-DLINUX_VERSION_CODE=${linuxVersionCode()}`,
+    '-Wno-deprecated-declarations',
+    '-Wno-unused-value',
+    '-Wno-pointer-sign',
+    '-Wno-compare-distinct-pointer-types',
+    '-Wno-gnu-variable-sized-type-not-at-end',
+    '-Wno-address-of-packed-member',
+    '-Wno-unknown-warning-option',
+    '-Wno-pragma-once-outside-header',
+    '-Wno-duplicate-decl-specifier',
+    '-Wno-incompatible-pointer-types-discards-qualifiers',
+  ];
+  if (opts.debugInfo !== false) args.push('-debug-info-kind=constructor', '-dwarf-version=5');
+  return args;
+}
+
+/** Include-path arguments (after the base ones and the user's flags). */
+export function bccIncludeArgs(pch: string, userDir: string | undefined, tracepoints: boolean): string[] {
+  const tc = toolchain();
+  const args = ['-include-pch', pch, '-include', join(tc.tsbccInclude, 'bcc', 'helpers.h')];
+  if (tracepoints) args.push('-include', TRACEPOINT_HEADER);
+  if (userDir) args.push('-I', userDir);
+  args.push('-I', tc.tsbccInclude, '-internal-isystem', `${tc.resourceDir}/include`);
+  args.push('-internal-isystem', KERNEL_STUB_DIR, '-x', 'c');
+  return args;
+}

@@ -1,0 +1,265 @@
+/**
+ * The BCC-C front door: rewrite the dialect (native, over clang's AST), then compile the
+ * rewritten text against the kernel header from BTF, describe the result, cache it.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { NativeBccMap, NativeDiagnostic } from '../../native/index.js';
+import { CompileError, type Diagnostic } from '../errors.js';
+import { ensureTracefs } from '../features/mounts.js';
+import { logger } from '../logger.js';
+import { native } from '../native.js';
+import { bccBaseArgs, bccIncludeArgs, KERNEL_STUB_DIR, TRACEPOINT_HEADER } from './bcc-args.js';
+import { objectBtf, type Btf } from './btf-layout.js';
+import { cacheDir } from './cache-dir.js';
+import { toDiagnostics, type UserSource } from './diagnostics.js';
+import { kernelHeader, VMLINUX_BTF } from './kernel-header.js';
+import { machineFacts } from './machine.js';
+import { cacheGet, cacheKey, cachePut } from './object-cache.js';
+import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
+import { kernelProgramName, nameConvention } from './program-naming.js';
+import { readTracepointFormat, referencedTracepoints, tracepointStruct } from './tracepoint-structs.js';
+import { toolchain } from './toolchain.js';
+import type { TypeLayout } from './type-layout.js';
+
+/** Options of the BCC-C compile. */
+export interface BccCompileOptions {
+  cflags?: string[];
+  /** Emit line info (BTF .BTF.ext); default true. */
+  debugInfo?: boolean;
+  /** Bypass the on-disk object cache (neither read nor written). */
+  noCache?: boolean;
+  /** Cache directory; default cacheDir(). */
+  cacheDir?: string;
+  /** Kernel BTF to take types from; default /sys/kernel/btf/vmlinux. */
+  btfPath?: string;
+}
+
+/** Footer appended to every program (license section). */
+const FOOTER = '\n#include <bcc/footer.h>\n';
+
+function checkCflags(cflags: string[], source: UserSource): void {
+  for (let i = 0; i < cflags.length; i++) {
+    const f = cflags[i] ?? '';
+    const def = f === '-D' ? (cflags[i + 1] ?? '') : f.startsWith('-D') ? f.slice(2) : undefined;
+    if (def !== undefined && /^BPF_LICENSE(=|$)/.test(def)) {
+      throw new CompileError([
+        {
+          severity: 'error',
+          message:
+            'BPF_LICENSE cannot be specified through cflags: #define BPF_LICENSE in the program instead',
+          file: source.displayName,
+          line: 0,
+          column: 0,
+        },
+      ]);
+    }
+  }
+}
+
+async function localHeaders(text: string, dir: string | undefined): Promise<string[]> {
+  if (!dir) return [];
+  const out: string[] = [];
+  for (const m of text.matchAll(/#\s*include\s*"([^"]+)"/g)) {
+    try {
+      out.push(m[1] ?? '', await readFile(resolve(dir, m[1] ?? ''), 'utf8'));
+    } catch {
+      out.push(m[1] ?? '', '<missing>');
+    }
+  }
+  return out;
+}
+
+async function dialectHeadersText(): Promise<string> {
+  const inc = join(toolchain().tsbccInclude, 'bcc');
+  const names = ['helpers.h', 'proto.h', 'footer.h', 'kernel_defs.h'];
+  return (await Promise.all(names.map((n) => readFile(join(inc, n), 'utf8')))).join('\0');
+}
+
+function syntheticInt(size: number, signed: boolean): TypeLayout {
+  const name =
+    size === 4 ? (signed ? 'int' : 'unsigned int') : size === 8 ? 'unsigned long long' : 'unsigned char';
+  return { kind: 'int', name, size, signed };
+}
+
+function mapSpecs(maps: NativeBccMap[], described: MapSpec[], btf: Btf | undefined): MapSpec[] {
+  return maps.map((m) => {
+    const d = described.find((x) => x.name === m.name);
+    const spec: MapSpec = {
+      name: m.name,
+      type: m.type,
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      flags: m.flags,
+      btfKeyTypeId: d?.btfKeyTypeId ?? 0,
+      btfValueTypeId: d?.btfValueTypeId ?? 0,
+      kind: m.kind,
+      line: m.line,
+    };
+    if (m.pinPath) spec.pinPath = m.pinPath;
+    if (m.inner) spec.innerMap = m.inner;
+    if (m.isExtern) spec.extern = true;
+    if (m.isShared) spec.shared = true;
+    if (btf && spec.btfKeyTypeId) spec.key = btf.layout(spec.btfKeyTypeId);
+    else if (m.keySize === 4) spec.key = syntheticInt(4, true);
+    if (btf && spec.btfValueTypeId) spec.value = btf.layout(spec.btfValueTypeId);
+    else if (m.valueSize === 4) spec.value = syntheticInt(4, false);
+    return spec;
+  });
+}
+
+/**
+ * Compiles BCC-C text.
+ * @throws CompileError with diagnostics in the user's coordinates.
+ */
+export async function compileBcc(
+  source: UserSource,
+  name: string,
+  includeDir: string | undefined,
+  opts: BccCompileOptions,
+  describeElf: (elf: Buffer, name: string) => { programs: ProgramSpec[]; maps: MapSpec[] },
+): Promise<ObjectSpec> {
+  const cflags = [...(opts.cflags ?? [])];
+  checkCflags(cflags, source);
+  const dir = opts.cacheDir ?? cacheDir();
+  const btfPath = opts.btfPath ?? VMLINUX_BTF;
+  const base = bccBaseArgs({ debugInfo: opts.debugInfo });
+  const facts = machineFacts();
+
+  const tracepoints = referencedTracepoints(source.text);
+  let tpHeader = '';
+  if (tracepoints.length > 0) {
+    const tracefs = await ensureTracefs();
+    const parts: string[] = [];
+    for (const tp of tracepoints) {
+      const fmt = tracefs ? await readTracepointFormat(tracefs, tp) : undefined;
+      if (fmt) parts.push(tracepointStruct(tp, fmt));
+      else logger().warn(`no tracefs format for tracepoint ${tp.category}:${tp.event}`);
+    }
+    tpHeader = `#pragma once\n${parts.join('\n')}\n`;
+  }
+
+  const kernel = await kernelHeader(dir, base, btfPath);
+  const key = opts.noCache
+    ? undefined
+    : cacheKey([
+        'bcc-v1',
+        source.text,
+        source.displayName,
+        name,
+        JSON.stringify(cflags),
+        includeDir ?? '',
+        ...(await localHeaders(source.text, includeDir)),
+        await dialectHeadersText(),
+        tpHeader,
+        kernel.key,
+        native().clangVersion,
+        JSON.stringify(facts),
+        String(opts.debugInfo ?? true),
+      ]);
+  if (key) {
+    const hit = await cacheGet(dir, key);
+    if (hit) {
+      logger().debug(`compile cache hit for ${name} (${key})`);
+      return hit;
+    }
+  }
+
+  const args = [...base, ...cflags, ...bccIncludeArgs(kernel.pch, includeDir, tpHeader !== '')];
+  const files = tpHeader ? [{ path: TRACEPOINT_HEADER, contents: tpHeader }] : [];
+  const rw = await native().bccRewrite({
+    args,
+    mainPath: source.virtualPath,
+    mainSource: source.text,
+    files,
+    stubDirs: [KERNEL_STUB_DIR],
+    ...facts,
+  });
+  const sources = [source];
+  const rwDiags = toDiagnostics(rw.diagnostics, sources);
+  if (!rw.ok) throw new CompileError(rwDiags);
+
+  const rewritten = rw.output + FOOTER;
+  const cg = await native().clangCompile({
+    args,
+    mainPath: source.virtualPath,
+    mainSource: rewritten,
+    files,
+    stubDirs: [KERNEL_STUB_DIR],
+    emit: 'obj',
+  });
+  const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags);
+  if (!cg.ok) throw new CompileError(cgDiags, 'the rewritten program does not compile');
+  const diagnostics = mergeDiagnostics(rwDiags, cgDiags);
+
+  const described = describeElf(cg.output, name);
+  const btf = objectBtf(cg.output);
+  const programs: ProgramSpec[] = rw.programs.map((p) => {
+    const d = described.programs.find((x) => x.name === p.name);
+    const conv = nameConvention(p.name);
+    const spec: ProgramSpec = {
+      name: p.name,
+      section: p.section,
+      insnCount: d?.insnCount ?? 0,
+      kernelName: kernelProgramName(p.name),
+      autoAttach: conv.autoAttach,
+      line: p.line,
+    };
+    if (conv.type !== undefined) spec.type = conv.type;
+    if (conv.expectedAttachType !== undefined) spec.expectedAttachType = conv.expectedAttachType;
+    if (conv.attachTarget !== undefined) spec.attachTarget = conv.attachTarget;
+    if (conv.attachKind !== undefined) spec.attachKind = conv.attachKind;
+    return spec;
+  });
+  const events: Record<string, TypeLayout> = {};
+  const eventFields: Record<string, string[]> = {};
+  for (const e of rw.events) {
+    eventFields[e.map] = e.fields;
+    const id = btf?.findByName(e.type) ?? 0;
+    if (btf && id) events[e.map] = btf.layout(id);
+  }
+  const spec: ObjectSpec = {
+    name,
+    elf: cg.output,
+    programs,
+    maps: mapSpecs(rw.maps, described.maps, btf),
+    diagnostics,
+    events,
+    eventFields,
+    dialect: 'bcc',
+    rewrittenSource: rewritten,
+  };
+  if (key) await cachePut(dir, key, spec);
+  return spec;
+}
+
+/**
+ * Diagnostics of the codegen pass: positions are already the user's lines (the rewrite keeps
+ * lines); the source line shown is the user's, and a note says when it was rewritten.
+ */
+function codegenDiagnostics(
+  diags: NativeDiagnostic[],
+  source: UserSource,
+  rewritten: string,
+  already: Diagnostic[],
+): Diagnostic[] {
+  const out = toDiagnostics(diags, [source]);
+  const rwLines = rewritten.split('\n');
+  const userLines = source.text.split('\n');
+  for (const d of out) {
+    if (d.file !== source.displayName || d.line <= 0) continue;
+    const r = rwLines[d.line - 1];
+    const u = userLines[d.line - 1];
+    if (r !== undefined && u !== undefined && r !== u) {
+      // The column points into rewritten text: clamp it to the user's line.
+      d.column = Math.min(d.column, u.length + 1);
+      d.message += ' (in code the BCC rewriter generated for this line)';
+    }
+  }
+  return out.filter((d) => !already.some((a) => a.message === d.message && a.line === d.line));
+}
+
+function mergeDiagnostics(a: Diagnostic[], b: Diagnostic[]): Diagnostic[] {
+  return [...a, ...b];
+}

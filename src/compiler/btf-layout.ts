@@ -1,0 +1,268 @@
+/**
+ * Reads the BTF of a compiled BPF ELF object and turns its types into TypeLayouts (the
+ * contract for map keys/values and events). Pure: bytes in, layouts out.
+ */
+import { CompileError } from '../errors.js';
+import type { FieldLayout, TypeLayout } from './type-layout.js';
+
+const KIND = {
+  INT: 1,
+  PTR: 2,
+  ARRAY: 3,
+  STRUCT: 4,
+  UNION: 5,
+  ENUM: 6,
+  FWD: 7,
+  TYPEDEF: 8,
+  VOLATILE: 9,
+  CONST: 10,
+  RESTRICT: 11,
+  FUNC: 12,
+  FUNC_PROTO: 13,
+  VAR: 14,
+  DATASEC: 15,
+  FLOAT: 16,
+  DECL_TAG: 17,
+  TYPE_TAG: 18,
+  ENUM64: 19,
+} as const;
+
+interface RawType {
+  kind: number;
+  name: string;
+  vlen: number;
+  kindFlag: boolean;
+  sizeOrType: number;
+  /** INT encoding word. */
+  intInfo?: number;
+  array?: { type: number; nelems: number };
+  members?: { name: string; type: number; offset: number }[];
+  enumValues?: Record<string, number>;
+}
+
+/** The `.BTF` section of a 64-bit little-endian ELF, or undefined. */
+export function elfSection(elf: Buffer, wanted: string): Buffer | undefined {
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  const shoff = Number(elf.readBigUInt64LE(0x28));
+  const shentsize = elf.readUInt16LE(0x3a);
+  const shnum = elf.readUInt16LE(0x3c);
+  const shstrndx = elf.readUInt16LE(0x3e);
+  const sec = (i: number) => {
+    const o = shoff + i * shentsize;
+    return {
+      name: elf.readUInt32LE(o),
+      offset: Number(elf.readBigUInt64LE(o + 0x18)),
+      size: Number(elf.readBigUInt64LE(o + 0x20)),
+    };
+  };
+  const strtab = sec(shstrndx);
+  for (let i = 0; i < shnum; i++) {
+    const s = sec(i);
+    const start = strtab.offset + s.name;
+    const end = elf.indexOf(0, start);
+    if (elf.toString('latin1', start, end) === wanted) return elf.subarray(s.offset, s.offset + s.size);
+  }
+  return undefined;
+}
+
+/** The types of a BTF blob, indexed by type id (0 = void). */
+export class Btf {
+  private readonly types: (RawType | undefined)[] = [undefined];
+  private readonly cache = new Map<number, TypeLayout>();
+
+  constructor(data: Buffer) {
+    if (data.readUInt16LE(0) !== 0xeb9f) throw new CompileError([], 'the object has no valid BTF');
+    const hdrLen = data.readUInt32LE(4);
+    const typeOff = hdrLen + data.readUInt32LE(8);
+    const typeLen = data.readUInt32LE(12);
+    const strOff = hdrLen + data.readUInt32LE(16);
+    const str = (off: number) => data.toString('utf8', strOff + off, data.indexOf(0, strOff + off));
+    let p = typeOff;
+    const end = typeOff + typeLen;
+    while (p < end) {
+      const nameOff = data.readUInt32LE(p);
+      const info = data.readUInt32LE(p + 4);
+      const sizeOrType = data.readUInt32LE(p + 8);
+      p += 12;
+      const t: RawType = {
+        kind: (info >>> 24) & 0x1f,
+        name: str(nameOff),
+        vlen: info & 0xffff,
+        kindFlag: info >>> 31 === 1,
+        sizeOrType,
+      };
+      switch (t.kind) {
+        case KIND.INT:
+          t.intInfo = data.readUInt32LE(p);
+          p += 4;
+          break;
+        case KIND.ARRAY:
+          t.array = { type: data.readUInt32LE(p), nelems: data.readUInt32LE(p + 8) };
+          p += 12;
+          break;
+        case KIND.STRUCT:
+        case KIND.UNION:
+          t.members = [];
+          for (let i = 0; i < t.vlen; i++, p += 12)
+            t.members.push({
+              name: str(data.readUInt32LE(p)),
+              type: data.readUInt32LE(p + 4),
+              offset: data.readUInt32LE(p + 8),
+            });
+          break;
+        case KIND.ENUM:
+          t.enumValues = {};
+          for (let i = 0; i < t.vlen; i++, p += 8)
+            t.enumValues[str(data.readUInt32LE(p))] = data.readInt32LE(p + 4);
+          break;
+        case KIND.ENUM64:
+          t.enumValues = {};
+          for (let i = 0; i < t.vlen; i++, p += 12)
+            t.enumValues[str(data.readUInt32LE(p))] = data.readUInt32LE(p + 4);
+          break;
+        case KIND.FUNC_PROTO:
+          p += 8 * t.vlen;
+          break;
+        case KIND.VAR:
+        case KIND.DECL_TAG:
+          p += 4;
+          break;
+        case KIND.DATASEC:
+          p += 12 * t.vlen;
+          break;
+        default:
+          break;
+      }
+      this.types.push(t);
+    }
+  }
+
+  /** The id of the struct/union/typedef named `name` (e.g. `struct data_t`, `data_t`), or 0. */
+  findByName(spelling: string): number {
+    const m = /^(struct|union|enum)\s+(\w+)$/.exec(spelling.trim());
+    for (let id = 1; id < this.types.length; id++) {
+      const t = this.types[id];
+      if (!t) continue;
+      if (m) {
+        const kind = m[1] === 'struct' ? KIND.STRUCT : m[1] === 'union' ? KIND.UNION : KIND.ENUM;
+        if (t.kind === kind && t.name === m[2]) return id;
+      } else if ((t.kind === KIND.TYPEDEF || t.kind === KIND.INT) && t.name === spelling.trim()) return id;
+    }
+    return 0;
+  }
+
+  private sizeOf(id: number): number {
+    const t = this.types[id];
+    if (!t) return 0;
+    switch (t.kind) {
+      case KIND.INT:
+      case KIND.STRUCT:
+      case KIND.UNION:
+      case KIND.ENUM:
+      case KIND.ENUM64:
+      case KIND.FLOAT:
+        return t.sizeOrType;
+      case KIND.PTR:
+        return 8;
+      case KIND.ARRAY:
+        return (t.array?.nelems ?? 0) * this.sizeOf(t.array?.type ?? 0);
+      default:
+        return this.sizeOf(t.sizeOrType);
+    }
+  }
+
+  /** The layout of type `id`. */
+  layout(id: number): TypeLayout {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const l = this.compute(id);
+    this.cache.set(id, l);
+    return l;
+  }
+
+  private compute(id: number): TypeLayout {
+    const t = this.types[id];
+    if (!t) return { kind: 'void', name: 'void', size: 0 };
+    switch (t.kind) {
+      case KIND.INT: {
+        const enc = ((t.intInfo ?? 0) >>> 24) & 0xf;
+        const l: TypeLayout = { kind: 'int', name: t.name, size: t.sizeOrType, signed: (enc & 1) !== 0 };
+        if (enc & 4) l.bool = true;
+        if (enc & 2 || t.name.endsWith('char')) l.char = true;
+        return l;
+      }
+      case KIND.FLOAT:
+        return { kind: 'float', name: t.name, size: t.sizeOrType };
+      case KIND.PTR:
+        return { kind: 'pointer', name: `${this.spell(t.sizeOrType)} *`, size: 8 };
+      case KIND.ARRAY: {
+        const element = this.layout(t.array?.type ?? 0);
+        const length = t.array?.nelems ?? 0;
+        return {
+          kind: 'array',
+          name: `${element.name}[${length}]`,
+          size: element.size * length,
+          length,
+          element,
+        };
+      }
+      case KIND.STRUCT:
+      case KIND.UNION: {
+        const fields: FieldLayout[] = (t.members ?? []).map((m) => {
+          const bitOff = t.kindFlag ? m.offset & 0xffffff : m.offset;
+          const bitSize = t.kindFlag ? m.offset >>> 24 : 0;
+          const f: FieldLayout = { name: m.name, offset: Math.floor(bitOff / 8), type: this.layout(m.type) };
+          if (bitSize > 0 || bitOff % 8 !== 0) {
+            const unit = f.type.size > 0 ? f.type.size : 1;
+            f.offset = Math.floor(bitOff / 8 / unit) * unit;
+            f.bitOffset = bitOff;
+            f.bitSize = bitSize || f.type.size * 8;
+          }
+          return f;
+        });
+        const kind = t.kind === KIND.STRUCT ? 'struct' : 'union';
+        return {
+          kind,
+          name: t.name ? `${kind} ${t.name}` : `${kind} <anonymous>`,
+          size: t.sizeOrType,
+          fields,
+        };
+      }
+      case KIND.ENUM:
+      case KIND.ENUM64:
+        return {
+          kind: 'enum',
+          name: t.name ? `enum ${t.name}` : 'enum <anonymous>',
+          size: t.sizeOrType,
+          signed: t.kindFlag,
+          values: t.enumValues ?? {},
+        };
+      case KIND.TYPEDEF: {
+        const inner = this.layout(t.sizeOrType);
+        if (inner.kind === 'void') return inner;
+        return { ...inner, typedef: t.name };
+      }
+      case KIND.FWD:
+        return { kind: 'struct', name: `struct ${t.name}`, size: 0, fields: [] };
+      default:
+        return this.layout(t.sizeOrType);
+    }
+  }
+
+  private spell(id: number): string {
+    const t = this.types[id];
+    if (!t) return 'void';
+    if (t.kind === KIND.TYPEDEF || t.kind === KIND.INT || t.kind === KIND.FLOAT) return t.name;
+    if (t.kind === KIND.STRUCT) return `struct ${t.name}`;
+    if (t.kind === KIND.UNION) return `union ${t.name}`;
+    if (t.kind === KIND.PTR) return `${this.spell(t.sizeOrType)} *`;
+    if (t.kind === KIND.CONST || t.kind === KIND.VOLATILE) return this.spell(t.sizeOrType);
+    return this.layout(id).name;
+  }
+}
+
+/** The BTF of an ELF object, or undefined when it has none. */
+export function objectBtf(elf: Buffer): Btf | undefined {
+  const sec = elfSection(elf, '.BTF');
+  return sec ? new Btf(sec) : undefined;
+}
