@@ -19,7 +19,11 @@ const IFA_F_TENTATIVE = 0x40;
  * An RTM_NEWADDR request adding `cidr` (e.g. 10.0.0.1/24 or fd00::1/64) to ifindex. IPv6
  * addresses skip duplicate address detection unless dad is set, so they are usable at once.
  */
-export function addAddress(index: number, cidr: string, opts: { dad?: boolean; dev?: string } = {}): NetlinkRequest {
+export function addAddress(
+  index: number,
+  cidr: string,
+  opts: { dad?: boolean; dev?: string } = {},
+): NetlinkRequest {
   const c = parseCidr(cidr);
   const hdr = Buffer.alloc(8);
   hdr.writeUInt8(c.family === 4 ? AF_INET : AF_INET6, 0);
@@ -95,7 +99,11 @@ export interface RouteSpec {
 /** An RTM_NEWROUTE request in the main table. */
 export function addRoute(r: RouteSpec, operation = `add route ${r.dst}`): NetlinkRequest {
   const dflt = r.dst === 'default' || r.dst === 'default6';
-  const family = dflt ? (r.dst === 'default6' || (r.via && r.via.includes(':')) ? 6 : 4) : parseCidr(r.dst).family;
+  const family = dflt
+    ? r.dst === 'default6' || (r.via && r.via.includes(':'))
+      ? 6
+      : 4
+    : parseCidr(r.dst).family;
   const hdr = Buffer.alloc(12);
   hdr.writeUInt8(family === 4 ? AF_INET : AF_INET6, 0);
   const m = new MessageBuilder(RTM.NEWROUTE, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL);

@@ -102,7 +102,9 @@ export function isMulticast(ip: IpAddress): boolean {
  */
 export function parseMac(s: string): Buffer {
   if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(s)) {
-    throw new InvalidArgumentError(`invalid MAC address "${s}": expected six hex octets like 02:00:00:00:00:01`);
+    throw new InvalidArgumentError(
+      `invalid MAC address "${s}": expected six hex octets like 02:00:00:00:00:01`,
+    );
   }
   return Buffer.from(s.split(':').map((o) => parseInt(o, 16)));
 }

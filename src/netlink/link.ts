@@ -191,7 +191,9 @@ export function setLink(index: number, c: LinkChange, operation = `set link ${in
 
 /** An RTM_DELLINK request for a device by name. */
 export function deleteLink(name: string): NetlinkRequest {
-  const m = new MessageBuilder(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK).raw(ifinfomsg()).str(IFLA.IFNAME, name);
+  const m = new MessageBuilder(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK)
+    .raw(ifinfomsg())
+    .str(IFLA.IFNAME, name);
   return { message: m, operation: `delete link ${name}` };
 }
 

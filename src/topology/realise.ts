@@ -1,0 +1,338 @@
+/**
+ * Executes a {@link Plan} through in-process netlink: namespaces made natively in parallel,
+ * then one batched netlink transaction per namespace and phase (bridges, veth pairs with the
+ * peer created directly in its namespace, device configuration, addresses, routes, shaping).
+ * Every step is recorded in the journal so a failure or destroy undoes exactly what was done.
+ */
+import { NetlinkError, TopologyError } from '../errors.js';
+import { logger } from '../logger.js';
+import { addAddress, addRoute } from '../netlink/address.js';
+import { deleteLink, getLink, newLink, setLink, type LinkSpec as NlLinkSpec } from '../netlink/link.js';
+import { NamedNamespace } from '../netlink/netns.js';
+import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
+import { FABRIC, ROOT, type Plan, type PlanIface } from './plan.js';
+import { shapingRequests } from './shaping.js';
+
+/** One recorded step of a realisation. */
+export interface Step {
+  kind: 'namespace' | 'bridge' | 'veth' | 'vxlan' | 'ifb' | 'configure' | 'shaping' | 'program' | 'process';
+  /** Namespace key (host name, '@fabric', '@root'). */
+  ns: string;
+  /** What was created. */
+  name: string;
+  /** Undo action; absent when deleting the namespace undoes it. */
+  undo?: () => Promise<void>;
+}
+
+/** Progress of a realisation or destruction. */
+export interface ProgressEvent {
+  phase: 'namespaces' | 'bridges' | 'links' | 'configure' | 'shaping' | 'programs' | 'destroy';
+  done: number;
+  total: number;
+}
+
+/** The live state a realisation works on. */
+export interface RealiseContext {
+  plan: Plan;
+  namespaces: Map<string, NamedNamespace>;
+  root?: NetlinkSocket;
+  openRoot: () => Promise<NetlinkSocket>;
+  rootIndex: Map<string, number>;
+  journal: Step[];
+  concurrency: number;
+  progress: (e: ProgressEvent) => void;
+}
+
+const CHUNK = 256;
+
+/** Runs fn over items with at most `limit` in flight; waits for all in flight before throwing. */
+export async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i] as T, i);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure;
+}
+
+async function socketOf(ctx: RealiseContext, key: string): Promise<NetlinkSocket> {
+  if (key === ROOT) return ctx.openRoot();
+  const ns = ctx.namespaces.get(key);
+  if (!ns) throw new TopologyError(`namespace ${key} was not created`);
+  return ns.socket();
+}
+
+async function sendAll(ctx: RealiseContext, key: string, reqs: NetlinkRequest[]): Promise<void> {
+  const sock = await socketOf(ctx, key);
+  for (let i = 0; i < reqs.length; i += CHUNK) await sock.batch(reqs.slice(i, i + CHUNK));
+}
+
+/** The ifindex of an interface (planned in owned namespaces, looked up in the root one). */
+async function indexOf(
+  ctx: RealiseContext,
+  key: string,
+  name: string,
+  plannedIndex: number,
+): Promise<number> {
+  if (key !== ROOT) return plannedIndex;
+  const known = ctx.rootIndex.get(name);
+  if (known) return known;
+  const l = await getLink(await ctx.openRoot(), name);
+  if (!l) throw new TopologyError(`interface ${name} vanished from the root namespace`);
+  ctx.rootIndex.set(name, l.index);
+  return l.index;
+}
+
+function rootUndo(ctx: RealiseContext, name: string): () => Promise<void> {
+  return async () => {
+    const sock = await ctx.openRoot();
+    if (await getLink(sock, name)) await sock.request(deleteLink(name).message, `delete link ${name}`);
+  };
+}
+
+/** Groups items by namespace key, preserving order. */
+function byNs<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    let l = m.get(k);
+    if (!l) m.set(k, (l = []));
+    l.push(it);
+  }
+  return m;
+}
+
+const where = (ns: string): string => (ns === FABRIC ? 'fabric' : ns === ROOT ? 'root' : ns);
+
+/** Phase 1: namespaces (and their sysctls), in parallel. */
+export async function createNamespaces(ctx: RealiseContext): Promise<void> {
+  const list = ctx.plan.namespaces;
+  let done = 0;
+  await pool(list, ctx.concurrency, async (p) => {
+    const ns = await NamedNamespace.create(p.name);
+    ctx.namespaces.set(p.key, ns);
+    ctx.journal.push({ kind: 'namespace', ns: p.key, name: p.name });
+    if (p.sysctls.length > 0) await ns.sysctl(Object.fromEntries(p.sysctls));
+    ctx.progress({ phase: 'namespaces', done: ++done, total: list.length });
+  });
+}
+
+/** Phase 2: bridges, one batch per namespace. */
+export async function createBridges(ctx: RealiseContext): Promise<void> {
+  const groups = byNs(ctx.plan.bridges, (b) => b.ns);
+  await pool([...groups], ctx.concurrency, async ([key, bridges]) => {
+    for (const b of bridges) {
+      const spec: NlLinkSpec = { kind: 'bridge', name: b.name, index: b.index, up: true, stp: b.stp };
+      if (b.mtu) spec.mtu = b.mtu;
+      if (b.mac) spec.mac = b.mac;
+      await sendAll(ctx, key, [newLink(spec, `${b.path}: create bridge ${b.name} in ${where(key)}`)]);
+      ctx.journal.push({
+        kind: 'bridge',
+        ns: key,
+        name: b.name,
+        ...(key === ROOT ? { undo: rootUndo(ctx, b.name) } : {}),
+      });
+    }
+  });
+  ctx.progress({ phase: 'bridges', done: ctx.plan.bridges.length, total: ctx.plan.bridges.length });
+}
+
+/** Orientation of a veth: the end whose namespace makes it (bridge side first). */
+function orient(a: PlanIface, b: PlanIface): [PlanIface, PlanIface] {
+  const rank = (x: PlanIface): number => (x.ns === ROOT ? 0 : x.ns === FABRIC ? 1 : x.master ? 2 : 3);
+  return rank(b) < rank(a) ? [b, a] : [a, b];
+}
+
+/** Phase 3: veth pairs, created from the bridge side with the peer made inside its namespace. */
+export async function createVeths(ctx: RealiseContext): Promise<void> {
+  const oriented = ctx.plan.veths.map((v) => ({ v, ends: orient(v.a, v.b) }));
+  const groups = byNs(oriented, (o) => o.ends[0].ns);
+  let done = 0;
+  const total = oriented.length;
+  await pool([...groups], ctx.concurrency, async ([key, items]) => {
+    const reqs: NetlinkRequest[] = [];
+    for (const { v, ends } of items) {
+      const [mine, peer] = ends;
+      const spec: NlLinkSpec = {
+        kind: 'veth',
+        name: mine.name,
+        index: mine.index,
+        up: true,
+        peer: { name: peer.name, index: peer.index },
+      };
+      if (mine.mtu) spec.mtu = mine.mtu;
+      if (mine.mac) spec.mac = mine.mac;
+      if (mine.master) {
+        const br = ctx.plan.bridges.find((b) => b.ns === key && b.name === mine.master);
+        spec.master = await indexOf(ctx, key, mine.master, br?.index ?? 0);
+      }
+      if (peer.mtu) spec.peer.mtu = peer.mtu;
+      if (peer.mac) spec.peer.mac = peer.mac;
+      if (peer.ns !== key) {
+        const pns = ctx.namespaces.get(peer.ns);
+        if (!pns) throw new TopologyError(`namespace of ${peer.path} was not created`);
+        spec.peer.nsFd = pns.fd();
+      }
+      reqs.push(
+        newLink(
+          spec,
+          `${v.path}: create veth ${mine.name} (${where(key)}) <-> ${peer.name} (${where(peer.ns)})`,
+        ),
+      );
+    }
+    const sock = await socketOf(ctx, key);
+    for (let i = 0; i < reqs.length; i += CHUNK) {
+      const chunk = items.slice(i, i + CHUNK);
+      try {
+        await sock.batch(reqs.slice(i, i + CHUNK));
+      } finally {
+        // record what exists even when a later message of the chunk failed
+        for (const { ends } of chunk) {
+          const exists = key !== ROOT || (await getLink(sock, ends[0].name)) !== undefined;
+          if (!exists) continue;
+          ctx.journal.push({
+            kind: 'veth',
+            ns: key,
+            name: ends[0].name,
+            ...(key === ROOT ? { undo: rootUndo(ctx, ends[0].name) } : {}),
+          });
+        }
+      }
+      done += chunk.length;
+      ctx.progress({ phase: 'links', done, total });
+    }
+  });
+}
+
+/** Phase 4: per-namespace configuration: lo and peers up, ifb/vxlan devices, addresses, routes. */
+export async function configure(ctx: RealiseContext): Promise<void> {
+  const { plan } = ctx;
+  const keys = [...plan.namespaces.map((n) => n.key), ...(plan.rootIfaces.length ? [ROOT] : [])];
+  const peers = plan.veths.map((v) => orient(v.a, v.b)[1]);
+  let done = 0;
+  await pool(keys, ctx.concurrency, async (key) => {
+    const reqs: NetlinkRequest[] = [];
+    const ifaces: PlanIface[] = [];
+    if (key !== ROOT) reqs.push(setLink(1, { up: true }, `${where(key)}: set lo up`));
+    for (const p of peers.filter((x) => x.ns === key)) {
+      const change: { up: boolean; master?: number } = { up: true };
+      if (p.master) {
+        const br = plan.bridges.find((b) => b.ns === key && b.name === p.master);
+        change.master = await indexOf(ctx, key, p.master, br?.index ?? 0);
+      }
+      reqs.push(setLink(await indexOf(ctx, key, p.name, p.index), change, `${p.path}: set ${p.name} up`));
+    }
+    for (const f of plan.ifbs.filter((x) => x.ns === key)) {
+      reqs.push(
+        newLink({ kind: 'ifb', name: f.name, index: f.index, up: true }, `${f.path}: create ifb ${f.name}`),
+      );
+      ctx.journal.push({ kind: 'ifb', ns: key, name: f.name });
+    }
+    for (const x of plan.vxlans.filter((v) => v.ns === key)) {
+      const spec: NlLinkSpec = {
+        kind: 'vxlan',
+        name: x.name,
+        index: x.index,
+        vni: x.vni,
+        up: true,
+        port: x.port,
+      };
+      if (x.remote) spec.remote = x.remote;
+      if (x.group) spec.group = x.group;
+      if (x.local) spec.local = x.local;
+      if (x.learning !== undefined) spec.learning = x.learning;
+      if (x.external) spec.external = true;
+      if (x.mtu) spec.mtu = x.mtu;
+      if (x.mac) spec.mac = x.mac;
+      if (x.device) spec.device = lookupPlanned(plan, key, x.device);
+      if (x.master) spec.master = lookupPlanned(plan, key, x.master);
+      reqs.push(newLink(spec, `${x.path}: create vxlan ${x.name} (vni ${x.vni})`));
+      ctx.journal.push({ kind: 'vxlan', ns: key, name: x.name });
+      ifaces.push(x);
+    }
+    ifaces.push(...plan.bridges.filter((b) => b.ns === key));
+    for (const v of plan.veths) for (const e of [v.a, v.b]) if (e.ns === key) ifaces.push(e);
+    for (const i of ifaces) {
+      for (const a of i.addresses) {
+        const idx = await indexOf(ctx, key, i.name, i.index);
+        reqs.push(addAddress(idx, a, { dev: `${i.name} (${i.path})` }));
+      }
+    }
+    for (const r of plan.routes.filter((x) => x.ns === key)) {
+      const spec: Parameters<typeof addRoute>[0] = { dst: r.dst };
+      if (r.via) spec.via = r.via;
+      if (r.dev) spec.oif = lookupPlanned(plan, key, r.dev);
+      if (r.metric !== undefined) spec.metric = r.metric;
+      reqs.push(
+        addRoute(
+          spec,
+          `${r.path}: add route ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`,
+        ),
+      );
+    }
+    await sendAll(ctx, key, reqs);
+    ctx.journal.push({ kind: 'configure', ns: key, name: where(key) });
+    ctx.progress({ phase: 'configure', done: ++done, total: keys.length });
+  });
+}
+
+/** The planned ifindex of a device in an owned namespace. */
+function lookupPlanned(plan: Plan, key: string, name: string): number {
+  const all: PlanIface[] = [
+    ...plan.bridges,
+    ...plan.vxlans,
+    ...plan.ifbs,
+    ...plan.veths.flatMap((v) => [v.a, v.b]),
+  ];
+  const f = all.find((i) => i.ns === key && i.name === name);
+  if (!f) throw new TopologyError(`no interface ${name} in ${where(key)}`);
+  return f.index;
+}
+
+/** Phase 5: shaping qdiscs on both ends of shaped links. */
+export async function shape(ctx: RealiseContext): Promise<void> {
+  const shaped = ctx.plan.veths.filter((v) => v.shaping);
+  const reqs: { key: string; req: NetlinkRequest }[] = [];
+  for (const v of shaped) {
+    for (const e of [v.a, v.b]) {
+      const idx = await indexOf(ctx, e.ns, e.name, e.index);
+      for (const req of shapingRequests(
+        idx,
+        v.shaping ?? { qdisc: 'tbf', burst: 0 },
+        `${e.name} (${v.path})`,
+      )) {
+        reqs.push({ key: e.ns, req });
+      }
+      ctx.journal.push({ kind: 'shaping', ns: e.ns, name: e.name });
+    }
+  }
+  const groups = byNs(reqs, (r) => r.key);
+  await pool([...groups], ctx.concurrency, async ([key, rs]) =>
+    sendAll(
+      ctx,
+      key,
+      rs.map((r) => r.req),
+    ),
+  );
+  if (shaped.length) ctx.progress({ phase: 'shaping', done: shaped.length, total: shaped.length });
+}
+
+/** Logs and swallows an error of an undo step (destroy keeps going). */
+export function undoFailed(step: Step, e: unknown): void {
+  logger().warn('topology undo step failed', {
+    step: `${step.kind} ${step.name} in ${where(step.ns)}`,
+    error: e instanceof NetlinkError ? e.message : String(e),
+  });
+}

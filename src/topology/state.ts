@@ -1,0 +1,140 @@
+/**
+ * The run state file: what a testbed created (namespace names and root-namespace interfaces),
+ * written before anything is created, under /run/tsbcc/topology/PREFIX.json. `clean` removes
+ * exactly the leftovers of runs whose process died, and nothing else.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { logger } from '../logger.js';
+import { deleteLink, getLink } from '../netlink/link.js';
+import { deleteNamespace, NETNS_DIR } from '../netlink/netns.js';
+import { NetlinkSocket } from '../netlink/socket.js';
+
+/** Default directory of state files. */
+export const STATE_DIR = '/run/tsbcc/topology';
+
+/** What a state file holds. */
+export interface RunState {
+  prefix: string;
+  /** Testbed name. */
+  name?: string;
+  /** The process that created it, and its start time (to tell a reused pid apart). */
+  pid: number;
+  pidStart: string;
+  createdAt: string;
+  /** creating: up in progress; up: complete; destroying: down in progress. */
+  status: 'creating' | 'up' | 'destroying';
+  /** Left up on purpose after the creating process ends (`tsbcc topology up`). */
+  detached: boolean;
+  /** Namespace names (under /run/netns) the run creates. */
+  namespaces: string[];
+  /** Interfaces the run creates in the root namespace. */
+  rootIfaces: string[];
+  /** Host name to namespace name. */
+  hosts?: Record<string, string>;
+  /** The YAML file it came from, if any. */
+  source?: string;
+}
+
+/** The start time of a process (field 22 of /proc/PID/stat), or undefined if it is gone. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process that wrote the state is still running. */
+export function ownerAlive(s: RunState): boolean {
+  return processStart(s.pid) === s.pidStart;
+}
+
+/** Path of the state file of a prefix. */
+export function statePath(prefix: string, dir = STATE_DIR): string {
+  return join(dir, `${prefix}.json`);
+}
+
+/** Writes a state file atomically. */
+export function writeState(s: RunState, dir = STATE_DIR): void {
+  mkdirSync(dir, { recursive: true });
+  const file = statePath(s.prefix, dir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** Removes a state file (missing is fine). */
+export function removeState(prefix: string, dir = STATE_DIR): void {
+  rmSync(statePath(prefix, dir), { force: true });
+}
+
+/** Every state file in dir (unreadable ones are skipped with a warning). */
+export function listStates(dir = STATE_DIR): RunState[] {
+  if (!existsSync(dir)) return [];
+  const out: RunState[] = [];
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunState);
+    } catch (e) {
+      logger().warn('unreadable topology state file', { file: f, error: String(e) });
+    }
+  }
+  return out;
+}
+
+/** What removing a run's leftovers did. */
+export interface CleanReport {
+  prefix: string;
+  namespaces: string[];
+  rootIfaces: string[];
+}
+
+/**
+ * Removes everything a state file lists (namespaces that still exist, root interfaces that
+ * still exist and carry the run's names), then the state file.
+ */
+export async function removeRun(s: RunState, dir = STATE_DIR): Promise<CleanReport> {
+  const report: CleanReport = { prefix: s.prefix, namespaces: [], rootIfaces: [] };
+  if (s.rootIfaces.length > 0) {
+    const root = await NetlinkSocket.open('');
+    try {
+      for (const name of [...s.rootIfaces].reverse()) {
+        if (!(await getLink(root, name))) continue;
+        try {
+          await root.request(deleteLink(name).message, `delete link ${name}`);
+          report.rootIfaces.push(name);
+        } catch (e) {
+          // a veth peer removed together with its other end is fine
+          if (await getLink(root, name)) throw e;
+        }
+      }
+    } finally {
+      root.close();
+    }
+  }
+  for (const ns of [...s.namespaces].reverse()) {
+    if (!ns.startsWith(`${s.prefix}-`)) continue; // never anything outside the run's prefix
+    if (!existsSync(join(NETNS_DIR, ns))) continue;
+    deleteNamespace(ns);
+    report.namespaces.push(ns);
+  }
+  removeState(s.prefix, dir);
+  return report;
+}
+
+/**
+ * Removes the leftovers of runs whose process died (and, with all, detached testbeds too).
+ * Runs of live processes are never touched.
+ */
+export async function cleanLeftovers(opts: { all?: boolean; dir?: string } = {}): Promise<CleanReport[]> {
+  const out: CleanReport[] = [];
+  for (const s of listStates(opts.dir)) {
+    if (ownerAlive(s)) continue;
+    if (s.detached && s.status === 'up' && !opts.all) continue;
+    out.push(await removeRun(s, opts.dir));
+  }
+  return out;
+}
