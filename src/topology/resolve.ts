@@ -108,7 +108,7 @@ export function resolveTopology(
   };
   const nsByKey = new Map<string, PlanNamespace>();
   const nextIndex = new Map<string, number>();
-  const ifaces = new Map<string, Map<string, PlanIface | { name: string; path: string }>>();
+  const ifaces = new Map<string, Map<string, { path: string; iface?: PlanIface }>>();
   const addresses = new Map<string, string>();
   const macs = new Map<string, string>();
   const ethCount = new Map<string, number>();
@@ -129,7 +129,7 @@ export function resolveTopology(
       add(path, `duplicate interface name "${name}" in ${where} (also at ${prev.path})`);
       return false;
     }
-    m.set(name, iface ?? { name, path });
+    m.set(name, iface ? { path, iface } : { path });
     return true;
   };
   const indexFor = (nsKey: string): number => {
@@ -458,7 +458,7 @@ export function resolveTopology(
   for (const r of plan.routes) {
     if (!r.via || !isIp(r.via)) continue;
     const gw = parseIp(r.via);
-    const own = [...(ifaces.get(r.ns)?.values() ?? [])].flatMap((x) => ('addresses' in x ? x.addresses : []));
+    const own = [...(ifaces.get(r.ns)?.values() ?? [])].flatMap((x) => x.iface?.addresses ?? []);
     if (own.length > 0 && !own.some((a) => cidrContains(parseCidr(a), gw))) {
       add(`${r.path}.via`, `gateway ${r.via} is not in any subnet of host "${r.ns}"`);
     }

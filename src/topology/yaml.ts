@@ -144,7 +144,7 @@ export function specFromObject(doc: unknown): { spec: TopologySpec; problems: Pr
  *   problems (every one, with its path).
  */
 export function parseTopologyYaml(text: string, source = '<yaml>'): Topology {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   const [err] = doc.errors;
   if (err) {
     const pos = err.linePos?.[0];
