@@ -58,11 +58,17 @@ class StubFileSystem : public llvm::vfs::ProxyFileSystem {
   }
 
  private:
+  // Any *.h under a stub directory is an empty file; any other name there is a directory
+  // (clang looks a header's directory up before the header itself).
   void ensure(const std::string& p) {
-    if (p.size() < 3 || p.compare(p.size() - 2, 2, ".h") != 0) return;
     for (const auto& d : dirs_) {
       if (p.size() > d.size() + 1 && p.compare(0, d.size(), d) == 0 && p[d.size()] == '/') {
-        if (!mem_->exists(p)) mem_->addFile(p, 0, llvm::MemoryBuffer::getMemBuffer("", p));
+        if (mem_->exists(p)) return;
+        bool header = p.size() > 2 && p.compare(p.size() - 2, 2, ".h") == 0;
+        if (header)
+          mem_->addFile(p, 0, llvm::MemoryBuffer::getMemBuffer("", p));
+        else
+          mem_->addFile(p + "/.tsbcc-stub", 0, llvm::MemoryBuffer::getMemBuffer(""));
         return;
       }
     }

@@ -24,6 +24,7 @@ export function bccBaseArgs(opts: { debugInfo?: boolean } = {}): string[] {
   const args = [
     '-triple',
     'bpf',
+    '-nostdsysteminc',
     '-mrelocation-model',
     'static',
     '-resource-dir',

@@ -2,13 +2,14 @@
  * The BCC-C front door: rewrite the dialect (native, over clang's AST), then compile the
  * rewritten text against the kernel header from BTF, describe the result, cache it.
  */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NativeBccMap, NativeDiagnostic } from '../../native/index.js';
 import { CompileError, type Diagnostic } from '../errors.js';
 import { ensureTracefs } from '../features/mounts.js';
 import { logger } from '../logger.js';
-import { native } from '../native.js';
+import { native, packageRoot } from '../native.js';
 import { bccBaseArgs, bccIncludeArgs, KERNEL_STUB_DIR, TRACEPOINT_HEADER } from './bcc-args.js';
 import { objectBtf, type Btf } from './btf-layout.js';
 import { cacheDir } from './cache-dir.js';
@@ -33,6 +34,19 @@ export interface BccCompileOptions {
   cacheDir?: string;
   /** Kernel BTF to take types from; default /sys/kernel/btf/vmlinux. */
   btfPath?: string;
+}
+
+let addonId: string | undefined;
+/** Identifies the built addon (its rewriter changes the output): size and mtime of the binary. */
+function addonIdentity(): string {
+  if (addonId) return addonId;
+  try {
+    const st = statSync(join(packageRoot(), 'build', 'Release', 'tsbcc.node'));
+    addonId = `${st.size}:${st.mtimeMs}`;
+  } catch {
+    addonId = 'unknown';
+  }
+  return addonId;
 }
 
 /** Footer appended to every program (license section). */
@@ -155,6 +169,7 @@ export async function compileBcc(
         tpHeader,
         kernel.key,
         native().clangVersion,
+        addonIdentity(),
         JSON.stringify(facts),
         String(opts.debugInfo ?? true),
       ]);

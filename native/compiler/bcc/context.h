@@ -73,6 +73,10 @@ class Context {
   // The current program function and its context parameter's name.
   const clang::FunctionDecl* currentFn = nullptr;
   std::string ctxName;
+  // Implicit kernel-memory reads: the context parameter when it is a tracing context, and the
+  // declarations known to hold pointers into kernel memory.
+  const clang::ParmVarDecl* tracingCtx = nullptr;
+  std::set<const clang::ValueDecl*> external;
 
   // Reports a diagnostic at `loc` (error unless `warning`).
   void error(clang::SourceLocation loc, const std::string& msg);
@@ -114,7 +118,9 @@ void handleProgramFunction(Context& c, clang::FunctionDecl* fn);
 void handleStaticFunction(Context& c, clang::FunctionDecl* fn);
 bool checkCall(Context& c, clang::CallExpr* call);
 
-// Implicit kernel-memory reads (probe_reads.cc).
-class ProbeReads;
+// Implicit kernel-memory reads (probe_reads.cc): seed and propagate external pointers over a
+// function body, then rewrite reads through them as CO-RE probe reads.
+void beginProbeReads(Context& c, clang::FunctionDecl* fn, bool program);
+bool rewriteProbeRead(Context& c, clang::ImplicitCastExpr* cast);
 
 }  // namespace tsbcc::bcc

@@ -63,7 +63,7 @@ class BodyVisitor : public clang::RecursiveASTVisitor<BodyVisitor> {
     return true;
   }
   bool VisitImplicitCastExpr(clang::ImplicitCastExpr* e) {
-    rewritePacketRead(c_, e);
+    if (!rewritePacketRead(c_, e)) rewriteProbeRead(c_, e);
     return true;
   }
   bool VisitBinaryOperator(clang::BinaryOperator* e) {
@@ -101,6 +101,7 @@ class Consumer : public clang::ASTConsumer {
       } else {
         handleStaticFunction(c, fn);
       }
+      beginProbeReads(c, fn, program);
       BodyVisitor(c).TraverseStmt(fn->getBody());
       if (program) handleProgramFunction(c, fn);
     }

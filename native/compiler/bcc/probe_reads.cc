@@ -1,0 +1,159 @@
+// Implicit kernel-memory reads. In tracing programs, pointers that come from the probe's
+// arguments, the context (pt_regs registers, raw tracepoint args, tracepoint fields), or
+// bpf_get_current_task() point into kernel memory. Dereferences through them (`p->f`,
+// `p->a.b`, `*p`, `p[i]`) are rewritten to bpf_probe_read_kernel() of the address, which the
+// kernel header's preserve_access_index turns into a CO-RE relocated read. Not rewritten:
+// array-typed results, anything under `&`, anything from a macro, bitfields, direct ctx fields.
+#include <clang/AST/RecursiveASTVisitor.h>
+
+#include "compiler/bcc/context.h"
+
+namespace tsbcc::bcc {
+
+namespace {
+
+bool isTracingCtxType(clang::QualType t) {
+  if (!t->isPointerType()) return false;
+  const clang::RecordType* rt = t->getPointeeType()->getAs<clang::RecordType>();
+  if (!rt) return false;
+  std::string n = rt->getDecl()->getName().str();
+  return n == "pt_regs" || n == "bpf_raw_tracepoint_args" || n.rfind("tracepoint__", 0) == 0;
+}
+
+// Whether a member/subscript chain bottoms out at the tracing context parameter.
+bool isCtxChain(Context& c, const clang::Expr* e) {
+  if (!c.tracingCtx) return false;
+  for (;;) {
+    e = e->IgnoreParenImpCasts();
+    if (const auto* me = llvm::dyn_cast<clang::MemberExpr>(e)) {
+      e = me->getBase();
+      continue;
+    }
+    if (const auto* as = llvm::dyn_cast<clang::ArraySubscriptExpr>(e)) {
+      e = as->getBase();
+      continue;
+    }
+    const auto* ref = llvm::dyn_cast<clang::DeclRefExpr>(e);
+    return ref && ref->getDecl() == c.tracingCtx;
+  }
+}
+
+bool isExternalPtr(Context& c, const clang::Expr* e);
+
+// The first `->` of a member chain (through `.` members), or nullptr.
+const clang::MemberExpr* arrowOf(const clang::Expr* e) {
+  const auto* me = llvm::dyn_cast<clang::MemberExpr>(e);
+  while (me && !me->isArrow()) me = llvm::dyn_cast<clang::MemberExpr>(me->getBase()->IgnoreParens());
+  return me;
+}
+
+// The value of `e` (stripped) lives in kernel memory reached through an external pointer.
+bool readsExternal(Context& c, const clang::Expr* e) {
+  if (const auto* me = arrowOf(e)) return isExternalPtr(c, me->getBase());
+  if (const auto* u = llvm::dyn_cast<clang::UnaryOperator>(e))
+    return u->getOpcode() == clang::UO_Deref && isExternalPtr(c, u->getSubExpr());
+  if (const auto* as = llvm::dyn_cast<clang::ArraySubscriptExpr>(e)) return isExternalPtr(c, as->getBase());
+  return false;
+}
+
+// `e` is a pointer (or integer used as one) into kernel memory.
+bool isExternalPtr(Context& c, const clang::Expr* e) {
+  const clang::Expr* s = e->IgnoreParenCasts();
+  if (const auto* ref = llvm::dyn_cast<clang::DeclRefExpr>(s)) return c.external.count(ref->getDecl()) > 0;
+  if (const auto* call = llvm::dyn_cast<clang::CallExpr>(s)) {
+    const clang::Expr* callee = call->getCallee()->IgnoreParenCasts();
+    if (const auto* ref = llvm::dyn_cast<clang::DeclRefExpr>(callee))
+      return ref->getDecl()->getName() == "bpf_get_current_task" ||
+             ref->getDecl()->getName() == "bpf_get_current_task_btf";
+    return false;
+  }
+  if (const auto* u = llvm::dyn_cast<clang::UnaryOperator>(s)) {
+    if (u->getOpcode() == clang::UO_AddrOf) return readsExternal(c, u->getSubExpr()->IgnoreParens());
+    if (u->getOpcode() == clang::UO_Deref) return readsExternal(c, s);
+    return false;
+  }
+  if (const auto* bo = llvm::dyn_cast<clang::BinaryOperator>(s)) {
+    if (bo->isAdditiveOp()) return isExternalPtr(c, bo->getLHS());
+    return false;
+  }
+  if (llvm::isa<clang::MemberExpr>(s) || llvm::isa<clang::ArraySubscriptExpr>(s)) {
+    if (s->getType()->isArrayType()) {
+      // the address of an array field of kernel memory is kernel memory
+      return readsExternal(c, s);
+    }
+    if (isCtxChain(c, s)) return true;  // a value the context holds, used as a pointer
+    return readsExternal(c, s);  // a pointer loaded from kernel memory
+  }
+  return false;
+}
+
+// Marks variables initialised or assigned from external pointers, in source order.
+class Propagate : public clang::RecursiveASTVisitor<Propagate> {
+ public:
+  explicit Propagate(Context& c) : c_(c) {}
+  bool changed = false;
+  bool VisitVarDecl(clang::VarDecl* v) {
+    if (v->getInit() && v->getType()->isPointerType() && isExternalPtr(c_, v->getInit())) mark(v);
+    return true;
+  }
+  bool VisitBinaryOperator(clang::BinaryOperator* op) {
+    if (op->getOpcode() != clang::BO_Assign || !op->getLHS()->getType()->isPointerType()) return true;
+    const auto* ref = llvm::dyn_cast<clang::DeclRefExpr>(op->getLHS()->IgnoreParenImpCasts());
+    if (ref && isExternalPtr(c_, op->getRHS())) mark(ref->getDecl());
+    return true;
+  }
+
+ private:
+  void mark(const clang::ValueDecl* d) {
+    if (c_.external.insert(d).second) changed = true;
+  }
+  Context& c_;
+};
+
+}  // namespace
+
+void beginProbeReads(Context& c, clang::FunctionDecl* fn, bool program) {
+  if (program) {
+    c.external.clear();
+    c.tracingCtx = nullptr;
+    if (fn->getNumParams() > 0 && isTracingCtxType(fn->getParamDecl(0)->getType()))
+      c.tracingCtx = fn->getParamDecl(0);
+    for (unsigned i = 1; i < fn->getNumParams(); i++) {
+      const clang::ParmVarDecl* p = fn->getParamDecl(i);
+      if (p->getType()->isPointerType()) c.external.insert(p);
+    }
+  }
+  if (!fn->hasBody()) return;
+  for (int round = 0; round < 4; round++) {
+    Propagate prop(c);
+    prop.TraverseStmt(fn->getBody());
+    if (!prop.changed) break;
+  }
+}
+
+bool rewriteProbeRead(Context& c, clang::ImplicitCastExpr* cast) {
+  if (cast->getCastKind() != clang::CK_LValueToRValue) return false;
+  if (c.external.empty() && !c.tracingCtx) return false;
+  const clang::Expr* sub = cast->getSubExpr()->IgnoreParens();
+  if (sub->getType()->isArrayType() || !readsExternal(c, sub)) return false;
+  if (const auto* me = llvm::dyn_cast<clang::MemberExpr>(sub)) {
+    const auto* fd = llvm::dyn_cast<clang::FieldDecl>(me->getMemberDecl());
+    if (fd && fd->isBitField()) return false;
+  }
+  if (c.inMacro(sub->getSourceRange())) return false;
+  clang::QualType t = sub->getType().getUnqualifiedType();
+  std::string type = c.typeName(t);
+  if (type.find("(unnamed") != std::string::npos || type.find("(anonymous") != std::string::npos)
+    type = "typeof(" + c.text(sub) + ")";
+  std::string addr;
+  if (const auto* u = llvm::dyn_cast<clang::UnaryOperator>(sub); u && u->getOpcode() == clang::UO_Deref)
+    addr = "(void *)(" + c.text(u->getSubExpr()) + ")";
+  else
+    addr = "(void *)&" + c.text(sub);
+  std::string out = "({ " + type + " _val; __builtin_memset(&_val, 0, sizeof(_val)); bpf_probe_read_kernel(&_val, sizeof(_val), " +
+                    addr + "); _val; })";
+  c.rw.ReplaceText(sub->getSourceRange(), out);
+  return true;
+}
+
+}  // namespace tsbcc::bcc
