@@ -67,6 +67,16 @@ export declare class NativePerfBuffer {
   close(): void;
 }
 
+/** Watches a pollable fd (not owned) with uv_poll; calls onReadable when it can be read. */
+export declare class NativeFdWatcher {
+  constructor(fd: number, onReadable: () => void);
+  start(): void;
+  stop(): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
 export interface RuntimeNative {
   mapDumpBatch(fd: number, keySize: number, valueSize: number, chunk: number, andDelete: boolean): NativeDump;
   mapDumpWalk(fd: number, keySize: number, valueSize: number, max: number): NativeDump;
@@ -74,6 +84,8 @@ export interface RuntimeNative {
   mapDeleteBatch(fd: number, keys: Buffer, count: number): number;
   mapDeleteKeys(fd: number, keys: Buffer, keySize: number, count: number): number;
   mapFillIndexed(fd: number, value: Buffer, count: number): void;
+  /** Pops (queue/stack: key null) or removes key, filling value; false when absent or empty. */
+  mapLookupAndDelete(fd: number, key: Buffer | null, value: Buffer): boolean;
   objPin(fd: number, path: string): void;
   objGet(path: string): number;
   mapInfoByFd(fd: number): NativeMapFdInfo;
@@ -82,6 +94,7 @@ export interface RuntimeNative {
 
   NativeRingBuffer: typeof NativeRingBuffer;
   NativePerfBuffer: typeof NativePerfBuffer;
+  NativeFdWatcher: typeof NativeFdWatcher;
 
   perfEventOpen(attr: NativePerfAttr, pid: number, cpu: number, groupFd: number): number;
   /** Link fd, or -1 when bound by ioctl (closing the perf fd detaches). */

@@ -335,7 +335,51 @@ class NativePerfBuffer : public Watched<NativePerfBuffer> {
   }
 };
 
+// Watches any pollable fd (trace_pipe opened O_NONBLOCK): calls onReadable() with no
+// arguments whenever it is readable; JS reads it without blocking.
+class NativeFdWatcher : public Watched<NativeFdWatcher> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeFdWatcher",
+                       {InstanceMethod("start", &NativeFdWatcher::Start), InstanceMethod("stop", &NativeFdWatcher::Stop),
+                        InstanceMethod("ref", &NativeFdWatcher::RefM), InstanceMethod("unref", &NativeFdWatcher::UnrefM),
+                        InstanceMethod("close", &NativeFdWatcher::Close)});
+  }
+  // new NativeFdWatcher(fd, onReadable)
+  explicit NativeFdWatcher(const Napi::CallbackInfo& info) : Watched<NativeFdWatcher>(info) {
+    fd_ = info[0].As<Napi::Number>().Int32Value();
+    onData_ = Napi::Persistent(info[1].As<Napi::Function>());
+  }
+  ~NativeFdWatcher() override { stopWatching(false); }
+
+ private:
+  int fd_;
+  void drain(Napi::Env env) override { emit(env, {}); }
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    startWatching(info.Env(), fd_);
+    return info.Env().Undefined();
+  }
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    stopWatching();
+    return info.Env().Undefined();
+  }
+  Napi::Value RefM(const Napi::CallbackInfo& info) {
+    setRef(true);
+    return info.Env().Undefined();
+  }
+  Napi::Value UnrefM(const Napi::CallbackInfo& info) {
+    setRef(false);
+    return info.Env().Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    stopWatching();
+    onData_.Reset();
+    return info.Env().Undefined();
+  }
+};
+
 void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeFdWatcher", NativeFdWatcher::Define(env));
   exports.Set("NativeRingBuffer", NativeRingBuffer::Define(env));
   exports.Set("NativePerfBuffer", NativePerfBuffer::Define(env));
 }

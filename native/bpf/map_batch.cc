@@ -149,6 +149,16 @@ Napi::Value MapFillIndexed(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// mapLookupAndDelete(fd, key|null, value) -> boolean (false when absent / queue empty)
+Napi::Value MapLookupAndDelete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  void* key = info[1].IsBuffer() ? info[1].As<Napi::Buffer<char>>().Data() : nullptr;
+  if (bpf_map_lookup_and_delete_elem(i32(info[0]), key, info[2].As<Napi::Buffer<char>>().Data()) == 0)
+    return Napi::Boolean::New(env, true);
+  if (errno == ENOENT) return Napi::Boolean::New(env, false);
+  throwErrno(env, "bpf_map_lookup_and_delete_elem", errno);
+}
+
 Napi::Value ObjPin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[1].As<Napi::String>().Utf8Value();
@@ -198,6 +208,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapDeleteBatch", Napi::Function::New(env, MapDeleteBatch));
   exports.Set("mapDeleteKeys", Napi::Function::New(env, MapDeleteKeys));
   exports.Set("mapFillIndexed", Napi::Function::New(env, MapFillIndexed));
+  exports.Set("mapLookupAndDelete", Napi::Function::New(env, MapLookupAndDelete));
   exports.Set("objPin", Napi::Function::New(env, ObjPin));
   exports.Set("objGet", Napi::Function::New(env, ObjGet));
   exports.Set("mapInfoByFd", Napi::Function::New(env, MapInfoByFd));

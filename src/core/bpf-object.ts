@@ -3,12 +3,16 @@
  * loaded as any type, at any time and in any order, and all share the object's maps (D4: one
  * libbpf object per loaded function, with the map fds reused).
  */
+import { unlinkSync } from 'node:fs';
 import type { NativeLoadError, NativeObject } from '../../native/index.js';
 import type { ObjectSpec } from '../compiler/object-spec.js';
 import { ClosedError, InvalidArgumentError, TsbccError, fromNative } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';
 import { RawMap } from '../maps/raw-map.js';
+import { openTable, type TableOptions } from '../maps/open-table.js';
+import type { Table } from '../maps/table.js';
+import { pinObject, type PinOptions } from './pin.js';
 import { Program } from './program.js';
 import { ProgramType, isProgramTypeName, programTypeName, type ProgramTypeName } from './program-type.js';
 import { track, untrack, type Closeable } from './resources.js';
@@ -38,6 +42,9 @@ export class BpfObject implements Closeable {
   private mapsObj: NativeObject | undefined;
   private readonly programs = new Map<string, Program>();
   private readonly mapHandles = new Map<string, RawMap>();
+  private readonly tables = new Map<string, Table>();
+  private readonly owned = new Set<Closeable>();
+  private readonly pins: string[] = [];
 
   private constructor(
     readonly spec: ObjectSpec,
@@ -167,10 +174,70 @@ export class BpfObject implements Closeable {
     return m;
   }
 
+  /**
+   * The map `name` as a typed table of the class its type calls for (HashTable, ArrayTable,
+   * PerCpuHashTable, RingBufTable, ...), decoding with the layouts from the program's BTF. The
+   * table is owned by this object. Without options the same table is returned every time.
+   * @throws InvalidArgumentError when there is no such map or no table class for its type.
+   */
+  table<K = unknown, V = unknown>(name: string, opts?: TableOptions): Table<K, V> {
+    const cached = opts ? undefined : this.tables.get(name);
+    if (cached && !cached.closed) return cached as Table<K, V>;
+    const raw = this.map(name);
+    const spec = this.spec.maps.find((m) => m.name === name);
+    const t = openTable(raw, spec, this.spec.events?.[name], opts);
+    if (!opts) this.tables.set(name, t);
+    return t as Table<K, V>;
+  }
+
+  /** Closes `c` when this object closes (event readers, links made from its programs). */
+  own<T extends Closeable>(c: T): T {
+    this.live();
+    this.owned.add(c);
+    return c;
+  }
+
+  /**
+   * Pins map `name` at `path` on bpffs (BPF_OBJ_PIN). With `temporary`, the pin is removed when
+   * this object closes (also at exit through the registry).
+   * @throws SyscallError (EEXIST when the path is taken; EPERM/ENOENT when not on bpffs).
+   */
+  pinMap(name: string, path: string, opts: PinOptions = {}): void {
+    pinObject(this.map(name).fd, path, `map ${name}`);
+    if (opts.temporary) this.pins.push(path);
+  }
+
+  /**
+   * Pins loaded program `name` at `path` on bpffs; a pinned program stays loaded after this
+   * process exits unless the pin is `temporary`.
+   * @throws InvalidArgumentError when the program is not loaded; SyscallError on failure.
+   */
+  pinProgram(name: string, path: string, opts: PinOptions = {}): void {
+    const p = this.programs.get(name);
+    if (!p || p.closed) throw new InvalidArgumentError(`${this.spec.name}: program "${name}" is not loaded`);
+    pinObject(p.fd, path, `program ${name}`);
+    if (opts.temporary) this.pins.push(path);
+  }
+
   /** Unloads every program and releases every map; idempotent. */
   closeSync(): void {
     if (!this.mapsObj) return;
     const errors: unknown[] = [];
+    for (const c of [...this.owned].reverse()) {
+      try {
+        c.closeSync();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    this.owned.clear();
+    for (const path of this.pins.splice(0)) {
+      try {
+        unlinkSync(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push(e);
+      }
+    }
     for (const p of this.programs.values()) {
       try {
         p.closeSync();

@@ -1,0 +1,459 @@
+/**
+ * BPF: BCC's workflow one call away. Compile text or a file (or open a prebuilt libbpf CO-RE
+ * object), auto-load and auto-attach functions whose names say where they go, load any
+ * function as any type later, read tables, stream events, and close without leaving anything
+ * behind. This entry point composes the layers above core (maps, events, tracing).
+ */
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { compile, describeElf, type CompileOptions } from '../compiler/compile.js';
+import type { ObjectSpec, ProgramSpec } from '../compiler/object-spec.js';
+import { ClosedError, InvalidArgumentError, NotSupportedError, TsbccError } from '../errors.js';
+import { logger } from '../logger.js';
+import type { TableOptions } from '../maps/open-table.js';
+import type { Table } from '../maps/table.js';
+import { PerfEventArrayTable } from '../maps/perf-event-array.js';
+import { RingBufTable } from '../maps/ring-buf.js';
+import type { PerfBuffer, PerfBufferOptions } from '../events/perf-buffer.js';
+import type { RingBuffer, RingBufferOptions } from '../events/ring-buffer.js';
+import { TracePipe, type TraceFields } from '../events/trace-pipe.js';
+import type { IterateOptions } from '../events/event-queue.js';
+import {
+  attachKprobe,
+  attachPerfEvent,
+  attachRawTracepoint,
+  attachTracepoint,
+  attachUprobe,
+  type PerfEventOptions,
+  type UprobeOptions,
+} from '../tracing/attach.js';
+import type { FdLink } from '../tracing/fd-link.js';
+import { BpfObject, type LoadFuncOptions } from './bpf-object.js';
+import type { Program } from './program.js';
+import { ProgramType, type ProgramTypeName } from './program-type.js';
+import { track, untrack, type Closeable } from './resources.js';
+import type { PinOptions } from './pin.js';
+
+/** Where the C comes from. */
+export type BpfSource = { text: string; name?: string } | { file: string };
+
+/** Options of BPF.create (BCC's BPF() arguments). */
+export type BpfCreateOptions = BpfSource & {
+  /** Extra compiler flags, one token per element (BCC's cflags). */
+  cflags?: string[];
+  /** Load and attach `kprobe__`, `tracepoint__`, `raw_tracepoint__`, ... functions now (default true). */
+  autoAttach?: boolean;
+  /** Further compiler options. */
+  compile?: Omit<CompileOptions, 'cflags'>;
+};
+
+/** What an auto-attach name prefix means. */
+export interface AutoAttach {
+  type: ProgramTypeName;
+  kind: 'kprobe' | 'kretprobe' | 'tracepoint' | 'raw_tracepoint' | 'kfunc' | 'kretfunc' | 'lsm';
+  target: string;
+}
+
+/**
+ * What BCC's autoload does with a function name (or libbpf section), or undefined when the
+ * name does not ask for auto-attachment.
+ */
+export function autoAttachOf(p: Pick<ProgramSpec, 'name' | 'section'>): AutoAttach | undefined {
+  const n = p.name;
+  const after = (prefix: string): string => n.slice(prefix.length);
+  if (n.startsWith('kprobe__')) return { type: 'KPROBE', kind: 'kprobe', target: after('kprobe__') };
+  if (n.startsWith('kretprobe__')) return { type: 'KPROBE', kind: 'kretprobe', target: after('kretprobe__') };
+  if (n.startsWith('tracepoint__'))
+    return { type: 'TRACEPOINT', kind: 'tracepoint', target: after('tracepoint__').replace(/__/g, ':') };
+  if (n.startsWith('raw_tracepoint__'))
+    return { type: 'RAW_TRACEPOINT', kind: 'raw_tracepoint', target: after('raw_tracepoint__') };
+  if (n.startsWith('kfunc__')) return { type: 'TRACING', kind: 'kfunc', target: after('kfunc__') };
+  if (n.startsWith('kretfunc__')) return { type: 'TRACING', kind: 'kretfunc', target: after('kretfunc__') };
+  if (n.startsWith('lsm__')) return { type: 'LSM', kind: 'lsm', target: after('lsm__') };
+  // libbpf section conventions of prebuilt objects
+  const s = p.section;
+  let m = /^(?:tracepoint|tp)\/([^/]+)\/([^/]+)$/.exec(s);
+  if (m) return { type: 'TRACEPOINT', kind: 'tracepoint', target: `${m[1]}:${m[2]}` };
+  m = /^(?:raw_tracepoint|raw_tp)\/(.+)$/.exec(s);
+  if (m?.[1]) return { type: 'RAW_TRACEPOINT', kind: 'raw_tracepoint', target: m[1] };
+  m = /^(kprobe|kretprobe)\/(.+)$/.exec(s);
+  if (m?.[2]) return { type: 'KPROBE', kind: m[1] as 'kprobe' | 'kretprobe', target: m[2] };
+  return undefined;
+}
+
+const SYSCALL_PREFIXES = [
+  'sys_',
+  '__x64_sys_',
+  '__x32_compat_sys_',
+  '__ia32_compat_sys_',
+  '__arm64_sys_',
+  '__s390x_sys_',
+  '__s390_sys_',
+  '__riscv_sys_',
+];
+let syscallPrefix: string | undefined;
+
+/** The running kernel's syscall symbol prefix (BCC's get_syscall_prefix). */
+export function getSyscallPrefix(): string {
+  if (syscallPrefix !== undefined) return syscallPrefix;
+  let syms = '';
+  try {
+    syms = readFileSync('/proc/kallsyms', 'utf8');
+  } catch {
+    // not readable
+  }
+  syscallPrefix = SYSCALL_PREFIXES.find((p) => syms.includes(` ${p}bpf\n`)) ?? 'sys_';
+  return syscallPrefix;
+}
+
+/** `sys_X` mapped onto the running kernel's syscall symbol (BCC's fix_syscall_fnname). */
+export function fixSyscallFnname(name: string): string {
+  for (const p of SYSCALL_PREFIXES) if (name.startsWith(p)) return getSyscallPrefix() + name.slice(p.length);
+  return name;
+}
+
+interface AttachedLink {
+  kind: string;
+  target: string;
+  fnName: string;
+  link: FdLink;
+}
+
+/**
+ * A compiled, loaded BPF program set with BCC's Python API in TypeScript. Close it (or
+ * `using`) to detach every link, stop every reader and unload everything; the registry closes it
+ * at exit (normal exit, SIGINT, SIGTERM, uncaught exception).
+ */
+export class BPF implements Closeable {
+  private readonly links: AttachedLink[] = [];
+  private pipe: TracePipe | undefined;
+  private isClosed = false;
+
+  private constructor(readonly object: BpfObject) {
+    track(this);
+  }
+
+  /**
+   * Compiles C (BCC's dialect) from text or a file and creates its maps; with autoAttach (the
+   * default) loads and attaches every function named `kprobe__*`, `kretprobe__*`,
+   * `tracepoint__*`, `raw_tracepoint__*`, `kfunc__*`, `kretfunc__*`, `lsm__*`.
+   * @throws CompileError, VerifierError, NotSupportedError (e.g. kprobes without
+   *   CONFIG_KPROBE_EVENTS), SyscallError; nothing stays loaded when it throws.
+   */
+  static async create(opts: BpfCreateOptions): Promise<BPF> {
+    const copts: CompileOptions = {
+      ...(opts.compile ?? {}),
+      ...(opts.cflags ? { cflags: opts.cflags } : {}),
+    };
+    const input =
+      'file' in opts ? { file: opts.file } : { text: opts.text, ...(opts.name ? { name: opts.name } : {}) };
+    const spec = await compile(input, copts);
+    return BPF.fromSpec(spec, { autoAttach: opts.autoAttach ?? true });
+  }
+
+  /**
+   * Opens a prebuilt libbpf CO-RE object file (.o). Programs keep the types their sections
+   * give; with autoAttach (default true) `tracepoint/`, `tp/`, `raw_tp/`, `kprobe/` sections
+   * and BCC-style names are attached.
+   * @throws TsbccError when the file cannot be read; SyscallError/VerifierError as for create.
+   */
+  static async fromObjectFile(path: string, opts: { autoAttach?: boolean } = {}): Promise<BPF> {
+    let elf: Buffer;
+    try {
+      elf = await readFile(path);
+    } catch (e) {
+      throw new TsbccError(`cannot read ${path}: ${(e as Error).message}`, 'ENOENT', { cause: e });
+    }
+    const name = basename(path).replace(/\.[^.]*$/, '');
+    const { programs, maps } = describeElf(elf, name);
+    return BPF.fromSpec({ name, elf, programs, maps, diagnostics: [] }, opts);
+  }
+
+  /** Creates the maps of a compiled spec and (by default) auto-attaches. */
+  static fromSpec(spec: ObjectSpec, opts: { autoAttach?: boolean } = {}): BPF {
+    const bpf = new BPF(BpfObject.create(spec));
+    if (opts.autoAttach ?? true) {
+      try {
+        bpf.autoAttach();
+      } catch (e) {
+        bpf.closeSync();
+        throw e;
+      }
+    }
+    return bpf;
+  }
+
+  private autoAttach(): void {
+    for (const p of this.object.spec.programs) {
+      const a = autoAttachOf(p);
+      if (!a) continue;
+      switch (a.kind) {
+        case 'kprobe':
+        case 'kretprobe':
+          this.attachKprobe({
+            event: fixSyscallFnname(a.target),
+            fnName: p.name,
+            retprobe: a.kind === 'kretprobe',
+          });
+          break;
+        case 'tracepoint':
+          this.attachTracepoint({ tp: a.target, fnName: p.name });
+          break;
+        case 'raw_tracepoint':
+          this.attachRawTracepoint({ tp: a.target, fnName: p.name });
+          break;
+        default:
+          throw new NotSupportedError(
+            `${a.kind} auto-attach (${p.name})`,
+            a.kind === 'lsm' ? 'CONFIG_BPF_LSM' : 'CONFIG_DEBUG_INFO_BTF with BPF trampolines',
+            'tsbcc does not load fentry/fexit/LSM programs yet; use a tracepoint or raw tracepoint',
+          );
+      }
+    }
+  }
+
+  private live(): BpfObject {
+    if (this.isClosed) throw new ClosedError(this.description);
+    return this.object;
+  }
+
+  get description(): string {
+    return `BPF ${this.object.spec.name}`;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** The compiled spec (programs, maps, layouts). */
+  get spec(): ObjectSpec {
+    return this.object.spec;
+  }
+
+  /**
+   * Loads function `name` as `type` (BCC's load_func); any function, any time, any order; all
+   * share this object's maps. Without a type, the type its section or name implies.
+   * @throws InvalidArgumentError, VerifierError.
+   */
+  loadFunc(name: string, type?: ProgramTypeName | number, opts: LoadFuncOptions = {}): Program {
+    const obj = this.live();
+    let t = type;
+    if (t === undefined) {
+      const spec = obj.spec.programs.find((p) => p.name === name);
+      t = spec?.type ?? (spec ? ProgramType[autoAttachOf(spec)?.type ?? 'UNSPEC'] : undefined);
+      if (!t)
+        throw new InvalidArgumentError(
+          `loadFunc("${name}"): give a program type; its name and section do not imply one`,
+        );
+    }
+    return obj.loadFunc(name, t, opts);
+  }
+
+  /** Loads every function as `type` (BCC's load_funcs). */
+  loadFuncs(type: ProgramTypeName | number = 'KPROBE'): Program[] {
+    return this.live().spec.programs.map((p) => this.loadFunc(p.name, type));
+  }
+
+  /** The map `name` as a typed table (BCC's get_table / b[name]). */
+  table<K = unknown, V = unknown>(name: string, opts?: TableOptions): Table<K, V> {
+    return this.live().table<K, V>(name, opts);
+  }
+
+  /** Alias of table(). */
+  get<K = unknown, V = unknown>(name: string, opts?: TableOptions): Table<K, V> {
+    return this.table<K, V>(name, opts);
+  }
+
+  /**
+   * Consumes ring buffer map `name` (BCC's open_ring_buffer), decoding with the captured event
+   * layout. Closed with this object.
+   * @throws InvalidArgumentError when `name` is not a RINGBUF map.
+   */
+  openRingBuffer<E = unknown>(
+    name: string,
+    callback?: (event: E) => void,
+    opts: Omit<RingBufferOptions<E>, 'callback'> = {},
+  ): RingBuffer<E> {
+    const t = this.table(name);
+    if (!(t instanceof RingBufTable)) throw new InvalidArgumentError(`${t.description} is not a ring buffer`);
+    return this.object.own((t as RingBufTable<E>).open(callback, opts));
+  }
+
+  /**
+   * Consumes perf event array `name` (BCC's open_perf_buffer). Closed with this object.
+   * @throws InvalidArgumentError when `name` is not a PERF_EVENT_ARRAY map.
+   */
+  openPerfBuffer<E = unknown>(
+    name: string,
+    callback?: (event: E, cpu: number) => void,
+    opts: Omit<PerfBufferOptions<E>, 'callback'> = {},
+  ): PerfBuffer<E> {
+    const t = this.table(name);
+    if (!(t instanceof PerfEventArrayTable))
+      throw new InvalidArgumentError(`${t.description} is not a perf event array`);
+    return this.object.own((t as PerfEventArrayTable<E>).open(callback, opts));
+  }
+
+  private keep(kind: string, target: string, fnName: string, link: FdLink): FdLink {
+    this.object.own(link);
+    this.links.push({ kind, target, fnName, link });
+    logger().debug(`attached ${link.description}`);
+    return link;
+  }
+
+  /** Attaches `fnName` (loaded as TRACEPOINT) to `category:event` (BCC's attach_tracepoint). */
+  attachTracepoint(o: { tp: string; fnName: string }): FdLink {
+    return this.keep(
+      'tracepoint',
+      o.tp,
+      o.fnName,
+      attachTracepoint(this.loadFunc(o.fnName, 'TRACEPOINT'), o.tp),
+    );
+  }
+
+  /** Attaches `fnName` (loaded as RAW_TRACEPOINT) to raw tracepoint `tp`. */
+  attachRawTracepoint(o: { tp: string; fnName: string }): FdLink {
+    return this.keep(
+      'raw_tracepoint',
+      o.tp,
+      o.fnName,
+      attachRawTracepoint(this.loadFunc(o.fnName, 'RAW_TRACEPOINT'), o.tp),
+    );
+  }
+
+  /**
+   * Attaches `fnName` (loaded as KPROBE) to kernel function `event`.
+   * @throws NotSupportedError naming CONFIG_KPROBE_EVENTS where the kernel has no kprobes.
+   */
+  attachKprobe(o: { event: string; fnName: string; offset?: number; retprobe?: boolean }): FdLink {
+    const prog = this.loadFunc(o.fnName, 'KPROBE');
+    const link = attachKprobe(prog, {
+      event: o.event,
+      ...(o.offset ? { offset: o.offset } : {}),
+      retprobe: o.retprobe ?? false,
+    });
+    return this.keep(o.retprobe ? 'kretprobe' : 'kprobe', o.event, o.fnName, link);
+  }
+
+  /** attachKprobe with retprobe. */
+  attachKretprobe(o: { event: string; fnName: string }): FdLink {
+    return this.attachKprobe({ ...o, retprobe: true });
+  }
+
+  /** Attaches `fnName` (loaded as KPROBE) as a uprobe (BCC's attach_uprobe). */
+  attachUprobe(o: UprobeOptions & { fnName: string }): FdLink {
+    const link = attachUprobe(this.loadFunc(o.fnName, 'KPROBE'), o);
+    return this.keep(o.retprobe ? 'uretprobe' : 'uprobe', `${o.name}:${o.sym ?? o.address}`, o.fnName, link);
+  }
+
+  /** attachUprobe with retprobe. */
+  attachUretprobe(o: Omit<UprobeOptions, 'retprobe'> & { fnName: string }): FdLink {
+    return this.attachUprobe({ ...o, retprobe: true });
+  }
+
+  /** Attaches `fnName` (loaded as PERF_EVENT) to a perf event on every online CPU. */
+  attachPerfEvent(o: PerfEventOptions & { fnName: string }): FdLink {
+    return this.keep(
+      'perf_event',
+      `${o.type}:${o.config}`,
+      o.fnName,
+      attachPerfEvent(this.loadFunc(o.fnName, 'PERF_EVENT'), o),
+    );
+  }
+
+  private detach(kind: string, target: string, fnName?: string): number {
+    let n = 0;
+    for (let i = this.links.length - 1; i >= 0; i--) {
+      const l = this.links[i];
+      if (!l || l.kind !== kind || l.target !== target || (fnName && l.fnName !== fnName)) continue;
+      l.link.closeSync();
+      this.links.splice(i, 1);
+      n++;
+    }
+    if (n === 0) throw new InvalidArgumentError(`${this.description}: nothing attached to ${kind} ${target}`);
+    return n;
+  }
+
+  /** Detaches every program from tracepoint `tp`. @throws InvalidArgumentError when none is attached. */
+  detachTracepoint(tp: string): void {
+    this.detach('tracepoint', tp);
+  }
+  detachRawTracepoint(tp: string): void {
+    this.detach('raw_tracepoint', tp);
+  }
+  detachKprobe(event: string, fnName?: string): void {
+    this.detach('kprobe', event, fnName);
+  }
+  detachKretprobe(event: string, fnName?: string): void {
+    this.detach('kretprobe', event, fnName);
+  }
+
+  private count(kinds: string[]): number {
+    return new Set(this.links.filter((l) => kinds.includes(l.kind)).map((l) => `${l.kind}:${l.target}`)).size;
+  }
+  /** Attached kprobe/kretprobe event names. */
+  numOpenKprobes(): number {
+    return this.count(['kprobe', 'kretprobe']);
+  }
+  numOpenUprobes(): number {
+    return this.count(['uprobe', 'uretprobe']);
+  }
+  numOpenTracepoints(): number {
+    return this.count(['tracepoint', 'raw_tracepoint']);
+  }
+
+  /** Pins map `name` under bpffs (see BpfObject.pinMap). */
+  pinMap(name: string, path: string, opts: PinOptions = {}): void {
+    this.live().pinMap(name, path, opts);
+  }
+
+  /** Pins loaded program `name` under bpffs (see BpfObject.pinProgram). */
+  pinProgram(name: string, path: string, opts: PinOptions = {}): void {
+    this.live().pinProgram(name, path, opts);
+  }
+
+  /** The trace_pipe reader of this object (opened once, closed with it). */
+  async tracePipe(): Promise<TracePipe> {
+    const obj = this.live();
+    if (!this.pipe || this.pipe.closed) this.pipe = obj.own(await TracePipe.open());
+    return this.pipe;
+  }
+
+  /** Parsed trace_pipe lines (BCC's trace_fields, as an async iterator). */
+  async *traceFields(opts: IterateOptions = {}): AsyncIterableIterator<TraceFields> {
+    yield* (await this.tracePipe()).traceFields(opts);
+  }
+
+  /** Prints trace_pipe lines until aborted or closed (BCC's trace_print). */
+  async tracePrint(opts: Parameters<TracePipe['tracePrint']>[0] = {}): Promise<void> {
+    await (await this.tracePipe()).tracePrint(opts);
+  }
+
+  /** CLOCK_MONOTONIC in nanoseconds, comparable with bpf_ktime_get_ns (BCC's monotonic_time). */
+  static monotonicTime(): bigint {
+    return process.hrtime.bigint();
+  }
+
+  /** Detaches every link, stops every reader, unloads programs and frees maps; idempotent. */
+  closeSync(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.links.length = 0;
+    untrack(this);
+    this.object.closeSync();
+  }
+
+  close(): void {
+    this.closeSync();
+  }
+
+  [Symbol.dispose](): void {
+    this.closeSync();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.closeSync();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * trace_pipe: the kernel's bpf_trace_printk output. Read without blocking: the pipe is opened
+ * O_NONBLOCK and watched with uv_poll (D6). Lines are offered raw (readLines), parsed into BCC's
+ * trace_fields tuple (traceFields), or printed (tracePrint).
+ */
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import type { NativeFdWatcher } from '../../native/index.js';
+import { ClosedError, NotSupportedError, TsbccError } from '../errors.js';
+import { native } from '../native.js';
+import { ensureTracefs } from '../features/mounts.js';
+import { track, untrack, type Closeable } from '../core/resources.js';
+import { EventQueue, type IterateOptions } from './event-queue.js';
+
+/** One parsed trace_pipe line (BCC's trace_fields: task, pid, cpu, flags, ts, msg). */
+export interface TraceFields {
+  task: string;
+  pid: number;
+  cpu: number;
+  flags: string;
+  /** Seconds since boot, as the kernel prints it. */
+  ts: number;
+  msg: string;
+}
+
+/**
+ * Parses one trace_pipe line the way BCC's trace_fields does; undefined for lines that are not
+ * events (e.g. `CPU:` overrun notices) or do not parse.
+ */
+export function parseTraceLine(line: string): TraceFields | undefined {
+  if (line.startsWith('CPU:')) return undefined;
+  const task = line.slice(0, 16).trimStart();
+  const rest = line.slice(17);
+  const tsEnd = rest.indexOf(':');
+  if (tsEnd < 0) return undefined;
+  const parts = rest.slice(0, tsEnd).split(/\s+/).filter(Boolean);
+  if (parts.length !== 4) return undefined;
+  const [pid, cpu, flags, ts] = parts as [string, string, string, string];
+  const after = rest.slice(tsEnd + 1);
+  const symEnd = after.indexOf(':');
+  const msg = after.slice(symEnd + 2);
+  const fields: TraceFields = {
+    task,
+    pid: Number.parseInt(pid, 10),
+    cpu: Number.parseInt(cpu.slice(1, -1), 10),
+    flags,
+    ts: Number.parseFloat(ts),
+    msg,
+  };
+  return Number.isNaN(fields.pid) || Number.isNaN(fields.cpu) ? undefined : fields;
+}
+
+/** A reader of trace_pipe. Close it to stop; one reader consumes each line. */
+export class TracePipe implements Closeable {
+  private fd: number;
+  private watcher: NativeFdWatcher | undefined;
+  private readonly queue = new EventQueue<string>();
+  private partial = '';
+  private readonly buf = Buffer.alloc(64 * 1024);
+  private readonly listeners = new Set<(line: string) => void>();
+
+  private constructor(readonly path: string) {
+    this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      this.watcher = new (native().NativeFdWatcher)(this.fd, () => this.drain());
+    } catch (e) {
+      closeSync(this.fd);
+      throw e;
+    }
+    track(this);
+  }
+
+  /**
+   * Opens tracefs's trace_pipe (mounting tracefs when missing).
+   * @throws NotSupportedError when tracefs is unavailable (CONFIG_TRACING).
+   */
+  static async open(): Promise<TracePipe> {
+    const root = await ensureTracefs();
+    if (!root)
+      throw new NotSupportedError('tracefs', 'CONFIG_TRACING', 'mount tracefs at /sys/kernel/tracing');
+    return new TracePipe(`${root}/trace_pipe`);
+  }
+
+  get closed(): boolean {
+    return this.fd < 0;
+  }
+
+  get description(): string {
+    return `trace_pipe reader (${this.path})`;
+  }
+
+  private drain(): void {
+    if (this.fd < 0) return;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        throw new TsbccError(`reading ${this.path}: ${(e as Error).message}`, 'EIO', { cause: e });
+      }
+      if (n <= 0) break;
+      const text = this.partial + this.buf.toString('utf8', 0, n);
+      const lines = text.split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const l of lines) {
+        for (const f of this.listeners) f(l);
+        if (this.queue.active) this.queue.push(l);
+      }
+    }
+    this.updateWatch();
+  }
+
+  private updateWatch(): void {
+    if (!this.watcher) return;
+    if (this.listeners.size > 0 || this.queue.active) this.watcher.start();
+    else this.watcher.stop();
+  }
+
+  /** Raw lines as an async iterator (BCC's trace_readline, repeated); ends on close or abort. */
+  lines(opts: IterateOptions = {}): AsyncIterableIterator<string> {
+    if (this.fd < 0) throw new ClosedError(this.description);
+    const it = this.queue.iterate(opts);
+    this.updateWatch();
+    const origReturn = it.return?.bind(it);
+    it.return = (v?: unknown) => {
+      const r = origReturn ? origReturn(v) : Promise.resolve({ value: undefined, done: true as const });
+      this.updateWatch();
+      return r;
+    };
+    return it;
+  }
+
+  /** Parsed lines (BCC's trace_fields); lines that do not parse are skipped. */
+  async *traceFields(opts: IterateOptions = {}): AsyncIterableIterator<TraceFields> {
+    for await (const l of this.lines(opts)) {
+      const f = parseTraceLine(l);
+      if (f) yield f;
+    }
+  }
+
+  /**
+   * Prints every line (or `format(fields)`) until closed or aborted (BCC's trace_print).
+   * Resolves when it stops.
+   */
+  async tracePrint(
+    opts: IterateOptions & { format?: (f: TraceFields) => string; write?: (s: string) => void } = {},
+  ): Promise<void> {
+    const write = opts.write ?? ((s: string) => void process.stdout.write(s));
+    for await (const l of this.lines(opts)) {
+      if (!opts.format) {
+        write(`${l}\n`);
+        continue;
+      }
+      const f = parseTraceLine(l);
+      if (f) write(`${opts.format(f)}\n`);
+    }
+  }
+
+  /** Calls fn for every raw line until the returned function is called. */
+  onLine(fn: (line: string) => void): () => void {
+    if (this.fd < 0) throw new ClosedError(this.description);
+    this.listeners.add(fn);
+    this.updateWatch();
+    return () => {
+      this.listeners.delete(fn);
+      this.updateWatch();
+    };
+  }
+
+  /** Lets the process exit while the reader is open. */
+  unref(): this {
+    this.watcher?.unref();
+    return this;
+  }
+
+  /** Stops reading and closes the pipe; idempotent. Iterators end. */
+  closeSync(): void {
+    if (this.fd < 0) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    closeSync(this.fd);
+    this.fd = -1;
+    this.queue.end();
+    this.listeners.clear();
+    untrack(this);
+  }
+
+  close(): void {
+    this.closeSync();
+  }
+
+  [Symbol.dispose](): void {
+    this.closeSync();
+  }
+}

@@ -1,0 +1,38 @@
+/** PERF_EVENT_ARRAY maps: per-CPU perf rings for perf_submit (read through a PerfBuffer). */
+import { PerfBuffer, type PerfBufferOptions } from '../events/perf-buffer.js';
+import type { Codec } from './codec.js';
+import type { RawMap } from './raw-map.js';
+import { Table } from './table.js';
+
+/**
+ * A perf event array. Open a consumer with {@link PerfEventArrayTable.open} (BCC's
+ * open_perf_buffer); `eventCodec` decodes records with the layout the compiler captured.
+ */
+export class PerfEventArrayTable<E = unknown> extends Table<number, number> {
+  /** @internal */
+  constructor(
+    raw: RawMap,
+    keyCodec: Codec<number>,
+    valueCodec: Codec<number>,
+    readonly eventCodec: Codec<E> | undefined,
+  ) {
+    super(raw, keyCodec, valueCodec);
+  }
+
+  /**
+   * Opens one ring per CPU and delivers `callback(event, cpu)` per record; `lost(count, cpu)`
+   * reports drops. The consumer is closed with the table's BPF object.
+   * @throws InvalidArgumentError when pageCount is not a power of two.
+   */
+  open(
+    callback?: (event: E, cpu: number) => void,
+    opts: Omit<PerfBufferOptions<E>, 'callback'> = {},
+  ): PerfBuffer<E> {
+    const codec = opts.codec ?? this.eventCodec;
+    return new PerfBuffer<E>(this.name, this.fd, {
+      ...opts,
+      ...(codec ? { codec } : {}),
+      ...(callback ? { callback } : {}),
+    });
+  }
+}

@@ -1,0 +1,13 @@
+/** STACK_TRACE maps: stack ids to instruction pointers. */
+import { Table } from './table.js';
+
+/** A stack-trace map (BPF_STACK_TRACE): values are arrays of addresses, ending at the first 0. */
+export class StackTraceTable extends Table<number, bigint[]> {
+  /** The addresses of stack `id`, innermost first, up to the first zero; empty when absent. */
+  walk(id: number): bigint[] {
+    const v = this.get(id);
+    if (!v) return [];
+    const end = v.indexOf(0n);
+    return end < 0 ? v : v.slice(0, end);
+  }
+}
