@@ -77,7 +77,7 @@ export class Network implements AsyncDisposable {
     this.ctx = {
       plan,
       namespaces: new Map(),
-      rootIndex: new Map(),
+      indexes: new Map(),
       journal: [],
       concurrency: opts.concurrency ?? 8,
       progress: (e) => opts.onProgress?.(e),

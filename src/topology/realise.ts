@@ -37,7 +37,8 @@ export interface RealiseContext {
   namespaces: Map<string, NamedNamespace>;
   root?: NetlinkSocket;
   openRoot: () => Promise<NetlinkSocket>;
-  rootIndex: Map<string, number>;
+  /** ifindexes the kernel chose (root namespace, veth peers of root devices), by `ns/name`. */
+  indexes: Map<string, number>;
   journal: Step[];
   concurrency: number;
   progress: (e: ProgressEvent) => void;
@@ -79,19 +80,19 @@ async function sendAll(ctx: RealiseContext, key: string, reqs: NetlinkRequest[])
   for (let i = 0; i < reqs.length; i += CHUNK) await sock.batch(reqs.slice(i, i + CHUNK));
 }
 
-/** The ifindex of an interface (planned in owned namespaces, looked up in the root one). */
+/** The ifindex of an interface (planned in owned namespaces, else looked up once by name). */
 async function indexOf(
   ctx: RealiseContext,
   key: string,
   name: string,
   plannedIndex: number,
 ): Promise<number> {
-  if (key !== ROOT) return plannedIndex;
-  const known = ctx.rootIndex.get(name);
+  const known = ctx.indexes.get(`${key}/${name}`);
   if (known) return known;
-  const l = await getLink(await ctx.openRoot(), name);
-  if (!l) throw new TopologyError(`interface ${name} vanished from the root namespace`);
-  ctx.rootIndex.set(name, l.index);
+  if (key !== ROOT && plannedIndex > 0) return plannedIndex;
+  const l = await getLink(await socketOf(ctx, key), name);
+  if (!l) throw new TopologyError(`interface ${name} is missing from ${where(key)}`);
+  ctx.indexes.set(`${key}/${name}`, l.index);
   return l.index;
 }
 
@@ -202,6 +203,11 @@ export async function createVeths(ctx: RealiseContext): Promise<void> {
         for (const { ends } of chunk) {
           const exists = key !== ROOT || (await getLink(sock, ends[0].name)) !== undefined;
           if (!exists) continue;
+          // the kernel applies a requested peer ifindex only when the device's own is given
+          if (key === ROOT) {
+            const peer = await getLink(await socketOf(ctx, ends[1].ns), ends[1].name);
+            if (peer) ctx.indexes.set(`${ends[1].ns}/${ends[1].name}`, peer.index);
+          }
           ctx.journal.push({
             kind: 'veth',
             ns: key,
@@ -256,8 +262,8 @@ export async function configure(ctx: RealiseContext): Promise<void> {
       if (x.external) spec.external = true;
       if (x.mtu) spec.mtu = x.mtu;
       if (x.mac) spec.mac = x.mac;
-      if (x.device) spec.device = lookupPlanned(plan, key, x.device);
-      if (x.master) spec.master = lookupPlanned(plan, key, x.master);
+      if (x.device) spec.device = lookupPlanned(ctx, key, x.device);
+      if (x.master) spec.master = lookupPlanned(ctx, key, x.master);
       reqs.push(newLink(spec, `${x.path}: create vxlan ${x.name} (vni ${x.vni})`));
       ctx.journal.push({ kind: 'vxlan', ns: key, name: x.name });
       ifaces.push(x);
@@ -273,7 +279,7 @@ export async function configure(ctx: RealiseContext): Promise<void> {
     for (const r of plan.routes.filter((x) => x.ns === key)) {
       const spec: Parameters<typeof addRoute>[0] = { dst: r.dst };
       if (r.via) spec.via = r.via;
-      if (r.dev) spec.oif = lookupPlanned(plan, key, r.dev);
+      if (r.dev) spec.oif = lookupPlanned(ctx, key, r.dev);
       if (r.metric !== undefined) spec.metric = r.metric;
       reqs.push(
         addRoute(
@@ -289,7 +295,10 @@ export async function configure(ctx: RealiseContext): Promise<void> {
 }
 
 /** The planned ifindex of a device in an owned namespace. */
-function lookupPlanned(plan: Plan, key: string, name: string): number {
+function lookupPlanned(ctx: RealiseContext, key: string, name: string): number {
+  const known = ctx.indexes.get(`${key}/${name}`);
+  if (known) return known;
+  const { plan } = ctx;
   const all: PlanIface[] = [
     ...plan.bridges,
     ...plan.vxlans,

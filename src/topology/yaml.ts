@@ -149,7 +149,10 @@ export function parseTopologyYaml(text: string, source = '<yaml>'): Topology {
   if (err) {
     const pos = err.linePos?.[0];
     const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
-    throw new TopologyError(`YAML syntax error: ${err.message.split('\n')[0]}`, where);
+    throw new TopologyError(
+      `YAML syntax error: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+      where,
+    );
   }
   const { spec, problems } = specFromObject(doc.toJS());
   const all = [...problems, ...(problems.length ? [] : resolveTopology(spec, 'x').problems)];

@@ -1,0 +1,264 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NotSupportedError, TopologyError } from '../../src/errors.js';
+import { NetlinkSocket } from '../../src/netlink/socket.js';
+import { listLinks } from '../../src/netlink/link.js';
+import {
+  cleanLeftovers,
+  hasNetem,
+  listStates,
+  Network,
+  parseTopologyYaml,
+  Topology,
+  TopologyValidationError,
+} from '../../src/topology/index.js';
+import { namespacesMatching, uniqueName } from './helpers/netns.js';
+
+const stateDir = mkdtempSync(join(tmpdir(), 'tsbcc-topo-state-'));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+function bridgeOf(n: number, name: string, octet = 0): Topology {
+  const t = new Topology(name).bridge('br0');
+  for (let i = 1; i <= n; i++) {
+    t.host(`h${i}`).link({ host: `h${i}`, addresses: [`10.${octet}.0.${i}/24`] }, { bridge: 'br0' });
+  }
+  return t;
+}
+
+function leftovers(prefix: string): string[] {
+  return namespacesMatching(`${prefix}-`);
+}
+
+describe('Network', () => {
+  it('realises a bridge of hosts where every host pings every other, and destroys it exactly', async () => {
+    const name = uniqueName('t');
+    const net = await Network.up(bridgeOf(4, name, 31), { stateDir });
+    let prefix = '';
+    try {
+      prefix = net.prefix;
+      expect(prefix.startsWith(`${name}-`)).toBe(true);
+      expect(leftovers(prefix).sort()).toEqual(
+        ['fabric', 'h1', 'h2', 'h3', 'h4'].map((h) => `${prefix}-${h}`).sort(),
+      );
+      expect(existsSync(join(stateDir, `${prefix}.json`))).toBe(true);
+      const m = await net.pingAll();
+      expect(m.failures).toEqual([]);
+      expect(m.hosts).toEqual(['h1', 'h2', 'h3', 'h4']);
+      // the namespace names work with `ip netns exec` from another process
+      const r = await net.exec('h2', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+      expect(r.stdout).toContain('10.31.0.2/24');
+      // the root namespace got nothing
+      const root = await NetlinkSocket.open('');
+      try {
+        expect((await listLinks(root)).filter((l) => l.name.includes(prefix.slice(-6)))).toEqual([]);
+      } finally {
+        root.close();
+      }
+    } finally {
+      await net.destroy();
+    }
+    expect(leftovers(prefix)).toEqual([]);
+    expect(existsSync(join(stateDir, `${prefix}.json`))).toBe(false);
+  });
+
+  it('carries pings over a unicast vxlan overlay and a multicast one', async () => {
+    const t = new Topology(uniqueName('t')).bridge('under');
+    for (const i of [1, 2]) {
+      t.host(`h${i}`, {
+        vxlans: [
+          {
+            name: 'vx0',
+            vni: 42,
+            remote: `10.32.0.${3 - i}`,
+            device: 'eth0',
+            addresses: [`192.168.42.${i}/24`],
+          },
+          {
+            name: 'vx1',
+            vni: 43,
+            group: '239.1.1.1',
+            device: 'eth0',
+            port: 4790,
+            addresses: [`192.168.43.${i}/24`],
+          },
+        ],
+        routes: [{ dst: '224.0.0.0/4', dev: 'eth0' }],
+      }).link({ host: `h${i}`, addresses: [`10.32.0.${i}/24`] }, { bridge: 'under' });
+    }
+    await Network.run(
+      t,
+      async (net) => {
+        expect(await net.ping('h1', '192.168.42.2', { count: 2 })).toBe(true);
+        expect(await net.ping('h2', '192.168.42.1')).toBe(true);
+        expect(await net.ping('h1', '192.168.43.2', { count: 2 })).toBe(true);
+        const link = await net.exec('h1', ['ip', '-d', 'link', 'show', 'vx1']);
+        expect(link.stdout).toMatch(/vxlan id 43 group 239\.1\.1\.1 dev eth0/);
+      },
+      { stateDir },
+    );
+  });
+
+  for (const qdisc of ['tbf', 'htb'] as const) {
+    it(`holds a ${qdisc}-shaped link to its rate within 10% (iperf3)`, async () => {
+      const rateMbit = 20;
+      const t = new Topology(uniqueName('t')).hosts('a', 'b').link(
+        { host: 'a', addresses: ['10.33.0.1/24'] },
+        { host: 'b', addresses: ['10.33.0.2/24'] },
+        {
+          shaping: { rate: `${rateMbit}mbit`, qdisc },
+        },
+      );
+      await Network.run(
+        t,
+        async (net) => {
+          const server = net.spawn('b', ['iperf3', '-s', '-1', '-p', '5201']);
+          await net.waitForTcpPort('b', 5201);
+          const r = await net.exec(
+            'a',
+            ['iperf3', '-c', '10.33.0.2', '-p', '5201', '-t', '4', '-O', '1', '-J'],
+            {
+              check: true,
+            },
+          );
+          const report = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
+          const got = report.end.sum_received.bits_per_second / 1e6;
+          console.log(`${qdisc} ${rateMbit} mbit/s link: iperf3 measured ${got.toFixed(2)} mbit/s`);
+          expect(Math.abs(got - rateMbit) / rateMbit).toBeLessThanOrEqual(0.1);
+          await server.exited;
+        },
+        { stateDir },
+      );
+    });
+  }
+
+  it('refuses delay/loss without netem, naming CONFIG_NET_SCH_NETEM, and creates nothing', async (ctx) => {
+    if (await hasNetem()) {
+      console.log('netem present: the missing-netem path cannot be exercised on this kernel');
+      ctx.skip();
+    }
+    const name = uniqueName('t');
+    const t = new Topology(name).hosts('a', 'b').link('a', 'b', { shaping: { delay: '10ms' } });
+    const err = await Network.up(t, { stateDir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotSupportedError);
+    expect((err as NotSupportedError).kernelOption).toBe('CONFIG_NET_SCH_NETEM');
+    expect(namespacesMatching(name)).toEqual([]);
+  });
+
+  it('runs two identical testbeds at once without collisions', async () => {
+    const name = uniqueName('t');
+    const [n1, n2] = await Promise.all([
+      Network.up(bridgeOf(3, name, 34), { stateDir }),
+      Network.up(bridgeOf(3, name, 34), { stateDir }),
+    ]);
+    try {
+      expect(n1.prefix).not.toBe(n2.prefix);
+      const [m1, m2] = await Promise.all([n1.pingAll(), n2.pingAll()]);
+      expect(m1.failures).toEqual([]);
+      expect(m2.failures).toEqual([]);
+    } finally {
+      await Promise.all([n1.destroy(), n2.destroy()]);
+    }
+    expect(namespacesMatching(name)).toEqual([]);
+  });
+
+  it('rejects bad YAML and bad names with paths, creating nothing', async () => {
+    const name = uniqueName('t');
+    const bad = `
+name: ${name}
+hosts: { h1: {}, h2: {} }
+links:
+  - { a: h1, b: h2 }
+  - { a: h1, b: h9 }
+`;
+    expect(() => parseTopologyYaml(bad)).toThrow('links[1].b: unknown host "h9"');
+    const t = new Topology(name).hosts('h1', 'h2').link({ host: 'h1', ifname: 'much-too-long-name' }, 'h2');
+    const err = await Network.up(t, { stateDir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TopologyValidationError);
+    expect((err as TopologyError).message).toBe(
+      'links[0].a.ifname: interface name "much-too-long-name" is longer than 15 bytes',
+    );
+    expect(namespacesMatching(name)).toEqual([]);
+    expect(listStates(stateDir).filter((s) => s.prefix.startsWith(name))).toEqual([]);
+  });
+
+  it('rolls back everything when the kernel refuses a step half-way', async () => {
+    const name = uniqueName('t');
+    // valid as a graph, but the kernel refuses a second vxlan with the same VNI and port
+    const t = bridgeOf(3, name, 35).host('h1', {
+      vxlans: [
+        { name: 'vxa', vni: 7, remote: '10.35.0.2' },
+        { name: 'vxb', vni: 7, remote: '10.35.0.3' },
+      ],
+    });
+    const err = await Network.up(t, { stateDir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toMatch(/hosts\.h1\.vxlans\[1\]: create vxlan vxb/);
+    expect(namespacesMatching(name)).toEqual([]);
+    expect(listStates(stateDir).filter((s) => s.prefix.startsWith(name))).toEqual([]);
+  });
+
+  it('puts a bridge in the root namespace only when asked, under the run prefix, and removes it', async () => {
+    const t = new Topology(uniqueName('t')).bridge('br0', { root: true });
+    for (const i of [1, 2])
+      t.host(`h${i}`).link({ host: `h${i}`, addresses: [`10.36.0.${i}/24`] }, { bridge: 'br0' });
+    let rootNames: string[] = [];
+    await Network.run(
+      t,
+      async (net) => {
+        rootNames = net.plan.rootIfaces;
+        const root = await NetlinkSocket.open('');
+        try {
+          const names = (await listLinks(root)).map((l) => l.name);
+          for (const n of rootNames) expect(names).toContain(n);
+        } finally {
+          root.close();
+        }
+        expect((await net.pingAll()).failures).toEqual([]);
+      },
+      { stateDir },
+    );
+    const root = await NetlinkSocket.open('');
+    try {
+      const names = (await listLinks(root)).map((l) => l.name);
+      for (const n of rootNames) expect(names).not.toContain(n);
+    } finally {
+      root.close();
+    }
+  });
+
+  it('leaves state that clean removes completely after a SIGKILL mid-up', async () => {
+    const prefix = uniqueName('t');
+    const child = spawn('npx', ['vite-node', 'test/kernel/topology-up-child.ts', prefix, stateDir, '60'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (/^links /m.test(out) || /^up$/m.test(out)) resolve();
+      });
+      child.once('exit', () => reject(new Error(`child exited early: ${out}`)));
+    });
+    // kill the whole process group (npx, vite-node) so nothing finishes the job
+    process.kill(-(child.pid as number), 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const before = leftovers(prefix);
+    expect(before.length).toBeGreaterThan(0);
+    const [state] = listStates(stateDir).filter((s) => s.prefix === prefix);
+    expect(state?.status).toBe('creating');
+    // a clean of another directory (another user's runs) does not touch it
+    const other = mkdtempSync(join(tmpdir(), 'tsbcc-topo-other-'));
+    expect(await cleanLeftovers({ dir: other })).toEqual([]);
+    rmSync(other, { recursive: true });
+    expect(leftovers(prefix)).toEqual(before);
+    const reports = await cleanLeftovers({ dir: stateDir });
+    const mine = reports.find((r) => r.prefix === prefix);
+    expect(mine?.namespaces.sort()).toEqual(before.sort());
+    expect(leftovers(prefix)).toEqual([]);
+    expect(readdirSync(stateDir).filter((f) => f.startsWith(prefix))).toEqual([]);
+  });
+});
