@@ -39,3 +39,4 @@ export * from './tracing/attach.js';
 export * from './tracing/fd-link.js';
 export * from './tracing/perf-types.js';
 export * from './tracing/elf-symbols.js';
+export * from './topology/index.js';

@@ -3,10 +3,12 @@
 import { Command } from 'commander';
 import { TsbccError } from '../errors.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerTopologyCommands } from './topology.js';
 
 const program = new Command();
 program.name('tsbcc').description('BPF Compiler Collection for TypeScript').showHelpAfterError();
 registerDoctorCommand(program);
+registerTopologyCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof TsbccError) {

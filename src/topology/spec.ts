@@ -104,7 +104,7 @@ export interface LinkSpec {
 }
 
 /** A tc BPF program to attach to an interface once the testbed is up. */
-export interface ProgramSpec {
+export interface TcProgramSpec {
   host: string;
   dev: string;
   direction: 'ingress' | 'egress';
@@ -125,5 +125,5 @@ export interface TopologySpec {
   hosts: Record<string, HostSpec>;
   bridges?: Record<string, BridgeSpec>;
   links?: LinkSpec[];
-  programs?: ProgramSpec[];
+  programs?: TcProgramSpec[];
 }

@@ -11,7 +11,7 @@ import type {
   HostSpec,
   LinkEnd,
   LinkSpec,
-  ProgramSpec,
+  TcProgramSpec,
   RouteDef,
   ShapingSpec,
   TopologySpec,
@@ -97,7 +97,7 @@ export class Topology {
   }
 
   /** Adds a tc program to attach once the testbed is up. */
-  program(p: ProgramSpec): this {
+  program(p: TcProgramSpec): this {
     (this.spec.programs ??= []).push(p);
     return this;
   }
