@@ -21,7 +21,7 @@ function progressPrinter(): (e: ProgressEvent) => void {
   return (e) => {
     if (!process.stderr.isTTY) {
       if (e.done === e.total && e.phase !== last) process.stderr.write(`${e.phase}: ${e.total} done\n`);
-      last = e.phase;
+      if (e.done === e.total) last = e.phase;
       return;
     }
     process.stderr.write(`\r\x1b[K${e.phase}: ${e.done}/${e.total}`);
@@ -75,7 +75,9 @@ export function registerTopologyCommands(program: Command): void {
         throw new TopologyError(`testbed ${s.prefix} belongs to running process ${s.pid}; stop that instead`);
       }
       const r = await removeRun(s);
-      console.log(`removed ${r.prefix}: ${r.namespaces.length} namespaces, ${r.rootIfaces.length} root interfaces`);
+      console.log(
+        `removed ${r.prefix}: ${r.namespaces.length} namespaces, ${r.rootIfaces.length} root interfaces`,
+      );
     });
 
   topo
@@ -95,13 +97,16 @@ export function registerTopologyCommands(program: Command): void {
       console.log('PREFIX\tSTATUS\tOWNER\tHOSTS\tSOURCE');
       for (const s of states) {
         const owner = s.detached ? 'detached' : ownerAlive(s) ? `pid ${s.pid}` : `dead (pid ${s.pid})`;
-        console.log(`${s.prefix}\t${s.status}\t${owner}\t${Object.keys(s.hosts ?? {}).length}\t${s.source ?? ''}`);
+        console.log(
+          `${s.prefix}\t${s.status}\t${owner}\t${Object.keys(s.hosts ?? {}).length}\t${s.source ?? ''}`,
+        );
       }
     });
 
   topo
     .command('exec <host> <cmd...>')
     .description('run a command inside a host: tsbcc topology exec h1 -- ping -c1 10.0.0.2')
+    .allowUnknownOption()
     .option('-t, --testbed <testbed>', 'which testbed (when several are up)')
     .action(async (host: string, cmd: string[], opts: { testbed?: string }) => {
       const states = listStates().filter((s) => s.hosts?.[host] !== undefined);
@@ -130,7 +135,9 @@ export function registerTopologyCommands(program: Command): void {
       const reports = await cleanLeftovers({ all: !!opts.all });
       if (reports.length === 0) console.log('nothing to clean');
       for (const r of reports) {
-        console.log(`removed ${r.prefix}: ${r.namespaces.length} namespaces, ${r.rootIfaces.length} root interfaces`);
+        console.log(
+          `removed ${r.prefix}: ${r.namespaces.length} namespaces, ${r.rootIfaces.length} root interfaces`,
+        );
       }
     });
 }
