@@ -26,7 +26,7 @@ const big = Number(opt('big', '1000'));
 const reps = Number(opt('reps', '3'));
 const work = mkdtempSync(join(tmpdir(), 'tsbcc-bench-topo-'));
 
-const addr = (i: number): string => `10.99.${i >> 8}.${(i & 255) + 1}`;
+const addr = (i: number): string => `10.99.${(i + 1) >> 8}.${(i + 1) & 255}`;
 const nsList = (prefix: string): string[] =>
   readdirSync('/run/netns').filter((n) => n.startsWith(`${prefix}-`));
 

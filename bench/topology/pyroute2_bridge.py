@@ -28,7 +28,7 @@ def up(prefix, n):
         fabric.link("set", index=idx, master=br, state="up")
         host = NetNS(name)
         eth0 = host.link_lookup(ifname="eth0")[0]
-        host.addr("add", index=eth0, address=f"10.99.{i >> 8}.{(i & 255) + 1}", prefixlen=16)
+        host.addr("add", index=eth0, address=f"10.99.{(i + 1) >> 8}.{(i + 1) & 255}", prefixlen=16)
         host.link("set", index=eth0, state="up")
         host.link("set", index=host.link_lookup(ifname="lo")[0], state="up")
         host.close()

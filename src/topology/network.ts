@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ClosedError, TopologyError } from '../errors.js';
 import { logger } from '../logger.js';
+import { track, untrack, type Closeable } from '../core/resources.js';
 import { listAddresses } from '../netlink/address.js';
 import { getLink } from '../netlink/link.js';
 import type { NamedNamespace } from '../netlink/netns.js';
@@ -64,6 +65,10 @@ export interface ConnectivityMatrix {
  */
 export class Network implements AsyncDisposable {
   private readonly ctx: RealiseContext;
+  private readonly closer: Closeable = {
+    description: 'topology network',
+    closeSync: () => this.destroySync(),
+  };
   private readonly processes = new Set<HostProcess>();
   private readonly programs: { p: PlanProgram; handle: { close(): unknown } }[] = [];
   private readonly state: RunState;
@@ -117,6 +122,7 @@ export class Network implements AsyncDisposable {
     }
     const net = new Network(plan, opts);
     writeState(net.state, opts.stateDir ?? STATE_DIR);
+    track(net.closer);
     try {
       await createNamespaces(net.ctx);
       await createBridges(net.ctx);
@@ -300,6 +306,7 @@ export class Network implements AsyncDisposable {
     this.live();
     this.state.detached = true;
     writeState(this.state, this.opts.stateDir ?? STATE_DIR);
+    untrack(this.closer);
     this.closeHandles();
     this.destroyed = true;
   }
@@ -320,6 +327,7 @@ export class Network implements AsyncDisposable {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    untrack(this.closer);
     const dir = this.opts.stateDir ?? STATE_DIR;
     this.state.status = 'destroying';
     writeState(this.state, dir);
@@ -354,6 +362,35 @@ export class Network implements AsyncDisposable {
       this.opts.onProgress?.({ phase: 'destroy', done: ++done, total: this.ctx.namespaces.size });
     }
     removeState(this.prefix, dir);
+  }
+
+  /**
+   * The synchronous part of destroy(), run by the exit/signal registry (DESIGN D11): kills
+   * processes, deletes the namespaces. Root-namespace objects need netlink round trips, so
+   * when there are any the state file stays for `tsbcc topology clean`.
+   */
+  destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    untrack(this.closer);
+    for (const p of this.processes) p.child.kill('SIGKILL');
+    for (const { handle } of [...this.programs].reverse()) {
+      try {
+        void Promise.resolve(handle.close()).catch(() => undefined);
+      } catch {
+        // best effort at exit
+      }
+    }
+    this.closeHandles();
+    for (const step of [...this.ctx.journal].reverse()) {
+      if (step.kind !== 'namespace') continue;
+      try {
+        this.ctx.namespaces.get(step.ns)?.delete();
+      } catch (e) {
+        undoFailed(step, e);
+      }
+    }
+    if (this.plan.rootIfaces.length === 0) removeState(this.prefix, this.opts.stateDir ?? STATE_DIR);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

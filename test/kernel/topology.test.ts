@@ -229,6 +229,27 @@ links:
     }
   });
 
+  it('removes its testbed when the process gets SIGTERM (exit registry)', async () => {
+    const prefix = uniqueName('t');
+    const child = spawn('npx', ['vite-node', 'test/kernel/topology-up-child.ts', prefix, stateDir, '5'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (/^up$/m.test(out)) resolve();
+      });
+      child.once('exit', () => reject(new Error(`child exited early: ${out}`)));
+    });
+    expect(leftovers(prefix)).toHaveLength(6);
+    process.kill(-(child.pid as number), 'SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await expect.poll(() => leftovers(prefix), { timeout: 10_000 }).toEqual([]);
+    expect(readdirSync(stateDir).filter((f) => f.startsWith(prefix))).toEqual([]);
+  });
+
   it('leaves state that clean removes completely after a SIGKILL mid-up', async () => {
     const prefix = uniqueName('t');
     const child = spawn('npx', ['vite-node', 'test/kernel/topology-up-child.ts', prefix, stateDir, '60'], {
