@@ -9,4 +9,9 @@ export interface NetlinkNative {
   netlinkTransact(fd: number, messages: Buffer[], stopOnError?: boolean): Promise<Buffer[][]>;
   /** As netlinkTransact on a one-shot socket in nsPath ("@fresh" = a new, empty namespace). */
   netlinkTransactIn(nsPath: string, protocol: number, messages: Buffer[]): Promise<Buffer[][]>;
+  /**
+   * As netlinkTransactIn, but synchronous (the JS thread waits for a native thread that enters
+   * nsPath): for cleanup at process exit. Every message must ask for an ack.
+   */
+  netlinkTransactInSync(nsPath: string, protocol: number, messages: Buffer[]): Buffer[][];
 }

@@ -1,0 +1,107 @@
+/**
+ * TcDevice: one interface in one namespace, the entry point for qdiscs, classes and BPF
+ * filters. It holds a netlink socket made inside the namespace; the Links it returns remove
+ * what they made when closed (also after the device itself is closed).
+ */
+import type { Program } from '../core/program.js';
+import type { NetlinkSocket } from '../netlink/socket.js';
+import { netnsPath, type NetnsRef } from '../util/netns-path.js';
+import { listFilters, type FilterInfo } from './filter-list.js';
+import { parentHandle, TcFilterLink, type BpfFilterOptions, type FilterParent } from './filter.js';
+import { HtbClassLink, type HtbClassSpec } from './htb.js';
+import { IfbLink, type IfbOptions } from './ifb.js';
+import type { QdiscSpec } from './qdisc-options.js';
+import { listQdiscs, QdiscLink, type QdiscInfo, type QdiscOptions } from './qdisc.js';
+import { interfaceIndex, openIn, where, type TcTarget } from './tc-netlink.js';
+
+/** Which interface, in which namespace. */
+export interface TcDeviceOptions {
+  /** Interface name (validated: 1-15 characters, no '/', ':' or spaces, must exist). */
+  interface: string;
+  /** Namespace name (`ip netns` name) or nsfs path; the caller's namespace when omitted. */
+  netns?: NetnsRef;
+}
+
+/** An interface to attach tc objects to. Close it when done (Links stay valid). */
+export class TcDevice implements TcTarget {
+  /** The interface name. */
+  readonly interface: string;
+
+  private constructor(
+    private readonly sock: NetlinkSocket,
+    readonly netns: NetnsRef,
+    readonly nsPath: string,
+    name: string,
+    readonly ifindex: number,
+  ) {
+    this.interface = name;
+  }
+
+  /**
+   * Opens the interface: a netlink socket inside the namespace and the interface's index.
+   * Kernel: CONFIG_NET_SCHED for anything useful.
+   * @throws InvalidArgumentError for a malformed name, an unknown interface or namespace.
+   */
+  static async open(opts: TcDeviceOptions): Promise<TcDevice> {
+    const path = netnsPath(opts.netns);
+    const sock = await openIn(opts.netns);
+    try {
+      const ifindex = await interfaceIndex(sock, opts.interface, opts.netns);
+      return new TcDevice(sock, opts.netns, path, opts.interface, ifindex);
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+  }
+
+  get description(): string {
+    return where(this);
+  }
+
+  /** Adds a qdisc; see {@link QdiscLink.create}. The Link deletes it. */
+  addQdisc(spec: QdiscSpec, opts?: QdiscOptions): Promise<QdiscLink> {
+    return QdiscLink.create(this.sock, this, spec, opts);
+  }
+
+  /** Adds an htb class; see {@link HtbClassLink.create}. The Link deletes it. */
+  addClass(spec: HtbClassSpec): Promise<HtbClassLink> {
+    return HtbClassLink.create(this.sock, this, spec);
+  }
+
+  /**
+   * Attaches a SCHED_CLS program as a cls_bpf filter; see {@link TcFilterLink.create}.
+   * The Link removes exactly that filter (and the clsact it added, once empty).
+   */
+  attachBpf(program: Program, opts: BpfFilterOptions = {}): Promise<TcFilterLink> {
+    return TcFilterLink.create(this.sock, this, program, opts, (name) => this.indexOf(name));
+  }
+
+  /** Makes an ifb device in this interface's namespace. The Link deletes it. */
+  addIfb(opts: Omit<IfbOptions, 'netns'>): Promise<IfbLink> {
+    return IfbLink.create(this.sock, { ...opts, netns: this.netns });
+  }
+
+  /** The filters on a parent (default: the ingress and egress hooks), with program ids and names. */
+  filters(parent?: FilterParent): Promise<FilterInfo[]> {
+    return listFilters(this.sock, this, parent === undefined ? undefined : [parentHandle(parent)]);
+  }
+
+  /** The qdiscs of the interface. */
+  qdiscs(): Promise<QdiscInfo[]> {
+    return listQdiscs(this.sock, this);
+  }
+
+  /** The index of another interface in the same namespace. @throws InvalidArgumentError. */
+  indexOf(name: string): Promise<number> {
+    return interfaceIndex(this.sock, name, this.netns);
+  }
+
+  /** Closes the netlink socket; idempotent. Links made from it keep working. */
+  close(): void {
+    this.sock.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

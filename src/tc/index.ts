@@ -1,0 +1,13 @@
+/** tc: qdiscs, classes, cls_bpf filters, actions, ifb devices and rate limiting. Re-exports only. */
+export * from './units.js';
+export * from './actions.js';
+export * from './device.js';
+export * from './filter.js';
+export * from './filter-list.js';
+export * from './htb.js';
+export * from './ifb.js';
+export * from './qdisc.js';
+export * from './qdisc-options.js';
+export { TSBCC_FILTER_PREFIX, TC_ACT } from './constants.js';
+export type { TcTarget } from './tc-netlink.js';
+export type { KeepOption } from './tc-link.js';

@@ -1,0 +1,61 @@
+/**
+ * struct tc_ratespec, psched ticks and rate tables (what iproute2's tc_core computes), pure.
+ * The kernel keeps time in psched ticks of 64 ns (PSCHED_SHIFT 6, /proc/net/psched).
+ */
+
+/** Nanoseconds per psched tick. */
+export const NS_PER_TICK = 64;
+/** TC_LINKLAYER_ETHERNET: tells the kernel no legacy rate table is needed for htb/tbf. */
+export const TC_LINKLAYER_ETHERNET = 1;
+
+/** psched ticks to send `bytes` at `bytesPerSecond`. */
+export function xmitTicks(bytesPerSecond: number, bytes: number): number {
+  return Math.min(0xffffffff, Math.round((bytes * 1e9) / bytesPerSecond / NS_PER_TICK));
+}
+
+/** Microseconds to psched ticks. */
+export function usToTicks(us: number): number {
+  return Math.min(0xffffffff, Math.round((us * 1000) / NS_PER_TICK));
+}
+
+/** A rate spec's fields. */
+export interface RateSpec {
+  /** Bytes per second (capped at 2^32-1; larger rates go in a 64-bit attribute). */
+  bytesPerSecond: number;
+  cellLog?: number;
+  mpu?: number;
+  overhead?: number;
+}
+
+/** Encodes struct tc_ratespec (12 bytes) into buf at off. */
+export function writeRateSpec(buf: Buffer, off: number, r: RateSpec): void {
+  buf.writeUInt8(r.cellLog ?? 0, off);
+  buf.writeUInt8(TC_LINKLAYER_ETHERNET, off + 1);
+  buf.writeUInt16LE(r.overhead ?? 0, off + 2);
+  buf.writeInt16LE(r.cellLog === undefined ? 0 : -1, off + 4);
+  buf.writeUInt16LE(r.mpu ?? 0, off + 6);
+  buf.writeUInt32LE(Math.min(0xffffffff, Math.round(r.bytesPerSecond)), off + 8);
+}
+
+/** Reads the rate (bytes per second) of a struct tc_ratespec. */
+export function readRateSpec(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off + 8);
+}
+
+/**
+ * The 256-entry rate table (struct tc_ratespec's companion, 1 KiB) the police action needs,
+ * and the cell_log it was built with (iproute2's tc_calc_rtable).
+ */
+export function rateTable(bytesPerSecond: number, mtu: number): { table: Buffer; cellLog: number } {
+  const m = mtu > 0 ? mtu : 2047;
+  let cellLog = 0;
+  while (m >> cellLog > 255) cellLog++;
+  const table = Buffer.alloc(1024);
+  for (let i = 0; i < 256; i++) table.writeUInt32LE(xmitTicks(bytesPerSecond, (i + 1) << cellLog), i * 4);
+  return { table, cellLog };
+}
+
+/** Bits per second to the bytes per second the kernel's rate fields hold. */
+export function rateBytes(bitsPerSecond: number): number {
+  return Math.round(bitsPerSecond / 8);
+}

@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BpfObject, compile, InvalidArgumentError, TcDevice } from '../../src/index.js';
+import { nsExec, run, vethPair, type VethPairFixture } from './helpers/netns.js';
+import { ICMP_VERDICT, PASS_ALL } from './helpers/tc-programs.js';
+
+function count(obj: BpfObject): bigint {
+  const v = obj.map('counts').lookup(Buffer.alloc(4));
+  if (!v) throw new Error('counts[0] missing');
+  return v.readBigUInt64LE(0);
+}
+
+function setVerdict(obj: BpfObject, verdict: number): void {
+  const v = Buffer.alloc(4);
+  v.writeUInt32LE(verdict);
+  obj.map('verdict').update(Buffer.alloc(4), v);
+}
+
+/** Pings count times and returns how many replies came back (ping exits 1 when some are lost). */
+function ping(net: VethPairFixture, n: number): number {
+  let out: string;
+  try {
+    out = nsExec(net.ns1, ['ping', '-c', String(n), '-i', '0.05', '-W', '1', net.ip2]);
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout ?? '');
+  }
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  if (!m) throw new Error(`unexpected ping output: ${out}`);
+  expect(Number(m[1])).toBe(n);
+  return Number(m[2]);
+}
+
+const tcShow = (net: VethPairFixture): string =>
+  nsExec(net.ns2, ['tc', 'qdisc', 'show', 'dev', net.if2]) +
+  nsExec(net.ns2, ['tc', 'filter', 'show', 'dev', net.if2, 'ingress']) +
+  nsExec(net.ns2, ['tc', 'filter', 'show', 'dev', net.if2, 'egress']);
+
+describe('cls_bpf filter in direct-action mode', () => {
+  let net: VethPairFixture;
+  beforeEach(() => {
+    net = vethPair();
+  });
+  afterEach(() => net.destroy());
+
+  it('changes delivery with its verdict, counts exactly the packets sent, and leaves tc as it was', async () => {
+    const before = tcShow(net);
+    const obj = BpfObject.create(await compile(ICMP_VERDICT));
+    const prog = obj.loadFunc('icmp_verdict', 'SCHED_CLS');
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    try {
+      const link = await dev.attachBpf(prog, { parent: 'ingress', name: 'icmpv', priority: 7 });
+      const listed = await dev.filters();
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({
+        kind: 'bpf',
+        name: 'tsbcc:icmpv',
+        programId: prog.id,
+        priority: 7,
+        directAction: true,
+        ours: true,
+      });
+      expect(
+        run('ip', ['netns', 'exec', net.ns2, 'tc', 'filter', 'show', 'dev', net.if2, 'ingress']),
+      ).toContain('tsbcc:icmpv');
+
+      expect(ping(net, 4)).toBe(4);
+      expect(count(obj)).toBe(4n);
+      setVerdict(obj, 2); // TC_ACT_SHOT
+      expect(ping(net, 3)).toBe(0);
+      expect(count(obj)).toBe(7n);
+      setVerdict(obj, 0);
+      expect(ping(net, 2)).toBe(2);
+      expect(count(obj)).toBe(9n);
+
+      await link.close();
+      expect(tcShow(net)).toBe(before);
+      expect(ping(net, 2)).toBe(2);
+      expect(count(obj)).toBe(9n);
+    } finally {
+      dev.close();
+      obj.close();
+    }
+  });
+
+  it('replace() swaps the program in place and two filters share one clsact', async () => {
+    const obj = BpfObject.create(await compile(ICMP_VERDICT));
+    const obj2 = BpfObject.create(await compile(ICMP_VERDICT));
+    const p1 = obj.loadFunc('icmp_verdict', 'SCHED_CLS');
+    const p2 = obj2.loadFunc('icmp_verdict', 'SCHED_CLS');
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    const before = tcShow(net);
+    try {
+      const a = await dev.attachBpf(p1, { parent: 'ingress', priority: 1 });
+      const b = await dev.attachBpf(p1, { parent: 'egress', priority: 2, handle: 5, chain: 0 });
+      expect(b.info.handle).toBe(5);
+      await a.replace(p2);
+      const ing = await dev.filters('ingress');
+      expect(ing.map((f) => f.programId)).toEqual([p2.id]);
+      expect(ping(net, 2)).toBe(2);
+      expect(count(obj2)).toBe(2n);
+      expect(count(obj)).toBe(0n);
+      await a.close();
+      expect((await dev.qdiscs()).map((q) => q.kind)).toContain('clsact');
+      await b.close();
+      expect(tcShow(net)).toBe(before);
+    } finally {
+      dev.close();
+      obj.close();
+      obj2.close();
+    }
+  });
+
+  it('rejects bad input with clear errors and creates nothing', async () => {
+    const obj = BpfObject.create(await compile(ICMP_VERDICT));
+    const prog = obj.loadFunc('icmp_verdict', 'SCHED_CLS');
+    const before = tcShow(net);
+    try {
+      await expect(TcDevice.open({ interface: 'nosuch0', netns: net.ns2 })).rejects.toThrow(
+        new InvalidArgumentError(`no interface "nosuch0" in namespace ${net.ns2}`),
+      );
+      await expect(TcDevice.open({ interface: 'a/b', netns: net.ns2 })).rejects.toThrow(
+        /invalid interface name "a\/b"/,
+      );
+      await expect(TcDevice.open({ interface: 'lo', netns: 'tsbcc-nosuch-ns' })).rejects.toThrow(
+        /cannot enter network namespace "tsbcc-nosuch-ns"/,
+      );
+      const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+      try {
+        await expect(dev.attachBpf(prog, { parent: '1:10000' })).rejects.toThrow(
+          /invalid filter parent "1:10000": minor "10000" is not 1-4 hex digits/,
+        );
+        await expect(dev.addQdisc({ kind: 'tbf', rate: '12xbit', burst: '32k' })).rejects.toThrow(
+          /invalid tbf rate "12xbit": unknown unit "xbit"/,
+        );
+        await expect(dev.addClass({ classid: '1:10', rate: '1mbit' })).rejects.toThrow(
+          /ENOENT|No such|qdisc/i,
+        );
+        await expect(
+          dev.attachBpf(prog, {
+            directAction: false,
+            actions: [{ kind: 'mirred', mode: 'redirect', to: 'nosuch1' }],
+          }),
+        ).rejects.toThrow(`no interface "nosuch1" in namespace ${net.ns2}`);
+        await expect(dev.attachBpf(prog, { priority: 70000 })).rejects.toThrow(
+          /invalid filter priority 70000/,
+        );
+        const other = BpfObject.create(await compile(PASS_ALL));
+        try {
+          const sf = other.loadFunc('pass_all', 'SOCKET_FILTER');
+          await expect(dev.attachBpf(sf)).rejects.toThrow(/must be loaded as SCHED_CLS/);
+        } finally {
+          other.close();
+        }
+        expect(tcShow(net)).toBe(before);
+      } finally {
+        dev.close();
+      }
+    } finally {
+      obj.close();
+    }
+  });
+});
