@@ -40,3 +40,4 @@ export * from './tracing/fd-link.js';
 export * from './tracing/perf-types.js';
 export * from './tracing/elf-symbols.js';
 export * from './topology/index.js';
+export * from './tc/index.js';
