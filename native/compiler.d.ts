@@ -25,6 +25,11 @@ export interface NativeCompileRequest {
   emit?: 'obj' | 'llvm' | 'syntax' | 'pch';
   /** Output file for `pch`. */
   outputPath?: string;
+  /**
+   * Run in a forked child process (LLVM's BPF CO-RE pass keeps process-wide state that breaks
+   * later modules with the same relocations; the child's memory is released on exit).
+   */
+  isolate?: boolean;
 }
 
 /** A map declaration the BCC rewriter found (section `maps/<kind>`). */
@@ -77,6 +82,8 @@ export interface NativeBccRewriteResult {
   maps: NativeBccMap[];
   programs: NativeBccProgram[];
   events: NativeBccEvent[];
+  /** Implicit reads emitted with CO-RE relocations (their codegen must run isolated). */
+  coreReads: number;
   diagnostics: NativeDiagnostic[];
 }
 

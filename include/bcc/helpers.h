@@ -12,8 +12,8 @@ static long (*bpf_trace_printk_)(const char *fmt, __u32 fmt_size, ...) = (void *
 /* ---- builtins the rewriter replaces (calls never reach code generation) ---- */
 int bpf_trace_printk(const char *fmt, ...);
 int bpf_num_cpus(void);
-void incr_cksum_l3(void *off, u64 oldval, u64 newval);
-void incr_cksum_l4(void *off, u64 oldval, u64 newval, u64 flags);
+void incr_cksum_l3(); /* (offset, old, new): offset may be an integer or a header pointer */
+void incr_cksum_l4(); /* (offset, old, new, pseudo_header) */
 int bpf_usdt_readarg(int argc, void *ctx, void *arg);
 int bpf_usdt_readarg_p(int argc, void *ctx, void *buf, u64 len);
 

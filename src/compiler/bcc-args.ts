@@ -48,6 +48,7 @@ export function bccBaseArgs(opts: { debugInfo?: boolean } = {}): string[] {
     '-Wno-pragma-once-outside-header',
     '-Wno-duplicate-decl-specifier',
     '-Wno-incompatible-pointer-types-discards-qualifiers',
+    '-Wno-deprecated-non-prototype',
   ];
   if (opts.debugInfo !== false) args.push('-debug-info-kind=constructor', '-dwarf-version=5');
   return args;

@@ -195,7 +195,12 @@ export async function compileBcc(
   const rwDiags = toDiagnostics(rw.diagnostics, sources);
   if (!rw.ok) throw new CompileError(rwDiags);
 
-  const rewritten = rw.output + FOOTER;
+  // Event structs live in locals, which BTF does not describe: an unused, kept subprogram
+  // taking each one brings it into the object's BTF (libbpf never loads unreferenced .text).
+  const anchors = rw.events
+    .map((e) => `static __attribute__((used, noinline)) void __tsbcc_event_${e.map}(${e.type} *e) {}\n`)
+    .join('');
+  const rewritten = rw.output + FOOTER + anchors;
   const cg = await native().clangCompile({
     args,
     mainPath: source.virtualPath,
@@ -203,6 +208,7 @@ export async function compileBcc(
     files,
     stubDirs: [KERNEL_STUB_DIR],
     emit: 'obj',
+    isolate: rw.coreReads > 0 || /preserve_access_index|bpf_core_|BPF_CORE_/.test(source.text),
   });
   const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags);
   if (!cg.ok) throw new CompileError(cgDiags, 'the rewritten program does not compile');

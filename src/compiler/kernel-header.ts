@@ -69,7 +69,8 @@ export async function kernelHeader(
     .update(await readFile(defsPath))
     .update(existsSync(LIBBPF_HELPER_DEFS) ? await readFile(LIBBPF_HELPER_DEFS) : '')
     .update(native().clangVersion)
-    .update(JSON.stringify(baseArgs));
+    .update(JSON.stringify(baseArgs))
+    .update('no-blanket-core');
   const key = h.digest('hex').slice(0, 24);
   let p = pending.get(key);
   if (!p) {
@@ -102,6 +103,8 @@ async function build(
   const text = [
     '/* tsbcc: kernel types from BTF, constants, helper prototypes (generated) */',
     '#pragma once',
+    '/* no blanket CO-RE: the rewriter marks the reads it makes relocatable (BCC-C semantics) */',
+    '#define BPF_NO_PRESERVE_ACCESS_INDEX',
     `#include "${join(dir, 'vmlinux.h')}"`,
     `#include "${defsPath}"`,
     '#define bpf_trace_printk __tsbcc_raw_trace_printk',

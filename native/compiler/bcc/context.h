@@ -77,6 +77,7 @@ class Context {
   // declarations known to hold pointers into kernel memory.
   const clang::ParmVarDecl* tracingCtx = nullptr;
   std::set<const clang::ValueDecl*> external;
+  unsigned coreReads = 0;  // probe reads emitted with CO-RE relocations
 
   // Reports a diagnostic at `loc` (error unless `warning`).
   void error(clang::SourceLocation loc, const std::string& msg);

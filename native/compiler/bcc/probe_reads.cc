@@ -5,6 +5,7 @@
 // kernel header's preserve_access_index turns into a CO-RE relocated read. Not rewritten:
 // array-typed results, anything under `&`, anything from a macro, bitfields, direct ctx fields.
 #include <clang/AST/RecursiveASTVisitor.h>
+#include <clang/Lex/Lexer.h>
 
 #include "compiler/bcc/context.h"
 
@@ -145,13 +146,25 @@ bool rewriteProbeRead(Context& c, clang::ImplicitCastExpr* cast) {
   std::string type = c.typeName(t);
   if (type.find("(unnamed") != std::string::npos || type.find("(anonymous") != std::string::npos)
     type = "typeof(" + c.text(sub) + ")";
-  std::string addr;
-  if (const auto* u = llvm::dyn_cast<clang::UnaryOperator>(sub); u && u->getOpcode() == clang::UO_Deref)
+  std::string addr, pre;
+  if (const auto* u = llvm::dyn_cast<clang::UnaryOperator>(sub); u && u->getOpcode() == clang::UO_Deref) {
     addr = "(void *)(" + c.text(u->getSubExpr()) + ")";
-  else
+  } else if (const clang::MemberExpr* arrow = arrowOf(sub)) {
+    // A field access chain: its offsets are relocated against the running kernel's BTF
+    // (CO-RE). The base pointer goes to a local first, so reads through pointers read by
+    // other implicit reads never nest relocatable accesses.
+    const clang::Expr* base = arrow->getBase();
+    clang::SourceLocation afterBase =
+        clang::Lexer::getLocForEndOfToken(base->getEndLoc(), 0, c.sm(), c.ast.getLangOpts());
+    std::string chain = c.text(clang::SourceRange(afterBase, sub->getEndLoc()));
+    pre = " __auto_type _base = " + c.text(base) + ";";
+    addr = "(void *)__builtin_preserve_access_index(&_base" + chain + ")";
+    c.coreReads++;
+  } else {
     addr = "(void *)&" + c.text(sub);
-  std::string out = "({ " + type + " _val; __builtin_memset(&_val, 0, sizeof(_val)); bpf_probe_read_kernel(&_val, sizeof(_val), " +
-                    addr + "); _val; })";
+  }
+  std::string out = "({ " + type + " _val; __builtin_memset(&_val, 0, sizeof(_val));" + pre +
+                    " bpf_probe_read_kernel(&_val, sizeof(_val), " + addr + "); _val; })";
   c.rw.ReplaceText(sub->getSourceRange(), out);
   return true;
 }

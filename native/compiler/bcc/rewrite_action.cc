@@ -80,6 +80,7 @@ struct Outcome {
   std::vector<MapDecl> maps;
   std::vector<ProgramDecl> programs;
   std::vector<EventDecl> events;
+  unsigned coreReads = 0;
 };
 
 class Consumer : public clang::ASTConsumer {
@@ -113,6 +114,7 @@ class Consumer : public clang::ASTConsumer {
     out_.maps = std::move(c.maps);
     out_.programs = std::move(c.programs);
     out_.events = std::move(c.events);
+    out_.coreReads = c.coreReads;
   }
 
  private:
@@ -209,6 +211,7 @@ Napi::Value toJs(Napi::Env env, const Result& res) {
     events.Set(i, x);
   }
   o.Set("events", events);
+  o.Set("coreReads", res.out.coreReads);
   o.Set("diagnostics", diagsToJs(env, res.diags));
   return o;
 }
