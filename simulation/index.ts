@@ -1,0 +1,2 @@
+/** The Simulation helper and bundled testbeds for examples and tests. Re-exports only. */
+export * from './simulation.js';

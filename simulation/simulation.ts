@@ -1,0 +1,153 @@
+/**
+ * The Simulation helper the examples build on (the role BCC's simulation.py played): a testbed
+ * from a YAML file under simulation/testbeds (or a Topology), with the conveniences examples
+ * need — run commands in hosts, ping, measure with iperf3, name the interface a tc program goes
+ * on — and removal of everything it made on destroy, Ctrl-C or exit.
+ * Written against tsbcc's public entry point only.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  loadTopologyFile,
+  Network,
+  Topology,
+  TopologyError,
+  type ConnectivityMatrix,
+  type ExecResult,
+  type HostProcess,
+  type NetworkOptions,
+  type TopologySpec,
+} from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The directory of the bundled testbeds (works from the sources and from dist/). */
+export function testbedsDir(): string {
+  const candidates = [join(here, 'testbeds'), join(here, '..', '..', 'simulation', 'testbeds')];
+  return candidates.find((d) => existsSync(d)) ?? (candidates[0] as string);
+}
+
+/** Resolves `bridge-4` (a bundled testbed) or a path to a YAML file. */
+export function testbedPath(nameOrPath: string): string {
+  if (existsSync(nameOrPath)) return nameOrPath;
+  const bundled = join(testbedsDir(), nameOrPath.endsWith('.yaml') ? nameOrPath : `${nameOrPath}.yaml`);
+  if (existsSync(bundled)) return bundled;
+  throw new TopologyError(`no testbed "${nameOrPath}" (neither a file nor one of ${testbedsDir()})`);
+}
+
+/** Where a tc program goes: the `{ netns, interface }` pair tc devices are opened with. */
+export interface InterfaceRef {
+  netns: string;
+  interface: string;
+}
+
+/** Options of {@link Simulation.start}. */
+export type SimulationOptions = NetworkOptions;
+
+/** A running testbed for an example or a test. Destroy it with destroy() or `await using`. */
+export class Simulation implements AsyncDisposable {
+  private constructor(readonly net: Network) {}
+
+  /**
+   * Brings up a testbed: a bundled name (`bridge-4`), a YAML path, a Topology or a spec.
+   * @throws TopologyValidationError (nothing created) or the error of the failed step (rolled back).
+   */
+  static async start(
+    testbed: string | Topology | TopologySpec,
+    opts: SimulationOptions = {},
+  ): Promise<Simulation> {
+    let t: Topology | TopologySpec = testbed as Topology | TopologySpec;
+    if (typeof testbed === 'string') {
+      const file = testbedPath(testbed);
+      t = loadTopologyFile(file);
+      opts = { source: file, ...opts };
+    }
+    return new Simulation(await Network.up(t, opts));
+  }
+
+  /** Host names. */
+  get hosts(): string[] {
+    return this.net.hosts;
+  }
+
+  /** The namespace name of a host (for `ip netns exec`). */
+  ns(host: string): string {
+    return this.net.nsName(host);
+  }
+
+  /** The interface reference for attaching tc programs (e.g. `TcDevice.open(sim.iface('h1', 'eth0'))`). */
+  iface(host: string, ifname: string): InterfaceRef {
+    return { netns: this.net.nsName(host), interface: ifname };
+  }
+
+  /** The first IPv4 address of a host (or of one of its interfaces). */
+  ip(host: string, ifname?: string): string {
+    return this.net.ipOf(host, ifname);
+  }
+
+  /** Runs a command in a host and returns its stdout. @throws TopologyError when it fails. */
+  async run(host: string, ...argv: string[]): Promise<string> {
+    return (await this.net.exec(host, argv, { check: true })).stdout;
+  }
+
+  /** Runs a command in a host and returns the full result (never throws on exit codes). */
+  exec(host: string, ...argv: string[]): Promise<ExecResult> {
+    return this.net.exec(host, argv);
+  }
+
+  /** Starts a long-running command in a host; destroy() ends it. */
+  spawn(host: string, ...argv: string[]): HostProcess {
+    return this.net.spawn(host, argv);
+  }
+
+  /** Whether `from` reaches `to` (host or address). */
+  ping(from: string, to: string, count = 1): Promise<boolean> {
+    return this.net.ping(from, to, { count });
+  }
+
+  /** The connectivity matrix of every host pair. */
+  pingAll(): Promise<ConnectivityMatrix> {
+    return this.net.pingAll();
+  }
+
+  /**
+   * Measures TCP throughput from `client` to `server` with iperf3 (bits per second received).
+   * @throws TopologyError when iperf3 fails.
+   */
+  async iperf(
+    client: string,
+    server: string,
+    opts: { seconds?: number; port?: number } = {},
+  ): Promise<number> {
+    const port = opts.port ?? 5201;
+    const srv = this.net.spawn(server, ['iperf3', '-s', '-1', '-p', String(port)]);
+    try {
+      await this.net.waitForTcpPort(server, port);
+      const out = await this.run(
+        client,
+        'iperf3',
+        '-c',
+        this.ip(server),
+        '-p',
+        String(port),
+        '-t',
+        String(opts.seconds ?? 3),
+        '-J',
+      );
+      const report = JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } };
+      return report.end.sum_received.bits_per_second;
+    } finally {
+      await srv.stop();
+    }
+  }
+
+  /** Removes everything the testbed made. Idempotent. */
+  destroy(): Promise<void> {
+    return this.net.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { Simulation } from '../../simulation/index.js';
+import { namespacesMatching, uniqueName } from './helpers/netns.js';
+
+async function withSim(testbed: string, fn: (sim: Simulation) => Promise<void>): Promise<void> {
+  const prefix = uniqueName('t');
+  const sim = await Simulation.start(testbed, { prefix });
+  try {
+    await fn(sim);
+  } finally {
+    await sim.destroy();
+  }
+  expect(namespacesMatching(`${prefix}-`)).toEqual([]);
+}
+
+describe('Simulation over the bundled testbeds', () => {
+  it('bridge-4: every host reaches every other', async () => {
+    await withSim('bridge-4', async (sim) => {
+      const m = await sim.pingAll();
+      expect(m.hosts).toHaveLength(4);
+      expect(m.failures).toEqual([]);
+    });
+  });
+
+  it('two-hosts: IPv4 and IPv6 across one link', async () => {
+    await withSim('two-hosts', async (sim) => {
+      expect(await sim.ping('a', '10.20.0.2')).toBe(true);
+      expect(await sim.ping('b', 'fd20::1')).toBe(true);
+      expect(await sim.run('a', 'ip', '-o', 'link', 'show', 'eth0')).toMatch(/state UP/);
+    });
+  });
+
+  it('router: two subnets reach each other through a forwarding host', async () => {
+    await withSim('router', async (sim) => {
+      expect(await sim.ping('left', sim.ip('right'))).toBe(true);
+      const trace = await sim.run('left', 'ip', 'route', 'get', sim.ip('right'));
+      expect(trace).toContain('via 10.40.1.1');
+    });
+  });
+
+  it('vxlan-overlay: the overlay subnet spans the hosts over a multicast group', async () => {
+    await withSim('vxlan-overlay', async (sim) => {
+      expect(await sim.ping('host0', '192.168.100.2', 2)).toBe(true);
+      expect(await sim.ping('host2', '192.168.100.1', 2)).toBe(true);
+    });
+  });
+
+  it('vxlan-external: flow-based vxlan devices are made in external mode', async () => {
+    await withSim('vxlan-external', async (sim) => {
+      const out = await sim.run('host0', 'ip', '-d', 'link', 'show', 'vxlan0');
+      expect(out).toMatch(/vxlan (id 0 )?.*external/);
+      expect(sim.iface('host1', 'vxlan0').netns).toBe(sim.ns('host1'));
+    });
+  });
+
+  it('shaped-link: iperf3 through the 20 mbit/s link stays within 10%', async () => {
+    await withSim('shaped-link', async (sim) => {
+      const bps = await sim.iperf('client', 'server', { seconds: 3 });
+      expect(Math.abs(bps / 20e6 - 1)).toBeLessThanOrEqual(0.1);
+    });
+  });
+});
