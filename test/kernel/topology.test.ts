@@ -64,6 +64,46 @@ describe('Network', () => {
     expect(existsSync(join(stateDir, `${prefix}.json`))).toBe(false);
   });
 
+  it('applies sysctls, MTU, MAC addresses, ifb devices and routes, and waits for them', async () => {
+    const t = new Topology(uniqueName('t'))
+      .host('r', {
+        forwarding: true,
+        ipv6: false,
+        ifbs: ['ifb0'],
+        sysctls: { 'net.ipv4.conf.all.rp_filter': 2 },
+      })
+      .host('c', { routes: [{ dst: '10.77.0.0/16', via: '10.37.0.1', metric: 5 }] })
+      .link(
+        { host: 'r', ifname: 'down0', addresses: ['10.37.0.1/24'], mac: '02:00:00:00:37:01', mtu: 1400 },
+        { host: 'c', addresses: ['10.37.0.2/24', 'fd37::2/64'], mtu: 1400 },
+      );
+    await Network.run(
+      t,
+      async (net) => {
+        await net.waitForLinkUp('c', 'eth0');
+        await net.waitForAddress('c', 'fd37::2');
+        const sys = async (h: string, key: string): Promise<string> =>
+          (await net.exec(h, ['cat', `/proc/sys/${key}`], { check: true })).stdout.trim();
+        expect(await sys('r', 'net/ipv4/ip_forward')).toBe('1');
+        expect(await sys('r', 'net/ipv6/conf/all/disable_ipv6')).toBe('1');
+        expect(await sys('r', 'net/ipv4/conf/all/rp_filter')).toBe('2');
+        expect(await sys('c', 'net/ipv4/ip_forward')).toBe('0');
+        const link = (await net.exec('r', ['ip', '-o', 'link', 'show', 'down0'], { check: true })).stdout;
+        expect(link).toContain('mtu 1400');
+        expect(link).toContain('link/ether 02:00:00:00:37:01');
+        expect(
+          (await net.exec('r', ['ip', '-o', '-d', 'link', 'show', 'ifb0'], { check: true })).stdout,
+        ).toMatch(/ifb/);
+        const routes = (await net.exec('c', ['ip', 'route', 'show', '10.77.0.0/16'], { check: true })).stdout;
+        expect(routes.trim()).toBe('10.77.0.0/16 via 10.37.0.1 dev eth0 proto static metric 5');
+        expect(await net.ping('c', 'r')).toBe(true);
+        // waits time out with a message naming what was awaited
+        await expect(net.waitForTcpPort('c', 4444, 200)).rejects.toThrow('TCP port 4444 listening in c');
+      },
+      { stateDir },
+    );
+  });
+
   it('carries pings over a unicast vxlan overlay and a multicast one', async () => {
     const t = new Topology(uniqueName('t')).bridge('under');
     for (const i of [1, 2]) {
