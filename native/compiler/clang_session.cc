@@ -116,6 +116,7 @@ bool setupInstance(clang::CompilerInstance& ci, const SessionRequest& req, Colle
     }
   }
   invocation->getFrontendOpts().DisableFree = false;
+  invocation->getDiagnosticOpts().ShowCarets = false;  // no "N errors generated." on stderr
 
   auto overlay = llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(llvm::vfs::getRealFileSystem());
   auto mem = llvm::makeIntrusiveRefCnt<llvm::vfs::InMemoryFileSystem>();

@@ -1,0 +1,132 @@
+/**
+ * The BCC-C front end without the kernel: exact diagnostics for the negative corpus, golden
+ * rewrites, tracepoint structs and naming conventions.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compile } from '../../src/compiler/compile.js';
+import { kernelProgramName, nameConvention } from '../../src/compiler/program-naming.js';
+import { referencedTracepoints, tracepointStruct } from '../../src/compiler/tracepoint-structs.js';
+import { CompileError, formatDiagnostic } from '../../src/errors.js';
+
+const CORPUS = join(import.meta.dirname, '..', 'corpus');
+const cache = mkdtempSync(join(tmpdir(), 'tsbcc-unit-'));
+afterAll(() => rmSync(cache, { recursive: true, force: true }));
+
+describe('negative corpus: each misuse has its exact diagnostic', () => {
+  const dir = join(CORPUS, 'errors');
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.c'))) {
+    it(f, async () => {
+      const path = join(dir, f);
+      const text = readFileSync(path, 'utf8');
+      const m = /^\/\/ error: (\d+):(\d+): (.*)$/m.exec(text);
+      if (!m) throw new Error(`${f} has no "// error:" line`);
+      const cflags = /^\/\/ cflags: (.*)$/m.exec(text)?.[1]?.split(' ') ?? [];
+      const err = await compile({ file: path }, { cflags, cacheDir: cache }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(CompileError);
+      const first = (err as CompileError).diagnostics.find(
+        (d) => d.severity === 'error' || d.severity === 'fatal',
+      );
+      expect(first).toMatchObject({ line: Number(m[1]), column: Number(m[2]), message: m[3] });
+      if (first && first.line > 0) {
+        // in the user's file, with the source line and a caret under the column
+        expect(first.file).toBe(path);
+        expect(first.sourceLine).toBe(text.split('\n')[first.line - 1]);
+        const shown = formatDiagnostic(first).split('\n');
+        expect(shown[0]).toBe(`${path}:${m[1]}:${m[2]}: error: ${m[3]}`);
+        expect(shown[2]).toBe(`${' '.repeat(Number(m[2]) - 1)}^`);
+      }
+    });
+  }
+});
+
+describe('golden rewrites', () => {
+  for (const name of ['packet_access', 'probe_reads']) {
+    it(name, async () => {
+      const spec = await compile({ file: join(CORPUS, 'golden', `${name}.c`) }, { cacheDir: cache });
+      const expected = readFileSync(join(CORPUS, 'golden', `${name}.expected`), 'utf8');
+      const text = spec.rewrittenSource?.split('\n#include <bcc/footer.h>\n')[0];
+      expect(text).toBe(expected);
+      // the rewrite never moves a line
+      expect(text?.split('\n').length).toBe(
+        readFileSync(join(CORPUS, 'golden', `${name}.c`), 'utf8').split('\n').length,
+      );
+    });
+  }
+});
+
+describe('diagnostics inside rewritten code', () => {
+  it('an error in an argument of a rewritten call is reported at the user line', async () => {
+    const src =
+      'BPF_HASH(h, u32, u64);\nint f(struct __sk_buff *skb) {\n  u32 k = 0;\n  h.update(&k, &undefined_thing);\n  return 0;\n}\n';
+    const err = (await compile(src, { cacheDir: cache }).catch((e: unknown) => e)) as CompileError;
+    expect(err).toBeInstanceOf(CompileError);
+    expect(err.diagnostics[0]).toMatchObject({ file: '<source>', line: 4, column: 17 });
+    expect(err.message).toContain("use of undeclared identifier 'undefined_thing'");
+  });
+});
+
+describe('tracepoint structs from format files', () => {
+  const format = `name: demo
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
+\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+
+\tfield:char comm[TASK_COMM_LEN];\toffset:8;\tsize:16;\tsigned:0;
+\tfield:int nr;\toffset:24;\tsize:8;\tsigned:1;
+\tfield:__data_loc char[] name;\toffset:32;\tsize:4;\tsigned:0;
+\tfield:unsigned char flag;\toffset:38;\tsize:2;\tsigned:0;
+`;
+  it('collapses the common header, pads gaps, widens by size, keeps data_loc offsets', () => {
+    expect(tracepointStruct({ category: 'x', event: 'demo' }, format)).toBe(
+      [
+        'struct tracepoint__x__demo {',
+        '  u64 __do_not_use__;',
+        '  char comm[TASK_COMM_LEN];',
+        '  s64 nr;',
+        '  int data_loc_name;',
+        '  char __pad_36;',
+        '  char __pad_37;',
+        '  u16 flag;',
+        '};',
+      ].join('\n'),
+    );
+  });
+  it('finds the tracepoints a program names', () => {
+    expect(
+      referencedTracepoints(
+        'TRACEPOINT_PROBE(sched, sched_switch) {}\nint f(struct tracepoint__net__net_dev_xmit *a);',
+      ),
+    ).toEqual([
+      { category: 'sched', event: 'sched_switch' },
+      { category: 'net', event: 'net_dev_xmit' },
+    ]);
+  });
+});
+
+describe('naming conventions', () => {
+  it('types, targets and kernel names', () => {
+    expect(nameConvention('kprobe__tcp_v4_connect')).toMatchObject({
+      type: 2,
+      attachTarget: 'tcp_v4_connect',
+    });
+    expect(nameConvention('tracepoint__sched__sched_switch').attachTarget).toBe('sched:sched_switch');
+    expect(nameConvention('kfunc__vmlinux__vfs_read')).toMatchObject({
+      type: 26,
+      expectedAttachType: 24,
+      attachTarget: 'vfs_read',
+    });
+    expect(nameConvention('kmod_ret__x').autoAttach).toBe(false);
+    expect(nameConvention('handle_egress')).toEqual({ autoAttach: false });
+    expect(kernelProgramName('kretprobe__inet_csk_accept')).toBe('inet_csk_accept');
+    expect(kernelProgramName('kfunc__vmlinux__do_sys_openat2')).toBe('do_sys_openat2');
+    expect(kernelProgramName('a_really_long_function_name')).toBe('a_really_long_f');
+  });
+});
