@@ -24,8 +24,9 @@ uv_loop_t* loopOf(Napi::Env env) {
   return loop;
 }
 
-// Shared poll plumbing: owns the uv_poll_t (freed in its close callback), keeps the JS object
-// alive while watching, reports callback exceptions as uncaught.
+// Shared poll plumbing: owns the uv_poll_t handles (freed in their close callbacks), keeps the
+// JS object alive while watching, reports callback exceptions as uncaught. One handle per fd;
+// drain(env, index) says which fd turned readable.
 template <typename Self>
 class Watched : public Napi::ObjectWrap<Self> {
  public:
@@ -36,48 +37,60 @@ class Watched : public Napi::ObjectWrap<Self> {
   }
 
  protected:
-  uv_poll_t* poll_ = nullptr;
+  struct Poll {
+    uv_poll_t handle;
+    Watched* self;
+    size_t index;
+  };
+  std::vector<Poll*> polls_;
   bool refd_ = true;
   Napi::FunctionReference onData_;
   Napi::AsyncContext* async_ = nullptr;
 
-  virtual void drain(Napi::Env env) = 0;
+  virtual void drain(Napi::Env env, size_t index) = 0;
 
-  void startWatching(Napi::Env env, int epollFd) {
-    if (poll_) return;
-    poll_ = new uv_poll_t;
-    int rc = uv_poll_init(loopOf(env), poll_, epollFd);
-    if (rc != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      throwErrno(env, "uv_poll_init", -rc);
+  void startWatching(Napi::Env env, const std::vector<int>& fds) {
+    if (!polls_.empty()) return;
+    for (size_t i = 0; i < fds.size(); i++) {
+      auto* p = new Poll{{}, this, i};
+      int rc = uv_poll_init(loopOf(env), &p->handle, fds[i]);
+      if (rc != 0) {
+        delete p;
+        stopWatching(false);
+        throwErrno(env, "uv_poll_init", -rc);
+      }
+      p->handle.data = p;
+      polls_.push_back(p);
+      rc = uv_poll_start(&p->handle, UV_READABLE, &Watched::onReadable);
+      if (rc != 0) {
+        stopWatching(false);
+        throwErrno(env, "uv_poll_start", -rc);
+      }
+      if (!refd_) uv_unref(reinterpret_cast<uv_handle_t*>(&p->handle));
     }
-    poll_->data = this;
-    rc = uv_poll_start(poll_, UV_READABLE, &Watched::onReadable);
-    if (rc != 0) {
-      stopWatching();
-      throwErrno(env, "uv_poll_start", -rc);
-    }
-    if (!refd_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     this->Ref();
   }
 
   void stopWatching(bool unref = true) {
-    if (!poll_) return;
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
+    if (polls_.empty()) return;
+    for (Poll* p : polls_) {
+      uv_poll_stop(&p->handle);
+      p->self = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(&p->handle),
+               [](uv_handle_t* h) { delete static_cast<Poll*>(h->data); });
+    }
+    polls_.clear();
     if (unref) this->Unref();
   }
 
   void setRef(bool on) {
     refd_ = on;
-    if (!poll_) return;
-    if (on)
-      uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
-    else
-      uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    for (Poll* p : polls_) {
+      if (on)
+        uv_ref(reinterpret_cast<uv_handle_t*>(&p->handle));
+      else
+        uv_unref(reinterpret_cast<uv_handle_t*>(&p->handle));
+    }
   }
 
   void emit(Napi::Env env, const std::vector<napi_value>& args) {
@@ -91,11 +104,11 @@ class Watched : public Napi::ObjectWrap<Self> {
 
  private:
   static void onReadable(uv_poll_t* h, int status, int events) {
-    auto* self = static_cast<Watched*>(h->data);
-    if (!self) return;
-    Napi::Env env = self->Env();
+    auto* p = static_cast<Poll*>(h->data);
+    if (!p || !p->self) return;
+    Napi::Env env = p->self->Env();
     Napi::HandleScope scope(env);
-    self->drain(env);
+    p->self->drain(env, p->index);
   }
 };
 
@@ -162,7 +175,7 @@ class NativeRingBuffer : public Watched<NativeRingBuffer> {
     return (int)count;
   }
 
-  void drain(Napi::Env env) override {
+  void drain(Napi::Env env, size_t) override {
     if (!rb_) return;
     try {
       drainOnce(env);
@@ -172,7 +185,7 @@ class NativeRingBuffer : public Watched<NativeRingBuffer> {
   }
 
   Napi::Value Start(const Napi::CallbackInfo& info) {
-    startWatching(info.Env(), ring_buffer__epoll_fd(live(info.Env())));
+    startWatching(info.Env(), {ring_buffer__epoll_fd(live(info.Env()))});
     return info.Env().Undefined();
   }
   Napi::Value Stop(const Napi::CallbackInfo& info) {
@@ -276,12 +289,13 @@ class NativePerfBuffer : public Watched<NativePerfBuffer> {
     return pb_;
   }
 
-  int drainOnce(Napi::Env env, bool all) {
+  // index < 0: every CPU's buffer; else the buffer at that index.
+  int drainOnce(Napi::Env env, long index) {
     data_.clear();
     meta_.clear();
     lost_.clear();
-    int rc = all ? perf_buffer__consume(live(env)) : perf_buffer__poll(live(env), 0);
-    if (rc < 0 && rc != -EINTR) throwErrno(env, all ? "perf_buffer__consume" : "perf_buffer__poll", -rc);
+    int rc = index < 0 ? perf_buffer__consume(live(env)) : perf_buffer__consume_buffer(live(env), (size_t)index);
+    if (rc < 0 && rc != -EINTR) throwErrno(env, "perf_buffer__consume", -rc);
     if (meta_.empty() && lost_.empty()) return 0;
     uint32_t count = (uint32_t)(meta_.size() / 3);
     Napi::Buffer<char> buf = Napi::Buffer<char>::Copy(env, data_.data(), data_.size());
@@ -297,17 +311,22 @@ class NativePerfBuffer : public Watched<NativePerfBuffer> {
     return (int)count;
   }
 
-  void drain(Napi::Env env) override {
+  void drain(Napi::Env env, size_t index) override {
     if (!pb_) return;
     try {
-      drainOnce(env, false);
+      drainOnce(env, (long)index);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }
   }
 
   Napi::Value Start(const Napi::CallbackInfo& info) {
-    startWatching(info.Env(), perf_buffer__epoll_fd(live(info.Env())));
+    // Each CPU's perf fd is watched directly: a perf fd's readiness is cleared by the first
+    // poll, so nesting libbpf's epoll fd inside libuv's would lose wakeups.
+    perf_buffer* pb = live(info.Env());
+    std::vector<int> fds;
+    for (size_t i = 0; i < perf_buffer__buffer_cnt(pb); i++) fds.push_back(perf_buffer__buffer_fd(pb, i));
+    startWatching(info.Env(), fds);
     return info.Env().Undefined();
   }
   Napi::Value Stop(const Napi::CallbackInfo& info) {
@@ -315,7 +334,7 @@ class NativePerfBuffer : public Watched<NativePerfBuffer> {
     return info.Env().Undefined();
   }
   Napi::Value Consume(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), drainOnce(info.Env(), true));
+    return Napi::Number::New(info.Env(), drainOnce(info.Env(), -1));
   }
   Napi::Value RefM(const Napi::CallbackInfo& info) {
     setRef(true);
@@ -354,9 +373,9 @@ class NativeFdWatcher : public Watched<NativeFdWatcher> {
 
  private:
   int fd_;
-  void drain(Napi::Env env) override { emit(env, {}); }
+  void drain(Napi::Env env, size_t) override { emit(env, {}); }
   Napi::Value Start(const Napi::CallbackInfo& info) {
-    startWatching(info.Env(), fd_);
+    startWatching(info.Env(), {fd_});
     return info.Env().Undefined();
   }
   Napi::Value Stop(const Napi::CallbackInfo& info) {

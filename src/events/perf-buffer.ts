@@ -88,6 +88,11 @@ export class PerfBuffer<T = Buffer> implements Closeable {
     }
     track(this);
     opts.signal?.addEventListener('abort', () => this.closeSync(), { once: true });
+    // libuv adds the fd to its epoll set on the next loop turn; a perf fd's readiness raised
+    // before that is not reported again, so drain once after registration.
+    setImmediate(() => {
+      if (this.nb) this.consume();
+    });
   }
 
   get closed(): boolean {
