@@ -1,0 +1,226 @@
+import { getPriority } from 'node:os';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  attachKprobe,
+  autoAttachOf,
+  BPF,
+  compile,
+  InvalidArgumentError,
+  kprobesAvailable,
+  NotSupportedError,
+  parseTraceLine,
+  PerfSWConfig,
+  PerfType,
+  resolveBinary,
+  symbolOffset,
+  tracepointExists,
+} from '../../src/index.js';
+import { waitFor } from './helpers/wait.js';
+
+// Counters keyed by slot, only for this process (pid in cfg[0]).
+const PROG = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __type(key, __u32); __type(value, __u32); __uint(max_entries, 1); } cfg SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __type(key, __u32); __type(value, __u64); __uint(max_entries, 8); } hits SEC(".maps");
+static __always_inline int mine(void) {
+  __u32 k = 0; __u32 *pid = bpf_map_lookup_elem(&cfg, &k);
+  return pid && (bpf_get_current_pid_tgid() >> 32) == *pid;
+}
+static __always_inline void hit(__u32 slot) { __u64 *v = bpf_map_lookup_elem(&hits, &slot); if (v) __sync_fetch_and_add(v, 1); }
+
+SEC("tracepoint")
+int tracepoint__syscalls__sys_enter_getpriority(void *ctx) { if (mine()) hit(0); return 0; }
+
+SEC("raw_tp/sys_enter")
+int on_raw(void *ctx) { if (mine()) hit(1); return 0; }
+
+SEC("uprobe")
+int on_uprobe(void *ctx) { if (mine()) hit(2); return 0; }
+
+SEC("uretprobe")
+int on_uretprobe(void *ctx) { if (mine()) hit(3); return 0; }
+
+SEC("perf_event")
+int on_perf(void *ctx) { hit(4); return 0; }
+
+SEC("kprobe")
+int kprobe__sys_getpriority(void *ctx) { if (mine()) hit(5); return 0; }
+
+SEC("tracepoint")
+int say_hello(void *ctx) { if (mine()) bpf_printk("tsbcc-hello %d", 42); return 0; }
+
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+const NO_KPROBE = PROG.replace(/SEC\("kprobe"\)\nint kprobe__sys_getpriority[^\n]*\n/, '');
+
+async function open(src = NO_KPROBE, autoAttach = true): Promise<BPF> {
+  const b = BPF.fromSpec(await compile(src, { name: `tr${randomBytes(3).toString('hex')}` }), { autoAttach });
+  b.table<number, number>('cfg').set(0, process.pid);
+  return b;
+}
+
+const hits = (b: BPF, slot: number): bigint => b.table<number, bigint>('hits').get(slot) ?? 0n;
+
+function loadedIds(): Set<number> {
+  const out = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
+    id: number;
+  }[];
+  return new Set(out.map((p) => p.id));
+}
+
+describe('tracing attach on the real kernel', () => {
+  let b: BPF | undefined;
+  afterEach(() => {
+    b?.close();
+    b = undefined;
+  });
+
+  it('auto-attaches tracepoint__ and raw_tp functions, and detaches on close', async () => {
+    b = await open();
+    expect(b.numOpenTracepoints()).toBe(2);
+    getPriority();
+    getPriority();
+    expect(hits(b, 0)).toBe(2n);
+    expect(hits(b, 1)).toBeGreaterThanOrEqual(2n);
+    const ids = [...b.spec.programs.map((p) => b?.object.program(p.name)?.id).filter((x) => x !== undefined)];
+    expect(ids.length).toBe(2);
+    b.detachTracepoint('syscalls:sys_enter_getpriority');
+    getPriority();
+    expect(hits(b, 0)).toBe(2n);
+    b.close();
+    // the kernel frees programs after an RCU grace period: wait for it, bounded
+    const remaining = (): number[] => {
+      const left = loadedIds();
+      return ids.filter((id) => left.has(id as number)) as number[];
+    };
+    await waitFor(() => remaining().length === 0, `programs ${ids.join(', ')} to be unloaded`);
+  });
+
+  it('names what the function prefixes mean', () => {
+    expect(autoAttachOf({ name: 'tracepoint__sched__sched_switch', section: '' })).toEqual({
+      type: 'TRACEPOINT',
+      kind: 'tracepoint',
+      target: 'sched:sched_switch',
+    });
+    expect(autoAttachOf({ name: 'kretprobe__tcp_v4_connect', section: '' })?.kind).toBe('kretprobe');
+    expect(autoAttachOf({ name: 'x', section: 'raw_tp/sched_switch' })?.target).toBe('sched_switch');
+    expect(autoAttachOf({ name: 'helper', section: '.text' })).toBeUndefined();
+    expect(tracepointExists('syscalls', 'sys_enter_getpriority')).toBe(true);
+    expect(tracepointExists('syscalls', 'sys_enter_nosuch')).toBe(false);
+  });
+
+  it('uprobe and uretprobe on libc getpriority', async () => {
+    b = await open(NO_KPROBE, false);
+    const libc = resolveBinary('c');
+    expect(symbolOffset(libc, 'getpriority')).toBeGreaterThan(0n);
+    b.attachUprobe({ name: 'c', sym: 'getpriority', fnName: 'on_uprobe', pid: process.pid });
+    b.attachUretprobe({ name: 'c', sym: 'getpriority', fnName: 'on_uretprobe', pid: process.pid });
+    expect(b.numOpenUprobes()).toBe(2);
+    getPriority();
+    expect(hits(b, 2)).toBe(1n);
+    expect(hits(b, 3)).toBe(1n);
+    expect(() => b?.attachUprobe({ name: 'c', sym: 'no_such_fn_xyz', fnName: 'on_uprobe' })).toThrow(
+      new InvalidArgumentError(`no function "no_such_fn_xyz" in ${libc}`),
+    );
+  });
+
+  it('perf event: a software clock samples on every CPU', async () => {
+    b = await open(NO_KPROBE, false);
+    b.attachPerfEvent({
+      type: PerfType.SOFTWARE,
+      config: PerfSWConfig.CPU_CLOCK,
+      sampleFreq: 1000,
+      fnName: 'on_perf',
+    });
+    const bb = b;
+    await waitFor(() => hits(bb, 4) >= 5n, 'five perf event samples', 10_000);
+  });
+
+  it('kprobes: attach where the kernel has them, NotSupportedError naming CONFIG_KPROBE_EVENTS where not', async () => {
+    if (kprobesAvailable()) {
+      b = await open(PROG, true);
+      getPriority();
+      expect(hits(b, 5)).toBe(1n);
+      return;
+    }
+    console.log('this kernel has no kprobes: checking the NotSupportedError path');
+    const spec = await compile(PROG, { name: 'kp' });
+    const err = (() => {
+      try {
+        BPF.fromSpec(spec);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(NotSupportedError);
+    expect((err as NotSupportedError).kernelOption).toBe('CONFIG_KPROBE_EVENTS');
+    expect((err as Error).message).toMatch(
+      /kprobe is not supported by the running kernel \(needs CONFIG_KPROBE_EVENTS\)/,
+    );
+    b = await open(PROG, false);
+    const prog = b.loadFunc('kprobe__sys_getpriority', 'KPROBE');
+    expect(() => attachKprobe(prog, { event: 'tcp_v4_connect', retprobe: true })).toThrow(
+      /kretprobe is not supported/,
+    );
+  });
+
+  it('pins maps and programs under bpffs; temporary pins go with close', async () => {
+    if (!existsSync('/sys/fs/bpf')) return console.log('skipped: no bpffs at /sys/fs/bpf');
+    b = await open(NO_KPROBE, false);
+    const dir = `/sys/fs/bpf/tsbcc-test-${randomBytes(4).toString('hex')}`;
+    b.pinMap('hits', `${dir}/hits`, { temporary: true });
+    b.loadFunc('on_raw', 'RAW_TRACEPOINT');
+    b.pinProgram('on_raw', `${dir}/on_raw`, { temporary: true });
+    expect(existsSync(`${dir}/hits`)).toBe(true);
+    const shown = JSON.parse(
+      execFileSync('bpftool', ['-j', 'map', 'show', 'pinned', `${dir}/hits`], { encoding: 'utf8' }),
+    ) as {
+      name: string;
+    };
+    expect(shown.name).toBe('hits');
+    expect(() => b?.pinMap('hits', `${dir}/hits`)).toThrow(/EEXIST/);
+    b.close();
+    expect(existsSync(`${dir}/hits`)).toBe(false);
+    expect(existsSync(`${dir}/on_raw`)).toBe(false);
+    execFileSync('rmdir', [dir]);
+  });
+
+  it('trace_pipe: bpf_printk lines arrive parsed', async () => {
+    b = await open(NO_KPROBE, false);
+    b.attachTracepoint({ tp: 'syscalls:sys_enter_getpriority', fnName: 'say_hello' });
+    const ac = new AbortController();
+    const fields = b.traceFields({ signal: ac.signal });
+    const first = fields.next();
+    getPriority();
+    let found: string | undefined;
+    for (let r = await first; !r.done; r = await fields.next()) {
+      if (r.value.msg.includes('tsbcc-hello')) {
+        found = r.value.msg;
+        expect(r.value.pid).toBeGreaterThan(0);
+        expect(r.value.ts).toBeGreaterThan(0);
+        ac.abort();
+      }
+    }
+    expect(found).toBe('tsbcc-hello 42');
+  });
+
+  it('parses trace_pipe lines like BCC', () => {
+    expect(
+      parseTraceLine('           <...>-1234    [001] d..31  5678.123456: bpf_trace_printk: hi there'),
+    ).toEqual({
+      task: '<...>',
+      pid: 1234,
+      cpu: 1,
+      flags: 'd..31',
+      ts: 5678.123456,
+      msg: 'hi there',
+    });
+    expect(parseTraceLine('CPU:1 [LOST 3 EVENTS]')).toBeUndefined();
+  });
+});
