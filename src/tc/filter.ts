@@ -39,7 +39,9 @@ export interface BpfFilterOptions extends KeepOption {
   parent?: FilterParent;
   /**
    * Direct action (default, unless classid or actions are given): the program's return value
-   * is the tc verdict (TC_ACT_OK, TC_ACT_SHOT, ...) and skb->tc_classid picks the class.
+   * is the tc verdict (TC_ACT_OK, TC_ACT_SHOT, ...) and skb->tc_classid (16 bits: the class
+   * minor) picks the class; the major comes from `classid`, which defaults to the major of a
+   * classful parent (so under htb "1:", tc_classid = 0x10 selects class 1:10).
    * Classid mode (false): 0 = no match, -1 = the filter's classid, else the class to use, and
    * the actions run on a match.
    */
@@ -146,9 +148,14 @@ export class TcFilterLink extends TcObjectLink {
     check(program, opts);
     const parent = parentHandle(opts.parent);
     const protocol = protocolNumber(opts.protocol);
-    const classid = opts.classid === undefined ? undefined : parseHandle(opts.classid, 'filter classid');
+    let classid = opts.classid === undefined ? undefined : parseHandle(opts.classid, 'filter classid');
     const actions = await Promise.all((opts.actions ?? []).map((a) => encodeAction(a, ifindexOf)));
     const direct = opts.directAction ?? (classid === undefined && actions.length === 0);
+    // skb->tc_classid is 16 bits: in direct-action mode the kernel takes the class major from
+    // the filter's classid, so under a classful qdisc default it to that qdisc's major.
+    const hook = parent === PARENT_INGRESS || parent === PARENT_EGRESS;
+    if (direct && classid === undefined && !hook && parent !== 0xffffffff)
+      classid = (parent & 0xffff0000) >>> 0;
     const name = `${TSBCC_FILTER_PREFIX}${opts.name ?? program.name}`;
     const chain = opts.chain ?? 0;
     const body = (m: MessageBuilder, prog: Program): void => {
@@ -163,7 +170,7 @@ export class TcFilterLink extends TcObjectLink {
       });
     };
 
-    const usesHook = parent === PARENT_INGRESS || parent === PARENT_EGRESS;
+    const usesHook = hook;
     if (usesHook) await acquireHook(sock, target);
     const info = ((opts.priority ?? 0) << 16) | ((protocol >> 8) | ((protocol & 0xff) << 8));
     const m = new MessageBuilder(

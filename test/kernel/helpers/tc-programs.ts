@@ -75,7 +75,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 /**
  * Direct action, for htb: TCP or UDP to destination port 5301 goes to class 1:10, port 5302 to
- * 1:20 (via skb->tc_classid); the rest is left to the qdisc's default.
+ * 1:20 (skb->tc_classid holds the minor; the filter's classid the major); the rest is left to the
+ * qdisc's default.
  */
 export const CLASSIFY_BY_PORT = `${HEAD}
 SEC("tc")
@@ -100,8 +101,8 @@ int classify_port(struct __sk_buff *skb) {
   } else {
     return TC_ACT_OK;
   }
-  if (dport == 5301 || sport == 5301) skb->tc_classid = 0x10010;
-  else if (dport == 5302 || sport == 5302) skb->tc_classid = 0x10020;
+  if (dport == 5301 || sport == 5301) skb->tc_classid = 0x10;
+  else if (dport == 5302 || sport == 5302) skb->tc_classid = 0x20;
   return TC_ACT_OK;
 }
 char LICENSE[] SEC("license") = "GPL";
