@@ -2,12 +2,16 @@
 /** The tsbcc command line. */
 import { Command } from 'commander';
 import { TsbccError } from '../errors.js';
+import { registerCheckCommands } from './check.js';
+import { registerCompileCommands } from './compile.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerTopologyCommands } from './topology.js';
 
 const program = new Command();
 program.name('tsbcc').description('BPF Compiler Collection for TypeScript').showHelpAfterError();
 registerDoctorCommand(program);
+registerCompileCommands(program);
+registerCheckCommands(program);
 registerTopologyCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

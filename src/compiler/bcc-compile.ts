@@ -34,6 +34,8 @@ export interface BccCompileOptions {
   cacheDir?: string;
   /** Kernel BTF to take types from; default /sys/kernel/btf/vmlinux. */
   btfPath?: string;
+  /** Also produce the LLVM IR (`ObjectSpec.llvmIr`); implies noCache. */
+  emitLlvm?: boolean;
 }
 
 let addonId: string | undefined;
@@ -155,24 +157,25 @@ export async function compileBcc(
   }
 
   const kernel = await kernelHeader(dir, base, btfPath);
-  const key = opts.noCache
-    ? undefined
-    : cacheKey([
-        'bcc-v1',
-        source.text,
-        source.displayName,
-        name,
-        JSON.stringify(cflags),
-        includeDir ?? '',
-        ...(await localHeaders(source.text, includeDir)),
-        await dialectHeadersText(),
-        tpHeader,
-        kernel.key,
-        native().clangVersion,
-        addonIdentity(),
-        JSON.stringify(facts),
-        String(opts.debugInfo ?? true),
-      ]);
+  const key =
+    opts.noCache || opts.emitLlvm
+      ? undefined
+      : cacheKey([
+          'bcc-v1',
+          source.text,
+          source.displayName,
+          name,
+          JSON.stringify(cflags),
+          includeDir ?? '',
+          ...(await localHeaders(source.text, includeDir)),
+          await dialectHeadersText(),
+          tpHeader,
+          kernel.key,
+          native().clangVersion,
+          addonIdentity(),
+          JSON.stringify(facts),
+          String(opts.debugInfo ?? true),
+        ]);
   if (key) {
     const hit = await cacheGet(dir, key);
     if (hit) {
@@ -213,6 +216,19 @@ export async function compileBcc(
   const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags);
   if (!cg.ok) throw new CompileError(cgDiags, 'the rewritten program does not compile');
   const diagnostics = mergeDiagnostics(rwDiags, cgDiags);
+  let llvmIr: string | undefined;
+  if (opts.emitLlvm) {
+    const ir = await native().clangCompile({
+      args,
+      mainPath: source.virtualPath,
+      mainSource: rewritten,
+      files,
+      stubDirs: [KERNEL_STUB_DIR],
+      emit: 'llvm',
+      isolate: true,
+    });
+    llvmIr = ir.output;
+  }
 
   const described = describeElf(cg.output, name);
   const btf = objectBtf(cg.output);
@@ -251,6 +267,7 @@ export async function compileBcc(
     dialect: 'bcc',
     rewrittenSource: rewritten,
   };
+  if (llvmIr !== undefined) spec.llvmIr = llvmIr;
   if (key) await cachePut(dir, key, spec);
   return spec;
 }

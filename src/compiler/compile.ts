@@ -25,6 +25,8 @@ export interface CompileOptions extends ClangArgsOptions {
   noCache?: boolean;
   /** BCC-C: cache directory (default: $TSBCC_CACHE_DIR, else the XDG cache dir + /tsbcc). */
   cacheDir?: string;
+  /** BCC-C: also produce the LLVM IR in `ObjectSpec.llvmIr` (bypasses the cache). */
+  emitLlvm?: boolean;
 }
 
 /** The dialect `auto` picks for a text. */
@@ -112,6 +114,7 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
     if (opts.debugInfo !== undefined) bccOpts.debugInfo = opts.debugInfo;
     if (opts.noCache !== undefined) bccOpts.noCache = opts.noCache;
     if (opts.cacheDir !== undefined) bccOpts.cacheDir = opts.cacheDir;
+    if (opts.emitLlvm !== undefined) bccOpts.emitLlvm = opts.emitLlvm;
     return compileBcc(source, name, includeDir, bccOpts, describeElf);
   }
   const cflags = [...(opts.cflags ?? [])];

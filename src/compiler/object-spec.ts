@@ -76,4 +76,6 @@ export interface ObjectSpec {
   rewrittenSource?: string;
   /** True when the object came from the on-disk cache. */
   fromCache?: boolean;
+  /** The LLVM IR, when compile() was asked for it (`emitLlvm`). */
+  llvmIr?: string;
 }
