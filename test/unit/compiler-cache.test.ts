@@ -1,0 +1,61 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cacheDir } from '../../src/compiler/cache-dir.js';
+import { compile } from '../../src/compiler/compile.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsbcc-cache-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const SRC = `BPF_HASH(counts, u32, u64, ${Math.floor(Math.random() * 1000) + 1});
+int count(struct __sk_buff *skb) { u32 k = skb->ifindex; counts.increment(k); return 0; }
+`;
+
+describe('object cache', () => {
+  const saved = { t: process.env.TSBCC_CACHE_DIR, x: process.env.XDG_CACHE_HOME };
+  afterEach(() => {
+    if (saved.t === undefined) delete process.env.TSBCC_CACHE_DIR;
+    else process.env.TSBCC_CACHE_DIR = saved.t;
+    if (saved.x === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved.x;
+  });
+
+  it('a second compile of the same source comes from the cache, identical', async () => {
+    const a = await compile(SRC, { cacheDir: dir });
+    expect(a.fromCache).toBeUndefined();
+    const b = await compile(SRC, { cacheDir: dir });
+    expect(b.fromCache).toBe(true);
+    expect(b.elf.equals(a.elf)).toBe(true);
+    expect(b.maps).toEqual(a.maps);
+    expect(b.programs).toEqual(a.programs);
+  });
+
+  it('anything that changes the output changes the key: cflags, source', async () => {
+    await compile(SRC, { cacheDir: dir });
+    const c = await compile(SRC, { cacheDir: dir, cflags: ['-DUNUSED_FLAG=1'] });
+    expect(c.fromCache).toBeUndefined();
+    const d = await compile(`${SRC}\n`, { cacheDir: dir });
+    expect(d.fromCache).toBeUndefined();
+  });
+
+  it('noCache neither reads nor writes', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'tsbcc-nocache-'));
+    try {
+      const a = await compile(SRC, { cacheDir: fresh, noCache: true });
+      expect(a.fromCache).toBeUndefined();
+      expect(existsSync(join(fresh, 'objects')) ? readdirSync(join(fresh, 'objects')) : []).toEqual([]);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('lives under TSBCC_CACHE_DIR, else XDG_CACHE_HOME/tsbcc, else ~/.cache/tsbcc', () => {
+    process.env.TSBCC_CACHE_DIR = '/tmp/x-tsbcc';
+    expect(cacheDir()).toBe('/tmp/x-tsbcc');
+    delete process.env.TSBCC_CACHE_DIR;
+    process.env.XDG_CACHE_HOME = '/tmp/xdg';
+    expect(cacheDir()).toBe('/tmp/xdg/tsbcc');
+    delete process.env.XDG_CACHE_HOME;
+    expect(cacheDir()).toBe(join(homedir(), '.cache', 'tsbcc'));
+  });
+});
