@@ -7,8 +7,10 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tcProgramAttacher, type TcProgramAttacher } from './tc-programs.js';
 import { fileURLToPath } from 'node:url';
 import {
+  type BpfObject,
   loadTopologyFile,
   Network,
   Topology,
@@ -47,7 +49,10 @@ export type SimulationOptions = NetworkOptions;
 
 /** A running testbed for an example or a test. Destroy it with destroy() or `await using`. */
 export class Simulation implements AsyncDisposable {
-  private constructor(readonly net: Network) {}
+  private constructor(
+    readonly net: Network,
+    private readonly programs?: TcProgramAttacher,
+  ) {}
 
   /**
    * Brings up a testbed: a bundled name (`bridge-4`), a YAML path, a Topology or a spec.
@@ -58,12 +63,25 @@ export class Simulation implements AsyncDisposable {
     opts: SimulationOptions = {},
   ): Promise<Simulation> {
     let t: Topology | TopologySpec = testbed as Topology | TopologySpec;
+    let baseDir = process.cwd();
     if (typeof testbed === 'string') {
       const file = testbedPath(testbed);
       t = loadTopologyFile(file);
+      baseDir = dirname(file);
       opts = { source: file, ...opts };
     }
-    return new Simulation(await Network.up(t, opts));
+    const spec = t instanceof Topology ? t.spec : t;
+    let programs: TcProgramAttacher | undefined;
+    if ((spec.programs?.length ?? 0) > 0 && !opts.attachProgram) {
+      programs = tcProgramAttacher(baseDir);
+      opts = { ...opts, attachProgram: programs.attach };
+    }
+    try {
+      return new Simulation(await Network.up(t, opts), programs);
+    } catch (e) {
+      programs?.close();
+      throw e;
+    }
   }
 
   /** Host names. */
@@ -142,9 +160,15 @@ export class Simulation implements AsyncDisposable {
     }
   }
 
-  /** Removes everything the testbed made. Idempotent. */
-  destroy(): Promise<void> {
-    return this.net.destroy();
+  /** The BPF object compiled from one of the testbed's program files (to read its maps). */
+  object(file: string): BpfObject | undefined {
+    return this.programs?.object(file);
+  }
+
+  /** Removes everything the testbed made (filters, then BPF objects, then namespaces). Idempotent. */
+  async destroy(): Promise<void> {
+    await this.net.destroy();
+    this.programs?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '../../simulation/index.js';
 import { namespacesMatching, uniqueName } from './helpers/netns.js';
@@ -58,5 +59,32 @@ describe('Simulation over the bundled testbeds', () => {
       const bps = await sim.iperf('client', 'server', { seconds: 3 });
       expect(Math.abs(bps / 20e6 - 1)).toBeLessThanOrEqual(0.1);
     });
+  });
+});
+
+describe('Simulation with tc programs from the testbed', () => {
+  it('tc-drop-icmp: the attached program drops and counts ICMP while TCP passes, and is removed', async () => {
+    await withSim('tc-drop-icmp', async (sim) => {
+      const filters = await sim.run('server', 'tc', 'filter', 'show', 'dev', 'eth0', 'ingress');
+      expect(filters).toMatch(/bpf .*drop_icmp.*direct-action/);
+      expect(await sim.ping('client', 'server', 3)).toBe(false);
+      const counts = sim.object('../programs/drop_icmp.c')?.map('counts').lookup(Buffer.alloc(4));
+      expect(counts?.readBigUInt64LE(0)).toBe(3n);
+      const srv = sim.spawn('server', 'iperf3', '-s', '-1', '-p', '5202');
+      await sim.net.waitForTcpPort('server', 5202);
+      const out = await sim.run('client', 'iperf3', '-c', sim.ip('server'), '-p', '5202', '-t', '1', '-J');
+      expect(
+        (JSON.parse(out) as { end: { sum_received: { bytes: number } } }).end.sum_received.bytes,
+      ).toBeGreaterThan(0);
+      await srv.exited;
+    });
+    const loaded = (): { name?: string }[] =>
+      (
+        JSON.parse(execFileSync('bpftool', ['prog', 'show', '--json'], { encoding: 'utf8' })) as {
+          name?: string;
+        }[]
+      ).filter((p) => p.name === 'drop_icmp');
+    // the kernel releases a removed filter's program after an RCU grace period
+    await expect.poll(loaded, { timeout: 5000 }).toEqual([]);
   });
 });
