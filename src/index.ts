@@ -41,3 +41,5 @@ export * from './tracing/perf-types.js';
 export * from './tracing/elf-symbols.js';
 export * from './topology/index.js';
 export * from './tc/index.js';
+export * from './socket/attach.js';
+export type { PacketIteratorOptions } from './socket/packet-queue.js';

@@ -10,6 +10,7 @@ import { ProgramType } from '../core/program-type.js';
 import { InvalidArgumentError } from '../errors.js';
 import { track, untrack, type Closeable } from '../core/resources.js';
 import { checkInterfaceName, netnsPath, type NetnsRef } from '../util/netns-path.js';
+import { PacketQueue, type PacketIteratorOptions } from './packet-queue.js';
 
 /** ETH_P_ALL: every protocol. */
 export const ETH_P_ALL = 0x0003;
@@ -30,6 +31,7 @@ export interface PacketSocketOptions {
  */
 export class PacketSocket implements Closeable {
   private fdValue: number;
+  private queue: PacketQueue | undefined;
 
   private constructor(
     fd: number,
@@ -119,9 +121,29 @@ export class PacketSocket implements Closeable {
     return n < 0 ? undefined : buf.subarray(0, Math.min(n, maxLength));
   }
 
+  /**
+   * The packets the socket receives (after its filter), as an async iterator. The fd is watched
+   * by libuv (uv_poll) and drained without blocking; the JS thread never waits in recv().
+   * Packets queue from the first call on (up to `maxQueued`, older ones are kept and newer
+   * dropped beyond it; `dropped` counts them). Ends when the socket is closed or the signal aborts.
+   * @throws ClosedError when the socket is closed.
+   */
+  packets(opts: PacketIteratorOptions = {}): AsyncIterableIterator<Buffer> {
+    const fd = this.fd;
+    this.queue ??= new PacketQueue(fd, (max) => this.tryRead(max), opts);
+    return this.queue.iterate(opts.signal);
+  }
+
+  /** Packets dropped because the iterator's queue was full. */
+  get dropped(): number {
+    return this.queue?.dropped ?? 0;
+  }
+
   /** Closes the socket (detaching any filter); idempotent. */
   closeSync(): void {
     if (this.fdValue < 0) return;
+    this.queue?.close();
+    this.queue = undefined;
     native().closeFd(this.fdValue);
     this.fdValue = -1;
     untrack(this);

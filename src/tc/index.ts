@@ -1,5 +1,13 @@
 /** tc: qdiscs, classes, cls_bpf filters, actions, ifb devices and rate limiting. Re-exports only. */
-export * from './units.js';
+export {
+  parseRate as parseTcRate,
+  parseSize as parseTcSize,
+  parseTime as parseTcTime,
+  parseHandle,
+  formatHandle,
+  formatRate,
+} from './units.js';
+export type { RateInput, SizeInput, TimeInput, HandleInput } from './units.js';
 export * from './actions.js';
 export * from './device.js';
 export * from './filter.js';
