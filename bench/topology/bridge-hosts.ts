@@ -147,12 +147,10 @@ function pyroute2(prefix: string, n: number): Timing {
 
 const hasPyroute2 =
   spawnSync('/usr/bin/python3', ['-c', 'import pyroute2'], { stdio: 'ignore' }).status === 0;
-const variants: [string, (p: string, n: number) => Timing | Promise<Timing>][] = [
-  ['tsbcc', tsbcc],
-  ...(hasPyroute2 ? ([['pyroute2 (BCC simulation style)', pyroute2]] as const) : []),
-  ['ip script', ipScript],
-  ['ip -batch', ipBatch],
-];
+type Variant = [string, (p: string, n: number) => Timing | Promise<Timing>];
+const variants: Variant[] = [['tsbcc', tsbcc]];
+if (hasPyroute2) variants.push(['pyroute2 (BCC simulation style)', pyroute2]);
+variants.push(['ip script', ipScript], ['ip -batch', ipBatch]);
 if (!hasPyroute2) console.log('pyroute2 missing (apt-get install python3-pyroute2): skipped');
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
