@@ -103,6 +103,11 @@ export class PacketQueue {
     return it;
   }
 
+  /** Forgets queued packets. */
+  clear(): void {
+    this.packets.length = 0;
+  }
+
   /** Stops watching and ends every iterator. */
   close(): void {
     this.ended = true;

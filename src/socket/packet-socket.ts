@@ -84,7 +84,9 @@ export class PacketSocket implements Closeable {
   }
 
   /**
-   * Attaches a SOCKET_FILTER program (SO_ATTACH_BPF). The returned Link detaches it.
+   * Attaches a SOCKET_FILTER program (SO_ATTACH_BPF). Packets queued before it (which the
+   * filter never saw) are discarded, so everything read afterwards passed the filter. The
+   * returned Link detaches it.
    * @throws InvalidArgumentError when the program is not a SOCKET_FILTER.
    */
   attach(program: Program): Link {
@@ -98,6 +100,9 @@ export class PacketSocket implements Closeable {
     } catch (e) {
       throw fromNative(e, `attach ${program.name} to ${this.description}`);
     }
+    // Packets queued before the filter was in place did not pass it: discard them.
+    while (this.tryRead(1) !== undefined);
+    this.queue?.clear();
     let closed = false;
     const link: Link = {
       description: `socket filter ${program.name} on ${this.description}`,
