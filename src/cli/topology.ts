@@ -3,7 +3,9 @@
  * entered, and removed; `clean` removes exactly the leftovers of runs that crashed.
  */
 import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { keptTcAttacher } from './topology-programs.js';
 import { TopologyError } from '../errors.js';
 import {
   cleanLeftovers,
@@ -19,6 +21,7 @@ import {
 function progressPrinter(): (e: ProgressEvent) => void {
   let last = '';
   return (e) => {
+    if (e.total === 0) return;
     if (!process.stderr.isTTY) {
       if (e.done === e.total && e.phase !== last) process.stderr.write(`${e.phase}: ${e.total} done\n`);
       if (e.done === e.total) last = e.phase;
@@ -58,6 +61,7 @@ export function registerTopologyCommands(program: Command): void {
         concurrency: Number(opts.concurrency),
         onProgress: progressPrinter(),
         source: file,
+        ...((t.spec.programs?.length ?? 0) > 0 ? { attachProgram: keptTcAttacher(dirname(file)) } : {}),
       });
       const hosts = net.hosts.map((h) => `  ${h}\t${net.nsName(h)}`).join('\n');
       net.detach();

@@ -133,6 +133,7 @@ export class Network implements AsyncDisposable {
         const handle = await (opts.attachProgram as ProgramAttacher)(p, net);
         net.programs.push({ p, handle });
         net.ctx.journal.push({ kind: 'program', ns: p.ns, name: `${p.dev} ${p.direction} ${p.function}` });
+        net.ctx.progress({ phase: 'programs', done: net.programs.length, total: plan.programs.length });
       }
     } catch (e) {
       logger().debug('topology up failed; rolling back', { prefix: plan.prefix, error: String(e) });

@@ -42,6 +42,43 @@ describe('tsbcc topology CLI', () => {
     }
   });
 
+  it("attaches the testbed's tc programs so they keep working after `up` exits", async () => {
+    const prefix = uniqueName('t');
+    try {
+      const up = await tsbcc('topology', 'up', 'simulation/testbeds/tc-drop-icmp.yaml', '--prefix', prefix);
+      expect(up.stderr).toMatch(/programs: 1 done/);
+      const filters = await run('ip', [
+        'netns',
+        'exec',
+        `${prefix}-server`,
+        'tc',
+        'filter',
+        'show',
+        'dev',
+        'eth0',
+        'ingress',
+      ]);
+      expect(filters.stdout).toContain('tsbcc:drop_icmp direct-action');
+      const ping = await tsbcc(
+        'topology',
+        'exec',
+        '-t',
+        prefix,
+        'client',
+        '--',
+        'ping',
+        '-c1',
+        '-W1',
+        '10.50.0.2',
+      ).catch((e: { code: number; stdout: string }) => e);
+      expect(ping.stdout).toContain('0 received');
+      await tsbcc('topology', 'down', prefix);
+      expect(namespacesMatching(`${prefix}-`)).toEqual([]);
+    } finally {
+      for (const ns of namespacesMatching(`${prefix}-`)) await run('ip', ['netns', 'del', ns]);
+    }
+  });
+
   it('rejects a bad testbed with its path and creates nothing', async () => {
     const err = (await tsbcc('topology', 'up', 'test/kernel/topology-bad.yaml').catch((e: unknown) => e)) as {
       code: number;
