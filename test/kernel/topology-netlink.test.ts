@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SyscallError, NetlinkError } from '../../src/errors.js';
+import { addAddress, listAddresses } from '../../src/netlink/address.js';
+import { getLink, listLinks, newLink, setLink } from '../../src/netlink/link.js';
+import { NamedNamespace } from '../../src/netlink/netns.js';
+import { namespacesMatching, nsExec, uniqueName } from './helpers/netns.js';
+
+describe('named namespaces and rtnetlink objects', () => {
+  it('creates a namespace `ip netns` can use, refuses a taken name, and deletes it', async () => {
+    const name = uniqueName('t');
+    const ns = await NamedNamespace.create(name);
+    try {
+      expect(existsSync(`/run/netns/${name}`)).toBe(true);
+      expect(nsExec(name, ['ip', '-o', 'link', 'show', 'lo'])).toContain('lo:');
+      const err = await NamedNamespace.create(name).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SyscallError);
+      expect((err as SyscallError).code).toBe('EEXIST');
+      // the refused attempt did not disturb the existing namespace
+      expect(nsExec(name, ['ip', '-o', 'link', 'show', 'lo'])).toContain('lo:');
+    } finally {
+      ns.delete();
+    }
+    expect(namespacesMatching(name)).toEqual([]);
+  });
+
+  it('moves a device between namespaces and keeps its configuration requests typed', async () => {
+    const a = await NamedNamespace.create(uniqueName('t'));
+    const b = await NamedNamespace.create(uniqueName('t'));
+    try {
+      const sa = await a.socket();
+      await sa.batch([
+        newLink({ kind: 'veth', name: 'left', index: 200, peer: { name: 'right', index: 201 } }),
+        setLink(201, { nsFd: b.fd(), name: 'moved' }, 'move right to b as moved'),
+      ]);
+      expect((await listLinks(sa)).map((l) => l.name)).not.toContain('right');
+      const sb = await b.socket();
+      const moved = await getLink(sb, 'moved');
+      expect(moved?.kind).toBe('veth');
+      await sb.batch([
+        setLink(moved?.index ?? 0, { up: true, mtu: 1300 }),
+        addAddress(moved?.index ?? 0, '10.61.0.2/24'),
+      ]);
+      expect((await listAddresses(sb)).map((x) => `${x.address}/${x.prefix}`)).toContain('10.61.0.2/24');
+      expect((await getLink(sb, 'moved'))?.mtu).toBe(1300);
+      // the kernel's refusal reaches the caller with the operation named
+      const dup = await sa
+        .request(newLink({ kind: 'bridge', name: 'left' }).message, 'create bridge left')
+        .catch((e: unknown) => e);
+      expect(dup).toBeInstanceOf(NetlinkError);
+      expect((dup as NetlinkError).message).toMatch(/^create bridge left: EEXIST/);
+    } finally {
+      a.delete();
+      b.delete();
+    }
+  });
+
+  it('writes sysctls inside the namespace only, and names a bad key', async () => {
+    const ns = await NamedNamespace.create(uniqueName('t'));
+    try {
+      await ns.sysctl({ 'net.ipv4.ip_forward': '1' });
+      expect(nsExec(ns.name, ['cat', '/proc/sys/net/ipv4/ip_forward']).trim()).toBe('1');
+      const err = await ns.sysctl({ 'net.ipv4.no_such_knob': '1' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SyscallError);
+      expect((err as SyscallError).message).toContain('/proc/sys/net/ipv4/no_such_knob');
+    } finally {
+      ns.delete();
+    }
+  });
+});
