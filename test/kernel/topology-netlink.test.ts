@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SyscallError, NetlinkError } from '../../src/errors.js';
 import { addAddress, listAddresses } from '../../src/netlink/address.js';
@@ -58,8 +58,12 @@ describe('named namespaces and rtnetlink objects', () => {
   it('writes sysctls inside the namespace only, and names a bad key', async () => {
     const ns = await NamedNamespace.create(uniqueName('t'));
     try {
-      await ns.sysctl({ 'net.ipv4.ip_forward': '1' });
-      expect(nsExec(ns.name, ['cat', '/proc/sys/net/ipv4/ip_forward']).trim()).toBe('1');
+      const rootBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+      await ns.sysctl({ 'net.ipv4.ip_forward': rootBefore.trim() === '1' ? '0' : '1' });
+      expect(nsExec(ns.name, ['cat', '/proc/sys/net/ipv4/ip_forward']).trim()).toBe(
+        rootBefore.trim() === '1' ? '0' : '1',
+      );
+      expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')).toBe(rootBefore);
       const err = await ns.sysctl({ 'net.ipv4.no_such_knob': '1' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SyscallError);
       expect((err as SyscallError).message).toContain('/proc/sys/net/ipv4/no_such_knob');
