@@ -5,7 +5,7 @@
  * other filter is left on it.
  */
 import { InvalidArgumentError, NetlinkError } from '../errors.js';
-import { MessageBuilder } from '../netlink/message.js';
+import { MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
 import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
 import { PARENT_EGRESS, PARENT_INGRESS, RTM, TCA } from './constants.js';
 import { encodeQdisc, notSupported, QDISC_FEATURE, type QdiscSpec } from './qdisc-options.js';
@@ -82,12 +82,46 @@ export class QdiscLink extends TcObjectLink {
     return new QdiscLink(sock, target, spec.kind, q.handle, q.parent, opts.keep);
   }
 
-  protected removal(): NetlinkRequest[] {
-    return [deleteQdisc(this.target.ifindex, this.kind, this.handle, this.parent, this.description)];
+  private listRequest(): NetlinkRequest {
+    return {
+      message: new MessageBuilder(RTM.GETQDISC, DUMP).raw(
+        tcmsg({ ifindex: this.target.ifindex, handle: 0, parent: 0, info: 0 }),
+      ),
+      operation: `list qdiscs on ${where(this.target)}`,
+    };
   }
 
-  protected removalSync(): NetlinkRequest[] {
-    return this.removal();
+  /** Deletes only while a qdisc of our kind and handle is still there (it may be replaced). */
+  private decide(list: NetlinkMessage[] | NetlinkError | undefined): NetlinkRequest[] {
+    if (!list || list instanceof NetlinkError) return [];
+    const present = list.some((r) => {
+      const t = readTcmsg(r.payload);
+      const kind = attrString(attrMap(t.attrs).get(TCA.KIND));
+      return (
+        t.ifindex === this.target.ifindex &&
+        kind === this.kind &&
+        (this.handle === 0 || t.handle === this.handle)
+      );
+    });
+    return present
+      ? [deleteQdisc(this.target.ifindex, this.kind, this.handle, this.parent, this.description)]
+      : [];
+  }
+
+  protected async removal(
+    lookup: (
+      r: NetlinkRequest[],
+    ) => Promise<(NetlinkMessage[] | NetlinkError)[]> | (NetlinkMessage[] | NetlinkError)[],
+  ): Promise<NetlinkRequest[]> {
+    const [list] = await lookup([this.listRequest()]);
+    return this.decide(list);
+  }
+
+  protected removalSync(
+    lookup: (r: NetlinkRequest[]) => (NetlinkMessage[] | NetlinkError)[],
+  ): NetlinkRequest[] {
+    const [list] = lookup([this.listRequest()]);
+    return this.decide(list);
   }
 }
 
