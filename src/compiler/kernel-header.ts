@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { release, version } from 'node:os';
 import { join } from 'node:path';
 import { CompileError, TsbccError, fromNative } from '../errors.js';
 import { logger } from '../logger.js';
@@ -31,13 +32,17 @@ export interface KernelHeader {
 const pending = new Map<string, Promise<KernelHeader>>();
 const btfKeys = new Map<string, { size: number; mtime: number; hash: string }>();
 
-/** A content hash of the BTF file, remembered per (size, mtime). */
+/**
+ * Identifies a BTF file cheaply: the running kernel's release and build string with the
+ * file's size and mtime (the BTF of one kernel build never changes; hashing its ~6 MB would
+ * cost every process tens of milliseconds).
+ */
 export async function btfHash(path = VMLINUX_BTF): Promise<string> {
   const st = await stat(path);
   const known = btfKeys.get(path);
   if (known && known.size === st.size && known.mtime === st.mtimeMs) return known.hash;
   const hash = createHash('sha256')
-    .update(await readFile(path))
+    .update(`${path}\0${release()}\0${version()}\0${st.size}\0${st.mtimeMs}`)
     .digest('hex');
   btfKeys.set(path, { size: st.size, mtime: st.mtimeMs, hash });
   return hash;

@@ -86,9 +86,15 @@ struct Outcome {
 class Consumer : public clang::ASTConsumer {
  public:
   Consumer(clang::Rewriter& rw, const Options& opts, Outcome& out) : rw_(rw), opts_(opts), out_(out) {}
+  // Only declarations parsed here (walking the TU's decls would deserialize the whole
+  // precompiled kernel header).
+  bool HandleTopLevelDecl(clang::DeclGroupRef group) override {
+    for (clang::Decl* d : group) decls_.push_back(d);
+    return true;
+  }
   void HandleTranslationUnit(clang::ASTContext& ast) override {
     Context c(ast, rw_, opts_);
-    for (clang::Decl* d : ast.getTranslationUnitDecl()->decls()) {
+    for (clang::Decl* d : decls_) {
       if (auto* v = llvm::dyn_cast<clang::VarDecl>(d)) {
         handleMapDecl(c, v);
         continue;
@@ -121,6 +127,7 @@ class Consumer : public clang::ASTConsumer {
   clang::Rewriter& rw_;
   const Options& opts_;
   Outcome& out_;
+  std::vector<clang::Decl*> decls_;
 };
 
 class Action : public clang::ASTFrontendAction {

@@ -1,5 +1,6 @@
 // load: SOCKET_FILTER
 // Keep only UDP packets to port 53 (packet reads through proto.h in a socket filter).
+#include <linux/in.h>
 #include <bcc/proto.h>
 
 BPF_ARRAY(seen, u64, 1);

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""bench/compile: tsbcc's BCC-C compiler against BCC's Python bindings, side by side.
+
+For each program: compile + load wall time (inside the process, after the compiler library
+is loaded) and peak RSS (of the process and anything it forked, from wait4), median of N
+fresh processes, three ways for tsbcc: new source with the kernel header already
+precompiled, cached object, and first use (empty cache: BTF header + PCH built). BCC always
+compiles (it has no object cache), using Debian's linux-headers linked for it only.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+N = int(os.environ.get("BENCH_RUNS", "5"))
+PROGRAMS = [
+    ("trivial socket filter", "test/corpus/socket/socket_filter.c", "dns_only", "SOCKET_FILTER"),
+    ("neighbor_sharing", "test/corpus/networking/neighbor_sharing.c", "classify_wan", "SCHED_CLS"),
+    ("tunnel_monitor", "test/corpus/networking/tunnel_monitor.c", "handle_outer", "SCHED_CLS"),
+    ("tracepoint + hash", "test/corpus/tracing/tp_switch.c", "tracepoint__sched__sched_switch", "TRACEPOINT"),
+]
+TSBCC = ["node", os.path.join(ROOT, "dist/bench/compile/tsbcc-one.js")]
+BCC = ["/usr/bin/python3", os.path.join(ROOT, "bench/compile/bcc-one.py")]
+
+
+def run_one(cmd, env=None):
+    r_fd, w_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.chdir(ROOT)
+        os.dup2(w_fd, 1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(r_fd)
+        os.execvpe(cmd[0], cmd, env or os.environ)
+    os.close(w_fd)
+    chunks = []
+    while True:
+        b = os.read(r_fd, 65536)
+        if not b:
+            break
+        chunks.append(b)
+    os.close(r_fd)
+    _, status, ru = os.wait4(pid, 0)
+    if status != 0:
+        raise RuntimeError("%s failed (status %d)" % (" ".join(cmd), status))
+    res = json.loads(b"".join(chunks).decode().strip().splitlines()[-1])
+    return res["ms"], ru.ru_maxrss / 1024.0
+
+
+def series(make_cmd, make_env=lambda i: None, prepare=lambda i: None):
+    ms, rss = [], []
+    for i in range(N):
+        prepare(i)
+        t, m = run_one(make_cmd(i), make_env(i))
+        ms.append(t)
+        rss.append(m)
+    return statistics.median(ms), statistics.median(rss)
+
+
+def ensure_headers():
+    """Links Debian's linux-headers (build and source) where BCC looks; returns a cleanup."""
+    rel = os.uname().release
+    mod = "/lib/modules/%s" % rel
+    if os.path.exists(os.path.join(mod, "build")):
+        return lambda: None
+    debian = sorted(d for d in os.listdir("/lib/modules") if os.path.exists("/lib/modules/%s/build" % d)) \
+        if os.path.isdir("/lib/modules") else []
+    if not debian:
+        raise SystemExit("linux-headers-amd64 missing: run bench/deps.sh")
+    src = "/lib/modules/%s" % debian[-1]
+    created = not os.path.exists(mod)
+    os.makedirs(mod, exist_ok=True)
+    links = []
+    for name in ("build", "source"):
+        target = os.path.join(src, name)
+        if os.path.exists(target):
+            os.symlink(os.path.realpath(target), os.path.join(mod, name))
+            links.append(os.path.join(mod, name))
+
+    def cleanup():
+        for l in links:
+            os.unlink(l)
+        if created:
+            os.rmdir(mod)
+
+    return cleanup
+
+
+def main():
+    cleanup = ensure_headers()
+    rows = []
+    warm = tempfile.mkdtemp(prefix="tsbcc-bench-warm-")
+    try:
+        for label, path, fn, typ in PROGRAMS:
+            src = os.path.join(ROOT, path)
+            env_warm = dict(os.environ, TSBCC_CACHE_DIR=warm)
+            # warm: kernel header precompiled, object cached for "cached"
+            run_one(TSBCC + [src, fn, typ, "cached", "0"], env_warm)
+            new = series(lambda i: TSBCC + [src, fn, typ, "new", str(i + 1)], lambda i: env_warm)
+            cached = series(lambda i: TSBCC + [src, fn, typ, "cached", "0"], lambda i: env_warm)
+            firsts = []
+
+            def first_env(i):
+                d = tempfile.mkdtemp(prefix="tsbcc-bench-first-")
+                firsts.append(d)
+                return dict(os.environ, TSBCC_CACHE_DIR=d)
+
+            first = series(lambda i: TSBCC + [src, fn, typ, "first", str(i + 1)], first_env)
+            for d in firsts:
+                shutil.rmtree(d, ignore_errors=True)
+            bcc = series(lambda i: BCC + [src, fn, typ, str(i + 1)])
+            rows.append((label, new, cached, first, bcc))
+            print("%-22s new %7.1f ms %6.1f MB | cached %6.1f ms %6.1f MB | first %7.1f ms %6.1f MB | BCC %7.1f ms %6.1f MB"
+                  % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1]), flush=True)
+    finally:
+        shutil.rmtree(warm, ignore_errors=True)
+        cleanup()
+
+    print()
+    print("| program | tsbcc new source | tsbcc cached | tsbcc first use | BCC (python3-bpfcc) | new/BCC time | cached/BCC time | new/BCC RSS |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for label, new, cached, first, bcc in rows:
+        print("| %s | %.0f ms, %.0f MB | %.1f ms, %.0f MB | %.0f ms, %.0f MB | %.0f ms, %.0f MB | %.2f | 1/%.0f | %.2f |"
+              % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1],
+                 new[0] / bcc[0], bcc[0] / cached[0], new[1] / bcc[1]))
+
+
+if __name__ == "__main__":
+    main()

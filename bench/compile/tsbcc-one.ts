@@ -1,0 +1,22 @@
+/**
+ * One measurement in a fresh process: compile a BCC-C file with tsbcc and load its function
+ * into the verifier. Prints JSON {ms, fromCache}. Used by bench/compile/run.py.
+ * Args: FILE FUNCTION TYPE MODE(new|cached|first) RUN_ID
+ */
+import { readFileSync } from 'node:fs';
+import { compile } from '../../src/compiler/compile.js';
+import { BpfObject } from '../../src/core/bpf-object.js';
+import type { ProgramTypeName } from '../../src/core/program-type.js';
+import { native } from '../../src/native.js';
+
+const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0'] = process.argv.slice(2);
+// a fresh text per run for "new" (a comment changes the cache key, not the program)
+const text = readFileSync(file, 'utf8') + (mode === 'cached' ? '' : `\n// run ${run}\n`);
+native(); // load the addon (and LLVM) before timing, as `import bcc` does for BCC
+const t0 = performance.now();
+const spec = await compile({ text, name: 'bench' }, { noCache: mode !== 'cached' });
+const obj = BpfObject.create(spec);
+obj.loadFunc(fn, type as ProgramTypeName);
+const ms = performance.now() - t0;
+obj.close();
+console.log(JSON.stringify({ ms, fromCache: spec.fromCache === true }));
