@@ -31,7 +31,7 @@ const NO_BATCH = new Set([22 /* EINVAL */, 95 /* EOPNOTSUPP */, 524 /* ENOTSUPP 
  * every method throws ClosedError after that.
  */
 export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
-  private batchWorks: boolean | undefined;
+  private readonly batch: { lookup?: boolean; lookupAndDelete?: boolean; delete?: boolean } = {};
 
   /** @internal Use BPF.table() / BpfObject.table(). */
   constructor(
@@ -128,22 +128,18 @@ export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
   dumpRaw(andDelete = false): NativeDump {
     const { keySize } = this.raw.info;
     const valueSize = this.valueCodec.size;
-    if (this.batchWorks !== false) {
+    const mode = andDelete ? 'lookupAndDelete' : 'lookup';
+    if (this.batch[mode] !== false) {
       try {
-        const d = native().mapDumpBatch(
-          this.fd,
-          keySize,
-          valueSize,
-          Math.min(this.maxEntries, 16384),
-          andDelete,
-        );
-        this.batchWorks = true;
+        const chunk = andDelete ? 4096 : Math.min(this.maxEntries, 16384);
+        const d = native().mapDumpBatch(this.fd, keySize, valueSize, chunk, andDelete);
+        this.batch[mode] = true;
         return d;
       } catch (e) {
         const err = (e as { errno?: number }).errno;
-        if (this.batchWorks === undefined && err !== undefined && NO_BATCH.has(err)) {
-          this.batchWorks = false;
-          logger().debug(`${this.description}: no batch lookup, walking keys`);
+        if (this.batch[mode] === undefined && err !== undefined && NO_BATCH.has(err)) {
+          this.batch[mode] = false;
+          logger().debug(`${this.description}: no batch ${mode}, walking keys`);
         } else {
           throw fromNative(e, `dump ${this.description}`);
         }
@@ -217,13 +213,16 @@ export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
       list.forEach((k, i) => this.keyCodec.encode(k, buf, i * ks, `${this.name} key[${i}]`));
     }
     if (count === 0) return 0;
-    if (this.batchWorks !== false) {
+    if (this.batch.delete !== false) {
       try {
-        return native().mapDeleteBatch(this.fd, buf, count);
+        const n = native().mapDeleteBatch(this.fd, buf, count);
+        this.batch.delete = true;
+        return n;
       } catch (e) {
         const err = (e as { errno?: number }).errno;
-        if (err === undefined || !NO_BATCH.has(err))
+        if (this.batch.delete !== undefined || err === undefined || !NO_BATCH.has(err))
           throw fromNative(e, `delete batch in ${this.description}`);
+        this.batch.delete = false;
       }
     }
     try {
@@ -261,9 +260,9 @@ export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
     return this.dumpRaw(false).count;
   }
 
-  /** Deletes every entry (arrays: zeroes every slot). */
+  /** Deletes every entry (arrays: zeroes every slot); one lookup-and-delete batch pass where supported. */
   clear(): void {
-    this.deleteBatch();
+    this.dumpRaw(true);
   }
 
   /** Sets every existing entry's value to zeroes. */
