@@ -328,6 +328,22 @@ export function resolveTopology(
     });
   }
 
+  // a flow-based (external) vxlan owns its UDP port in the namespace
+  for (const h of hostNames) {
+    const list = hosts[h]?.vxlans ?? [];
+    list.forEach((x, i) => {
+      if (!x.external) return;
+      const port = x.port ?? 4789;
+      const j = list.findIndex((y, k) => k !== i && (y.port ?? 4789) === port);
+      if (j >= 0 && (j > i || !list[j]?.external)) {
+        add(
+          `hosts.${h}.vxlans[${Math.max(i, j)}].port`,
+          `UDP port ${port} is taken by another vxlan in host "${h}" (an external vxlan needs a port of its own)`,
+        );
+      }
+    });
+  }
+
   // routes
   for (const h of hostNames) {
     (hosts[h]?.routes ?? []).forEach((r, i) => {

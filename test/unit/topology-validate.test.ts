@@ -127,6 +127,23 @@ describe('topology validation', () => {
     );
   });
 
+  it('gives a flow-based vxlan a UDP port of its own', () => {
+    const spec: TopologySpec = {
+      hosts: {
+        a: {
+          vxlans: [
+            { name: 'v0', vni: 1, remote: '10.0.0.1' },
+            { name: 'v1', vni: 0, external: true },
+            { name: 'v2', vni: 0, external: true, port: 4790 },
+          ],
+        },
+      },
+    };
+    expect(problems(spec)).toEqual([
+      'hosts.a.vxlans[1].port: UDP port 4789 is taken by another vxlan in host "a" (an external vxlan needs a port of its own)',
+    ]);
+  });
+
   it('plan() throws a TopologyValidationError carrying every problem', () => {
     const t = new Topology().host('h1').link('h1', 'h9').link('h1', 'h8');
     let err: unknown;
