@@ -266,6 +266,7 @@ export async function compileBcc(
     eventFields,
     dialect: 'bcc',
     rewrittenSource: rewritten,
+    userSource: { file: source.displayName, text: source.text },
   };
   if (llvmIr !== undefined) spec.llvmIr = llvmIr;
   if (key) await cachePut(dir, key, spec);

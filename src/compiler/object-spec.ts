@@ -76,6 +76,11 @@ export interface ObjectSpec {
   rewrittenSource?: string;
   /** True when the object came from the on-disk cache. */
   fromCache?: boolean;
+  /**
+   * The user's own source (BCC-C): the rewrite keeps every line where it was, so line numbers
+   * in the object's line info (and in verifier logs) index into this text.
+   */
+  userSource?: { file: string; text: string };
   /** The LLVM IR, when compile() was asked for it (`emitLlvm`). */
   llvmIr?: string;
 }
