@@ -43,3 +43,4 @@ export * from './topology/index.js';
 export * from './tc/index.js';
 export * from './socket/attach.js';
 export type { PacketIteratorOptions } from './socket/packet-queue.js';
+export * from './xdp/xdp.js';

@@ -71,7 +71,7 @@ export interface TcTarget {
 }
 
 /** "veth0 in namespace ns1" / "veth0" for messages. */
-export function where(t: { interface: string; netns: NetnsRef }): string {
+export function where(t: { interface: string; netns?: NetnsRef }): string {
   return t.netns ? `${t.interface} in namespace ${t.netns}` : t.interface;
 }
 
