@@ -14,6 +14,8 @@ import {
   parseTopologyYaml,
   Topology,
   TopologyValidationError,
+  type HostSpec,
+  type TopologySpec,
 } from '../../src/topology/index.js';
 import { namespacesMatching, uniqueName } from './helpers/netns.js';
 
@@ -136,6 +138,40 @@ describe('Network', () => {
         expect(await net.ping('h1', '192.168.43.2', { count: 2 })).toBe(true);
         const link = await net.exec('h1', ['ip', '-d', 'link', 'show', 'vx1']);
         expect(link.stdout).toMatch(/vxlan id 43 group 239\.1\.1\.1 dev eth0/);
+      },
+      { stateDir },
+    );
+  });
+
+  it('bridges inside hosts: clients of two sites share one L2 segment through vxlan ports', async () => {
+    const site = (i: number): HostSpec => ({
+      vxlans: [{ name: 'vx0', vni: 100, remote: `10.38.0.${3 - i}`, device: 'eth0', master: `lan${i}` }],
+    });
+    const spec: TopologySpec = {
+      name: uniqueName('t'),
+      hosts: { site1: site(1), site2: site(2), client1: {}, client2: {} },
+      bridges: {
+        wan: {},
+        lan1: { host: 'site1', addresses: ['192.168.38.251/24'] },
+        lan2: { host: 'site2', addresses: ['192.168.38.252/24'] },
+      },
+      links: [
+        { a: { host: 'site1', addresses: ['10.38.0.1/24'] }, b: { bridge: 'wan' } },
+        { a: { host: 'site2', addresses: ['10.38.0.2/24'] }, b: { bridge: 'wan' } },
+        { a: { host: 'client1', addresses: ['192.168.38.1/24'] }, b: { bridge: 'lan1' } },
+        { a: { host: 'client2', addresses: ['192.168.38.2/24'] }, b: { bridge: 'lan2' } },
+      ],
+    };
+    await Network.run(
+      spec,
+      async (net) => {
+        expect(await net.ping('client1', '192.168.38.2', { count: 2 })).toBe(true);
+        expect(await net.ping('client2', '192.168.38.251')).toBe(true);
+        const ports = (
+          await net.exec('site1', ['ip', '-o', 'link', 'show', 'master', 'lan1'], { check: true })
+        ).stdout;
+        expect(ports).toContain('vx0');
+        expect(ports).toContain('client1-eth');
       },
       { stateDir },
     );
