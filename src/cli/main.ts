@@ -6,6 +6,7 @@ import { registerCheckCommands } from './check.js';
 import { registerCompileCommands } from './compile.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerTopologyCommands } from './topology.js';
+import { registerTcCommands } from './tc.js';
 
 const program = new Command();
 program.name('tsbcc').description('BPF Compiler Collection for TypeScript').showHelpAfterError();
@@ -13,6 +14,7 @@ registerDoctorCommand(program);
 registerCompileCommands(program);
 registerCheckCommands(program);
 registerTopologyCommands(program);
+registerTcCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof TsbccError) {

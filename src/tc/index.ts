@@ -20,3 +20,4 @@ export { TSBCC_FILTER_PREFIX, TC_ACT } from './constants.js';
 export type { TcTarget } from './tc-netlink.js';
 export type { KeepOption } from './tc-link.js';
 export * from './rate-limit.js';
+export * from './clean.js';

@@ -1,0 +1,57 @@
+/**
+ * Finding and removing tsbcc's own cls_bpf filters on an interface (those whose name carries
+ * the "tsbcc:" prefix) — what `tsbcc tc ls` and `tsbcc tc clean` do, e.g. for filters a process
+ * left behind with keep: true. Filters made by anything else are never touched.
+ */
+import { NetlinkError } from '../errors.js';
+import { MessageBuilder } from '../netlink/message.js';
+import { RTM, TCA } from './constants.js';
+import { TcDevice, type TcDeviceOptions } from './device.js';
+import type { FilterInfo } from './filter-list.js';
+import { REQUEST_ACK, runAll, tcmsg } from './tc-netlink.js';
+
+/**
+ * Lists the cls_bpf filters on the interface's ingress and egress hooks (all, or only tsbcc's).
+ * @throws InvalidArgumentError for an unknown interface or namespace.
+ */
+export async function listTcFilters(opts: TcDeviceOptions & { all?: boolean }): Promise<FilterInfo[]> {
+  const dev = await TcDevice.open(opts);
+  try {
+    const list = await dev.filters();
+    return opts.all ? list : list.filter((f) => f.ours);
+  } finally {
+    dev.close();
+  }
+}
+
+/**
+ * Removes tsbcc's filters from the interface's ingress and egress hooks; returns what it
+ * removed. The clsact qdisc stays (tsbcc cannot tell who added it).
+ * @throws InvalidArgumentError for an unknown interface; NetlinkError when a removal is refused.
+ */
+export async function removeTsbccFilters(opts: TcDeviceOptions): Promise<FilterInfo[]> {
+  const dev = await TcDevice.open(opts);
+  try {
+    const ours = (await dev.filters()).filter((f) => f.ours);
+    const requests = ours.map((f) => {
+      const m = new MessageBuilder(RTM.DELTFILTER, REQUEST_ACK)
+        .raw(
+          tcmsg({
+            ifindex: dev.ifindex,
+            handle: f.handle,
+            parent: f.parent,
+            info: (f.priority << 16) | f.protocolRaw,
+          }),
+        )
+        .str(TCA.KIND, 'bpf');
+      if (f.chain) m.u32(TCA.CHAIN, f.chain);
+      return { message: m, operation: `delete filter ${f.name ?? ''} on ${dev.description}` };
+    });
+    const results = await runAll(undefined, dev.nsPath, requests);
+    const failed = results.find((r): r is NetlinkError => r instanceof NetlinkError && r.errno !== 2);
+    if (failed) throw failed;
+    return ours;
+  } finally {
+    dev.close();
+  }
+}
