@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,6 +274,44 @@ links:
     expect(String((err as Error).message)).toMatch(/hosts\.h1\.vxlans\[1\]: create vxlan vxb/);
     expect(namespacesMatching(name)).toEqual([]);
     expect(listStates(stateDir).filter((s) => s.prefix.startsWith(name))).toEqual([]);
+  });
+
+  it('rolls back root-namespace objects too when a later step fails', async () => {
+    const name = uniqueName('t');
+    const t = new Topology(name).bridge('br0', { root: true }).host('h1', {
+      vxlans: [
+        { name: 'vxa', vni: 9, remote: '10.39.0.2' },
+        { name: 'vxb', vni: 9, remote: '10.39.0.3' },
+      ],
+    });
+    t.link({ host: 'h1', addresses: ['10.39.0.1/24'] }, { bridge: 'br0' });
+    const ours = /^x[0-9a-f]{4}(br0|p0b)$/;
+    const rootNames = async (): Promise<string[]> => {
+      const root = await NetlinkSocket.open('');
+      try {
+        return (await listLinks(root)).map((l) => l.name).filter((n) => ours.test(n));
+      } finally {
+        root.close();
+      }
+    };
+    const before = await rootNames();
+    let during: string[] = [];
+    const err = await Network.up(t, {
+      stateDir,
+      onProgress: (e) => {
+        // synchronously, before any rollback can run: what the root namespace holds now
+        if (e.phase === 'links') {
+          during = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+            .split('\n')
+            .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
+            .filter((n) => ours.test(n) && !before.includes(n));
+        }
+      },
+    }).catch((e: unknown) => e);
+    expect(String((err as Error).message)).toMatch(/hosts\.h1\.vxlans\[1\]: create vxlan vxb/);
+    expect(during).toHaveLength(2); // the bridge and the outer veth end existed
+    expect(await rootNames()).toEqual(before);
+    expect(namespacesMatching(name)).toEqual([]);
   });
 
   it('puts a bridge in the root namespace only when asked, under the run prefix, and removes it', async () => {
