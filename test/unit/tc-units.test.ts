@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../src/errors.js';
+import { encodeAction } from '../../src/tc/actions.js';
+import { encodeHtbClass } from '../../src/tc/htb.js';
+import { encodeQdisc } from '../../src/tc/qdisc-options.js';
+import { rateTable, xmitTicks } from '../../src/tc/ratespec.js';
+import {
+  formatHandle,
+  formatRate,
+  parseHandle,
+  parseRate,
+  parseSize,
+  parseTime,
+} from '../../src/tc/units.js';
+import { MessageBuilder, parseAttrs } from '../../src/netlink/message.js';
+
+describe('tc units parsed at the edge', () => {
+  it.each([
+    ['128kbit', 128_000],
+    ['10mbit', 10_000_000],
+    ['1Gbit', 1e9],
+    ['1mibit', 1024 * 1024],
+    ['100bps', 800],
+    ['1mbps', 8e6],
+    ['1.5mbit', 1_500_000],
+    ['9600', 9600],
+    [2e6, 2e6],
+  ] as const)('rate %s = %d bit/s', (text, bps) => {
+    expect(parseRate(text)).toBe(bps);
+  });
+
+  it.each([
+    ['12xbit', /invalid rate "12xbit": unknown unit "xbit" \(use bit, kbit/],
+    ['fast', /invalid rate "fast": expected a number followed by/],
+    ['0kbit', /invalid rate "0kbit": must be a positive number/],
+    ['-5mbit', /expected a number/],
+    ['', /expected a number/],
+  ])('rate %j is refused', (text, msg) => {
+    expect(() => parseRate(text)).toThrow(InvalidArgumentError);
+    expect(() => parseRate(text)).toThrow(msg);
+  });
+
+  it.each([
+    ['32k', 32768],
+    ['1500', 1500],
+    ['1500b', 1500],
+    ['2m', 2 * 1024 * 1024],
+    ['64kbit', 8192],
+    ['1kb', 1024],
+  ] as const)('size %s = %d bytes', (text, bytes) => {
+    expect(parseSize(text)).toBe(bytes);
+  });
+
+  it('size and time errors name the field', () => {
+    expect(() => parseSize('32q', 'tbf burst')).toThrow(/invalid tbf burst "32q": unknown unit "q"/);
+    expect(parseTime('10ms')).toBe(10_000);
+    expect(parseTime('1s')).toBe(1_000_000);
+    expect(parseTime('250us')).toBe(250);
+    expect(() => parseTime('3h', 'netem delay')).toThrow(/invalid netem delay "3h": unknown unit "h"/);
+  });
+
+  it.each([
+    ['ffff:', 0xffff0000],
+    ['1:10', 0x00010010],
+    ['1:', 0x00010000],
+    [':a', 0x0000000a],
+    ['root', 0xffffffff],
+    ['ingress', 0xfffffff1],
+    ['FFFF:FFF2', 0xfffffff2],
+    [0x10001, 0x10001],
+  ] as const)('handle %s', (text, value) => {
+    expect(parseHandle(text)).toBe(value);
+  });
+
+  it.each([
+    ['1:10000', /minor "10000" is not 1-4 hex digits/],
+    ['1', /no ":"/],
+    ['g:1', /major "g" is not 1-4 hex digits/],
+    [':', /empty major and minor/],
+    ['1:2:3', /no ":"/],
+  ])('handle %j is refused', (text, msg) => {
+    expect(() => parseHandle(text, 'filter parent')).toThrow(new RegExp(`invalid filter parent "${text}": `));
+    expect(() => parseHandle(text)).toThrow(msg);
+  });
+
+  it('formats handles and rates as tc prints them', () => {
+    expect(formatHandle(0xffff0000)).toBe('ffff:');
+    expect(formatHandle(0x10010)).toBe('1:10');
+    expect(formatHandle(0xffffffff)).toBe('root');
+    expect(formatRate(128_000)).toBe('128Kbit');
+    expect(formatRate(1.5e6)).toBe('1.5Mbit');
+    expect(formatHandle(parseHandle('7:abc'))).toBe('7:abc');
+  });
+});
+
+describe('tc encodings', () => {
+  it('psched ticks are 64 ns: 1500 bytes at 1 MB/s take 1.5 ms', () => {
+    expect(xmitTicks(1_000_000, 1500)).toBe(Math.round(1.5e6 / 64));
+  });
+
+  it('rate table: 256 cells, cell_log so the mtu fits', () => {
+    const { table, cellLog } = rateTable(125_000, 1500);
+    expect(cellLog).toBe(3);
+    expect(table.length).toBe(1024);
+    expect(table.readUInt32LE(0)).toBe(xmitTicks(125_000, 8));
+    expect(table.readUInt32LE(255 * 4)).toBe(xmitTicks(125_000, 2048));
+  });
+
+  it('tbf: limit from latency, burst attribute, rate in bytes', () => {
+    const q = encodeQdisc({ kind: 'tbf', rate: '8mbit', burst: '10k', latency: '50ms' });
+    expect(q.handle).toBe(0x10000);
+    expect(q.parent).toBe(0xffffffff);
+    const m = new MessageBuilder(36, 0);
+    q.encode(m);
+    const attrs = parseAttrs(m.build().subarray(16));
+    const opts = parseAttrs(attrs.find((a) => a.type === 2)!.data);
+    const parms = opts.find((a) => a.type === 1)!.data;
+    expect(parms.readUInt32LE(8)).toBe(1_000_000); // rate bytes/s
+    expect(parms.readUInt32LE(24)).toBe(50_000 + 10_240); // limit = 50 ms at 1 MB/s + burst
+    expect(opts.find((a) => a.type === 6)!.data.readUInt32LE(0)).toBe(10_240);
+  });
+
+  it('qdisc handles must have no minor', () => {
+    expect(() => encodeQdisc({ kind: 'htb', handle: '1:10' })).toThrow(/a qdisc handle has no minor/);
+    expect(() => encodeQdisc({ kind: 'tbf', rate: '12xbit', burst: '1k' })).toThrow(
+      /invalid tbf rate "12xbit"/,
+    );
+  });
+
+  it('htb class: parent defaults to the qdisc, ceil below rate is refused', () => {
+    const c = encodeHtbClass({ classid: '1:10', rate: '1mbit' });
+    expect(c.parent).toBe(0x10000);
+    expect(c.ceilBps).toBe(1e6);
+    expect(() => encodeHtbClass({ classid: '1:10', rate: '2mbit', ceil: '1mbit' })).toThrow(
+      /ceil 1Mbit is below its rate 2Mbit/,
+    );
+    expect(() => encodeHtbClass({ classid: '1:', rate: '1mbit' })).toThrow(/needs a major and a minor/);
+  });
+
+  it('police action: verdicts, rate table and burst in ticks', async () => {
+    const enc = await encodeAction(
+      { kind: 'police', rate: '1mbit', burst: '10k', conform: 'pipe', exceed: 'drop' },
+      () => Promise.resolve(0),
+    );
+    const m = new MessageBuilder(0, 0);
+    enc(m);
+    const attrs = parseAttrs(m.build().subarray(16));
+    expect(attrs[0]!.data.toString()).toBe('police\0');
+    const opts = parseAttrs(attrs[1]!.data);
+    const tbf = opts.find((a) => a.type === 1)!.data;
+    expect(tbf.readInt32LE(4)).toBe(2); // exceed: TC_ACT_SHOT
+    expect(tbf.readUInt32LE(12)).toBe(xmitTicks(125_000, 10_240));
+    expect(opts.find((a) => a.type === 2)!.data.length).toBe(1024);
+    expect(opts.find((a) => a.type === 5)!.data.readUInt32LE(0)).toBe(3); // conform: TC_ACT_PIPE
+    await expect(
+      encodeAction({ kind: 'police', rate: '1mbit', burst: '1k', exceed: 'explode' as 'drop' }, () =>
+        Promise.resolve(0),
+      ),
+    ).rejects.toThrow(/invalid police exceed verdict "explode"/);
+  });
+
+  it('mirred encodes redirect to egress with the target ifindex', async () => {
+    const enc = await encodeAction({ kind: 'mirred', mode: 'redirect', to: 'x' }, () => Promise.resolve(42));
+    const m = new MessageBuilder(0, 0);
+    enc(m);
+    const parms = parseAttrs(parseAttrs(m.build().subarray(16))[1]!.data)[0]!.data;
+    expect(parms.readInt32LE(8)).toBe(4); // TC_ACT_STOLEN
+    expect(parms.readInt32LE(20)).toBe(1); // TCA_EGRESS_REDIR
+    expect(parms.readUInt32LE(24)).toBe(42);
+  });
+});
