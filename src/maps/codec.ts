@@ -124,8 +124,16 @@ function arrayCodec(t: Extract<TypeLayout, { kind: 'array' }>, opts: CodecOption
     const asString = opts.strings === true && isCharElement(el);
     const dec: Dec = asString
       ? (b, o) => {
-          const end = b.indexOf(0, o);
-          return b.toString('utf8', o, end < 0 || end > o + n ? o + n : end);
+          let end = o;
+          let ascii = true;
+          const stop = o + n;
+          for (; end < stop; end++) {
+            const c = b[end] as number;
+            if (c === 0) break;
+            if (c > 0x7f) ascii = false;
+          }
+          if (end === o) return '';
+          return b.toString(ascii ? 'latin1' : 'utf8', o, end);
         }
       : bytes.dec;
     const enc: Enc = (v, b, o, p) => {

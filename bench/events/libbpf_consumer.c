@@ -1,0 +1,78 @@
+// libbpf C reference of bench/events: loads events.bpf.o (argv[1]), starts the producer
+// (argv[2], run for argv[3] seconds), consumes the ring buffer (argv[4] = ring) or perf buffer
+// (perf) with a counting callback until the producer is done, prints one JSON line.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static unsigned long received, lost;
+static volatile __u64 sink;
+
+static int on_ring(void *ctx, void *data, size_t size) {
+  sink += ((__u64 *)data)[1];  // touch the event like a consumer would
+  received++;
+  return 0;
+}
+static void on_perf(void *ctx, int cpu, void *data, __u32 size) {
+  sink += ((__u64 *)data)[1];
+  received++;
+}
+static void on_lost(void *ctx, int cpu, __u64 n) { lost += n; }
+
+int main(int argc, char **argv) {
+  int ring = strcmp(argv[4], "ring") == 0;
+  struct bpf_object *o = bpf_object__open_file(argv[1], NULL);
+  if (!o || bpf_object__load(o)) return fprintf(stderr, "load failed\n"), 1;
+  struct bpf_link *l = bpf_program__attach(bpf_object__find_program_by_name(o, "produce"));
+  if (!l) return fprintf(stderr, "attach failed\n"), 1;
+  int cfg = bpf_map__fd(bpf_object__find_map_by_name(o, "cfg"));
+  int stats = bpf_map__fd(bpf_object__find_map_by_name(o, "stats"));
+  struct ring_buffer *rb = NULL;
+  struct perf_buffer *pb = NULL;
+  if (ring)
+    rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(o, "rb")), on_ring, NULL, NULL);
+  else
+    pb = perf_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(o, "events")), 256, on_perf, on_lost, NULL, NULL);
+  int in[2], out[2];
+  if (pipe(in) || pipe(out)) return 1;
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[1]);
+    close(out[0]);
+    execl(argv[2], argv[2], argv[3], (char *)NULL);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  __u32 k = 0, v = child;
+  bpf_map_update_elem(cfg, &k, &v, 0);
+  k = 1;
+  v = ring ? 1 : 2;
+  bpf_map_update_elem(cfg, &k, &v, 0);
+  if (write(in[1], "go\n", 3) != 3) return 1;
+  int status;
+  while (waitpid(child, &status, WNOHANG) == 0) {
+    if (ring) ring_buffer__poll(rb, 100);
+    else perf_buffer__poll(pb, 100);
+  }
+  if (ring) ring_buffer__consume(rb);
+  else perf_buffer__consume(pb);
+  char buf[128] = {0};
+  if (read(out[0], buf, sizeof buf - 1) <= 0) return 1;
+  unsigned long calls;
+  double secs;
+  sscanf(buf, "%lu %lf", &calls, &secs);
+  __u64 drops;
+  k = 0;
+  bpf_map_lookup_elem(stats, &k, &drops);
+  printf("{\"calls\": %lu, \"seconds\": %.6f, \"received\": %lu, \"drops\": %llu, \"lost\": %lu}\n", calls, secs, received,
+         (unsigned long long)drops, lost);
+  return 0;
+}
