@@ -139,7 +139,7 @@ export class Simulation implements AsyncDisposable {
     opts: { seconds?: number; port?: number } = {},
   ): Promise<number> {
     const port = opts.port ?? 5201;
-    const srv = this.net.spawn(server, ['iperf3', '-s', '-1', '-p', String(port)]);
+    const srv = this.net.spawn(server, ['iperf3', '-s', '-1', '-p', String(port)], { output: 'ignore' });
     try {
       await this.net.waitForTcpPort(server, port);
       const out = await this.run(

@@ -13,7 +13,14 @@ import type { NamedNamespace } from '../netlink/netns.js';
 import { NetlinkSocket } from '../netlink/socket.js';
 import { listeningTcpPorts, NETLINK_SOCK_DIAG } from './listening.js';
 import { ROOT, type Plan, type PlanProgram } from './plan.js';
-import { execIn, HostProcess, waitFor, type ExecOptions, type ExecResult } from './process.js';
+import {
+  execIn,
+  HostProcess,
+  waitFor,
+  type ExecOptions,
+  type ExecResult,
+  type SpawnOptions,
+} from './process.js';
 import {
   configure,
   createBridges,
@@ -219,7 +226,7 @@ export class Network implements AsyncDisposable {
   }
 
   /** Starts a long-running process inside a host; destroy() stops it. */
-  spawn(host: string, argv: readonly string[], opts?: { env?: Record<string, string> }): HostProcess {
+  spawn(host: string, argv: readonly string[], opts?: SpawnOptions): HostProcess {
     this.live();
     const p = new HostProcess(this.nsName(host), argv, opts);
     this.processes.add(p);

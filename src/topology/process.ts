@@ -94,6 +94,16 @@ export async function execIn(
   }
 }
 
+/** Options of a long-running process. */
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /**
+   * What happens to stdout/stderr: `pipe` (default; read `stdout`/`stderr`, or the process
+   * blocks once a pipe fills), `ignore`, or `inherit` (this process's own).
+   */
+  output?: 'pipe' | 'ignore' | 'inherit';
+}
+
 /**
  * A long-running process inside a namespace. Its output streams are readable; stop() ends it
  * (SIGTERM, then SIGKILL after a grace period). The Network that spawned it stops it on destroy.
@@ -107,12 +117,13 @@ export class HostProcess {
   constructor(
     readonly ns: string,
     readonly argv: readonly string[],
-    opts: { env?: Record<string, string> } = {},
+    opts: SpawnOptions = {},
   ) {
     checkArgv(argv);
     const full = nsArgs(ns, argv);
+    const out = opts.output ?? 'pipe';
     this.child = spawn(full[0] ?? '', full.slice(1), {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', out, out],
       env: { ...process.env, ...opts.env },
       detached: false,
     });
@@ -128,11 +139,13 @@ export class HostProcess {
     });
   }
 
-  get stdout(): Readable {
-    return this.child.stdout as Readable;
+  /** The output stream (null unless output is `pipe`). */
+  get stdout(): Readable | null {
+    return this.child.stdout;
   }
-  get stderr(): Readable {
-    return this.child.stderr as Readable;
+  /** The error stream (null unless output is `pipe`). */
+  get stderr(): Readable | null {
+    return this.child.stderr;
   }
   /** The pid of `ip netns exec` (which execs into the command, so it is the command's pid). */
   get pid(): number | undefined {

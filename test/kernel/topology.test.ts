@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NotSupportedError, TopologyError } from '../../src/errors.js';
@@ -14,6 +15,7 @@ import {
   parseTopologyYaml,
   Topology,
   TopologyValidationError,
+  type HostProcess,
   type HostSpec,
   type TopologySpec,
 } from '../../src/topology/index.js';
@@ -104,6 +106,29 @@ describe('Network', () => {
       },
       { stateDir },
     );
+  });
+
+  it('streams the output of spawned processes and ends them on destroy', async () => {
+    const net = await Network.up(bridgeOf(2, uniqueName('t'), 40), { stateDir });
+    let proc: HostProcess | undefined;
+    try {
+      proc = net.spawn('h1', ['ping', '-n', '-i', '0.2', '10.40.0.2']);
+      const out = proc.stdout as NodeJS.ReadableStream;
+      const replies = await new Promise<string[]>((resolve) => {
+        const got: string[] = [];
+        createInterface({ input: out }).on('line', (line) => {
+          if (/bytes from 10\.40\.0\.2/.test(line)) got.push(line);
+          if (got.length === 2) resolve([...got]);
+        });
+      });
+      expect(replies).toHaveLength(2);
+      expect(proc.running).toBe(true);
+    } finally {
+      await net.destroy();
+    }
+    expect(proc.running).toBe(false);
+    expect(await proc.exited).toBeNull(); // ended by destroy's SIGTERM
+    expect(proc.child.signalCode).toBe('SIGTERM');
   });
 
   it('carries pings over a unicast vxlan overlay and a multicast one', async () => {
