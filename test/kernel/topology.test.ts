@@ -202,6 +202,38 @@ describe('Network', () => {
     );
   });
 
+  it('works over IPv6: addresses, a default6 route through a router, and a vxlan with an IPv6 underlay', async () => {
+    const spec: TopologySpec = {
+      name: uniqueName('t'),
+      hosts: {
+        a: {
+          routes: [{ dst: 'default6', via: 'fd41:1::1' }],
+          vxlans: [{ name: 'vx6', vni: 61, remote: 'fd41:2::2', addresses: ['192.168.41.1/24'] }],
+        },
+        r: { forwarding: true },
+        b: {
+          routes: [{ dst: 'default6', via: 'fd41:2::1' }],
+          vxlans: [{ name: 'vx6', vni: 61, remote: 'fd41:1::2', addresses: ['192.168.41.2/24'] }],
+        },
+      },
+      links: [
+        { a: { host: 'a', addresses: ['fd41:1::2/64'] }, b: { host: 'r', addresses: ['fd41:1::1/64'] } },
+        { a: { host: 'b', addresses: ['fd41:2::2/64'] }, b: { host: 'r', addresses: ['fd41:2::1/64'] } },
+      ],
+    };
+    await Network.run(
+      spec,
+      async (net) => {
+        expect(await net.ping('a', 'fd41:2::2')).toBe(true);
+        expect(await net.ping('a', '192.168.41.2', { count: 2 })).toBe(true);
+        const routes = (await net.exec('a', ['ip', '-6', 'route', 'show', 'default'], { check: true }))
+          .stdout;
+        expect(routes).toContain('default via fd41:1::1 dev eth0 proto static');
+      },
+      { stateDir },
+    );
+  });
+
   for (const qdisc of ['tbf', 'htb'] as const) {
     it(`holds a ${qdisc}-shaped link to its rate within 10% (iperf3)`, async () => {
       const rateMbit = 20;
