@@ -16,6 +16,7 @@ export function bccHeaders(): () => void {
   const amd64 = src.find((d) => /^linux-headers-.*-amd64$/.test(d));
   const common = src.find((d) => /^linux-headers-.*-common$/.test(d));
   if (!amd64 || !common) throw new Error('BCC peer needs linux-headers-amd64 (bash bench/deps.sh)');
+  const madeDir = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
   for (const [name, target] of [
     ['build', amd64],
@@ -28,6 +29,7 @@ export function bccHeaders(): () => void {
   }
   return () => {
     for (const p of made) rmSync(p, { force: true });
+    if (madeDir) rmSync(dir, { recursive: false, force: true });
   };
 }
 
