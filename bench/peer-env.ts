@@ -4,7 +4,7 @@
  * running peers.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Makes /lib/modules/$(uname -r)/{build,source} point at Debian's linux-headers for BCC; returns an undo. */
@@ -29,7 +29,7 @@ export function bccHeaders(): () => void {
   }
   return () => {
     for (const p of made) rmSync(p, { force: true });
-    if (madeDir) rmSync(dir, { recursive: false, force: true });
+    if (madeDir) rmdirSync(dir);
   };
 }
 
