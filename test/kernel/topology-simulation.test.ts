@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Simulation } from '../../simulation/index.js';
+import { Simulation, testbedsDir } from '../../simulation/index.js';
 import { namespacesMatching, uniqueName } from './helpers/netns.js';
 
 async function withSim(testbed: string, fn: (sim: Simulation) => Promise<void>): Promise<void> {
@@ -86,5 +87,32 @@ describe('Simulation with tc programs from the testbed', () => {
       ).filter((p) => p.name === 'drop_icmp');
     // the kernel releases a removed filter's program after an RCU grace period
     await expect.poll(loaded, { timeout: 5000 }).toEqual([]);
+  });
+});
+
+describe('every bundled testbed', () => {
+  const beds = readdirSync(testbedsDir())
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -5));
+  it.each(beds)('%s comes up, every host answers through ip netns exec, and it goes away', async (bed) => {
+    await withSim(bed, async (sim) => {
+      expect(sim.hosts.length).toBeGreaterThan(0);
+      for (const h of sim.hosts)
+        expect((await sim.run(h, 'ip', '-o', 'link', 'show', 'lo')).length).toBeGreaterThan(0);
+    });
+  });
+
+  it('neighbor_sharing: all hosts share the switch bridge', async () => {
+    await withSim('neighbor_sharing', async (sim) => {
+      expect((await sim.pingAll()).failures).toEqual([]);
+      expect(await sim.run('switch', 'ip', '-o', 'link', 'show', 'master', 'br100')).toContain('wan-port');
+    });
+  });
+
+  it('tunnel_monitor: both vxlan segments carry pings', async () => {
+    await withSim('tunnel_monitor', async (sim) => {
+      expect(await sim.ping('host0', '192.168.10.2', 2)).toBe(true);
+      expect(await sim.ping('host1', '192.168.20.1', 2)).toBe(true);
+    });
   });
 });
