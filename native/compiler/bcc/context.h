@@ -77,6 +77,11 @@ class Context {
   // declarations known to hold pointers into kernel memory.
   const clang::ParmVarDecl* tracingCtx = nullptr;
   std::set<const clang::ValueDecl*> external;
+  // Variables pointing at memory (map values) that holds kernel pointers: `*v` is external.
+  std::set<const clang::ValueDecl*> externalValue;
+  // Static helpers returning kernel pointers; maps whose values hold kernel pointers.
+  std::set<const clang::FunctionDecl*> externalFns;
+  std::set<std::string> externalMaps;
   unsigned coreReads = 0;  // probe reads emitted with CO-RE relocations
 
   // Reports a diagnostic at `loc` (error unless `warning`).
@@ -121,6 +126,7 @@ bool checkCall(Context& c, clang::CallExpr* call);
 
 // Implicit kernel-memory reads (probe_reads.cc): seed and propagate external pointers over a
 // function body, then rewrite reads through them as CO-RE probe reads.
+void analyzeProbeReads(Context& c, const std::vector<clang::FunctionDecl*>& programs);
 void beginProbeReads(Context& c, clang::FunctionDecl* fn, bool program);
 bool rewriteProbeRead(Context& c, clang::ImplicitCastExpr* cast);
 

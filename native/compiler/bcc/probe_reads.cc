@@ -62,6 +62,8 @@ bool isExternalPtr(Context& c, const clang::Expr* e) {
   const clang::Expr* s = e->IgnoreParenCasts();
   if (const auto* ref = llvm::dyn_cast<clang::DeclRefExpr>(s)) return c.external.count(ref->getDecl()) > 0;
   if (const auto* call = llvm::dyn_cast<clang::CallExpr>(s)) {
+    if (const clang::FunctionDecl* fd = call->getDirectCallee())
+      if (c.externalFns.count(fd->getCanonicalDecl())) return true;
     const clang::Expr* callee = call->getCallee()->IgnoreParenCasts();
     if (const auto* ref = llvm::dyn_cast<clang::DeclRefExpr>(callee))
       return ref->getDecl()->getName() == "bpf_get_current_task" ||
@@ -70,7 +72,11 @@ bool isExternalPtr(Context& c, const clang::Expr* e) {
   }
   if (const auto* u = llvm::dyn_cast<clang::UnaryOperator>(s)) {
     if (u->getOpcode() == clang::UO_AddrOf) return readsExternal(c, u->getSubExpr()->IgnoreParens());
-    if (u->getOpcode() == clang::UO_Deref) return readsExternal(c, s);
+    if (u->getOpcode() == clang::UO_Deref) {
+      const auto* ref = llvm::dyn_cast<clang::DeclRefExpr>(u->getSubExpr()->IgnoreParenImpCasts());
+      if (ref && c.externalValue.count(ref->getDecl())) return true;
+      return readsExternal(c, s);
+    }
     return false;
   }
   if (const auto* bo = llvm::dyn_cast<clang::BinaryOperator>(s)) {
@@ -88,53 +94,125 @@ bool isExternalPtr(Context& c, const clang::Expr* e) {
   return false;
 }
 
-// Marks variables initialised or assigned from external pointers, in source order.
+// A lookup on a map whose values hold kernel pointers.
+bool isExternalLookup(Context& c, const clang::Expr* e) {
+  const auto* call = llvm::dyn_cast<clang::CallExpr>(e->IgnoreParenCasts());
+  if (!call) return false;
+  const auto* me = llvm::dyn_cast<clang::MemberExpr>(call->getCallee()->IgnoreImpCasts());
+  if (!me || me->isArrow()) return false;
+  const MapDecl* m = c.mapOf(me->getBase());
+  std::string method = me->getMemberDecl()->getName().str();
+  return m && c.externalMaps.count(m->name) && method.rfind("lookup", 0) == 0;
+}
+
+// Marks variables initialised or assigned from external pointers, helper parameters passed
+// external pointers, helpers returning them, and maps storing them.
 class Propagate : public clang::RecursiveASTVisitor<Propagate> {
  public:
   explicit Propagate(Context& c) : c_(c) {}
   bool changed = false;
   bool VisitVarDecl(clang::VarDecl* v) {
-    if (v->getInit() && v->getType()->isPointerType() && isExternalPtr(c_, v->getInit())) mark(v);
+    if (!v->getInit() || !v->getType()->isPointerType()) return true;
+    if (isExternalPtr(c_, v->getInit())) mark(v);
+    if (isExternalLookup(c_, v->getInit())) markValue(v);
     return true;
   }
   bool VisitBinaryOperator(clang::BinaryOperator* op) {
     if (op->getOpcode() != clang::BO_Assign || !op->getLHS()->getType()->isPointerType()) return true;
     const auto* ref = llvm::dyn_cast<clang::DeclRefExpr>(op->getLHS()->IgnoreParenImpCasts());
-    if (ref && isExternalPtr(c_, op->getRHS())) mark(ref->getDecl());
+    if (!ref) return true;
+    if (isExternalPtr(c_, op->getRHS())) mark(ref->getDecl());
+    if (isExternalLookup(c_, op->getRHS())) markValue(ref->getDecl());
     return true;
   }
+  bool VisitCallExpr(clang::CallExpr* call) {
+    // map.update(&k, &v) / insert with v an external pointer: the map's values are external
+    if (const auto* me = llvm::dyn_cast<clang::MemberExpr>(call->getCallee()->IgnoreImpCasts())) {
+      const MapDecl* m = me->isArrow() ? nullptr : c_.mapOf(me->getBase());
+      std::string method = me->getMemberDecl()->getName().str();
+      if (m && (method == "update" || method == "insert") && call->getNumArgs() > 1) {
+        const auto* u = llvm::dyn_cast<clang::UnaryOperator>(call->getArg(1)->IgnoreParenCasts());
+        const auto* ref = u && u->getOpcode() == clang::UO_AddrOf
+                              ? llvm::dyn_cast<clang::DeclRefExpr>(u->getSubExpr()->IgnoreParenImpCasts())
+                              : nullptr;
+        if (ref && c_.external.count(ref->getDecl()) && c_.externalMaps.insert(m->name).second) changed = true;
+      }
+      return true;
+    }
+    // static helpers: parameters given external pointers are external
+    const clang::FunctionDecl* fd = call->getDirectCallee();
+    const clang::FunctionDecl* def = nullptr;
+    if (!fd || !fd->hasBody(def) || !def || def->isExternallyVisible() || !c_.inMainFile(def->getLocation()))
+      return true;
+    for (unsigned i = 0; i < call->getNumArgs() && i < def->getNumParams(); i++)
+      if (def->getParamDecl(i)->getType()->isPointerType() && isExternalPtr(c_, call->getArg(i)))
+        mark(def->getParamDecl(i));
+    callees.insert(def);
+    return true;
+  }
+  bool VisitReturnStmt(clang::ReturnStmt* r) {
+    if (fn_ && r->getRetValue() && fn_->getReturnType()->isPointerType() && isExternalPtr(c_, r->getRetValue()))
+      if (c_.externalFns.insert(fn_->getCanonicalDecl()).second) changed = true;
+    return true;
+  }
+  void run(const clang::FunctionDecl* fn) {
+    fn_ = fn;
+    TraverseStmt(fn->getBody());
+  }
+  std::set<const clang::FunctionDecl*> callees;
 
  private:
   void mark(const clang::ValueDecl* d) {
     if (c_.external.insert(d).second) changed = true;
   }
+  void markValue(const clang::ValueDecl* d) {
+    if (c_.externalValue.insert(d).second) changed = true;
+  }
   Context& c_;
+  const clang::FunctionDecl* fn_ = nullptr;
 };
 
 }  // namespace
 
-void beginProbeReads(Context& c, clang::FunctionDecl* fn, bool program) {
-  if (program) {
-    c.external.clear();
-    c.tracingCtx = nullptr;
-    if (fn->getNumParams() > 0 && isTracingCtxType(fn->getParamDecl(0)->getType()))
-      c.tracingCtx = fn->getParamDecl(0);
-    for (unsigned i = 1; i < fn->getNumParams(); i++) {
-      const clang::ParmVarDecl* p = fn->getParamDecl(i);
-      if (p->getType()->isPointerType()) c.external.insert(p);
+void analyzeProbeReads(Context& c, const std::vector<clang::FunctionDecl*>& programs) {
+  // seeds: non-context pointer parameters of program functions
+  for (clang::FunctionDecl* fn : programs)
+    for (unsigned i = 1; i < fn->getNumParams(); i++)
+      if (fn->getParamDecl(i)->getType()->isPointerType()) c.external.insert(fn->getParamDecl(i));
+  // propagate to a fixpoint over programs and the static helpers they call
+  for (int round = 0; round < 8; round++) {
+    bool changed = false;
+    std::set<const clang::FunctionDecl*> seen;
+    std::vector<std::pair<const clang::FunctionDecl*, const clang::ParmVarDecl*>> work;
+    for (clang::FunctionDecl* fn : programs) {
+      const clang::ParmVarDecl* ctx = nullptr;
+      if (fn->getNumParams() > 0 && isTracingCtxType(fn->getParamDecl(0)->getType())) ctx = fn->getParamDecl(0);
+      work.emplace_back(fn, ctx);
     }
+    while (!work.empty()) {
+      auto [fn, ctx] = work.back();
+      work.pop_back();
+      if (!seen.insert(fn).second || !fn->hasBody()) continue;
+      c.tracingCtx = ctx;
+      Propagate prop(c);
+      prop.run(fn);
+      changed = changed || prop.changed;
+      for (const clang::FunctionDecl* callee : prop.callees) work.emplace_back(callee, nullptr);
+    }
+    if (!changed) break;
   }
-  if (!fn->hasBody()) return;
-  for (int round = 0; round < 4; round++) {
-    Propagate prop(c);
-    prop.TraverseStmt(fn->getBody());
-    if (!prop.changed) break;
-  }
+  c.tracingCtx = nullptr;
+}
+
+void beginProbeReads(Context& c, clang::FunctionDecl* fn, bool program) {
+  c.tracingCtx = nullptr;
+  if (program && fn->getNumParams() > 0 && isTracingCtxType(fn->getParamDecl(0)->getType()))
+    c.tracingCtx = fn->getParamDecl(0);
 }
 
 bool rewriteProbeRead(Context& c, clang::ImplicitCastExpr* cast) {
   if (cast->getCastKind() != clang::CK_LValueToRValue) return false;
-  if (c.external.empty() && !c.tracingCtx) return false;
+  if (c.external.empty() && c.externalValue.empty() && c.externalFns.empty() && !c.tracingCtx) return false;
   const clang::Expr* sub = cast->getSubExpr()->IgnoreParens();
   if (sub->getType()->isArrayType() || !readsExternal(c, sub)) return false;
   if (const auto* me = llvm::dyn_cast<clang::MemberExpr>(sub)) {

@@ -94,11 +94,18 @@ class Consumer : public clang::ASTConsumer {
   }
   void HandleTranslationUnit(clang::ASTContext& ast) override {
     Context c(ast, rw_, opts_);
+    // maps first (method calls refer to them), then where kernel pointers flow
+    std::vector<clang::FunctionDecl*> programs;
     for (clang::Decl* d : decls_) {
-      if (auto* v = llvm::dyn_cast<clang::VarDecl>(d)) {
-        handleMapDecl(c, v);
-        continue;
-      }
+      if (auto* v = llvm::dyn_cast<clang::VarDecl>(d)) handleMapDecl(c, v);
+      auto* fn = llvm::dyn_cast<clang::FunctionDecl>(d);
+      if (fn && fn->doesThisDeclarationHaveABody() && c.inMainFile(fn->getLocation()) &&
+          fn->isExternallyVisible() && !fn->isInlined())
+        programs.push_back(fn);
+    }
+    analyzeProbeReads(c, programs);
+    for (clang::Decl* d : decls_) {
+      if (llvm::isa<clang::VarDecl>(d)) continue;
       auto* fn = llvm::dyn_cast<clang::FunctionDecl>(d);
       if (!fn || !fn->doesThisDeclarationHaveABody() || !c.inMainFile(fn->getLocation())) continue;
       bool program = fn->isExternallyVisible() && !fn->isInlined();
