@@ -25,7 +25,7 @@ import {
 } from './constants.js';
 import { parseFilterReply, type FilterInfo } from './filter-list.js';
 import { notSupported } from './qdisc-options.js';
-import { acquireHook, isUnknownKind, releaseHook } from './qdisc.js';
+import { acquireHook, holdKnownHook, isUnknownKind, noteHook, releaseHook } from './qdisc.js';
 import { TcObjectLink, type KeepOption } from './tc-link.js';
 import { CREATE_EXCL, REQUEST_ACK, runAll, tcmsg, where, type TcTarget } from './tc-netlink.js';
 import { formatHandle, parseHandle, type HandleInput } from './units.js';
@@ -171,7 +171,6 @@ export class TcFilterLink extends TcObjectLink {
     };
 
     const usesHook = hook;
-    if (usesHook) await acquireHook(sock, target);
     const info = ((opts.priority ?? 0) << 16) | ((protocol >> 8) | ((protocol & 0xff) << 8));
     const m = new MessageBuilder(
       RTM.NEWTFILTER,
@@ -180,10 +179,24 @@ export class TcFilterLink extends TcObjectLink {
     body(m, program);
     const op = `attach tc filter ${name} to ${parentName(parent)} of ${where(target)}`;
     let replies: NetlinkMessage[];
+    // The filter is tried first; only when the hook qdisc is missing is clsact added (and then
+    // remembered as ours), so attaching to an interface that has clsact costs one round trip.
+    let held = usesHook && holdKnownHook(target);
     try {
-      replies = await sock.request(m, op);
+      try {
+        replies = await sock.request(m, op);
+      } catch (e) {
+        if (!usesHook || held || !isMissingParent(e)) throw e;
+        await acquireHook(sock, target);
+        held = true;
+        replies = await sock.request(m, op);
+      }
+      if (usesHook && !held) {
+        noteHook(target, false);
+        held = true;
+      }
     } catch (e) {
-      if (usesHook) await dropHook(sock, target);
+      if (held) await dropHook(sock, target);
       throw await filterError(e, opts.actions ?? [], target);
     }
     const echoed = replies.map(parseFilterReply).find((f) => f.kind === 'bpf' && f.programId === program.id);
@@ -275,6 +288,11 @@ export class TcFilterLink extends TcObjectLink {
     const empty = dumps.every((d) => !(d instanceof NetlinkError) && d.length === 0);
     return empty ? [this.hook.remove] : [];
   }
+}
+
+/** The kernel's answer when the parent qdisc (e.g. clsact) is not there. */
+function isMissingParent(e: unknown): boolean {
+  return e instanceof NetlinkError && e.errno === 22 && /parent qdisc/i.test(e.extack ?? '');
 }
 
 async function dropHook(sock: NetlinkSocket, target: TcTarget): Promise<void> {

@@ -189,6 +189,20 @@ interface HookState {
 const hooks = new Map<string, HookState>();
 const hookKey = (t: TcTarget): string => `${t.nsPath}\0${t.ifindex}`;
 
+/** Counts one more user of a hook this process already knows about; false when unknown. */
+export function holdKnownHook(target: TcTarget): boolean {
+  const state = hooks.get(hookKey(target));
+  if (state) state.users++;
+  return state !== undefined;
+}
+
+/** Records one more user of a hook qdisc found in place (created: whether we added it). */
+export function noteHook(target: TcTarget, created: boolean): void {
+  const state = hooks.get(hookKey(target));
+  if (state) state.users++;
+  else hooks.set(hookKey(target), { created, users: 1 });
+}
+
 /**
  * Makes sure the interface has a clsact (or ingress) qdisc for ingress/egress filters, adding
  * clsact when neither is there, and counts one more user.
