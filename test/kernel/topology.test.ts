@@ -39,6 +39,7 @@ function leftovers(prefix: string): string[] {
 describe('Network', () => {
   it('realises a bridge of hosts where every host pings every other, and destroys it exactly', async () => {
     const name = uniqueName('t');
+    const fdsBefore = readdirSync('/proc/self/fd').length;
     const net = await Network.up(bridgeOf(4, name, 31), { stateDir });
     let prefix = '';
     try {
@@ -66,6 +67,10 @@ describe('Network', () => {
     }
     expect(leftovers(prefix)).toEqual([]);
     expect(existsSync(join(stateDir, `${prefix}.json`))).toBe(false);
+    // every socket and namespace fd the network opened is closed again
+    await expect
+      .poll(() => readdirSync('/proc/self/fd').length, { timeout: 2000 })
+      .toBeLessThanOrEqual(fdsBefore);
   });
 
   it('applies sysctls, MTU, MAC addresses, ifb devices and routes, and waits for them', async () => {
