@@ -227,6 +227,7 @@ function recordCodec(
   });
   const known = new Set(flatNames(t));
   const size = t.size;
+  const cname = t.name.startsWith(`${t.kind} `) ? t.name : `${t.kind} ${t.name || '(anonymous)'}`;
   return {
     dec: (b, o) => {
       const r: Record<string, unknown> = {};
@@ -238,17 +239,16 @@ function recordCodec(
     },
     enc: (v, b, o, p) => {
       if (v instanceof Uint8Array) {
-        if (v.length !== size)
-          fail(p, `a Buffer for ${t.kind} ${t.name} must be ${size} bytes, got ${v.length}`);
+        if (v.length !== size) fail(p, `a Buffer for ${cname} must be ${size} bytes, got ${v.length}`);
         b.set(v, o);
         return;
       }
       if (typeof v !== 'object' || v === null || Array.isArray(v))
-        fail(p, `expected an object for ${t.kind} ${t.name}, got ${describe(v)}`);
+        fail(p, `expected an object for ${cname}, got ${describe(v)}`);
       const obj = v as Record<string, unknown>;
       for (const k of Object.keys(obj)) {
         if (!known.has(k))
-          fail(`${p}.${k}`, `${t.kind} ${t.name} has no field "${k}" (fields: ${[...known].join(', ')})`);
+          fail(`${p}.${k}`, `${cname} has no field "${k}" (fields: ${[...known].join(', ')})`);
       }
       for (const f of fields) {
         if (f.anon) {

@@ -1,0 +1,84 @@
+import { getPriority } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { BPF, ClosedError, HashTable, ArrayTable } from '../../src/index.js';
+import { waitFor } from './helpers/wait.js';
+
+// BCC's dialect end to end: the compiler records key/value/event layouts from BTF, and the
+// runtime decodes with them.
+const TEXT = `
+struct key_t { u32 pid; char comm[16]; };
+struct event_t { u32 pid; u64 ts; char comm[16]; };
+BPF_HASH(counts, struct key_t, u64);
+BPF_HISTOGRAM(dist);
+BPF_RINGBUF_OUTPUT(events, 8);
+BPF_PERF_OUTPUT(pevents);
+TRACEPOINT_PROBE(syscalls, sys_enter_getpriority) {
+  struct key_t k = {};
+  k.pid = bpf_get_current_pid_tgid() >> 32;
+  bpf_get_current_comm(&k.comm, sizeof(k.comm));
+  counts.increment(k);
+  dist.increment(bpf_log2l(k.pid));
+  struct event_t e = {};
+  e.pid = k.pid;
+  e.ts = bpf_ktime_get_ns();
+  bpf_get_current_comm(&e.comm, sizeof(e.comm));
+  events.ringbuf_output(&e, sizeof(e), 0);
+  pevents.perf_submit(args, &e, sizeof(e));
+  return 0;
+}
+`;
+
+interface Ev {
+  pid: number;
+  ts: bigint;
+  comm: string;
+}
+
+describe('BCC dialect through BPF.create', () => {
+  it('auto-attaches TRACEPOINT_PROBE; tables and events decode from the compiled layouts', async () => {
+    const b = await BPF.create({ text: TEXT, name: 'bcc_runtime' });
+    try {
+      expect(b.numOpenTracepoints()).toBe(1);
+      const ring: Ev[] = [];
+      const perf: Ev[] = [];
+      b.openRingBuffer<Ev>('events', (e) => {
+        if (e.pid === process.pid) ring.push(e);
+      });
+      b.openPerfBuffer<Ev>('pevents', (e) => {
+        if (e.pid === process.pid) perf.push(e);
+      });
+      for (let i = 0; i < 3; i++) getPriority();
+      await waitFor(() => ring.length >= 3 && perf.length >= 3, 'three events on each stream');
+      expect(ring).toHaveLength(3);
+      expect(typeof ring[0]?.ts).toBe('bigint');
+      expect(ring[0]?.comm).toBe(perf[0]?.comm);
+      expect((ring[1]?.ts ?? 0n) > (ring[0]?.ts ?? 0n)).toBe(true);
+
+      const counts = b.table<{ pid: number; comm: string }, bigint>('counts', { strings: true });
+      expect(counts).toBeInstanceOf(HashTable);
+      const mine = [...counts].filter(([k]) => k.pid === process.pid);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.[0].comm).toBe(ring[0]?.comm);
+      expect(mine[0]?.[1]).toBe(3n);
+      // writes with the same layout
+      counts.set({ pid: 1, comm: 'written' }, 41n);
+      expect(counts.get({ pid: 1, comm: 'written' })).toBe(41n);
+      expect(() => counts.set({ pid: 1, cmd: 'x' } as never, 1n)).toThrow(
+        /counts key\.cmd: struct key_t has no field "cmd"/,
+      );
+
+      const dist = b.table<number, bigint>('dist');
+      expect(dist).toBeInstanceOf(ArrayTable); // BPF_HISTOGRAM with an int key is an array
+      const slot = Math.floor(Math.log2(process.pid)) + 1;
+      expect(dist.get(slot)).toBeGreaterThanOrEqual(3n);
+      const text = dist.formatLog2Hist({ valType: 'pid' });
+      expect(text.split('\n')[0]).toBe('     pid                 : count     distribution');
+      expect(text).toContain(
+        `${String(2 ** (slot - 1)).padStart(10)} -> ${String(2 ** slot - 1).padEnd(10)} : `,
+      );
+    } finally {
+      b.close();
+    }
+    expect(() => b.table('counts')).toThrow(ClosedError);
+  });
+});
