@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { compile, describeElf, type CompileOptions } from '../compiler/compile.js';
 import type { ObjectSpec, ProgramSpec } from '../compiler/object-spec.js';
+import { objectBtf } from '../compiler/btf-layout.js';
 import { ClosedError, InvalidArgumentError, NotSupportedError, TsbccError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { TableOptions } from '../maps/open-table.js';
@@ -167,6 +168,18 @@ export class BPF implements Closeable {
     }
     const name = basename(path).replace(/\.[^.]*$/, '');
     const { programs, maps } = describeElf(elf, name);
+    // key/value layouts from the object's own BTF, so tables decode without extra codecs
+    const btf = objectBtf(elf);
+    if (btf) {
+      for (const m of maps) {
+        try {
+          if (m.btfKeyTypeId) m.key = btf.layout(m.btfKeyTypeId);
+          if (m.btfValueTypeId) m.value = btf.layout(m.btfValueTypeId);
+        } catch (e) {
+          logger().debug(`no BTF layout for map ${m.name} of ${path}: ${(e as Error).message}`);
+        }
+      }
+    }
     return BPF.fromSpec({ name, elf, programs, maps, diagnostics: [] }, opts);
   }
 
