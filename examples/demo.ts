@@ -1,53 +1,31 @@
 /**
- * The main demo (`npm start`): what this kernel offers, then a BPF socket filter compiled
- * in-process, loaded, attached inside a throwaway namespace pair, counting real pings.
- * Everything it creates is removed, also on Ctrl-C.
+ * The main demo (`npm start`): what this kernel offers, then a testbed of two hosts built by
+ * the topology simulator, and a BPF socket filter compiled in-process, loaded and attached in
+ * one host, counting the pings the other sends. Everything it creates is removed, also on
+ * Ctrl-C (the testbed and the program are registered for cleanup at exit).
  */
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfObject, compile, PacketSocket } from '../src/index.js';
+import { BpfObject, compile, Network, PacketSocket, Topology } from '../src/index.js';
 import { features } from '../src/features/index.js';
 import { renderFeatureTable } from '../src/cli/doctor.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const srcDir = here.includes(`${join('dist', 'examples')}`) ? join(here, '..', '..', 'examples') : here;
-
-function ip(args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-}
+const srcDir = here.includes(join('dist', 'examples')) ? join(here, '..', '..', 'examples') : here;
 
 async function main(): Promise<void> {
   console.log('== tsbcc: kernel features ==');
   console.log(renderFeatureTable((await features()).list()));
 
-  const id = randomBytes(3).toString('hex');
-  const [nsA, nsB, ifA, ifB] = [`tsbcc-demo-${id}-a`, `tsbcc-demo-${id}-b`, `demo${id}a`, `demo${id}b`];
-  const cleanup = (): void => {
-    for (const ns of [nsA, nsB]) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      } catch {
-        // not created
-      }
-    }
-  };
-  process.once('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
-
-  try {
-    console.log(`\n== socket filter: counting pings from ${nsA} arriving in ${nsB} ==`);
-    ip(['netns', 'add', nsA]);
-    ip(['netns', 'add', nsB]);
-    ip(['link', 'add', ifA, 'netns', nsA, 'type', 'veth', 'peer', 'name', ifB, 'netns', nsB]);
-    ip(['-n', nsA, 'addr', 'add', '10.77.0.1/24', 'dev', ifA]);
-    ip(['-n', nsB, 'addr', 'add', '10.77.0.2/24', 'dev', ifB]);
-    ip(['-n', nsA, 'link', 'set', ifA, 'up']);
-    ip(['-n', nsB, 'link', 'set', ifB, 'up']);
-
+  const topology = new Topology('demo').hosts('alice', 'bob');
+  topology.link(
+    { host: 'alice', ifname: 'eth0', addresses: ['10.77.0.1/24'] },
+    { host: 'bob', ifname: 'eth0', addresses: ['10.77.0.2/24'] },
+  );
+  await Network.run(topology, async (net) => {
+    console.log(
+      `\n== socket filter: counting pings from alice (${net.nsName('alice')}) at bob (${net.nsName('bob')}) ==`,
+    );
     let t = performance.now();
     const spec = await compile({ file: join(srcDir, 'socket-filter', 'echo-counter.c') });
     console.log(
@@ -57,20 +35,17 @@ async function main(): Promise<void> {
     using obj = BpfObject.create(spec);
     const prog = obj.loadFunc('count_echo', 'SOCKET_FILTER');
     console.log(`loaded ${prog.description} in ${(performance.now() - t).toFixed(1)} ms`);
-    using sock = await PacketSocket.open({ netns: nsB, interface: ifB });
+    using sock = await PacketSocket.open({ netns: net.nsName('bob'), interface: 'eth0' });
     const link = sock.attach(prog);
-    execFileSync('ip', ['netns', 'exec', nsA, 'ping', '-c', '5', '-i', '0.1', '-q', '10.77.0.2'], {
-      stdio: 'inherit',
-    });
-    for (const key of obj.map('echo_requests').keys()) {
-      const count = obj.map('echo_requests').lookup(key)?.readBigUInt64LE(0);
-      console.log(`echo requests from ${[...key].join('.')}: ${count}`);
+    const ping = await net.exec('alice', ['ping', '-c', '5', '-i', '0.1', '-q', '10.77.0.2']);
+    console.log(ping.stdout.trim());
+    const counts = obj.map('echo_requests');
+    for (const key of counts.keys()) {
+      console.log(`echo requests from ${[...key].join('.')}: ${counts.lookup(key)?.readBigUInt64LE(0)}`);
     }
     await link.close();
-  } finally {
-    cleanup();
-  }
-  console.log('\nremoved the namespaces, the filter and the program.');
+  });
+  console.log('\nremoved the testbed, the filter and the program.');
 }
 
 main().catch((e: unknown) => {
