@@ -7,6 +7,8 @@ import { toolchain } from './toolchain.js';
 export const KERNEL_STUB_DIR = '/virtual/tsbcc/kernel';
 /** Where the generated tracepoint structs are visible. */
 export const TRACEPOINT_HEADER = '/virtual/tsbcc/generated/tracepoints.h';
+/** Where the generated USDT argument readers are visible. */
+export const USDT_HEADER = '/virtual/tsbcc/generated/usdt.h';
 
 /** LINUX_VERSION_CODE of the running kernel (patch level capped at 255 as the kernel does). */
 export function linuxVersionCode(rel = release()): number {
@@ -55,10 +57,16 @@ export function bccBaseArgs(opts: { debugInfo?: boolean } = {}): string[] {
 }
 
 /** Include-path arguments (after the base ones and the user's flags). */
-export function bccIncludeArgs(pch: string, userDir: string | undefined, tracepoints: boolean): string[] {
+export function bccIncludeArgs(
+  pch: string,
+  userDir: string | undefined,
+  tracepoints: boolean,
+  usdt = false,
+): string[] {
   const tc = toolchain();
   const args = ['-include-pch', pch, '-include', join(tc.tsbccInclude, 'bcc', 'helpers.h')];
   if (tracepoints) args.push('-include', TRACEPOINT_HEADER);
+  if (usdt) args.push('-include', USDT_HEADER);
   if (userDir) args.push('-I', userDir);
   args.push('-I', tc.tsbccInclude, '-internal-isystem', `${tc.resourceDir}/include`);
   args.push('-internal-isystem', KERNEL_STUB_DIR, '-x', 'c');

@@ -10,7 +10,8 @@ import { CompileError, type Diagnostic } from '../errors.js';
 import { ensureTracefs } from '../features/mounts.js';
 import { logger } from '../logger.js';
 import { native, packageRoot } from '../native.js';
-import { bccBaseArgs, bccIncludeArgs, KERNEL_STUB_DIR, TRACEPOINT_HEADER } from './bcc-args.js';
+import { bccBaseArgs, bccIncludeArgs, KERNEL_STUB_DIR, TRACEPOINT_HEADER, USDT_HEADER } from './bcc-args.js';
+import { resolveUsdt, type UsdtContext } from './usdt.js';
 import { objectBtf, type Btf } from './btf-layout.js';
 import { cacheDir } from './cache-dir.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
@@ -36,6 +37,8 @@ export interface BccCompileOptions {
   btfPath?: string;
   /** Also produce the LLVM IR (`ObjectSpec.llvmIr`); implies noCache. */
   emitLlvm?: boolean;
+  /** USDT probes to enable: their argument readers are generated for bpf_usdt_readarg*. */
+  usdt?: UsdtContext[];
 }
 
 let addonId: string | undefined;
@@ -156,6 +159,7 @@ export async function compileBcc(
     tpHeader = `#pragma once\n${parts.join('\n')}\n`;
   }
 
+  const usdt = opts.usdt?.length ? await resolveUsdt(opts.usdt) : undefined;
   const kernel = await kernelHeader(dir, base, btfPath);
   const key =
     opts.noCache || opts.emitLlvm
@@ -184,8 +188,13 @@ export async function compileBcc(
     }
   }
 
-  const args = [...base, ...cflags, ...bccIncludeArgs(kernel.pch, includeDir, tpHeader !== '')];
+  const args = [
+    ...base,
+    ...cflags,
+    ...bccIncludeArgs(kernel.pch, includeDir, tpHeader !== '', usdt !== undefined),
+  ];
   const files = tpHeader ? [{ path: TRACEPOINT_HEADER, contents: tpHeader }] : [];
+  if (usdt) files.push({ path: USDT_HEADER, contents: usdt.header });
   const rw = await native().bccRewrite({
     args,
     mainPath: source.virtualPath,
@@ -268,6 +277,7 @@ export async function compileBcc(
     rewrittenSource: rewritten,
     userSource: { file: source.displayName, text: source.text },
   };
+  if (usdt) spec.usdt = usdt.specs;
   if (llvmIr !== undefined) spec.llvmIr = llvmIr;
   if (key) await cachePut(dir, key, spec);
   return spec;

@@ -6,6 +6,7 @@ import { native } from '../native.js';
 import { clangArgs, type ClangArgsOptions } from './clang-args.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
 import { compileBcc } from './bcc-compile.js';
+import type { UsdtContext } from './usdt.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
 
 /** What to compile: C text, or a file to read. */
@@ -27,6 +28,8 @@ export interface CompileOptions extends ClangArgsOptions {
   cacheDir?: string;
   /** BCC-C: also produce the LLVM IR in `ObjectSpec.llvmIr` (bypasses the cache). */
   emitLlvm?: boolean;
+  /** BCC-C: USDT probes to enable (`bpf_usdt_readarg*` readers are generated from the binary). */
+  usdt?: UsdtContext[];
 }
 
 /** The dialect `auto` picks for a text. */
@@ -115,6 +118,7 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
     if (opts.noCache !== undefined) bccOpts.noCache = opts.noCache;
     if (opts.cacheDir !== undefined) bccOpts.cacheDir = opts.cacheDir;
     if (opts.emitLlvm !== undefined) bccOpts.emitLlvm = opts.emitLlvm;
+    if (opts.usdt !== undefined) bccOpts.usdt = opts.usdt;
     return compileBcc(source, name, includeDir, bccOpts, describeElf);
   }
   const cflags = [...(opts.cflags ?? [])];

@@ -1,6 +1,7 @@
 /** The inert result of compiling: ELF bytes plus a description of its programs and maps. */
 import type { Diagnostic } from '../errors.js';
 import type { TypeLayout } from './type-layout.js';
+import type { UsdtSpec } from './usdt.js';
 
 /** One program function of a compiled object. */
 export interface ProgramSpec {
@@ -81,6 +82,8 @@ export interface ObjectSpec {
    * in the object's line info (and in verifier logs) index into this text.
    */
   userSource?: { file: string; text: string };
+  /** Enabled USDT probes: attach each handler as a uprobe at every location (BCC-C only). */
+  usdt?: UsdtSpec[];
   /** The LLVM IR, when compile() was asked for it (`emitLlvm`). */
   llvmIr?: string;
 }

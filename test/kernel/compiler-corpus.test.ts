@@ -2,7 +2,7 @@
  * The BCC-C corpus: every program compiles and every function loads into this kernel's
  * verifier with the type its name implies (or the file's `// load: TYPE` default).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { ProgramType, isProgramTypeName } from '../../src/core/program-type.js';
 import { features } from '../../src/features/index.js';
 
 const CORPUS = join(import.meta.dirname, '..', 'corpus');
-const DIRS = ['networking', 'tracing', 'socket', 'xdp'];
+const DIRS = ['networking', 'tracing', 'socket', 'xdp', 'usdt'];
 const cache = mkdtempSync(join(tmpdir(), 'tsbcc-corpus-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
@@ -34,7 +34,17 @@ describe('BCC-C corpus loads into the verifier', () => {
     it(file, async (ctx) => {
       const path = join(CORPUS, file);
       const text = readFileSync(path, 'utf8');
-      const spec = await compile({ file: path }, { cacheDir: cache });
+      const usdt = [...text.matchAll(/^\/\/ usdt: (\S+) (\S+)=(\w+)$/gm)].map((m) => ({
+        path: m[1] ?? '',
+        probes: [{ probe: m[2] ?? '', fnName: m[3] ?? '' }],
+      }));
+      if (usdt.some((u) => !existsSync(u.path))) {
+        console.log(
+          `${file}: skipped: USDT binary ${usdt.map((u) => u.path).join(', ')} not on this machine`,
+        );
+        ctx.skip();
+      }
+      const spec = await compile({ file: path }, { cacheDir: cache, usdt });
       expect(spec.dialect).toBe('bcc');
       expect(spec.programs.length).toBeGreaterThan(0);
       const fallback = defaultType(text, file.split('/')[0] ?? '');

@@ -2,13 +2,14 @@
  * The BCC-C front end without the kernel: exact diagnostics for the negative corpus, golden
  * rewrites, tracepoint structs and naming conventions.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/compile.js';
 import { kernelProgramName, nameConvention } from '../../src/compiler/program-naming.js';
 import { referencedTracepoints, tracepointStruct } from '../../src/compiler/tracepoint-structs.js';
+import { parseUsdtArg, usdtLocations, usdtReaders } from '../../src/compiler/usdt.js';
 import { CompileError, formatDiagnostic } from '../../src/errors.js';
 
 const CORPUS = join(import.meta.dirname, '..', 'corpus');
@@ -128,5 +129,55 @@ describe('naming conventions', () => {
     expect(kernelProgramName('kretprobe__inet_csk_accept')).toBe('inet_csk_accept');
     expect(kernelProgramName('kfunc__vmlinux__do_sys_openat2')).toBe('do_sys_openat2');
     expect(kernelProgramName('a_really_long_function_name')).toBe('a_really_long_f');
+  });
+});
+
+describe('USDT', () => {
+  it('parses x86_64 operands', () => {
+    expect(parseUsdtArg('-4@%eax')).toEqual({ size: 4, signed: true, kind: 'reg', reg: 'ax' });
+    expect(parseUsdtArg('8@%r12')).toEqual({ size: 8, signed: false, kind: 'reg', reg: 'r12' });
+    expect(parseUsdtArg('-4@112(%rsp)')).toEqual({
+      size: 4,
+      signed: true,
+      kind: 'mem',
+      reg: 'sp',
+      disp: 112n,
+    });
+    expect(parseUsdtArg('8@-8(%rbp)')).toEqual({ size: 8, signed: false, kind: 'mem', reg: 'bp', disp: -8n });
+    expect(parseUsdtArg('4@$5')).toEqual({ size: 4, signed: false, kind: 'imm', value: 5n });
+    expect(() => parseUsdtArg('8@%xmm0')).toThrow(/unsupported USDT register/);
+  });
+
+  it('generates a size-checked reader per argument', () => {
+    const text = usdtReaders('h', [
+      {
+        provider: 'p',
+        name: 'n',
+        pc: 0x10n,
+        semaphore: 0n,
+        args: [parseUsdtArg('-4@%eax'), parseUsdtArg('8@16(%rsp)')],
+      },
+    ]);
+    expect(text).toContain('int _bpf_readarg_h_1(struct pt_regs *ctx, void *dest, unsigned long len)');
+    expect(text).toContain('if (len != 4) return -1;');
+    expect(text).toContain('s32 _v = (s32)ctx->ax;');
+    expect(text).toContain('bpf_probe_read_user(&_v, sizeof(_v), (void *)(ctx->sp + (16ll)))');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/python3.11'))('reads the probe notes of a real binary', () => {
+    const locs = usdtLocations(readFileSync('/usr/bin/python3.11'));
+    const entry = locs.find((l) => l.provider === 'python' && l.name === 'function__entry');
+    expect(entry?.args.length).toBe(3);
+    expect(entry?.semaphore).not.toBe(0n);
+  });
+
+  it('bpf_usdt_readarg calls the reader of the enclosing handler', async () => {
+    const spec = await compile(
+      'int h(struct pt_regs *ctx) { long v = 0; bpf_usdt_readarg(1, ctx, &v); return v; }',
+      { cacheDir: cache, noCache: true },
+    ).catch((e: unknown) => e as CompileError);
+    // no USDT context: the reader does not exist, and the error names it at the user's line
+    expect(spec).toBeInstanceOf(CompileError);
+    expect((spec as CompileError).message).toMatch(/_bpf_readarg_h_1/);
   });
 });

@@ -49,7 +49,8 @@ bool rewriteBuiltinCall(Context& c, clang::CallExpr* call) {
   const clang::FunctionDecl* fd = call->getDirectCallee();
   if (!fd) return false;
   std::string name = fd->getName().str();
-  if (name != "bpf_trace_printk" && name != "bpf_num_cpus" && name != "incr_cksum_l3" && name != "incr_cksum_l4")
+  if (name != "bpf_trace_printk" && name != "bpf_num_cpus" && name != "incr_cksum_l3" && name != "incr_cksum_l4" &&
+      name != "bpf_usdt_readarg" && name != "bpf_usdt_readarg_p")
     return false;
   if (c.inMacro(call->getSourceRange())) {
     c.error(call->getBeginLoc(), "cannot use builtin " + name + " inside a macro");
@@ -67,6 +68,19 @@ bool rewriteBuiltinCall(Context& c, clang::CallExpr* call) {
     out = "({ char _fmt[] = " + a[0] + "; bpf_trace_printk_(_fmt, sizeof(_fmt)";
     for (size_t i = 1; i < a.size(); i++) out += ", " + a[i];
     out += "); })";
+  } else if (name == "bpf_usdt_readarg" || name == "bpf_usdt_readarg_p") {
+    // readers _bpf_readarg_<handler>_<n> come from the USDT contexts (generated header)
+    std::string fn = c.currentFn ? c.currentFn->getName().str() : "";
+    size_t want = name == "bpf_usdt_readarg" ? 3 : 4;
+    if (a.size() != want) {
+      c.error(call->getBeginLoc(), name + (want == 3 ? " takes (n, ctx, &value)" : " takes (n, ctx, buf, len)"));
+      return true;
+    }
+    if (name == "bpf_usdt_readarg")
+      out = "_bpf_readarg_" + fn + "_" + a[0] + "(" + a[1] + ", " + a[2] + ", sizeof(*(" + a[2] + ")))";
+    else
+      out = "({ u64 __addr = 0x0; _bpf_readarg_" + fn + "_" + a[0] + "(" + a[1] + ", &__addr, sizeof(__addr)); bpf_probe_read_user(" +
+            a[2] + ", " + a[3] + ", (void *)__addr); })";
   } else if (name == "bpf_num_cpus") {
     out = std::to_string(c.opts.nOnlineCpus);
   } else if (name == "incr_cksum_l3") {

@@ -1,0 +1,225 @@
+/**
+ * USDT (SystemTap SDT) probes: reading a binary's `.note.stapsdt` notes and generating the
+ * per-argument reader functions BCC-C's bpf_usdt_readarg()/bpf_usdt_readarg_p() call
+ * (`_bpf_readarg_<handler>_<n>`). x86_64 operands: registers, immediates, memory at
+ * `disp(%reg)`. Pure: bytes and text in, text out.
+ */
+import { readFile } from 'node:fs/promises';
+import { CompileError, InvalidArgumentError } from '../errors.js';
+
+/** One argument of a probe location: its size/signedness and where it lives. */
+export type UsdtArg =
+  | { size: number; signed: boolean; kind: 'reg'; reg: string }
+  | { size: number; signed: boolean; kind: 'imm'; value: bigint }
+  | { size: number; signed: boolean; kind: 'mem'; reg: string; disp: bigint };
+
+/** A probe site in a binary. */
+export interface UsdtLocation {
+  provider: string;
+  name: string;
+  /** Address of the probe instruction (link-time virtual address). */
+  pc: bigint;
+  /** Address of the semaphore, 0n when the probe has none. */
+  semaphore: bigint;
+  args: UsdtArg[];
+}
+
+/** What compile() needs to enable probes of one binary: which probe calls which handler. */
+export interface UsdtContext {
+  /** The binary or library with the probes. */
+  path: string;
+  /** `[provider:]name` and the program function that handles it. */
+  probes: { probe: string; fnName: string }[];
+}
+
+/** An enabled probe, as the compiled object describes it for attaching (uprobes per location). */
+export interface UsdtSpec {
+  fnName: string;
+  path: string;
+  provider: string;
+  name: string;
+  locations: { pc: string; semaphore: string }[];
+}
+
+const REGS: Record<string, string> = {};
+for (const [field, names] of Object.entries({
+  ax: ['rax', 'eax', 'ax', 'al'],
+  bx: ['rbx', 'ebx', 'bx', 'bl'],
+  cx: ['rcx', 'ecx', 'cx', 'cl'],
+  dx: ['rdx', 'edx', 'dx', 'dl'],
+  si: ['rsi', 'esi', 'si', 'sil'],
+  di: ['rdi', 'edi', 'di', 'dil'],
+  bp: ['rbp', 'ebp', 'bp', 'bpl'],
+  sp: ['rsp', 'esp', 'sp', 'spl'],
+  ip: ['rip', 'eip'],
+})) {
+  for (const n of names) REGS[n] = field;
+}
+for (let i = 8; i <= 15; i++) for (const s of ['', 'd', 'w', 'b']) REGS[`r${i}${s}`] = `r${i}`;
+
+/** Parses one operand spec such as `-4@%eax`, `8@-16(%rbp)` or `4@$5`. */
+export function parseUsdtArg(spec: string): UsdtArg {
+  const m = /^(-?)(\d+)@(.+)$/.exec(spec);
+  if (!m) throw new InvalidArgumentError(`unsupported USDT argument "${spec}"`);
+  const signed = m[1] === '-';
+  const size = Number(m[2]);
+  const op = m[3] ?? '';
+  let r: RegExpExecArray | null;
+  if ((r = /^%(\w+)$/.exec(op))) {
+    const reg = REGS[r[1] ?? ''];
+    if (!reg) throw new InvalidArgumentError(`unsupported USDT register in "${spec}"`);
+    return { size, signed, kind: 'reg', reg };
+  }
+  if ((r = /^\$(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(op)))
+    return { size, signed, kind: 'imm', value: BigInt(r[1] ?? '0') };
+  if ((r = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%(\w+)\)$/.exec(op))) {
+    const reg = REGS[r[2] ?? ''];
+    if (!reg) throw new InvalidArgumentError(`unsupported USDT register in "${spec}"`);
+    return { size, signed, kind: 'mem', reg, disp: BigInt(r[1] ?? '0') };
+  }
+  throw new InvalidArgumentError(`unsupported USDT argument "${spec}"`);
+}
+
+function sectionHeaders(elf: Buffer): { name: string; addr: bigint; offset: number; size: number }[] {
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2)
+    throw new InvalidArgumentError('not a 64-bit ELF file');
+  const shoff = Number(elf.readBigUInt64LE(0x28));
+  const shentsize = elf.readUInt16LE(0x3a);
+  const shnum = elf.readUInt16LE(0x3c);
+  const shstrndx = elf.readUInt16LE(0x3e);
+  const raw = (i: number) => {
+    const o = shoff + i * shentsize;
+    return {
+      nameOff: elf.readUInt32LE(o),
+      addr: elf.readBigUInt64LE(o + 0x10),
+      offset: Number(elf.readBigUInt64LE(o + 0x18)),
+      size: Number(elf.readBigUInt64LE(o + 0x20)),
+    };
+  };
+  const strtab = raw(shstrndx);
+  const out = [];
+  for (let i = 0; i < shnum; i++) {
+    const s = raw(i);
+    const start = strtab.offset + s.nameOff;
+    out.push({
+      name: elf.toString('latin1', start, elf.indexOf(0, start)),
+      addr: s.addr,
+      offset: s.offset,
+      size: s.size,
+    });
+  }
+  return out;
+}
+
+/** The probe sites of an ELF image (pc adjusted for prelinking through `.stapsdt.base`). */
+export function usdtLocations(elf: Buffer): UsdtLocation[] {
+  const secs = sectionHeaders(elf);
+  const notes = secs.find((s) => s.name === '.note.stapsdt');
+  const base = secs.find((s) => s.name === '.stapsdt.base');
+  if (!notes) return [];
+  const out: UsdtLocation[] = [];
+  let p = notes.offset;
+  const end = notes.offset + notes.size;
+  const align4 = (n: number) => (n + 3) & ~3;
+  while (p + 12 <= end) {
+    const namesz = elf.readUInt32LE(p);
+    const descsz = elf.readUInt32LE(p + 4);
+    const type = elf.readUInt32LE(p + 8);
+    const owner = elf.toString('latin1', p + 12, p + 12 + namesz - 1);
+    const desc = p + 12 + align4(namesz);
+    p = desc + align4(descsz);
+    if (owner !== 'stapsdt' || type !== 3) continue;
+    let pc = elf.readBigUInt64LE(desc);
+    const linkBase = elf.readBigUInt64LE(desc + 8);
+    const semaphore = elf.readBigUInt64LE(desc + 16);
+    if (base && linkBase !== 0n) pc += base.addr - linkBase;
+    const strs = elf.toString('latin1', desc + 24, desc + descsz).split('\0');
+    const [provider = '', name = '', argText = ''] = strs;
+    const args = argText.trim() ? argText.trim().split(/\s+/).map(parseUsdtArg) : [];
+    out.push({ provider, name, pc, semaphore, args });
+  }
+  return out;
+}
+
+function cType(a: UsdtArg): string {
+  const bits = a.size * 8;
+  return `${a.signed ? 's' : 'u'}${bits}`;
+}
+
+function readExpr(a: UsdtArg): string {
+  const t = cType(a);
+  if (a.kind === 'reg') return `{ ${t} _v = (${t})ctx->${a.reg}; __builtin_memcpy(dest, &_v, sizeof(_v)); }`;
+  if (a.kind === 'imm') return `{ ${t} _v = (${t})${a.value}ll; __builtin_memcpy(dest, &_v, sizeof(_v)); }`;
+  return `{ ${t} _v = 0; if (bpf_probe_read_user(&_v, sizeof(_v), (void *)(ctx->${a.reg} + (${a.disp}ll)))) return -1; __builtin_memcpy(dest, &_v, sizeof(_v)); }`;
+}
+
+/** The C text of the readers for one enabled probe: `_bpf_readarg_<fn>_<n>` for each argument. */
+export function usdtReaders(fnName: string, locations: UsdtLocation[]): string {
+  const nargs = Math.max(0, ...locations.map((l) => l.args.length));
+  const out: string[] = [];
+  for (let i = 0; i < nargs; i++) {
+    const size = Math.max(...locations.map((l) => l.args[i]?.size ?? 0));
+    const lines = [
+      `static inline __attribute__((always_inline)) int _bpf_readarg_${fnName}_${i + 1}(struct pt_regs *ctx, void *dest, unsigned long len) {`,
+      `  if (len != ${size}) return -1;`,
+    ];
+    const first = locations[0]?.args[i];
+    const same = locations.every(
+      (l) =>
+        JSON.stringify(l.args[i], (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) ===
+        JSON.stringify(first, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+    );
+    if (same && first) {
+      lines.push(`  ${readExpr(first)}`);
+    } else {
+      lines.push('  switch (PT_REGS_IP(ctx)) {');
+      for (const l of locations) {
+        const a = l.args[i];
+        if (a) lines.push(`  case 0x${l.pc.toString(16)}ULL: ${readExpr(a)} break;`);
+      }
+      lines.push('  default: return -1;', '  }');
+    }
+    lines.push('  return 0;', '}');
+    out.push(lines.join('\n'));
+  }
+  return out.join('\n');
+}
+
+/**
+ * Resolves USDT contexts: reads each binary's probes, checks that every requested probe
+ * exists, and returns the reader text and the attach description.
+ * @throws CompileError naming the binary and probe when a probe is missing.
+ */
+export async function resolveUsdt(contexts: UsdtContext[]): Promise<{ header: string; specs: UsdtSpec[] }> {
+  const parts: string[] = [];
+  const specs: UsdtSpec[] = [];
+  for (const ctx of contexts) {
+    let elf: Buffer;
+    try {
+      elf = await readFile(ctx.path);
+    } catch (e) {
+      throw new InvalidArgumentError(`cannot read USDT binary ${ctx.path}: ${(e as Error).message}`);
+    }
+    const all = usdtLocations(elf);
+    for (const { probe, fnName } of ctx.probes) {
+      const [provider, name] = probe.includes(':') ? probe.split(':', 2) : [undefined, probe];
+      const locs = all.filter((l) => l.name === name && (provider === undefined || l.provider === provider));
+      if (locs.length === 0) {
+        const known = [...new Set(all.map((l) => `${l.provider}:${l.name}`))].join(', ') || 'none';
+        throw new CompileError([], `USDT probe "${probe}" not found in ${ctx.path} (probes: ${known})`);
+      }
+      parts.push(usdtReaders(fnName, locs));
+      specs.push({
+        fnName,
+        path: ctx.path,
+        provider: locs[0]?.provider ?? '',
+        name: name ?? '',
+        locations: locs.map((l) => ({
+          pc: `0x${l.pc.toString(16)}`,
+          semaphore: `0x${l.semaphore.toString(16)}`,
+        })),
+      });
+    }
+  }
+  return { header: `#pragma once\n${parts.join('\n')}\n`, specs };
+}
