@@ -44,3 +44,4 @@ export * from './tc/index.js';
 export * from './socket/attach.js';
 export type { PacketIteratorOptions } from './socket/packet-queue.js';
 export * from './xdp/xdp.js';
+export * from './tracing/ksyms.js';

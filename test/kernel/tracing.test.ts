@@ -9,7 +9,10 @@ import {
   BPF,
   compile,
   InvalidArgumentError,
+  getSyscallPrefix,
   kprobesAvailable,
+  ksym,
+  ksymname,
   NotSupportedError,
   parseTraceLine,
   PerfSWConfig,
@@ -208,6 +211,15 @@ describe('tracing attach on the real kernel', () => {
       }
     }
     expect(found).toBe('tsbcc-hello 42');
+  });
+
+  it('kernel symbols: ksymname and ksym agree, with offset and module', () => {
+    const name = `${getSyscallPrefix()}getpriority`;
+    const addr = ksymname(name);
+    expect(addr).toBeGreaterThan(0n);
+    expect(ksym(addr)).toBe(name);
+    expect(ksym(addr + 4n, { showOffset: true, showModule: true })).toBe(`${name}+0x4 [kernel]`);
+    expect(ksymname('no_such_symbol_xyz')).toBe(-1n);
   });
 
   it('parses trace_pipe lines like BCC', () => {
