@@ -12,6 +12,7 @@ import { logger } from '../logger.js';
 import { native, packageRoot } from '../native.js';
 import { bccBaseArgs, bccIncludeArgs, KERNEL_STUB_DIR, TRACEPOINT_HEADER, USDT_HEADER } from './bcc-args.js';
 import { resolveUsdt, type UsdtContext } from './usdt.js';
+import { bccTypeDesc } from './bcc-type-desc.js';
 import { objectBtf, type Btf } from './btf-layout.js';
 import { cacheDir } from './cache-dir.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
@@ -124,6 +125,8 @@ function mapSpecs(maps: NativeBccMap[], described: MapSpec[], btf: Btf | undefin
     else if (m.keySize === 4) spec.key = syntheticInt(4, true);
     if (btf && spec.btfValueTypeId) spec.value = btf.layout(spec.btfValueTypeId);
     else if (m.valueSize === 4) spec.value = syntheticInt(4, false);
+    if (spec.key) spec.keyDesc = bccTypeDesc(spec.key);
+    if (spec.value) spec.valueDesc = bccTypeDesc(spec.value);
     return spec;
   });
 }

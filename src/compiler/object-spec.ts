@@ -1,5 +1,6 @@
 /** The inert result of compiling: ELF bytes plus a description of its programs and maps. */
 import type { Diagnostic } from '../errors.js';
+import type { BccTypeDesc } from './bcc-type-desc.js';
 import type { TypeLayout } from './type-layout.js';
 import type { UsdtSpec } from './usdt.js';
 
@@ -44,6 +45,9 @@ export interface MapSpec {
   /** Key and value layouts from BTF, when the object carries them. */
   key?: TypeLayout;
   value?: TypeLayout;
+  /** BCC's JSON descriptions of key and value (what BCC's Python builds ctypes from), BCC-C only. */
+  keyDesc?: BccTypeDesc;
+  valueDesc?: BccTypeDesc;
   /** BCC's kind string (`hash`, `histogram`, `perf_output`, ...), BCC-C only. */
   kind?: string;
   /** For maps of maps: the name of the template (inner) map. */

@@ -181,3 +181,39 @@ describe('USDT', () => {
     expect((spec as CompileError).message).toMatch(/_bpf_readarg_h_1/);
   });
 });
+
+describe("BCC's JSON key/leaf descriptions", () => {
+  it('pads misaligned fields, resolves typedefs, keeps arrays and bitfields', async () => {
+    const spec = await compile(
+      `struct k_t { u8 a; u32 b; char name[4][2]; u16 c; };
+struct bits_t { u32 x : 3; u32 y : 29; };
+BPF_HASH(h, struct k_t, struct bits_t, 4);
+BPF_ARRAY(a, u64, 2);`,
+      { cacheDir: cache },
+    );
+    const h = spec.maps.find((m) => m.name === 'h');
+    expect(h?.keyDesc).toEqual([
+      'k_t',
+      [
+        ['a', 'unsigned char'],
+        ['__pad_1', 'char', [3]],
+        ['b', 'unsigned int'],
+        ['name', 'char', [4, 2]],
+        ['c', 'unsigned short'],
+        ['__pad_end', 'char', [2]],
+      ],
+      'struct_packed',
+    ]);
+    expect(h?.valueDesc).toEqual([
+      'bits_t',
+      [
+        ['x', 'unsigned int', 3],
+        ['y', 'unsigned int', 29],
+      ],
+      'struct',
+    ]);
+    const a = spec.maps.find((m) => m.name === 'a');
+    expect(a?.keyDesc).toBe('int');
+    expect(a?.valueDesc).toBe('unsigned long long');
+  });
+});
