@@ -4,6 +4,8 @@ export * from './logger.js';
 export * from './compiler/compile.js';
 export type * from './compiler/object-spec.js';
 export type * from './compiler/type-layout.js';
+export type { UsdtContext, UsdtSpec } from './compiler/usdt.js';
+export type { BccTypeDesc, BccFieldDesc } from './compiler/bcc-type-desc.js';
 export * from './core/program-type.js';
 export * from './core/map-type.js';
 export * from './core/bpf-object.js';

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { CompileError, TsbccError, fromNative } from '../errors.js';
+import { logger } from '../logger.js';
 import { native } from '../native.js';
 import { clangArgs, type ClangArgsOptions } from './clang-args.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
@@ -30,7 +31,17 @@ export interface CompileOptions extends ClangArgsOptions {
   emitLlvm?: boolean;
   /** BCC-C: USDT probes to enable (`bpf_usdt_readarg*` readers are generated from the binary). */
   usdt?: UsdtContext[];
+  /**
+   * BCC's debug flags: DEBUG_LLVM_IR (0x1) logs the LLVM IR, DEBUG_PREPROCESSOR (0x4) logs the
+   * rewritten C, both through the injectable logger at info level (the library never prints).
+   */
+  debug?: number;
 }
+
+/** BCC's debug flag: log the LLVM IR. */
+export const DEBUG_LLVM_IR = 0x1;
+/** BCC's debug flag: log the rewritten (preprocessed) C. */
+export const DEBUG_PREPROCESSOR = 0x4;
 
 /** The dialect `auto` picks for a text. */
 export function detectDialect(text: string): 'bcc' | 'libbpf' {
@@ -119,7 +130,13 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
     if (opts.cacheDir !== undefined) bccOpts.cacheDir = opts.cacheDir;
     if (opts.emitLlvm !== undefined) bccOpts.emitLlvm = opts.emitLlvm;
     if (opts.usdt !== undefined) bccOpts.usdt = opts.usdt;
-    return compileBcc(source, name, includeDir, bccOpts, describeElf);
+    const debug = opts.debug ?? 0;
+    if (debug & DEBUG_LLVM_IR) bccOpts.emitLlvm = true;
+    const spec = await compileBcc(source, name, includeDir, bccOpts, describeElf);
+    if (debug & DEBUG_PREPROCESSOR)
+      logger().info(`rewritten ${source.displayName}:\n${spec.rewrittenSource ?? ''}`);
+    if (debug & DEBUG_LLVM_IR) logger().info(`LLVM IR of ${source.displayName}:\n${spec.llvmIr ?? ''}`);
+    return spec;
   }
   const cflags = [...(opts.cflags ?? [])];
   if (includeDir) cflags.push('-I', includeDir);
