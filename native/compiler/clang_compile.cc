@@ -9,6 +9,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -188,7 +189,11 @@ Result runIsolated(const Request& req) {
   return res;
 }
 
-Result runRequest(const Request& req) { return req.isolate ? runIsolated(req) : runCompile(req); }
+Result runRequest(const Request& req) {
+  Result r = req.isolate ? runIsolated(req) : runCompile(req);
+  malloc_trim(0);  // give LLVM's freed memory back to the system
+  return r;
+}
 
 Request parseRequest(const Napi::Object& o) {
   Request r;

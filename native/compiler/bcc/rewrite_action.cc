@@ -6,6 +6,8 @@
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/FrontendAction.h>
 
+#include <malloc.h>
+
 #include "async.h"
 #include "compiler/bcc/context.h"
 #include "compiler/clang_session.h"
@@ -179,6 +181,12 @@ Result run(const Request& req) {
   return res;
 }
 
+Result runAndTrim(const Request& req) {
+  Result r = run(req);
+  malloc_trim(0);  // give clang's freed memory back to the system
+  return r;
+}
+
 Napi::Value toJs(Napi::Env env, const Result& res) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("ok", res.ok);
@@ -243,13 +251,13 @@ Napi::Value Rewrite(const Napi::CallbackInfo& info) {
   auto req = std::make_shared<Request>(parseRequest(info[0].As<Napi::Object>()));
   auto res = std::make_shared<Result>();
   return runAsync(
-      info.Env(), [req, res](std::string&, int&) { *res = run(*req); },
+      info.Env(), [req, res](std::string&, int&) { *res = runAndTrim(*req); },
       [res](Napi::Env e) { return toJs(e, *res); });
 }
 
 Napi::Value RewriteSync(const Napi::CallbackInfo& info) {
   Request req = parseRequest(info[0].As<Napi::Object>());
-  Result res = run(req);
+  Result res = runAndTrim(req);
   return toJs(info.Env(), res);
 }
 
