@@ -66,9 +66,28 @@ export class BpfObject implements Closeable {
     } catch (e) {
       throw fromNative(e, `open ${spec.name}`);
     }
+    const toPin: { name: string; path: string }[] = [];
     try {
+      // BCC pinned tables (`name:path`): reuse the pinned map when it exists, else pin after creation
+      for (const m of spec.maps) {
+        if (!m.pinPath) continue;
+        let fd: number | undefined;
+        try {
+          fd = n.objGet(m.pinPath);
+        } catch {
+          toPin.push({ name: m.name, path: m.pinPath });
+        }
+        if (fd !== undefined) {
+          try {
+            obj.reuseMapFd(m.name, fd);
+          } finally {
+            n.closeFd(fd);
+          }
+        }
+      }
       for (const p of obj.programs()) obj.setAutoload(p.name, false);
       obj.load();
+      for (const p of toPin) pinObject(obj.mapFd(p.name), p.path, `map ${p.name}`);
     } catch (e) {
       obj.close();
       const detail = isLoadError(e) && e.libbpfLog ? e.libbpfLog.trim() : undefined;

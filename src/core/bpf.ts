@@ -30,6 +30,8 @@ import {
   type UprobeOptions,
 } from '../tracing/attach.js';
 import type { FdLink } from '../tracing/fd-link.js';
+import { vaddrToFileOffset } from '../tracing/elf-symbols.js';
+import type { UsdtContext } from '../compiler/usdt.js';
 import { BpfObject, type LoadFuncOptions } from './bpf-object.js';
 import type { Program } from './program.js';
 import { ProgramType, type ProgramTypeName } from './program-type.js';
@@ -47,6 +49,10 @@ export type BpfCreateOptions = BpfSource & {
   autoAttach?: boolean;
   /** Further compiler options. */
   compile?: Omit<CompileOptions, 'cflags'>;
+  /** USDT probes to enable (BCC's usdt_contexts): handlers are attached as uprobes at every site. */
+  usdt?: UsdtContext[];
+  /** Limit USDT probes to this process (default: every process running the binary). */
+  usdtPid?: number;
 };
 
 /** What an auto-attach name prefix means. */
@@ -146,11 +152,15 @@ export class BPF implements Closeable {
     const copts: CompileOptions = {
       ...(opts.compile ?? {}),
       ...(opts.cflags ? { cflags: opts.cflags } : {}),
+      ...(opts.usdt ? { usdt: opts.usdt } : {}),
     };
     const input =
       'file' in opts ? { file: opts.file } : { text: opts.text, ...(opts.name ? { name: opts.name } : {}) };
     const spec = await compile(input, copts);
-    return BPF.fromSpec(spec, { autoAttach: opts.autoAttach ?? true });
+    return BPF.fromSpec(spec, {
+      autoAttach: opts.autoAttach ?? true,
+      ...(opts.usdtPid !== undefined ? { usdtPid: opts.usdtPid } : {}),
+    });
   }
 
   /**
@@ -184,11 +194,12 @@ export class BPF implements Closeable {
   }
 
   /** Creates the maps of a compiled spec and (by default) auto-attaches. */
-  static fromSpec(spec: ObjectSpec, opts: { autoAttach?: boolean } = {}): BPF {
+  static fromSpec(spec: ObjectSpec, opts: { autoAttach?: boolean; usdtPid?: number } = {}): BPF {
     const bpf = new BPF(BpfObject.create(spec));
     if (opts.autoAttach ?? true) {
       try {
         bpf.autoAttach();
+        bpf.attachUsdt(opts.usdtPid);
       } catch (e) {
         bpf.closeSync();
         throw e;
@@ -222,6 +233,24 @@ export class BPF implements Closeable {
             a.kind === 'lsm' ? 'CONFIG_BPF_LSM' : 'CONFIG_DEBUG_INFO_BTF with BPF trampolines',
             'tsbcc does not load fentry/fexit/LSM programs yet; use a tracepoint or raw tracepoint',
           );
+      }
+    }
+  }
+
+  /** Attaches every enabled USDT probe's handler at each of its sites (semaphores via ref_ctr_offset). */
+  private attachUsdt(pid?: number): void {
+    for (const u of this.object.spec.usdt ?? []) {
+      const prog = this.loadFunc(u.fnName, 'KPROBE');
+      for (const loc of u.locations) {
+        const address = vaddrToFileOffset(u.path, BigInt(loc.pc));
+        const sem = BigInt(loc.semaphore);
+        const link = attachUprobe(prog, {
+          name: u.path,
+          address,
+          ...(sem !== 0n ? { refCtrOffset: vaddrToFileOffset(u.path, sem) } : {}),
+          ...(pid !== undefined ? { pid } : {}),
+        });
+        this.keep('usdt', `${u.path}:${u.provider}:${u.name}`, u.fnName, link);
       }
     }
   }
@@ -410,7 +439,7 @@ export class BPF implements Closeable {
     return this.count(['kprobe', 'kretprobe']);
   }
   numOpenUprobes(): number {
-    return this.count(['uprobe', 'uretprobe']);
+    return this.count(['uprobe', 'uretprobe', 'usdt']);
   }
   numOpenTracepoints(): number {
     return this.count(['tracepoint', 'raw_tracepoint']);

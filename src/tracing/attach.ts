@@ -218,6 +218,11 @@ export interface UprobeOptions {
   /** Only this process (default: every process). */
   pid?: number;
   retprobe?: boolean;
+  /**
+   * File offset of a USDT semaphore: the kernel increments it while the probe is attached
+   * (the uprobe PMU's ref_ctr_offset, Linux 4.20+).
+   */
+  refCtrOffset?: bigint;
 }
 
 /**
@@ -238,7 +243,12 @@ export function attachUprobe(prog: Program, opts: UprobeOptions): FdLink {
   let fd: number;
   try {
     fd = native().perfEventOpen(
-      { type: p.type, config: opts.retprobe ? 1 << p.retBit : 0, config1String: path, config2: offset },
+      {
+        type: p.type,
+        config: (opts.retprobe ? 1n << BigInt(p.retBit) : 0n) | ((opts.refCtrOffset ?? 0n) << 32n),
+        config1String: path,
+        config2: offset,
+      },
       pid,
       pid < 0 ? 0 : -1,
       -1,

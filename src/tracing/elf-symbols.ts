@@ -91,3 +91,26 @@ export function symbolOffset(path: string, sym: string): bigint {
   if (!s) throw new InvalidArgumentError(`no function "${sym}" in ${path}`);
   return s.offset;
 }
+
+/**
+ * The file offset of a link-time virtual address (a USDT probe or semaphore address) through
+ * the PT_LOAD program headers of `path`.
+ * @throws InvalidArgumentError when no loaded segment holds the address.
+ */
+export function vaddrToFileOffset(path: string, vaddr: bigint): bigint {
+  const b = readFileSync(path);
+  if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1)
+    throw new InvalidArgumentError(`${path} is not a 64-bit little-endian ELF file`);
+  const phoff = Number(b.readBigUInt64LE(0x20));
+  const phentsize = b.readUInt16LE(0x36);
+  const phnum = b.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * phentsize;
+    if (b.readUInt32LE(p) !== 1) continue;
+    const off = b.readBigUInt64LE(p + 8);
+    const va = b.readBigUInt64LE(p + 16);
+    const memsz = b.readBigUInt64LE(p + 40);
+    if (vaddr >= va && vaddr < va + memsz) return vaddr - va + off;
+  }
+  throw new InvalidArgumentError(`address 0x${vaddr.toString(16)} is in no loaded segment of ${path}`);
+}

@@ -1,4 +1,6 @@
 import { getPriority } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BPF, ClosedError, HashTable, ArrayTable } from '../../src/index.js';
 import { waitFor } from './helpers/wait.js';
@@ -80,5 +82,26 @@ describe('BCC dialect through BPF.create', () => {
       b.close();
     }
     expect(() => b.table('counts')).toThrow(ClosedError);
+  });
+
+  it('pinned tables (BPF_TABLE_PINNED) are created and pinned once, then reused by later objects', async () => {
+    const path = `/sys/fs/bpf/tsbcc-pin-${randomBytes(4).toString('hex')}`;
+    const text = `BPF_TABLE_PINNED("hash", u32, u64, shared_counts, 16, "${path}");`;
+    try {
+      const a = await BPF.create({ text, name: 'pin_a' });
+      expect(a.spec.maps[0]?.pinPath).toBe(path);
+      expect(existsSync(path)).toBe(true);
+      a.table<number, bigint>('shared_counts').set(7, 70n);
+      a.close();
+      expect(existsSync(path)).toBe(true); // BCC pins outlive the object
+      const b = await BPF.create({ text, name: 'pin_b' });
+      try {
+        expect(b.table<number, bigint>('shared_counts').get(7)).toBe(70n);
+      } finally {
+        b.close();
+      }
+    } finally {
+      rmSync(path, { force: true });
+    }
   });
 });

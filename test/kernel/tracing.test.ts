@@ -20,6 +20,7 @@ import {
   resolveBinary,
   symbolOffset,
   tracepointExists,
+  vaddrToFileOffset,
 } from '../../src/index.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -211,6 +212,42 @@ describe('tracing attach on the real kernel', () => {
       }
     }
     expect(found).toBe('tsbcc-hello 42');
+  });
+
+  it('USDT: python function__entry fires through the semaphore (ref_ctr_offset)', async (ctx) => {
+    const python = '/usr/bin/python3.11';
+    if (!existsSync(python)) {
+      console.log(`skipped: ${python} (a binary with USDT probes and semaphores) is not installed`);
+      return ctx.skip();
+    }
+    const text = `BPF_ARRAY(calls, u64, 1);
+int on_entry(struct pt_regs *ctx) { int k = 0; u64 *v = calls.lookup(&k); if (v) __sync_fetch_and_add(v, 1); return 0; }`;
+    const usdt = [{ path: python, probes: [{ probe: 'python:function__entry', fnName: 'on_entry' }] }];
+    const script = ['-c', 'import json\ndef f():\n    pass\nfor i in range(50):\n    f()\n'];
+    const u = await BPF.create({ text, usdt });
+    const site = u.spec.usdt?.[0]?.locations[0];
+    expect(site).toBeDefined();
+    try {
+      expect(u.numOpenUprobes()).toBeGreaterThan(0);
+      execFileSync(python, script);
+      expect(u.table<number, bigint>('calls').get(0)).toBeGreaterThan(0n);
+    } finally {
+      u.close();
+    }
+    // control: a plain uprobe at the same site without the semaphore never fires, because the
+    // binary skips its probes while the semaphore is zero
+    const c = await BPF.create({ text, autoAttach: false });
+    try {
+      c.attachUprobe({
+        name: python,
+        address: vaddrToFileOffset(python, BigInt(site?.pc ?? 0)),
+        fnName: 'on_entry',
+      });
+      execFileSync(python, script);
+      expect(c.table<number, bigint>('calls').get(0)).toBe(0n);
+    } finally {
+      c.close();
+    }
   });
 
   it('kernel symbols: ksymname and ksym agree, with offset and module', () => {
