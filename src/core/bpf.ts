@@ -24,6 +24,7 @@ import {
   attachKprobe,
   attachPerfEvent,
   attachRawTracepoint,
+  attachBtfProgram,
   attachTracepoint,
   attachUprobe,
   type PerfEventOptions,
@@ -34,7 +35,7 @@ import { vaddrToFileOffset } from '../tracing/elf-symbols.js';
 import type { UsdtContext } from '../compiler/usdt.js';
 import { BpfObject, type LoadFuncOptions } from './bpf-object.js';
 import type { Program } from './program.js';
-import { ProgramType, type ProgramTypeName } from './program-type.js';
+import { AttachType, ProgramType, type ProgramTypeName } from './program-type.js';
 import { track, untrack, type Closeable } from './resources.js';
 import type { PinOptions } from './pin.js';
 
@@ -227,12 +228,13 @@ export class BPF implements Closeable {
         case 'raw_tracepoint':
           this.attachRawTracepoint({ tp: a.target, fnName: p.name });
           break;
-        default:
-          throw new NotSupportedError(
-            `${a.kind} auto-attach (${p.name})`,
-            a.kind === 'lsm' ? 'CONFIG_BPF_LSM' : 'CONFIG_DEBUG_INFO_BTF with BPF trampolines',
-            'tsbcc does not load fentry/fexit/LSM programs yet; use a tracepoint or raw tracepoint',
-          );
+        case 'kfunc':
+        case 'kretfunc':
+          this.attachKfunc({ fnName: p.name, retfunc: a.kind === 'kretfunc' });
+          break;
+        case 'lsm':
+          this.attachLsm({ fnName: p.name });
+          break;
       }
     }
   }
@@ -392,6 +394,61 @@ export class BPF implements Closeable {
   /** attachUprobe with retprobe. */
   attachUretprobe(o: Omit<UprobeOptions, 'retprobe'> & { fnName: string }): FdLink {
     return this.attachUprobe({ ...o, retprobe: true });
+  }
+
+  private attachBtf(kind: 'kfunc' | 'kretfunc' | 'lsm', fnName: string, load: () => Program): FdLink {
+    const option =
+      kind === 'lsm'
+        ? 'CONFIG_BPF_LSM (and "bpf" in the lsm= boot list)'
+        : 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS';
+    const feature = kind === 'lsm' ? 'LSM programs' : 'fentry/fexit (BPF trampolines)';
+    const hint = 'attach to a tracepoint or raw tracepoint instead';
+    let prog: Program;
+    try {
+      prog = load();
+    } catch (e) {
+      // the kernel refuses tracing programs it cannot attach (no trampolines / no BPF LSM)
+      const errno = (e as { errno?: number }).errno;
+      if (errno === 1 || errno === 95 || errno === 524) throw new NotSupportedError(feature, option, hint);
+      throw e;
+    }
+    let link: FdLink;
+    try {
+      link = attachBtfProgram(prog, kind);
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      if (errno === 1 || errno === 95 || errno === 524) throw new NotSupportedError(feature, option, hint);
+      throw e;
+    }
+    return this.keep(kind, fnName.replace(/^(kfunc|kretfunc)__\w+?__|^lsm__/, ''), fnName, link);
+  }
+
+  /**
+   * Attaches a `kfunc__`/`kretfunc__` function (fentry/fexit through a BPF trampoline; the target
+   * comes from its section, e.g. `fentry/do_sys_openat2`).
+   * @throws NotSupportedError naming CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS where the kernel
+   *   has no trampolines.
+   */
+  attachKfunc(o: { fnName: string; retfunc?: boolean }): FdLink {
+    const attach = o.retfunc ? AttachType.TRACE_FEXIT : AttachType.TRACE_FENTRY;
+    return this.attachBtf(o.retfunc ? 'kretfunc' : 'kfunc', o.fnName, () =>
+      this.loadFunc(o.fnName, 'TRACING', { expectedAttachType: attach }),
+    );
+  }
+
+  /** attachKfunc with retfunc. */
+  attachKretfunc(o: { fnName: string }): FdLink {
+    return this.attachKfunc({ ...o, retfunc: true });
+  }
+
+  /**
+   * Attaches an `lsm__` function to its LSM hook.
+   * @throws NotSupportedError naming CONFIG_BPF_LSM where the kernel has no BPF LSM.
+   */
+  attachLsm(o: { fnName: string }): FdLink {
+    return this.attachBtf('lsm', o.fnName, () =>
+      this.loadFunc(o.fnName, 'LSM', { expectedAttachType: AttachType.LSM_MAC }),
+    );
   }
 
   /** Attaches `fnName` (loaded as PERF_EVENT) to a perf event on every online CPU. */

@@ -114,6 +114,20 @@ export function attachRawTracepoint(prog: Program, name: string): FdLink {
   }
 }
 
+/**
+ * Attaches a TRACING (fentry/fexit) or LSM program loaded with its BTF target, through
+ * BPF_RAW_TRACEPOINT_OPEN with no name (the target was fixed at load).
+ * @throws SyscallError (EPERM/ENOTSUPP where the kernel has no trampolines or BPF LSM).
+ */
+export function attachBtfProgram(prog: Program, kind: string): FdLink {
+  try {
+    const fd = native().rawTracepointOpen(null, prog.fd);
+    return new FdLink(`${kind} -> ${prog.name}`, [fd], prog.name, prog.name);
+  } catch (e) {
+    throw fromNative(e, `attach ${kind} program ${prog.name}`);
+  }
+}
+
 function pmu(name: 'kprobe' | 'uprobe'): { type: number; retBit: number } | undefined {
   const dir = `/sys/bus/event_source/devices/${name}`;
   if (!existsSync(join(dir, 'type'))) return undefined;

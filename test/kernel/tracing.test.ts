@@ -23,6 +23,7 @@ import {
   vaddrToFileOffset,
 } from '../../src/index.js';
 import { waitFor } from './helpers/wait.js';
+import { features } from '../../src/features/index.js';
 
 // Counters keyed by slot, only for this process (pid in cfg[0]).
 const PROG = `
@@ -172,6 +173,29 @@ describe('tracing attach on the real kernel', () => {
     expect(() => attachKprobe(prog, { event: 'tcp_v4_connect', retprobe: true })).toThrow(
       /kretprobe is not supported/,
     );
+  });
+
+  it('kfunc/kretfunc/lsm: attach where the kernel has trampolines, else NotSupportedError', async () => {
+    const text = `BPF_ARRAY(n, u64, 1);
+KFUNC_PROBE(__x64_sys_getpriority) { int k = 0; u64 *v = n.lookup(&k); if (v) __sync_fetch_and_add(v, 1); return 0; }`;
+    const fs = await features();
+    if (fs.has('fentry')) {
+      const k = await BPF.create({ text });
+      try {
+        getPriority();
+        expect(k.table<number, bigint>('n').get(0)).toBeGreaterThan(0n);
+      } finally {
+        k.close();
+      }
+      return;
+    }
+    console.log(`fentry missing here (${fs.missingReason('fentry')}): checking the NotSupportedError path`);
+    const err = await BPF.create({ text }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NotSupportedError);
+    expect((err as NotSupportedError).kernelOption).toBe('CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS');
   });
 
   it('pins maps and programs under bpffs; temporary pins go with close', async () => {
