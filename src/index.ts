@@ -47,3 +47,4 @@ export * from './socket/attach.js';
 export type { PacketIteratorOptions } from './socket/packet-queue.js';
 export * from './xdp/xdp.js';
 export * from './tracing/ksyms.js';
+export * from './events/perf-counters.js';

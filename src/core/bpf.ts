@@ -17,6 +17,7 @@ import type { Table } from '../maps/table.js';
 import { PerfEventArrayTable } from '../maps/perf-event-array.js';
 import { RingBufTable } from '../maps/ring-buf.js';
 import type { PerfBuffer, PerfBufferOptions } from '../events/perf-buffer.js';
+import type { PerfCounters } from '../events/perf-counters.js';
 import type { RingBuffer, RingBufferOptions } from '../events/ring-buffer.js';
 import { TracePipe, type TraceFields } from '../events/trace-pipe.js';
 import type { IterateOptions } from '../events/event-queue.js';
@@ -337,6 +338,18 @@ export class BPF implements Closeable {
     if (!(t instanceof PerfEventArrayTable))
       throw new InvalidArgumentError(`${t.description} is not a perf event array`);
     return this.object.own((t as PerfEventArrayTable<E>).open(callback, opts));
+  }
+
+  /**
+   * Opens a counting perf event per online CPU into perf array `name` (BCC's open_perf_event).
+   * Closed with this object.
+   * @throws InvalidArgumentError when `name` is not a PERF_EVENT_ARRAY map; SyscallError.
+   */
+  openPerfEvent(name: string, type: number, config: number): PerfCounters {
+    const t = this.table(name);
+    if (!(t instanceof PerfEventArrayTable))
+      throw new InvalidArgumentError(`${t.description} is not a perf event array`);
+    return this.object.own(t.openPerfEvent(type, config));
   }
 
   private keep(kind: string, target: string, fnName: string, link: FdLink): FdLink {

@@ -1,5 +1,7 @@
 /** PERF_EVENT_ARRAY maps: per-CPU perf rings for perf_submit (read through a PerfBuffer). */
 import { PerfBuffer, type PerfBufferOptions } from '../events/perf-buffer.js';
+import { PerfCounters } from '../events/perf-counters.js';
+import { onlineCpus } from '../tracing/attach.js';
 import type { Codec } from './codec.js';
 import type { RawMap } from './raw-map.js';
 import { Table } from './table.js';
@@ -34,5 +36,14 @@ export class PerfEventArrayTable<E = unknown> extends Table<number, number> {
       ...(codec ? { codec } : {}),
       ...(callback ? { callback } : {}),
     });
+  }
+
+  /**
+   * Opens a counting perf event per online CPU into this array (BCC's open_perf_event), for
+   * programs that read counters with bpf_perf_event_read. Close the result to stop counting.
+   * @throws SyscallError when the event does not exist on this machine.
+   */
+  openPerfEvent(type: number, config: number): PerfCounters {
+    return new PerfCounters(this.name, this.fd, type, config, onlineCpus());
   }
 }

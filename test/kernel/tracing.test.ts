@@ -198,6 +198,30 @@ KFUNC_PROBE(__x64_sys_getpriority) { int k = 0; u64 *v = n.lookup(&k); if (v) __
     expect((err as NotSupportedError).kernelOption).toBe('CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS');
   });
 
+  it('perf counters: a program reads a per-CPU software counter opened from TypeScript', async () => {
+    const c = await BPF.create({
+      text: `BPF_PERF_ARRAY(clk, 64);
+BPF_ARRAY(seen, u64, 1);
+TRACEPOINT_PROBE(syscalls, sys_enter_getpriority) {
+  if ((bpf_get_current_pid_tgid() >> 32) != ${process.pid}) return 0;
+  int k = 0;
+  u64 v = clk.perf_read(CUR_CPU_IDENTIFIER);
+  seen.update(&k, &v);
+  return 0;
+}`,
+    });
+    try {
+      const counters = c.openPerfEvent('clk', PerfType.SOFTWARE, PerfSWConfig.CPU_CLOCK);
+      getPriority();
+      const v = c.table<number, bigint>('seen').get(0) ?? 0n;
+      expect(v).toBeGreaterThan(0n);
+      expect(v).toBeLessThan(1n << 62n); // a clock in ns, not an error code
+      expect(counters.read(0)).toBeGreaterThan(0n);
+    } finally {
+      c.close();
+    }
+  });
+
   it('pins maps and programs under bpffs; temporary pins go with close', async () => {
     if (!existsSync('/sys/fs/bpf')) return console.log('skipped: no bpffs at /sys/fs/bpf');
     b = await open(NO_KPROBE, false);
