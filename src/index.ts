@@ -48,3 +48,5 @@ export type { PacketIteratorOptions } from './socket/packet-queue.js';
 export * from './xdp/xdp.js';
 export * from './tracing/ksyms.js';
 export * from './events/perf-counters.js';
+export * from './core/auto-attach.js';
+export * from './tracing/usdt-attach.js';
