@@ -21,18 +21,8 @@ import {
   type ExecResult,
   type SpawnOptions,
 } from './process.js';
-import {
-  configure,
-  createBridges,
-  createNamespaces,
-  createVeths,
-  pool,
-  shape,
-  undoFailed,
-  type ProgressEvent,
-  type RealiseContext,
-  type Step,
-} from './realise.js';
+import { pool, undoFailed, type ProgressEvent, type RealiseContext, type Step } from './realise.js';
+import { realise } from './pipeline.js';
 import { requireNetemFor } from './shaping.js';
 import type { TopologySpec } from './spec.js';
 import { processStart, removeState, writeState, STATE_DIR, type RunState } from './state.js';
@@ -131,11 +121,7 @@ export class Network implements AsyncDisposable {
     writeState(net.state, opts.stateDir ?? STATE_DIR);
     track(net.closer);
     try {
-      await createNamespaces(net.ctx);
-      await createBridges(net.ctx);
-      await createVeths(net.ctx);
-      await configure(net.ctx);
-      await shape(net.ctx);
+      await realise(net.ctx);
       for (const p of plan.programs) {
         const handle = await (opts.attachProgram as ProgramAttacher)(p, net);
         net.programs.push({ p, handle });

@@ -10,7 +10,7 @@ import { addAddress, addRoute } from '../netlink/address.js';
 import { deleteLink, getLink, newLink, setLink, type LinkSpec as NlLinkSpec } from '../netlink/link.js';
 import { NamedNamespace } from '../netlink/netns.js';
 import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
-import { FABRIC, ROOT, type Plan, type PlanIface } from './plan.js';
+import { FABRIC, ROOT, type Plan, type PlanIface, type PlanNamespace, type PlanVeth } from './plan.js';
 import { shapingRequests } from './shaping.js';
 
 /** One recorded step of a realisation. */
@@ -117,181 +117,172 @@ function byNs<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 
 const where = (ns: string): string => (ns === FABRIC ? 'fabric' : ns === ROOT ? 'root' : ns);
 
-/** Phase 1: namespaces (and their sysctls), in parallel. */
-export async function createNamespaces(ctx: RealiseContext): Promise<void> {
-  const list = ctx.plan.namespaces;
-  let done = 0;
-  await pool(list, ctx.concurrency, async (p) => {
-    const ns = await NamedNamespace.create(p.name);
-    ctx.namespaces.set(p.key, ns);
-    ctx.journal.push({ kind: 'namespace', ns: p.key, name: p.name });
-    if (p.sysctls.length > 0) await ns.sysctl(Object.fromEntries(p.sysctls));
-    ctx.progress({ phase: 'namespaces', done: ++done, total: list.length });
-  });
+/** Creates one namespace (and writes its sysctls). */
+export async function createNamespace(ctx: RealiseContext, p: PlanNamespace): Promise<void> {
+  const ns = await NamedNamespace.create(p.name);
+  ctx.namespaces.set(p.key, ns);
+  ctx.journal.push({ kind: 'namespace', ns: p.key, name: p.name });
+  if (p.sysctls.length > 0) await ns.sysctl(Object.fromEntries(p.sysctls));
 }
 
-/** Phase 2: bridges, one batch per namespace. */
-export async function createBridges(ctx: RealiseContext): Promise<void> {
-  const groups = byNs(ctx.plan.bridges, (b) => b.ns);
-  await pool([...groups], ctx.concurrency, async ([key, bridges]) => {
-    for (const b of bridges) {
-      const spec: NlLinkSpec = { kind: 'bridge', name: b.name, index: b.index, up: true, stp: b.stp };
-      if (b.mtu) spec.mtu = b.mtu;
-      if (b.mac) spec.mac = b.mac;
-      await sendAll(ctx, key, [newLink(spec, `${b.path}: create bridge ${b.name} in ${where(key)}`)]);
-      ctx.journal.push({
-        kind: 'bridge',
-        ns: key,
-        name: b.name,
-        ...(key === ROOT ? { undo: rootUndo(ctx, b.name) } : {}),
-      });
-    }
-  });
-  ctx.progress({ phase: 'bridges', done: ctx.plan.bridges.length, total: ctx.plan.bridges.length });
+/** Creates the bridges of one namespace. */
+export async function createBridgesIn(ctx: RealiseContext, key: string): Promise<void> {
+  for (const b of ctx.plan.bridges.filter((x) => x.ns === key)) {
+    const spec: NlLinkSpec = { kind: 'bridge', name: b.name, index: b.index, up: true, stp: b.stp };
+    if (b.mtu) spec.mtu = b.mtu;
+    if (b.mac) spec.mac = b.mac;
+    await sendAll(ctx, key, [newLink(spec, `${b.path}: create bridge ${b.name} in ${where(key)}`)]);
+    ctx.journal.push({
+      kind: 'bridge',
+      ns: key,
+      name: b.name,
+      ...(key === ROOT ? { undo: rootUndo(ctx, b.name) } : {}),
+    });
+  }
+}
+
+/** A veth with its ends in creation order: [the end whose namespace makes it, the peer]. */
+export interface OrientedVeth {
+  v: PlanVeth;
+  ends: [PlanIface, PlanIface];
 }
 
 /** Orientation of a veth: the end whose namespace makes it (bridge side first). */
-function orient(a: PlanIface, b: PlanIface): [PlanIface, PlanIface] {
+export function orient(a: PlanIface, b: PlanIface): [PlanIface, PlanIface] {
   const rank = (x: PlanIface): number => (x.ns === ROOT ? 0 : x.ns === FABRIC ? 1 : x.master ? 2 : 3);
   return rank(b) < rank(a) ? [b, a] : [a, b];
 }
 
-/** Phase 3: veth pairs, created from the bridge side with the peer made inside its namespace. */
-export async function createVeths(ctx: RealiseContext): Promise<void> {
-  const oriented = ctx.plan.veths.map((v) => ({ v, ends: orient(v.a, v.b) }));
-  const groups = byNs(oriented, (o) => o.ends[0].ns);
-  let done = 0;
-  const total = oriented.length;
-  await pool([...groups], ctx.concurrency, async ([key, items]) => {
-    const reqs: NetlinkRequest[] = [];
-    for (const { v, ends } of items) {
-      const [mine, peer] = ends;
-      const spec: NlLinkSpec = {
+/**
+ * Creates veth pairs from namespace `key` in one netlink batch, each with its peer made inside
+ * the peer's namespace (which must exist).
+ */
+export async function createVethChunk(
+  ctx: RealiseContext,
+  key: string,
+  items: OrientedVeth[],
+): Promise<void> {
+  const reqs: NetlinkRequest[] = [];
+  for (const { v, ends } of items) {
+    const [mine, peer] = ends;
+    const spec: NlLinkSpec = {
+      kind: 'veth',
+      name: mine.name,
+      index: mine.index,
+      up: true,
+      peer: { name: peer.name, index: peer.index },
+    };
+    if (mine.mtu) spec.mtu = mine.mtu;
+    if (mine.mac) spec.mac = mine.mac;
+    if (mine.master) {
+      const br = ctx.plan.bridges.find((b) => b.ns === key && b.name === mine.master);
+      spec.master = await indexOf(ctx, key, mine.master, br?.index ?? 0);
+    }
+    if (peer.mtu) spec.peer.mtu = peer.mtu;
+    if (peer.mac) spec.peer.mac = peer.mac;
+    if (peer.ns !== key) {
+      const pns = ctx.namespaces.get(peer.ns);
+      if (!pns) throw new TopologyError(`namespace of ${peer.path} was not created`);
+      spec.peer.nsFd = pns.fd();
+    }
+    reqs.push(
+      newLink(
+        spec,
+        `${v.path}: create veth ${mine.name} (${where(key)}) <-> ${peer.name} (${where(peer.ns)})`,
+      ),
+    );
+  }
+  const sock = await socketOf(ctx, key);
+  try {
+    await sock.batch(reqs);
+  } finally {
+    // record what exists even when a later message of the batch failed
+    for (const { ends } of items) {
+      const exists = key !== ROOT || (await getLink(sock, ends[0].name)) !== undefined;
+      if (!exists) continue;
+      // the kernel applies a requested peer ifindex only when the device's own is given
+      if (key === ROOT) {
+        const peer = await getLink(await socketOf(ctx, ends[1].ns), ends[1].name);
+        if (peer) ctx.indexes.set(`${ends[1].ns}/${ends[1].name}`, peer.index);
+      }
+      ctx.journal.push({
         kind: 'veth',
-        name: mine.name,
-        index: mine.index,
-        up: true,
-        peer: { name: peer.name, index: peer.index },
-      };
-      if (mine.mtu) spec.mtu = mine.mtu;
-      if (mine.mac) spec.mac = mine.mac;
-      if (mine.master) {
-        const br = ctx.plan.bridges.find((b) => b.ns === key && b.name === mine.master);
-        spec.master = await indexOf(ctx, key, mine.master, br?.index ?? 0);
-      }
-      if (peer.mtu) spec.peer.mtu = peer.mtu;
-      if (peer.mac) spec.peer.mac = peer.mac;
-      if (peer.ns !== key) {
-        const pns = ctx.namespaces.get(peer.ns);
-        if (!pns) throw new TopologyError(`namespace of ${peer.path} was not created`);
-        spec.peer.nsFd = pns.fd();
-      }
-      reqs.push(
-        newLink(
-          spec,
-          `${v.path}: create veth ${mine.name} (${where(key)}) <-> ${peer.name} (${where(peer.ns)})`,
-        ),
-      );
+        ns: key,
+        name: ends[0].name,
+        ...(key === ROOT ? { undo: rootUndo(ctx, ends[0].name) } : {}),
+      });
     }
-    const sock = await socketOf(ctx, key);
-    for (let i = 0; i < reqs.length; i += CHUNK) {
-      const chunk = items.slice(i, i + CHUNK);
-      try {
-        await sock.batch(reqs.slice(i, i + CHUNK));
-      } finally {
-        // record what exists even when a later message of the chunk failed
-        for (const { ends } of chunk) {
-          const exists = key !== ROOT || (await getLink(sock, ends[0].name)) !== undefined;
-          if (!exists) continue;
-          // the kernel applies a requested peer ifindex only when the device's own is given
-          if (key === ROOT) {
-            const peer = await getLink(await socketOf(ctx, ends[1].ns), ends[1].name);
-            if (peer) ctx.indexes.set(`${ends[1].ns}/${ends[1].name}`, peer.index);
-          }
-          ctx.journal.push({
-            kind: 'veth',
-            ns: key,
-            name: ends[0].name,
-            ...(key === ROOT ? { undo: rootUndo(ctx, ends[0].name) } : {}),
-          });
-        }
-      }
-      done += chunk.length;
-      ctx.progress({ phase: 'links', done, total });
-    }
-  });
+  }
 }
 
-/** Phase 4: per-namespace configuration: lo and peers up, ifb/vxlan devices, addresses, routes. */
-export async function configure(ctx: RealiseContext): Promise<void> {
+/**
+ * Configures one namespace in one batch: lo and the veth peers up (and enslaved), ifb and vxlan
+ * devices, addresses, routes. Every veth touching the namespace must exist.
+ */
+export async function configureNs(ctx: RealiseContext, key: string): Promise<void> {
   const { plan } = ctx;
-  const keys = [...plan.namespaces.map((n) => n.key), ...(plan.rootIfaces.length ? [ROOT] : [])];
   const peers = plan.veths.map((v) => orient(v.a, v.b)[1]);
-  let done = 0;
-  await pool(keys, ctx.concurrency, async (key) => {
-    const reqs: NetlinkRequest[] = [];
-    const ifaces: PlanIface[] = [];
-    if (key !== ROOT) reqs.push(setLink(1, { up: true }, `${where(key)}: set lo up`));
-    for (const p of peers.filter((x) => x.ns === key)) {
-      const change: { up: boolean; master?: number } = { up: true };
-      if (p.master) {
-        const br = plan.bridges.find((b) => b.ns === key && b.name === p.master);
-        change.master = await indexOf(ctx, key, p.master, br?.index ?? 0);
-      }
-      reqs.push(setLink(await indexOf(ctx, key, p.name, p.index), change, `${p.path}: set ${p.name} up`));
+  const reqs: NetlinkRequest[] = [];
+  const ifaces: PlanIface[] = [];
+  if (key !== ROOT) reqs.push(setLink(1, { up: true }, `${where(key)}: set lo up`));
+  for (const p of peers.filter((x) => x.ns === key)) {
+    const change: { up: boolean; master?: number } = { up: true };
+    if (p.master) {
+      const br = plan.bridges.find((b) => b.ns === key && b.name === p.master);
+      change.master = await indexOf(ctx, key, p.master, br?.index ?? 0);
     }
-    for (const f of plan.ifbs.filter((x) => x.ns === key)) {
-      reqs.push(
-        newLink({ kind: 'ifb', name: f.name, index: f.index, up: true }, `${f.path}: create ifb ${f.name}`),
-      );
-      ctx.journal.push({ kind: 'ifb', ns: key, name: f.name });
+    reqs.push(setLink(await indexOf(ctx, key, p.name, p.index), change, `${p.path}: set ${p.name} up`));
+  }
+  for (const f of plan.ifbs.filter((x) => x.ns === key)) {
+    reqs.push(
+      newLink({ kind: 'ifb', name: f.name, index: f.index, up: true }, `${f.path}: create ifb ${f.name}`),
+    );
+    ctx.journal.push({ kind: 'ifb', ns: key, name: f.name });
+  }
+  for (const x of plan.vxlans.filter((v) => v.ns === key)) {
+    const spec: NlLinkSpec = {
+      kind: 'vxlan',
+      name: x.name,
+      index: x.index,
+      vni: x.vni,
+      up: true,
+      port: x.port,
+    };
+    if (x.remote) spec.remote = x.remote;
+    if (x.group) spec.group = x.group;
+    if (x.local) spec.local = x.local;
+    if (x.learning !== undefined) spec.learning = x.learning;
+    if (x.external) spec.external = true;
+    if (x.mtu) spec.mtu = x.mtu;
+    if (x.mac) spec.mac = x.mac;
+    if (x.device) spec.device = lookupPlanned(ctx, key, x.device);
+    if (x.master) spec.master = lookupPlanned(ctx, key, x.master);
+    reqs.push(newLink(spec, `${x.path}: create vxlan ${x.name} (vni ${x.vni})`));
+    ctx.journal.push({ kind: 'vxlan', ns: key, name: x.name });
+    ifaces.push(x);
+  }
+  ifaces.push(...plan.bridges.filter((b) => b.ns === key));
+  for (const v of plan.veths) for (const e of [v.a, v.b]) if (e.ns === key) ifaces.push(e);
+  for (const i of ifaces) {
+    for (const a of i.addresses) {
+      const idx = await indexOf(ctx, key, i.name, i.index);
+      reqs.push(addAddress(idx, a, { dev: `${i.name} (${i.path})` }));
     }
-    for (const x of plan.vxlans.filter((v) => v.ns === key)) {
-      const spec: NlLinkSpec = {
-        kind: 'vxlan',
-        name: x.name,
-        index: x.index,
-        vni: x.vni,
-        up: true,
-        port: x.port,
-      };
-      if (x.remote) spec.remote = x.remote;
-      if (x.group) spec.group = x.group;
-      if (x.local) spec.local = x.local;
-      if (x.learning !== undefined) spec.learning = x.learning;
-      if (x.external) spec.external = true;
-      if (x.mtu) spec.mtu = x.mtu;
-      if (x.mac) spec.mac = x.mac;
-      if (x.device) spec.device = lookupPlanned(ctx, key, x.device);
-      if (x.master) spec.master = lookupPlanned(ctx, key, x.master);
-      reqs.push(newLink(spec, `${x.path}: create vxlan ${x.name} (vni ${x.vni})`));
-      ctx.journal.push({ kind: 'vxlan', ns: key, name: x.name });
-      ifaces.push(x);
-    }
-    ifaces.push(...plan.bridges.filter((b) => b.ns === key));
-    for (const v of plan.veths) for (const e of [v.a, v.b]) if (e.ns === key) ifaces.push(e);
-    for (const i of ifaces) {
-      for (const a of i.addresses) {
-        const idx = await indexOf(ctx, key, i.name, i.index);
-        reqs.push(addAddress(idx, a, { dev: `${i.name} (${i.path})` }));
-      }
-    }
-    for (const r of plan.routes.filter((x) => x.ns === key)) {
-      const spec: Parameters<typeof addRoute>[0] = { dst: r.dst };
-      if (r.via) spec.via = r.via;
-      if (r.dev) spec.oif = lookupPlanned(ctx, key, r.dev);
-      if (r.metric !== undefined) spec.metric = r.metric;
-      reqs.push(
-        addRoute(
-          spec,
-          `${r.path}: add route ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`,
-        ),
-      );
-    }
-    await sendAll(ctx, key, reqs);
-    ctx.journal.push({ kind: 'configure', ns: key, name: where(key) });
-    ctx.progress({ phase: 'configure', done: ++done, total: keys.length });
-  });
+  }
+  for (const r of plan.routes.filter((x) => x.ns === key)) {
+    const spec: Parameters<typeof addRoute>[0] = { dst: r.dst };
+    if (r.via) spec.via = r.via;
+    if (r.dev) spec.oif = lookupPlanned(ctx, key, r.dev);
+    if (r.metric !== undefined) spec.metric = r.metric;
+    reqs.push(
+      addRoute(
+        spec,
+        `${r.path}: add route ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`,
+      ),
+    );
+  }
+  await sendAll(ctx, key, reqs);
+  ctx.journal.push({ kind: 'configure', ns: key, name: where(key) });
 }
 
 /** The planned ifindex of a device in an owned namespace. */
