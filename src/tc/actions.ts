@@ -168,7 +168,8 @@ export async function encodeAction(
           o.attr(TCA_POLICE.RATE, rtab.table);
           if (ptab) o.attr(TCA_POLICE.PEAKRATE, ptab.table);
           if (rate >= 2 ** 32) o.u64(TCA_POLICE.RATE64, BigInt(rate));
-          o.u32(TCA_POLICE.RESULT, conform >>> 0);
+          // As tc: the conform verdict is sent only when it is not the default (ok).
+          if (conform !== TC_ACT.OK) o.u32(TCA_POLICE.RESULT, conform >>> 0);
         });
     }
     default:

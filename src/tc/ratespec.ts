@@ -8,9 +8,16 @@ export const NS_PER_TICK = 64;
 /** TC_LINKLAYER_ETHERNET: tells the kernel no legacy rate table is needed for htb/tbf. */
 export const TC_LINKLAYER_ETHERNET = 1;
 
-/** psched ticks to send `bytes` at `bytesPerSecond`. */
+/** psched ticks per microsecond (1000 / 64, from /proc/net/psched's t2us and us2t). */
+const TICKS_PER_US = 1000 / NS_PER_TICK;
+
+/**
+ * psched ticks to send `bytes` at `bytesPerSecond`, computed as iproute2's tc_calc_xmittime
+ * does (whole microseconds first, then ticks, both truncated), so tables match tc's bit for bit.
+ */
 export function xmitTicks(bytesPerSecond: number, bytes: number): number {
-  return Math.min(0xffffffff, Math.round((bytes * 1e9) / bytesPerSecond / NS_PER_TICK));
+  const us = Math.floor(1e6 * (bytes / bytesPerSecond));
+  return Math.min(0xffffffff, Math.floor(us * TICKS_PER_US));
 }
 
 /** Microseconds to psched ticks. */
