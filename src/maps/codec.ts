@@ -229,14 +229,7 @@ function recordCodec(
   const size = t.size;
   const cname = t.name.startsWith(`${t.kind} `) ? t.name : `${t.kind} ${t.name || '(anonymous)'}`;
   return {
-    dec: (b, o) => {
-      const r: Record<string, unknown> = {};
-      for (const f of fields) {
-        if (f.anon) Object.assign(r, f.dec(b, o + f.off));
-        else r[f.name] = f.dec(b, o + f.off);
-      }
-      return r;
-    },
+    dec: fields.some((f) => f.anon) ? slowDec(fields) : literalDec(fields),
     enc: (v, b, o, p) => {
       if (v instanceof Uint8Array) {
         if (v.length !== size) fail(p, `a Buffer for ${cname} must be ${size} bytes, got ${v.length}`);
@@ -267,6 +260,32 @@ function recordCodec(
       }
     },
   };
+}
+
+function slowDec(fields: { name: string; off: number; dec: Dec; anon: boolean }[]): Dec {
+  return (b, o) => {
+    const r: Record<string, unknown> = {};
+    for (const f of fields) {
+      if (f.anon) Object.assign(r, f.dec(b, o + f.off));
+      else r[f.name] = f.dec(b, o + f.off);
+    }
+    return r;
+  };
+}
+
+/**
+ * A decoder that builds the object with one object literal (one hidden class, no per-field
+ * property additions): generated once per struct layout. Field names go in as JSON string
+ * literals and offsets as numbers, so no user text is ever evaluated as code.
+ */
+function literalDec(fields: { name: string; off: number; dec: Dec }[]): Dec {
+  const body = fields
+    .map((f, i) => `${JSON.stringify(f.name)}: d[${i}](b, o + ${Number(f.off)})`)
+    .join(',\n');
+  const make = new Function('d', `return function decodeStruct(b, o) {\n return {\n${body}\n };\n};`) as (
+    d: Dec[],
+  ) => Dec;
+  return make(fields.map((f) => f.dec));
 }
 
 function flatNames(t: TypeLayout): string[] {
