@@ -109,6 +109,31 @@ describe('cls_bpf filter in direct-action mode', () => {
     }
   });
 
+  it('filters on another chain and on an htb parent are listed and removed exactly', async () => {
+    const obj = BpfObject.create(await compile(PASS_ALL));
+    const prog = obj.loadFunc('pass_all', 'SCHED_CLS');
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    const before = tcShow(net);
+    try {
+      const c = await dev.attachBpf(prog, { parent: 'egress', chain: 3, priority: 9, name: 'chained' });
+      expect(await dev.filters('egress')).toMatchObject([{ chain: 3, priority: 9, name: 'tsbcc:chained' }]);
+      expect(nsExec(net.ns2, ['tc', 'filter', 'show', 'dev', net.if2, 'egress'])).toContain('chain 3');
+      const htb = await dev.addQdisc({ kind: 'htb', handle: '7:' });
+      const f = await dev.attachBpf(prog, { parent: '7:', classid: '7:5', directAction: false });
+      expect(await dev.filters('7:')).toMatchObject([
+        { parent: 0x70000, classid: 0x70005, directAction: false },
+      ]);
+      await f.close();
+      expect(await dev.filters('7:')).toEqual([]);
+      await htb.close();
+      await c.close();
+      expect(tcShow(net)).toBe(before);
+    } finally {
+      dev.close();
+      obj.close();
+    }
+  });
+
   it('rejects bad input with clear errors and creates nothing', async () => {
     const obj = BpfObject.create(await compile(ICMP_VERDICT));
     const prog = obj.loadFunc('icmp_verdict', 'SCHED_CLS');

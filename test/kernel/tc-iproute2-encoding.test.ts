@@ -6,22 +6,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encodeAction, type PoliceAction } from '../../src/tc/actions.js';
+import { encodeAction, type PoliceAction, type TcAction } from '../../src/tc/actions.js';
 import { MessageBuilder, parseAttrs, type NetlinkAttr } from '../../src/netlink/message.js';
 import { uniqueName } from './helpers/netns.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 
-/** Every nested attribute run below `attrs` that holds a KIND = "police" and OPTIONS pair. */
-function findPolice(attrs: NetlinkAttr[]): Map<number, Buffer> | undefined {
-  const kind = attrs.find((a) => a.type === 1 && a.data.toString('latin1') === 'police\0');
+/** The options of the first nested attribute run below `attrs` with KIND = kind and OPTIONS. */
+function findAction(attrs: NetlinkAttr[], kind = 'police'): Map<number, Buffer> | undefined {
+  const k = attrs.find((a) => a.type === 1 && a.data.toString('latin1') === `${kind}\0`);
   const opts = attrs.find((a) => a.type === 2);
-  if (kind && opts) return new Map(parseAttrs(opts.data).map((a) => [a.type, a.data]));
+  if (k && opts) return new Map(parseAttrs(opts.data).map((a) => [a.type, a.data]));
   for (const a of attrs) {
     if (a.data.length < 4) continue;
     const inner = parseAttrs(a.data);
     if (inner.length === 0) continue;
-    const found = findPolice(inner);
+    const found = findAction(inner, kind);
     if (found) return found;
   }
   return undefined;
@@ -88,17 +88,80 @@ describe('police action encoding matches iproute2', () => {
         'police',
         ...tcArgs,
       ]);
-      const theirs = findPolice(parseAttrs(sentFilterMessage(readFileSync(log, 'utf8')).subarray(36)));
+      const theirs = findAction(parseAttrs(sentFilterMessage(readFileSync(log, 'utf8')).subarray(36)));
       expect(theirs).toBeDefined();
       const enc = await encodeAction(spec as PoliceAction, () => Promise.resolve(0));
       const m = new MessageBuilder(0, 0);
       enc(m);
-      const ours = findPolice(parseAttrs(m.build().subarray(16)));
+      const ours = findAction(parseAttrs(m.build().subarray(16)));
+      expect(theirs?.get(1)?.length).toBe(56);
+      expect(theirs?.get(2)?.length).toBe(1024);
       // TCA_POLICE_TBF (struct tc_police), TCA_POLICE_RATE (rate table), TCA_POLICE_RESULT.
       expect(ours?.get(1)?.toString('hex')).toBe(theirs?.get(1)?.toString('hex'));
       expect(ours?.get(2)?.toString('hex')).toBe(theirs?.get(2)?.toString('hex'));
       expect(ours?.get(5)?.toString('hex')).toBe(theirs?.get(5)?.toString('hex'));
       expect([...(ours?.keys() ?? [])].sort()).toEqual([...(theirs?.keys() ?? [])].sort());
+    } finally {
+      rmSync(log, { force: true });
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
+  });
+});
+
+describe('gact and mirred encodings match iproute2', () => {
+  it.skipIf(!hasStrace).each([
+    ['gact', ['gact', 'drop'], { kind: 'gact', verdict: 'drop' }],
+    ['gact', ['gact', 'pipe'], { kind: 'gact', verdict: 'pipe' }],
+    ['mirred', ['mirred', 'egress', 'redirect', 'dev', 'vb'], { kind: 'mirred', mode: 'redirect', to: 'vb' }],
+    [
+      'mirred',
+      ['mirred', 'ingress', 'mirror', 'dev', 'vb'],
+      { kind: 'mirred', mode: 'mirror', to: 'vb', direction: 'ingress' },
+    ],
+  ] as const)('%s %j', async (kind, tcArgs, spec) => {
+    const ns = `tsbcc-${uniqueName()}-act`;
+    const log = `/tmp/${ns}.strace`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    try {
+      execFileSync('ip', ['-n', ns, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
+      execFileSync('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'va', 'clsact']);
+      spawnSync('strace', [
+        '-f',
+        '-e',
+        'trace=sendmsg',
+        '-e',
+        'write=all',
+        '-o',
+        log,
+        'tc',
+        '-n',
+        ns,
+        'filter',
+        'add',
+        'dev',
+        'va',
+        'ingress',
+        'pref',
+        '1',
+        'u32',
+        'match',
+        'u32',
+        '0',
+        '0',
+        'action',
+        ...tcArgs,
+      ]);
+      const theirs = findAction(parseAttrs(sentFilterMessage(readFileSync(log, 'utf8')).subarray(36)), kind);
+      const vbIndex = Number(
+        /^(\d+):/.exec(execFileSync('ip', ['-n', ns, '-o', 'link', 'show', 'vb'], { encoding: 'utf8' }))?.[1],
+      );
+      const enc = await encodeAction(spec as TcAction, () => Promise.resolve(vbIndex));
+      const m = new MessageBuilder(0, 0);
+      enc(m);
+      const ours = findAction(parseAttrs(m.build().subarray(16)), kind);
+      // TCA_*_PARMS (type 2 for both): struct tc_gact / struct tc_mirred.
+      expect(theirs?.get(2)?.length).toBe(kind === 'gact' ? 20 : 28);
+      expect(ours?.get(2)?.toString('hex')).toBe(theirs?.get(2)?.toString('hex'));
     } finally {
       rmSync(log, { force: true });
       execFileSync('ip', ['netns', 'del', ns]);
@@ -206,6 +269,7 @@ describe('htb class and tbf encodings match iproute2', () => {
           prio: 2,
         }).encode,
       );
+      expect(theirsHtb.get(1)?.length).toBe(44);
       expect(htbFields(oursHtb.get(1))).toEqual(htbFields(theirsHtb.get(1)));
       const theirsTbf = capture(ns, 36, [
         'qdisc',
@@ -222,6 +286,7 @@ describe('htb class and tbf encodings match iproute2', () => {
         '100k',
       ]);
       const oursTbf = ours(encodeQdisc({ kind: 'tbf', rate: '12mbit', burst: '32k', limit: '100k' }).encode);
+      expect(theirsTbf.get(1)?.length).toBe(36);
       expect(tbfFields(oursTbf.get(1))).toEqual(tbfFields(theirsTbf.get(1)));
       expect(oursTbf.get(6)?.readUInt32LE(0)).toBe(32 * 1024);
     } finally {

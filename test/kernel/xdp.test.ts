@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachXdp, BpfObject, compile, InvalidArgumentError, xdpState } from '../../src/index.js';
+import {
+  attachXdp,
+  BpfObject,
+  compile,
+  InvalidArgumentError,
+  NotSupportedError,
+  TcDevice,
+  xdpState,
+} from '../../src/index.js';
 import { nsExec, vethPair, type VethPairFixture } from './helpers/netns.js';
 
 // Counts IPv4 ICMP echo requests and returns the verdict in verdict[0] for them (XDP_PASS = 2).
@@ -117,6 +125,30 @@ describe('XDP over netlink', () => {
       a.close();
       b.close();
     }
+  });
+
+  it('native mode on a driver without XDP support is NotSupportedError; generic works there', async () => {
+    const obj = BpfObject.create(await compile(XDP_ICMP));
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    const ifb = await dev.addIfb({ name: `i${net.if2.slice(1, 12)}` });
+    try {
+      const prog = obj.loadFunc('xdp_icmp', 'XDP');
+      const err = await attachXdp(prog, {
+        interface: ifb.target.interface,
+        netns: net.ns2,
+        mode: 'native',
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotSupportedError);
+      expect((err as Error).message).toMatch(/native XDP on i.*use mode 'generic'/);
+      const g = await attachXdp(prog, { interface: ifb.target.interface, netns: net.ns2, mode: 'generic' });
+      expect(g.mode).toBe('generic');
+      await g.close();
+    } finally {
+      await ifb.close();
+      dev.close();
+      obj.close();
+    }
+    expect(nsExec(net.ns2, ['ip', '-o', 'link', 'show'])).not.toContain(`i${net.if2.slice(1, 12)}`);
   });
 
   it('bad input gives clear errors', async () => {
