@@ -16,7 +16,7 @@ import { bccTypeDesc } from './bcc-type-desc.js';
 import { objectBtf, type Btf } from './btf-layout.js';
 import { cacheDir } from './cache-dir.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
-import { kernelHeader, VMLINUX_BTF } from './kernel-header.js';
+import { fileIdentity, kernelHeader, VMLINUX_BTF } from './kernel-header.js';
 import { machineFacts } from './machine.js';
 import { cacheGet, cacheKey, cachePut } from './object-cache.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
@@ -93,7 +93,7 @@ async function localHeaders(text: string, dir: string | undefined): Promise<stri
 async function dialectHeadersText(): Promise<string> {
   const inc = join(toolchain().tsbccInclude, 'bcc');
   const names = ['helpers.h', 'proto.h', 'footer.h', 'kernel_defs.h'];
-  return (await Promise.all(names.map((n) => readFile(join(inc, n), 'utf8')))).join('\0');
+  return (await Promise.all(names.map((n) => fileIdentity(join(inc, n))))).join('\0');
 }
 
 function syntheticInt(size: number, signed: boolean): TypeLayout {

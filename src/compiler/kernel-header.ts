@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { release, version } from 'node:os';
 import { join } from 'node:path';
 import { CompileError, TsbccError, fromNative } from '../errors.js';
@@ -48,6 +48,16 @@ export async function btfHash(path = VMLINUX_BTF): Promise<string> {
   return hash;
 }
 
+/** A file's identity for cache keys: path, size and mtime (no read). */
+export async function fileIdentity(path: string): Promise<string> {
+  try {
+    const st = await stat(path);
+    return `${path}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return `${path}:missing`;
+  }
+}
+
 /**
  * Ensures the kernel header and its PCH exist for the BTF at `btfPath`, building them when
  * missing. Concurrent calls share one build.
@@ -71,8 +81,8 @@ export async function kernelHeader(
   }
   const h = createHash('sha256')
     .update(btf)
-    .update(await readFile(defsPath))
-    .update(existsSync(LIBBPF_HELPER_DEFS) ? await readFile(LIBBPF_HELPER_DEFS) : '')
+    .update(await fileIdentity(defsPath))
+    .update(await fileIdentity(LIBBPF_HELPER_DEFS))
     .update(native().clangVersion)
     .update(JSON.stringify(baseArgs))
     .update('no-blanket-core');
