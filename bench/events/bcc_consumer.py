@@ -1,37 +1,41 @@
 # BCC peer of bench/events: the same program in BCC's dialect; starts the producer, decodes each
 # event with the table's event() in a Python callback (as BCC tools do), polls until the producer
-# is done; prints one JSON line. argv: producer seconds ring|perf
+# is done; prints one JSON line. argv: producer seconds ring|perf burst
 import json
 import subprocess
 import sys
 
 from bcc import BPF
 
-producer, secs, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+producer, secs, mode, burst = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 text = """
 struct event { u32 pid; u32 cpu; u64 seq; u64 ts; char comm[16]; u64 pad[3]; };
-BPF_ARRAY(cfg, u32, 2);
+BPF_ARRAY(cfg, u32, 3);
 BPF_ARRAY(stats, u64, 2);
 BPF_RINGBUF_OUTPUT(rb, 256);
 BPF_PERF_OUTPUT(events);
 TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
-  int k0 = 0, k1 = 1;
+  int k0 = 0, k1 = 1, k2 = 2;
   u32 *pid = cfg.lookup(&k0);
   u32 *mode = cfg.lookup(&k1);
-  if (!pid || !mode || (bpf_get_current_pid_tgid() >> 32) != *pid) return 0;
+  u32 *burst = cfg.lookup(&k2);
+  if (!pid || !mode || !burst || (bpf_get_current_pid_tgid() >> 32) != *pid) return 0;
   u64 *seq = stats.lookup(&k1);
   u64 *drops = stats.lookup(&k0);
   if (!seq || !drops) return 0;
   struct event e = {};
   e.pid = *pid;
   e.cpu = bpf_get_smp_processor_id();
-  e.seq = (*seq)++;
-  e.ts = bpf_ktime_get_ns();
-  bpf_get_current_comm(e.comm, sizeof e.comm);
-  long rc;
-  if (*mode == 1) rc = rb.ringbuf_output(&e, sizeof e, 0);
-  else rc = events.perf_submit(args, &e, sizeof e);
-  if (rc) __sync_fetch_and_add(drops, 1);
+  bpf_get_current_comm(&e.comm, sizeof e.comm);
+  for (int i = 0; i < 16; i++) {
+    if (i >= *burst) break;
+    e.seq = (*seq)++;
+    e.ts = bpf_ktime_get_ns();
+    long rc;
+    if (*mode == 1) rc = rb.ringbuf_output(&e, sizeof e, 0);
+    else rc = events.perf_submit(args, &e, sizeof e);
+    if (rc) __sync_fetch_and_add(drops, 1);
+  }
   return 0;
 }
 """
@@ -67,6 +71,7 @@ p = subprocess.Popen([producer, secs], stdin=subprocess.PIPE, stdout=subprocess.
 cfg = b["cfg"]
 cfg[cfg.Key(0)] = cfg.Leaf(p.pid)
 cfg[cfg.Key(1)] = cfg.Leaf(1 if mode == "ring" else 2)
+cfg[cfg.Key(2)] = cfg.Leaf(burst)
 p.stdin.write("go\n")
 p.stdin.flush()
 while p.poll() is None:
@@ -80,4 +85,4 @@ else:
     b.perf_buffer_consume()
 calls, seconds = p.stdout.read().split()
 drops = b["stats"][b["stats"].Key(0)].value
-print(json.dumps({"calls": int(calls), "seconds": float(seconds), "received": received, "drops": drops, "lost": lost}))
+print(json.dumps({"calls": int(calls) * burst, "seconds": float(seconds), "received": received, "drops": drops, "lost": lost}))

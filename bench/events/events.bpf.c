@@ -1,5 +1,5 @@
-// bench/events: one 64-byte event per getppid() of the producer process (cfg[0] = its pid),
-// to a ring buffer (256 pages) and/or a perf buffer (cfg[1]: 1 = ring, 2 = perf). stats[0]
+// bench/events: cfg[2] (1-16) 64-byte events per getppid() of the producer process (cfg[0] =
+// its pid), to a ring buffer (256 pages) or a perf buffer (cfg[1]: 1 = ring, 2 = perf). stats[0]
 // counts events the program could not hand over (ring full / perf ring full).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -17,7 +17,7 @@ struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __type(key, __u32);
   __type(value, __u32);
-  __uint(max_entries, 2);
+  __uint(max_entries, 3);
 } cfg SEC(".maps");
 
 struct {
@@ -40,22 +40,26 @@ struct {
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int produce(void *ctx) {
-  __u32 k0 = 0, k1 = 1;
+  __u32 k0 = 0, k1 = 1, k2 = 2;
   __u32 *pid = bpf_map_lookup_elem(&cfg, &k0);
   __u32 *mode = bpf_map_lookup_elem(&cfg, &k1);
-  if (!pid || !mode || (bpf_get_current_pid_tgid() >> 32) != *pid) return 0;
+  __u32 *burst = bpf_map_lookup_elem(&cfg, &k2);
+  if (!pid || !mode || !burst || (bpf_get_current_pid_tgid() >> 32) != *pid) return 0;
   __u64 *seq = bpf_map_lookup_elem(&stats, &k1);
   __u64 *drops = bpf_map_lookup_elem(&stats, &k0);
   if (!seq || !drops) return 0;
   struct event e = {};
   e.pid = *pid;
   e.cpu = bpf_get_smp_processor_id();
-  e.seq = (*seq)++;
-  e.ts = bpf_ktime_get_ns();
   bpf_get_current_comm(e.comm, sizeof e.comm);
-  long rc = *mode == 1 ? bpf_ringbuf_output(&rb, &e, sizeof e, 0)
-                       : bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof e);
-  if (rc) __sync_fetch_and_add(drops, 1);
+  for (int i = 0; i < 16; i++) {
+    if (i >= *burst) break;
+    e.seq = (*seq)++;
+    e.ts = bpf_ktime_get_ns();
+    long rc = *mode == 1 ? bpf_ringbuf_output(&rb, &e, sizeof e, 0)
+                         : bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &e, sizeof e);
+    if (rc) __sync_fetch_and_add(drops, 1);
+  }
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // libbpf C reference of bench/events: loads events.bpf.o (argv[1]), starts the producer
 // (argv[2], run for argv[3] seconds), consumes the ring buffer (argv[4] = ring) or perf buffer
-// (perf) with a counting callback until the producer is done, prints one JSON line.
+// (perf) with a counting callback (argv[5] events per call) until the producer is done, prints one JSON line.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <signal.h>
@@ -56,6 +56,9 @@ int main(int argc, char **argv) {
   k = 1;
   v = ring ? 1 : 2;
   bpf_map_update_elem(cfg, &k, &v, 0);
+  k = 2;
+  v = atoi(argv[5]);
+  bpf_map_update_elem(cfg, &k, &v, 0);
   if (write(in[1], "go\n", 3) != 3) return 1;
   int status;
   while (waitpid(child, &status, WNOHANG) == 0) {
@@ -72,6 +75,7 @@ int main(int argc, char **argv) {
   __u64 drops;
   k = 0;
   bpf_map_lookup_elem(stats, &k, &drops);
+ calls *= atoi(argv[5]);
   printf("{\"calls\": %lu, \"seconds\": %.6f, \"received\": %lu, \"drops\": %llu, \"lost\": %lu}\n", calls, secs, received,
          (unsigned long long)drops, lost);
   return 0;
