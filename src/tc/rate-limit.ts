@@ -7,6 +7,9 @@
  *   classifier (direct action) picks the class through skb->tc_classid.
  * - `ifb+htb` (ingress): ingress traffic is redirected (act_mirred) to an ifb device made for
  *   the purpose, whose htb classes shape it the same way.
+ * - `bpf-token-bucket`: a direct-action classifier with a token bucket in a BPF map on the clsact
+ *   hook (one rate; drops like police). Chosen when asked for, or when neither police nor
+ *   htb (with ifb and mirred for ingress) is available.
  *
  * The returned RateLimit says which it chose and why, and removes everything it made on close.
  */
@@ -21,6 +24,7 @@ import { logger } from '../logger.js';
 import type { NetnsRef } from '../util/netns-path.js';
 import { TcDevice } from './device.js';
 import { notSupported } from './qdisc-options.js';
+import { loadTokenBucket } from './token-bucket.js';
 import type { KeepOption } from './tc-link.js';
 import {
   formatHandle,
@@ -58,14 +62,17 @@ export interface RateLimitOptions extends KeepOption {
   classifier?: Program;
   /** Class for traffic the classifier leaves unclassified (default: not limited). */
   defaultClass?: HandleInput;
-  /** Force a mechanism; default 'auto' (police where it exists and fits, else htb / ifb+htb). */
-  strategy?: 'auto' | 'police' | 'htb';
+  /**
+   * Force a mechanism; default 'auto': police where it exists and one rate is asked for, else
+   * htb (egress) / ifb+htb (ingress), else the BPF token bucket for one rate.
+   */
+  strategy?: 'auto' | 'police' | 'htb' | 'bpf';
   /** Name of the ifb device for ingress shaping (default "ifb" + 6 random hex digits). */
   ifbName?: string;
 }
 
 /** The mechanism a RateLimit uses. */
-export type RateLimitStrategy = 'police' | 'htb' | 'ifb+htb';
+export type RateLimitStrategy = 'police' | 'htb' | 'ifb+htb' | 'bpf-token-bucket';
 
 const MATCH_ALL = `
 #include <linux/bpf.h>
@@ -136,6 +143,9 @@ export class RateLimit implements Link {
 
     const f = await features();
     const strategy = opts.strategy ?? 'auto';
+    const htbUsable =
+      f.has('htb') &&
+      (opts.direction === 'egress' || (f.has('ifb') && f.has('act_mirred') && f.has('clsact')));
     let chosen: RateLimitStrategy;
     let reason: string;
     if (strategy === 'police' || (strategy === 'auto' && f.has('act_police') && single !== undefined)) {
@@ -144,6 +154,16 @@ export class RateLimit implements Link {
         throw new InvalidArgumentError('rate limit: police takes one rate, not classes');
       chosen = 'police';
       reason = 'act_police is available and one rate covers all traffic';
+    } else if (strategy === 'bpf' || (strategy === 'auto' && !htbUsable && single !== undefined)) {
+      if (single === undefined) {
+        throw new InvalidArgumentError('rate limit: the BPF token bucket takes one rate, not classes');
+      }
+      if (!f.has('cls_bpf')) throw notSupported('cls_bpf');
+      chosen = 'bpf-token-bucket';
+      reason =
+        strategy === 'bpf'
+          ? 'the BPF token bucket was asked for'
+          : `act_police is missing (CONFIG_NET_ACT_POLICE) and htb${opts.direction === 'ingress' ? '/ifb/act_mirred' : ''} is not usable: a token bucket in a BPF map drops what exceeds the rate`;
     } else {
       if (!f.has('htb')) throw notSupported('htb');
       chosen = opts.direction === 'egress' ? 'htb' : 'ifb+htb';
@@ -172,7 +192,15 @@ export class RateLimit implements Link {
         owned.push(obj);
         return obj.loadFunc('tsbcc_match_all', 'SCHED_CLS');
       };
-      if (chosen === 'police') {
+      if (chosen === 'bpf-token-bucket') {
+        const rate = single ?? 0;
+        const bucketBytes = burst ?? Math.max(65536, Math.round(rate / 800));
+        const tb = await loadTokenBucket(Math.round(rate / 8), bucketBytes);
+        owned.push(tb.object);
+        parts.push(
+          await dev.attachBpf(tb.program, { parent: opts.direction, name: 'ratelimit-bucket', keep }),
+        );
+      } else if (chosen === 'police') {
         const rate = single ?? 0;
         parts.push(
           await dev.attachBpf(opts.classifier ?? (await matchAll()), {

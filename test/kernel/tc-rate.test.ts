@@ -129,6 +129,27 @@ describe('rate limiting and htb classes, measured with iperf3', () => {
     expect(tcState(net.ns2, net.if2)).toBe(before);
   });
 
+  it('the BPF token bucket (strategy bpf) polices UDP to the rate within 10%', async () => {
+    const before = tcState(net.ns2, net.if2);
+    const limit = await RateLimit.create({
+      interface: net.if2,
+      netns: net.ns2,
+      direction: 'ingress',
+      rate: '20mbit',
+      strategy: 'bpf',
+    });
+    try {
+      expect(limit.strategy).toBe('bpf-token-bucket');
+      expect(limit.reason).toMatch(/asked for/);
+      // Offered 40 Mbit/s of UDP; the bucket passes 20 Mbit/s of frames (payload a little less).
+      const r = await iperf(net.ns1, net.ns2, net.ip2, 5306, 4, ['-u', '-b', '40M']);
+      near(r.receivedBps, 20e6);
+    } finally {
+      await limit.close();
+    }
+    expect(tcState(net.ns2, net.if2)).toBe(before);
+  });
+
   it('bad input creates nothing', async () => {
     const before = tcState(net.ns2, net.if2);
     await expect(
