@@ -50,3 +50,4 @@ export * from './tracing/ksyms.js';
 export * from './events/perf-counters.js';
 export * from './core/auto-attach.js';
 export * from './tracing/usdt-attach.js';
+export * from './tracing/usyms.js';

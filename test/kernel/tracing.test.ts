@@ -20,6 +20,8 @@ import {
   resolveBinary,
   symbolOffset,
   tracepointExists,
+  UserSymbols,
+  StackTraceTable,
   vaddrToFileOffset,
 } from '../../src/index.js';
 import { waitFor } from './helpers/wait.js';
@@ -295,6 +297,32 @@ int on_entry(struct pt_regs *ctx) { int k = 0; u64 *v = calls.lookup(&k); if (v)
       expect(c.table<number, bigint>('calls').get(0)).toBe(0n);
     } finally {
       c.close();
+    }
+  });
+
+  it('user stacks: a uprobe stack resolves to the probed libc function', async () => {
+    const u = await BPF.create({
+      text: `BPF_STACK_TRACE(stacks, 16);
+BPF_ARRAY(ids, int, 1);
+int on_call(struct pt_regs *ctx) {
+  int k = 0;
+  int id = stacks.get_stackid(ctx, BPF_F_USER_STACK);
+  ids.update(&k, &id);
+  return 0;
+}`,
+      autoAttach: false,
+    });
+    try {
+      u.attachUprobe({ name: 'c', sym: 'getpriority', fnName: 'on_call', pid: process.pid });
+      getPriority();
+      const id = u.table<number, number>('ids').get(0) ?? -1;
+      expect(id).toBeGreaterThanOrEqual(0);
+      const stack = (u.table('stacks') as StackTraceTable).walk(id);
+      const syms = new UserSymbols(process.pid);
+      expect(syms.sym(stack[0] ?? 0n)).toBe('getpriority');
+      expect(syms.sym(stack[0] ?? 0n, { showModule: true })).toMatch(/^getpriority \[libc\.so\.6\]$/);
+    } finally {
+      u.close();
     }
   });
 
