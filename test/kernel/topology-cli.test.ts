@@ -79,6 +79,39 @@ describe('tsbcc topology CLI', () => {
     }
   });
 
+  it('takes down the root-namespace objects of a testbed with a root bridge', async () => {
+    const prefix = uniqueName('t');
+    try {
+      await tsbcc('topology', 'up', 'test/kernel/topology-root.yaml', '--prefix', prefix);
+      const ls = JSON.parse((await tsbcc('topology', 'ls', '--json')).stdout) as {
+        prefix: string;
+        rootIfaces: string[];
+      }[];
+      const rootIfaces = ls.find((s) => s.prefix === prefix)?.rootIfaces ?? [];
+      expect(rootIfaces).toHaveLength(3); // the bridge and two outer veth ends
+      const links = async (): Promise<string> => (await run('ip', ['-o', 'link', 'show'])).stdout;
+      for (const n of rootIfaces) expect(await links()).toContain(`: ${n}`);
+      const ping = await tsbcc(
+        'topology',
+        'exec',
+        '-t',
+        prefix,
+        'h1',
+        '--',
+        'ping',
+        '-c1',
+        '-W2',
+        '10.63.0.2',
+      );
+      expect(ping.stdout).toContain('1 received');
+      const down = await tsbcc('topology', 'down', prefix);
+      expect(down.stdout).toContain(`removed ${prefix}: 2 namespaces,`);
+      for (const n of rootIfaces) expect(await links()).not.toContain(`: ${n}`);
+    } finally {
+      for (const ns of namespacesMatching(`${prefix}-`)) await run('ip', ['netns', 'del', ns]);
+    }
+  });
+
   it('rejects a bad testbed with its path and creates nothing', async () => {
     const err = (await tsbcc('topology', 'up', 'test/kernel/topology-bad.yaml').catch((e: unknown) => e)) as {
       code: number;
