@@ -4,6 +4,7 @@
  * in reverse order — exactly what was created, nothing else.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { ClosedError, TopologyError } from '../errors.js';
 import { logger } from '../logger.js';
 import { track, untrack, type Closeable } from '../core/resources.js';
@@ -25,7 +26,7 @@ import { pool, undoFailed, type ProgressEvent, type RealiseContext, type Step } 
 import { realise } from './pipeline.js';
 import { requireNetemFor } from './shaping.js';
 import type { TopologySpec } from './spec.js';
-import { processStart, removeState, writeState, STATE_DIR, type RunState } from './state.js';
+import { processStart, removeState, statePath, writeState, STATE_DIR, type RunState } from './state.js';
 import { runPrefix, Topology } from './topology.js';
 
 /** Attaches one planned tc program; returns what detaches it. Supplied by the caller (BPF lives outside topology). */
@@ -115,6 +116,12 @@ export class Network implements AsyncDisposable {
       throw new TopologyError(
         'the topology has tc programs but no attachProgram option was given',
         'programs',
+      );
+    }
+    if (existsSync(statePath(plan.prefix, opts.stateDir ?? STATE_DIR))) {
+      throw new TopologyError(
+        `a testbed with prefix ${plan.prefix} is recorded already (tsbcc topology ls; clean or down removes it)`,
+        'prefix',
       );
     }
     const net = new Network(plan, opts);

@@ -302,6 +302,23 @@ describe('Network', () => {
     expect(namespacesMatching(name)).toEqual([]);
   });
 
+  it('refuses a prefix that is in use and leaves the running testbed alone', async () => {
+    const n1 = await Network.up(bridgeOf(2, uniqueName('t'), 42), { stateDir });
+    try {
+      const err = await Network.up(bridgeOf(2, 'other', 42), { stateDir, prefix: n1.prefix }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TopologyError);
+      expect((err as TopologyError).message).toContain(
+        `a testbed with prefix ${n1.prefix} is recorded already`,
+      );
+      expect((await n1.pingAll()).failures).toEqual([]);
+      expect(existsSync(join(stateDir, `${n1.prefix}.json`))).toBe(true);
+    } finally {
+      await n1.destroy();
+    }
+  });
+
   it('rejects bad YAML and bad names with paths, creating nothing', async () => {
     const name = uniqueName('t');
     const bad = `
