@@ -89,6 +89,8 @@ export interface RuntimeNative {
   objPin(fd: number, path: string): void;
   objGet(path: string): number;
   mapInfoByFd(fd: number): NativeMapFdInfo;
+  /** An fd for the map with kernel id `id` (caller owns it). */
+  mapFdById(id: number): number;
   numPossibleCpus(): number;
   pageSize(): number;
 

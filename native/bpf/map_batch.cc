@@ -191,6 +191,14 @@ Napi::Value MapInfoByFd(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// mapFdById(id) -> fd (the caller owns it)
+Napi::Value MapFdById(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = bpf_map_get_fd_by_id(u32(info[0]));
+  if (fd < 0) throwErrno(env, "bpf_map_get_fd_by_id", errno);
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Value NumPossibleCpus(const Napi::CallbackInfo& info) {
   int n = libbpf_num_possible_cpus();
   if (n < 0) throwErrno(info.Env(), "libbpf_num_possible_cpus", -n);
@@ -212,6 +220,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("objPin", Napi::Function::New(env, ObjPin));
   exports.Set("objGet", Napi::Function::New(env, ObjGet));
   exports.Set("mapInfoByFd", Napi::Function::New(env, MapInfoByFd));
+  exports.Set("mapFdById", Napi::Function::New(env, MapFdById));
   exports.Set("numPossibleCpus", Napi::Function::New(env, NumPossibleCpus));
   exports.Set("pageSize", Napi::Function::New(env, PageSize));
 }

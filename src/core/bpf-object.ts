@@ -204,7 +204,8 @@ export class BpfObject implements Closeable {
     if (cached && !cached.closed) return cached as Table<K, V>;
     const raw = this.map(name);
     const spec = this.spec.maps.find((m) => m.name === name);
-    const t = openTable(raw, spec, this.spec.events?.[name], opts);
+    const inner = spec?.innerMap ? this.spec.maps.find((m) => m.name === spec.innerMap) : undefined;
+    const t = openTable(raw, spec, this.spec.events?.[name], opts, inner);
     if (!opts) this.tables.set(name, t);
     return t as Table<K, V>;
   }

@@ -1,4 +1,8 @@
 /** ARRAY_OF_MAPS and HASH_OF_MAPS: values are inner maps. */
+import { fromNative } from '../errors.js';
+import { native } from '../native.js';
+import type { TypeLayout } from '../compiler/type-layout.js';
+import { openTable, type TableOptions } from './open-table.js';
 import { RawMap } from './raw-map.js';
 import { Table } from './table.js';
 
@@ -15,7 +19,56 @@ function innerFd(m: InnerMap | unknown): unknown {
  * the outer map was created with); get() returns the inner map's id.
  */
 export class MapInMapTable<K = unknown> extends Table<K, number> {
+  /** @internal */
+  innerLayouts: { key?: TypeLayout; value?: TypeLayout } = {};
+
   override set(k: K, inner: InnerMap | unknown, flags?: number): this {
     return super.set(k, innerFd(inner), flags);
+  }
+
+  /**
+   * The inner map stored at `k` as a typed table (decoded with the template map's layouts unless
+   * `opts` gives codecs), or undefined when the slot is empty. The caller owns the returned
+   * table: close its `raw` map when done.
+   * @throws SyscallError when the inner map is gone.
+   */
+  innerTable<IK = unknown, IV = unknown>(k: K, opts?: TableOptions): Table<IK, IV> | undefined {
+    const id = this.get(k);
+    if (!id) return undefined;
+    let fd: number;
+    try {
+      fd = native().mapFdById(id);
+    } catch (e) {
+      throw fromNative(e, `open inner map ${id} of ${this.description}`);
+    }
+    try {
+      const info = native().mapInfoByFd(fd);
+      const raw = new RawMap(
+        {
+          name: info.name,
+          type: info.type,
+          keySize: info.keySize,
+          valueSize: info.valueSize,
+          maxEntries: info.maxEntries,
+          flags: info.flags,
+        },
+        fd,
+      );
+      const spec = {
+        name: info.name,
+        type: info.type,
+        keySize: info.keySize,
+        valueSize: info.valueSize,
+        maxEntries: info.maxEntries,
+        flags: info.flags,
+        btfKeyTypeId: 0,
+        btfValueTypeId: 0,
+        ...this.innerLayouts,
+      };
+      return openTable(raw, spec, undefined, opts) as Table<IK, IV>;
+    } catch (e) {
+      native().closeFd(fd);
+      throw fromNative(e, `open inner map ${id} of ${this.description}`);
+    }
   }
 }

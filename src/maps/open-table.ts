@@ -64,6 +64,7 @@ export function openTable(
   spec: MapSpec | undefined,
   events: TypeLayout | undefined,
   opts: TableOptions = {},
+  inner?: MapSpec,
 ): Table {
   const { keySize, valueSize, type } = raw.info;
   const key = (): Codec => pick(spec?.key, keySize, opts.key, opts);
@@ -107,8 +108,12 @@ export function openTable(
     case MapType.STACK:
       return new QueueStackTable(raw, none as Codec<null>, value());
     case MapType.ARRAY_OF_MAPS:
-    case MapType.HASH_OF_MAPS:
-      return new MapInMapTable(raw, type === MapType.ARRAY_OF_MAPS ? index : key(), u32v);
+    case MapType.HASH_OF_MAPS: {
+      const t = new MapInMapTable(raw, type === MapType.ARRAY_OF_MAPS ? index : key(), u32v);
+      if (inner?.key) t.innerLayouts.key = inner.key;
+      if (inner?.value) t.innerLayouts.value = inner.value;
+      return t;
+    }
     case MapType.DEVMAP:
     case MapType.DEVMAP_HASH:
       return new DevMapTable(raw, key(), value());

@@ -191,6 +191,10 @@ describe('tables round-trip through a program on the real kernel', () => {
     expect(stacks.walk(stackId).length).toBeGreaterThan(0);
     expect(results.get(7)).toBe(99n);
     expect(outer.get(0)).toBeGreaterThan(0); // inner map id
+    const innerView = outer.innerTable<number, bigint>(0, { value: codecFor(u64) });
+    expect(innerView?.get(0)).toBe(99n);
+    innerView?.raw.close();
+    expect(outer.innerTable(1)).toBeUndefined();
     expect(results.get(8)).toBe(42n); // tail call reached the program TypeScript put in the prog array
     if (cgroupRoot) expect(results.get(9)).toBe(1n);
 
