@@ -14,4 +14,6 @@ export interface NetlinkNative {
    * nsPath): for cleanup at process exit. Every message must ask for an ack.
    */
   netlinkTransactInSync(nsPath: string, protocol: number, messages: Buffer[]): Buffer[][];
+  /** A program's id, name, type and tag by id (native/netlink/tc_prog.cc); null when gone. */
+  progInfoById(id: number): { id: number; name: string; type: number; tag: string } | null;
 }

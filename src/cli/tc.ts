@@ -20,6 +20,7 @@ export function renderFilters(list: FilterInfo[]): string {
       if (f.directAction) cols.push('direct-action');
       if (f.classid !== undefined) cols.push(`classid ${formatHandle(f.classid)}`);
       if (f.programId !== undefined) cols.push(`id ${f.programId}`);
+      if (f.programName !== undefined) cols.push(`prog ${f.programName}`);
       if (f.programTag !== undefined) cols.push(`tag ${f.programTag}`);
       return cols.join(' ');
     })

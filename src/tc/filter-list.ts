@@ -1,6 +1,7 @@
 /** Decoding tc filter messages and listing an interface's filters with their programs. */
 import { attrMap, attrString, MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
 import type { NetlinkSocket } from '../netlink/socket.js';
+import { native } from '../native.js';
 import {
   PARENT_EGRESS,
   PARENT_INGRESS,
@@ -28,6 +29,8 @@ export interface FilterInfo {
   name?: string;
   /** cls_bpf: the program id (as bpftool shows it). */
   programId?: number;
+  /** cls_bpf: the program's own name as the kernel has it (listings only). */
+  programName?: string;
   /** cls_bpf: the program tag, hex. */
   programTag?: string;
   /** cls_bpf: direct-action mode. */
@@ -98,7 +101,17 @@ export async function listFilters(
       throw e;
     }
     // A dump lists each priority's head entry (handle 0) too; keep real filters only.
-    out.push(...replies.map(parseFilterReply).filter((f) => f.handle !== 0 && f.parent === parent));
+    for (const f of replies.map(parseFilterReply).filter((x) => x.handle !== 0 && x.parent === parent)) {
+      if (f.programId !== undefined) {
+        try {
+          const p = native().progInfoById(f.programId);
+          if (p) f.programName = p.name;
+        } catch {
+          // the program may be unloading; leave the name out
+        }
+      }
+      out.push(f);
+    }
   }
   return out;
 }

@@ -56,7 +56,9 @@ describe('tsbcc tc ls / clean', () => {
       const b = await dev.attachBpf(prog, { parent: 'egress', name: 'other', priority: 11 });
       const ls = await tsbccTc(['ls', net.if2, '--netns', net.ns2]);
       expect(ls.split('\n')).toHaveLength(2);
-      expect(ls).toContain(`ingress pref 10 bpf chain 0 handle 0x1 tsbcc:keepme direct-action id ${prog.id}`);
+      expect(ls).toContain(
+        `ingress pref 10 bpf chain 0 handle 0x1 tsbcc:keepme direct-action id ${prog.id} prog pass_all`,
+      );
       expect(ls).toContain('egress pref 11 bpf');
       const all = JSON.parse(await tsbccTc(['ls', net.if2, '--netns', net.ns2, '--all', '--json'])) as {
         kind: string;

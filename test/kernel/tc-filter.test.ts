@@ -54,6 +54,7 @@ describe('cls_bpf filter in direct-action mode', () => {
         kind: 'bpf',
         name: 'tsbcc:icmpv',
         programId: prog.id,
+        programName: 'icmp_verdict',
         priority: 7,
         directAction: true,
         ours: true,
