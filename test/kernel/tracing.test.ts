@@ -96,6 +96,18 @@ describe('tracing attach on the real kernel', () => {
     expect(hits(b, 1)).toBeGreaterThanOrEqual(2n);
     const ids = [...b.spec.programs.map((p) => b?.object.program(p.name)?.id).filter((x) => x !== undefined)];
     expect(ids.length).toBe(2);
+    expect(() => b?.attachTracepoint({ tp: 'nosuchcat:nosuchevt', fnName: 'say_hello' })).toThrow(
+      /no tracepoint nosuchcat:nosuchevt/,
+    );
+    expect(() => b?.attachTracepoint({ tp: 'bad', fnName: 'say_hello' })).toThrow(
+      new InvalidArgumentError('tracepoint "bad" must be "category:event"'),
+    );
+    expect(() => b?.attachRawTracepoint({ tp: 'no_such_raw_tp', fnName: 'on_raw' })).toThrow(
+      /ENOENT.*no_such_raw_tp/,
+    );
+    expect(() => b?.detachRawTracepoint('sched_switch')).toThrow(
+      /nothing attached to raw_tracepoint sched_switch/,
+    );
     b.detachTracepoint('syscalls:sys_enter_getpriority');
     getPriority();
     expect(hits(b, 0)).toBe(2n);
