@@ -23,7 +23,7 @@ import {
   TCA_BPF_FLAG_ACT_DIRECT,
   TSBCC_FILTER_PREFIX,
 } from './constants.js';
-import { parseFilterReply, type FilterInfo } from './filter-list.js';
+import { listFilters, parseFilterReply, type FilterInfo } from './filter-list.js';
 import { notSupported } from './qdisc-options.js';
 import { acquireHook, holdKnownHook, isUnknownKind, noteHook, releaseHook } from './qdisc.js';
 import { TcObjectLink, type KeepOption } from './tc-link.js';
@@ -199,10 +199,16 @@ export class TcFilterLink extends TcObjectLink {
       if (held) await dropHook(sock, target);
       throw await filterError(e, opts.actions ?? [], target);
     }
-    const echoed = replies.map(parseFilterReply).find((f) => f.kind === 'bpf' && f.programId === program.id);
+    const mine = (f: FilterInfo): boolean =>
+      f.kind === 'bpf' && f.programId === program.id && f.name === name;
+    let echoed = replies.map(parseFilterReply).find(mine);
     if (!echoed) {
-      // The kernel did not echo the filter: remove it by what we asked for and fail loudly.
-      if (usesHook) await dropHook(sock, target);
+      // No echo (older kernels): find the filter in a dump of its parent, newest handle first.
+      const listed = await listFilters(sock, target, [parent]);
+      echoed = listed.filter(mine).sort((a, b) => b.handle - a.handle)[0];
+    }
+    if (!echoed) {
+      if (held) await dropHook(sock, target);
       throw new InvalidArgumentError(`the kernel did not report the filter it created for ${op}`);
     }
     return new TcFilterLink(sock, target, echoed, usesHook, opts.keep, body);

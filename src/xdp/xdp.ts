@@ -127,8 +127,11 @@ export class XdpLink implements Link, Closeable {
   /** The attached program's id (changes with replace()). */
   programId: number;
 
+  /** The interface name. */
+  readonly interface: string;
+
   private constructor(
-    readonly interface_: string,
+    ifname: string,
     readonly netns: NetnsRef,
     private readonly nsPath: string,
     private readonly ifindex: number,
@@ -137,13 +140,14 @@ export class XdpLink implements Link, Closeable {
     program: Program,
     keep: boolean | undefined,
   ) {
+    this.interface = ifname;
     this.fdDup = native().dupFd(program.fd);
     this.programId = program.id;
     if (!keep) track(this);
   }
 
   get description(): string {
-    return `XDP (${this.mode}) program ${this.programId} on ${where({ interface: this.interface_, netns: this.netns })}`;
+    return `XDP (${this.mode}) program ${this.programId} on ${where({ interface: this.interface, netns: this.netns })}`;
   }
 
   get closed(): boolean {
