@@ -1,7 +1,9 @@
 /**
  * The resource registry (DESIGN D11): every live kernel object registers a synchronous closer;
- * whatever is still open is closed on normal exit, SIGINT, SIGTERM and an uncaught exception.
- * Handlers are installed on first registration, never at import time.
+ * whatever is still open is closed on normal exit, SIGINT, SIGTERM, SIGHUP and an uncaught
+ * exception. When the program has its own handler for the signal (or for uncaught exceptions),
+ * things stay open for that handler and are closed when the process exits. Handlers are
+ * installed on first registration, never at import time.
  */
 import { logger } from '../logger.js';
 
@@ -29,22 +31,25 @@ export function closeAll(): void {
   }
 }
 
-function onSignal(sig: NodeJS.Signals): void {
-  closeAll();
-  // If we were the only listener, restore the default action and re-raise the signal so the
-  // process ends the way it would have without us.
-  if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-}
-
 function install(): void {
   if (installed) return;
   installed = true;
   process.on('exit', closeAll);
-  process.on('uncaughtExceptionMonitor', closeAll);
+  // With an uncaughtException handler of the user's the process may go on: leave things open
+  // (the exit hook still closes them if it ends).
+  process.on('uncaughtExceptionMonitor', () => {
+    if (process.listenerCount('uncaughtException') === 0) closeAll();
+  });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
+      // The user handles this signal (e.g. prints a histogram on Ctrl-C, then exits): keep
+      // everything open for them; the exit hook closes it when the process ends.
+      if (process.listenerCount(sig) > 1) return;
       process.removeListener(sig, handler);
-      onSignal(sig);
+      closeAll();
+      // We were the only listener: the default action is restored, so re-raising the signal
+      // ends the process the way it would have ended without us.
+      process.kill(process.pid, sig);
     };
     process.on(sig, handler);
   }

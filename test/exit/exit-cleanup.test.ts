@@ -25,6 +25,7 @@ interface Outcome {
   code: number | null;
   signal: NodeJS.Signals | null;
   stderr: string;
+  lines: string[];
 }
 
 async function runChild(mode: string, signal?: NodeJS.Signals): Promise<Outcome> {
@@ -46,10 +47,12 @@ async function runChild(mode: string, signal?: NodeJS.Signals): Promise<Outcome>
     expect(report.ids.every((id) => loadedIds().has(id))).toBe(true);
     expect(report.pins.every((x) => existsSync(x))).toBe(true);
     if (signal) p.kill(signal);
+    const rest: string[] = [];
+    lines.on('line', (l) => rest.push(l));
     const { code, signal: sig } = await exited;
     // pins are removed by the child's registry (the kernel would keep pinned objects forever)
     const pinsLeft = report.pins.filter((x) => existsSync(x));
-    return { ...report, pinsLeft, code, signal: sig, stderr };
+    return { ...report, pinsLeft, code, signal: sig, stderr, lines: rest };
   } finally {
     rmSync(pinDir, { recursive: true, force: true });
   }
@@ -84,6 +87,13 @@ describe('a child that loads and attaches leaves nothing behind', () => {
     const o = await runChild('uncaught');
     expect(o.code).not.toBe(0);
     expect(o.stderr).toContain('deliberate uncaught exception');
+    await expectCleaned(o);
+  });
+
+  it("on SIGINT handled by the program's own handler, which can still read its tables", async () => {
+    const o = await runChild('sigint-handler', 'SIGINT');
+    expect(o.code).toBe(0);
+    expect(o.lines.some((l) => /^hits \d+$/.test(l))).toBe(true);
     await expectCleaned(o);
   });
 });
