@@ -108,7 +108,7 @@ export interface SpawnOptions {
  * A long-running process inside a namespace. Its output streams are readable; stop() ends it
  * (SIGTERM, then SIGKILL after a grace period). The Network that spawned it stops it on destroy.
  */
-export class HostProcess {
+export class HostProcess implements AsyncDisposable {
   readonly child: ChildProcess;
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>;
@@ -153,6 +153,11 @@ export class HostProcess {
   }
   get running(): boolean {
     return !this.done;
+  }
+
+  /** `await using p = net.spawn(...)`: stops the process at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 
   /** Ends the process: SIGTERM, then SIGKILL after graceMs. Idempotent. */
