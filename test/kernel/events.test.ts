@@ -1,4 +1,5 @@
 import { getPriority } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BPF,
@@ -172,11 +173,16 @@ describe('event streams from a tracepoint', () => {
 
   it('readers close with their BPF object', async () => {
     const spec = await compile(PROG, { name: 'events2' });
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
     const b2 = BPF.fromSpec(spec);
     const rb = b2.openRingBuffer('rb', () => undefined);
     const pb = b2.openPerfBuffer('events', () => undefined);
+    expect(fds()).toBeGreaterThan(before + 3);
     b2.close();
     expect(rb.closed).toBe(true);
     expect(pb.closed).toBe(true);
+    // libuv closes poll handles on the next loop turn; wait for the fds to be back
+    await waitFor(() => fds() === before, 'every fd of the readers to be closed');
   });
 });

@@ -1,5 +1,5 @@
 import { getPriority } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -118,6 +118,26 @@ describe('tracing attach on the real kernel', () => {
       return ids.filter((id) => left.has(id as number)) as number[];
     };
     await waitFor(() => remaining().length === 0, `programs ${ids.join(', ')} to be unloaded`);
+  });
+
+  it('close releases every fd it opened (programs, maps, links, readers, trace_pipe)', async () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    // warm up lazily loaded things (addon, compiler caches) so they do not count
+    (await open()).close();
+    const before = fds();
+    const c = await open(NO_KPROBE, true);
+    c.attachUprobe({ name: 'c', sym: 'getpriority', fnName: 'on_uprobe', pid: process.pid });
+    c.attachPerfEvent({
+      type: PerfType.SOFTWARE,
+      config: PerfSWConfig.CPU_CLOCK,
+      sampleFreq: 10,
+      fnName: 'on_perf',
+    });
+    c.table('hits').get(0);
+    await c.tracePipe();
+    expect(fds()).toBeGreaterThan(before + 5);
+    c.close();
+    expect(fds()).toBe(before);
   });
 
   it('names what the function prefixes mean', () => {
