@@ -45,7 +45,9 @@ bool rewriteTableCall(Context& c, clang::CallExpr* call) {
   const std::string map = "(void *)&" + m->name;
   std::string out;
   if (method == "lookup") {
+    // typed like the table's lookup member, so `*m.lookup(&k)` and `m.lookup(&k)->f` work
     out = "bpf_map_lookup_elem(" + map + ", " + arg(0) + ")";
+    if (!m->valueType.empty()) out = "((typeof(" + m->valueType + ") *)" + out + ")";
   } else if (method == "update") {
     out = "bpf_map_update_elem(" + map + ", " + arg(0) + ", " + arg(1) + ", BPF_ANY)";
   } else if (method == "insert") {
