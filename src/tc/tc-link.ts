@@ -4,12 +4,17 @@
  * registry unless the caller asked to keep it.
  */
 import type { Link } from '../core/link.js';
-import { NetlinkError } from '../errors.js';
+import { NetlinkError, SyscallError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
 import type { NetlinkMessage } from '../netlink/message.js';
 import { track, untrack, type Closeable } from '../core/resources.js';
 import { runAll, runAllSync } from './tc-netlink.js';
+
+/** Whether an error says the namespace could not be entered because it is gone. */
+export function namespaceGone(e: unknown): boolean {
+  return e instanceof SyscallError && e.call === 'setns' && e.errno === 2;
+}
 
 /** ENOENT / ENODEV / EINVAL-on-missing answers mean "already gone" when removing. */
 const GONE = new Set([2, 19]);
@@ -71,9 +76,15 @@ export abstract class TcObjectLink implements Link, Closeable {
     untrack(this);
     const run = (r: NetlinkRequest[]): Promise<(NetlinkMessage[] | NetlinkError)[]> =>
       runAll(this.sock, this.nsPath, r);
-    const requests = await this.removal(run);
-    this.check(requests.length ? await run(requests) : []);
-    this.afterClose();
+    try {
+      const requests = await this.removal(run);
+      this.check(requests.length ? await run(requests) : []);
+    } catch (e) {
+      // A namespace that no longer exists took everything in it along.
+      if (!namespaceGone(e)) throw e;
+    } finally {
+      this.afterClose();
+    }
   }
 
   /** Removes the object synchronously (used by the exit registry); idempotent, never throws. */

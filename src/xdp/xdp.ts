@@ -15,6 +15,7 @@ import { attrMap, MessageBuilder, type NetlinkMessage } from '../netlink/message
 import type { NetlinkRequest } from '../netlink/socket.js';
 import { IFLA, RTM } from '../tc/constants.js';
 import { interfaceIndex, openIn, REQUEST_ACK, runAll, runAllSync, where } from '../tc/tc-netlink.js';
+import { namespaceGone } from '../tc/tc-link.js';
 import { netnsPath, type NetnsRef } from '../util/netns-path.js';
 
 /** Where XDP runs: generic (after the skb is built; any device) or native (in the driver). */
@@ -246,7 +247,12 @@ export class XdpLink implements Link, Closeable {
     if (this.isClosed) return;
     this.isClosed = true;
     untrack(this);
-    const [r] = await runAll(undefined, this.nsPath, [this.detachRequest()]);
+    let r: NetlinkMessage[] | NetlinkError | undefined;
+    try {
+      [r] = await runAll(undefined, this.nsPath, [this.detachRequest()]);
+    } catch (e) {
+      if (!namespaceGone(e)) throw e;
+    }
     this.finish(r);
   }
 

@@ -135,6 +135,20 @@ describe('cls_bpf filter in direct-action mode', () => {
     }
   });
 
+  it('closing after the namespace is gone is not an error', async () => {
+    const obj = BpfObject.create(await compile(PASS_ALL));
+    try {
+      const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+      const link = await dev.attachBpf(obj.loadFunc('pass_all', 'SCHED_CLS'), { parent: 'ingress' });
+      dev.close();
+      net.destroy();
+      await link.close();
+      expect(link.closed).toBe(true);
+    } finally {
+      obj.close();
+    }
+  });
+
   it('rejects bad input with clear errors and creates nothing', async () => {
     const obj = BpfObject.create(await compile(ICMP_VERDICT));
     const prog = obj.loadFunc('icmp_verdict', 'SCHED_CLS');
