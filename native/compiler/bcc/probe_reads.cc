@@ -210,16 +210,37 @@ void beginProbeReads(Context& c, clang::FunctionDecl* fn, bool program) {
     c.tracingCtx = fn->getParamDecl(0);
 }
 
+// A bitfield behind a kernel pointer: read the bytes holding it at their relocated offset and
+// size, then shift it out by the relocated amounts (CO-RE field info, as libbpf's
+// BPF_CORE_READ_BITFIELD_PROBED does).
+bool rewriteBitfieldRead(Context& c, const clang::MemberExpr* me, const clang::FieldDecl* fd) {
+  const clang::MemberExpr* arrow = arrowOf(me);
+  if (!arrow) return false;
+  const clang::Expr* base = arrow->getBase();
+  clang::SourceLocation afterBase =
+      clang::Lexer::getLocForEndOfToken(base->getEndLoc(), 0, c.sm(), c.ast.getLangOpts());
+  std::string field = "_base" + c.text(clang::SourceRange(afterBase, me->getEndLoc()));
+  auto info = [&](int kind) { return "__builtin_preserve_field_info(" + field + ", " + std::to_string(kind) + ")"; };
+  bool isSigned = fd->getType()->isSignedIntegerType();
+  std::string type = c.typeName(me->getType().getUnqualifiedType());
+  std::string out = "({ unsigned long long _val = 0; __auto_type _base = " + c.text(base) +
+                    "; bpf_probe_read_kernel(&_val, " + info(1) + ", (char *)_base + " + info(0) + "); _val <<= " +
+                    info(4) + "; (" + type + ")(" + (isSigned ? "(long long)_val >> " : "_val >> ") + info(5) + "); })";
+  c.rw.ReplaceText(me->getSourceRange(), out);
+  c.coreReads++;
+  return true;
+}
+
 bool rewriteProbeRead(Context& c, clang::ImplicitCastExpr* cast) {
   if (cast->getCastKind() != clang::CK_LValueToRValue) return false;
   if (c.external.empty() && c.externalValue.empty() && c.externalFns.empty() && !c.tracingCtx) return false;
   const clang::Expr* sub = cast->getSubExpr()->IgnoreParens();
   if (sub->getType()->isArrayType() || !readsExternal(c, sub)) return false;
+  if (c.inMacro(sub->getSourceRange())) return false;
   if (const auto* me = llvm::dyn_cast<clang::MemberExpr>(sub)) {
     const auto* fd = llvm::dyn_cast<clang::FieldDecl>(me->getMemberDecl());
-    if (fd && fd->isBitField()) return false;
+    if (fd && fd->isBitField()) return rewriteBitfieldRead(c, me, fd);
   }
-  if (c.inMacro(sub->getSourceRange())) return false;
   clang::QualType t = sub->getType().getUnqualifiedType();
   std::string type = c.typeName(t);
   if (type.find("(unnamed") != std::string::npos || type.find("(anonymous") != std::string::npos)
