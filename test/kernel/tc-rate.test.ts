@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BpfObject, compile, RateLimit, TcDevice } from '../../src/index.js';
 import { iperf } from './helpers/iperf.js';
 import { nsExec, vethPair, type VethPairFixture } from './helpers/netns.js';
-import { CLASSIFY_BY_PORT } from './helpers/tc-programs.js';
+import { CLASSID_BY_PORT, CLASSIFY_BY_PORT } from './helpers/tc-programs.js';
 
 const tcState = (ns: string, dev: string): string =>
   nsExec(ns, ['tc', 'qdisc', 'show', 'dev', dev]) +
@@ -34,9 +34,12 @@ describe('rate limiting and htb classes, measured with iperf3', () => {
   });
   afterEach(() => net.destroy());
 
-  it('classid steering: each flow gets its htb class rate', async () => {
-    const obj = BpfObject.create(await compile(CLASSIFY_BY_PORT));
-    const prog = obj.loadFunc('classify_port', 'SCHED_CLS');
+  it.each([
+    ['direct action (skb->tc_classid)', CLASSIFY_BY_PORT, 'classify_port', true],
+    ['classid mode (the return value is the class)', CLASSID_BY_PORT, 'classid_port', false],
+  ] as const)('%s steers each flow into its htb class at the class rate', async (_m, source, fn, direct) => {
+    const obj = BpfObject.create(await compile(source));
+    const prog = obj.loadFunc(fn, 'SCHED_CLS');
     const before = tcState(net.ns1, net.if1);
     const dev = await TcDevice.open({ interface: net.if1, netns: net.ns1 });
     const links = [];
@@ -44,7 +47,7 @@ describe('rate limiting and htb classes, measured with iperf3', () => {
       links.push(await dev.addQdisc({ kind: 'htb', handle: '1:' }));
       links.push(await dev.addClass({ classid: '1:10', rate: '8mbit' }));
       links.push(await dev.addClass({ classid: '1:20', rate: '24mbit' }));
-      links.push(await dev.attachBpf(prog, { parent: '1:', name: 'byport' }));
+      links.push(await dev.attachBpf(prog, { parent: '1:', name: 'byport', directAction: direct }));
       const [a, b] = await Promise.all([
         iperf(net.ns1, net.ns2, net.ip2, 5301, 4),
         iperf(net.ns1, net.ns2, net.ip2, 5302, 4),

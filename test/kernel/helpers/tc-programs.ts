@@ -107,3 +107,25 @@ int classify_port(struct __sk_buff *skb) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
+
+/**
+ * Classid mode (not direct action): returns the class itself — 1:10 for TCP/UDP port 5301,
+ * 1:20 for port 5302 — and 0 (no match) for everything else.
+ */
+export const CLASSID_BY_PORT = `${HEAD}
+SEC("classifier")
+int classid_port(struct __sk_buff *skb) {
+  void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+  struct ethhdr *eth = data;
+  if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP)) return 0;
+  struct iphdr *ip = (void *)(eth + 1);
+  if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP) return 0;
+  struct tcphdr *t = (void *)((__u8 *)ip + ip->ihl * 4);
+  if ((void *)(t + 1) > end) return 0;
+  __u16 dport = bpf_ntohs(t->dest), sport = bpf_ntohs(t->source);
+  if (dport == 5301 || sport == 5301) return 0x10010;
+  if (dport == 5302 || sport == 5302) return 0x10020;
+  return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
