@@ -6,8 +6,10 @@
 // everything into class 1 and is used where no decision is needed.
 #include <bcc/proto.h>
 
+// classify_wan runs in classid mode: 0 means "no match" (the qdisc's default class takes the
+// packet), any other value is the full class handle, major:minor.
 #define CLASS_UNLIMITED 0
-#define CLASS_LIMITED 1
+#define CLASS_LIMITED 0x10001 /* 1:1 */
 
 struct ipkey {
   u32 client_ip;
