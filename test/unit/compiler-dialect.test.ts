@@ -6,7 +6,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { elfSection } from '../../src/compiler/btf-layout.js';
 import { compile } from '../../src/compiler/compile.js';
+import { machineFacts } from '../../src/compiler/machine.js';
 import { kernelProgramName, nameConvention } from '../../src/compiler/program-naming.js';
 import { referencedTracepoints, tracepointStruct } from '../../src/compiler/tracepoint-structs.js';
 import { parseUsdtArg, usdtLocations, usdtReaders } from '../../src/compiler/usdt.js';
@@ -215,5 +217,40 @@ BPF_ARRAY(a, u64, 2);`,
     const a = spec.maps.find((m) => m.name === 'a');
     expect(a?.keyDesc).toBe('int');
     expect(a?.valueDesc).toBe('unsigned long long');
+  });
+});
+
+describe('builtins and license', () => {
+  it('bpf_trace_printk format checks are warnings; bpf_num_cpus is the online CPU count', async () => {
+    const spec = await compile(
+      `int f(struct __sk_buff *skb) {
+  bpf_trace_printk("%s %s\\n", "a", "b");
+  bpf_trace_printk("%d %d %d %d\\n", 1, 2, 3);
+  bpf_trace_printk("%f\\n", 1);
+  return bpf_num_cpus();
+}`,
+      { cacheDir: cache, noCache: true },
+    );
+    const warnings = spec.diagnostics
+      .filter((d) => d.severity === 'warning')
+      .map((d) => `${d.line}: ${d.message}`);
+    expect(warnings).toEqual([
+      '2: bpf_trace_printk supports at most one %s',
+      '3: bpf_trace_printk takes at most 3 arguments in its format',
+      '4: bpf_trace_printk does not support the %f conversion',
+    ]);
+    expect(spec.rewrittenSource).toContain(`return ${machineFacts().onlineCpus};`);
+  });
+
+  it('license: GPL by default, BPF_LICENSE in the program otherwise (several words allowed)', async () => {
+    const dflt = await compile('int f(struct __sk_buff *skb) { return 0; }', { cacheDir: cache });
+    expect(elfSection(dflt.elf, 'license')?.toString('latin1')).toBe('GPL\0');
+    const dual = await compile(
+      '#define BPF_LICENSE Dual BSD/GPL\nint f(struct __sk_buff *skb) { return 0; }',
+      {
+        cacheDir: cache,
+      },
+    );
+    expect(elfSection(dual.elf, 'license')?.toString('latin1')).toBe('Dual BSD/GPL\0');
   });
 });

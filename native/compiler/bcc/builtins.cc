@@ -64,6 +64,10 @@ bool rewriteBuiltinCall(Context& c, clang::CallExpr* call) {
       c.error(call->getBeginLoc(), "bpf_trace_printk needs a format string");
       return true;
     }
+    if (a.size() > 4) {
+      c.error(call->getArg(4)->getBeginLoc(), "bpf_trace_printk takes at most 3 arguments after the format");
+      return true;
+    }
     checkPrintkFormat(c, call->getArg(0));
     out = "({ char _fmt[] = " + a[0] + "; bpf_trace_printk_(_fmt, sizeof(_fmt)";
     for (size_t i = 1; i < a.size(); i++) out += ", " + a[i];
