@@ -206,6 +206,7 @@ export class BpfObject implements Closeable {
     const spec = this.spec.maps.find((m) => m.name === name);
     const inner = spec?.innerMap ? this.spec.maps.find((m) => m.name === spec.innerMap) : undefined;
     const t = openTable(raw, spec, this.spec.events?.[name], opts, inner);
+    t.adopt = (c) => void this.own(c);
     if (!opts) this.tables.set(name, t);
     return t as Table<K, V>;
   }

@@ -31,11 +31,13 @@ export class PerfEventArrayTable<E = unknown> extends Table<number, number> {
     opts: Omit<PerfBufferOptions<E>, 'callback'> = {},
   ): PerfBuffer<E> {
     const codec = opts.codec ?? this.eventCodec;
-    return new PerfBuffer<E>(this.name, this.fd, {
+    const r = new PerfBuffer<E>(this.name, this.fd, {
       ...opts,
       ...(codec ? { codec } : {}),
       ...(callback ? { callback } : {}),
     });
+    this.adopt?.(r);
+    return r;
   }
 
   /**
@@ -44,6 +46,8 @@ export class PerfEventArrayTable<E = unknown> extends Table<number, number> {
    * @throws SyscallError when the event does not exist on this machine.
    */
   openPerfEvent(type: number, config: number): PerfCounters {
-    return new PerfCounters(this.name, this.fd, type, config, onlineCpus());
+    const c = new PerfCounters(this.name, this.fd, type, config, onlineCpus());
+    this.adopt?.(c);
+    return c;
   }
 }

@@ -9,8 +9,6 @@ import { Table } from './table.js';
  * `eventCodec` decodes records with the layout the compiler captured, when it captured one.
  */
 export class RingBufTable<E = unknown> extends Table<never, never> {
-  private readonly readers = new Set<RingBuffer<E>>();
-
   /** @internal */
   constructor(
     raw: RawMap,
@@ -32,13 +30,8 @@ export class RingBufTable<E = unknown> extends Table<never, never> {
       ...(codec ? { codec } : {}),
       ...(callback ? { callback } : {}),
     });
-    this.readers.add(r);
+    this.adopt?.(r);
     return r;
-  }
-
-  /** The consumers opened through this table. */
-  get consumers(): ReadonlySet<RingBuffer<E>> {
-    return this.readers;
   }
 
   override get size(): number {

@@ -4,10 +4,14 @@ import { Table } from './table.js';
 /** A stack-trace map (BPF_STACK_TRACE): values are arrays of addresses, ending at the first 0. */
 export class StackTraceTable extends Table<number, bigint[]> {
   /** The addresses of stack `id`, innermost first, up to the first zero; empty when absent. */
-  walk(id: number): bigint[] {
+  walk(id: number): bigint[];
+  /** The addresses of stack `id` mapped through `resolve` (e.g. `ksym`, or `UserSymbols.sym`). */
+  walk<T>(id: number, resolve: (addr: bigint) => T): T[];
+  walk<T>(id: number, resolve?: (addr: bigint) => T): (bigint | T)[] {
     const v = this.get(id);
     if (!v) return [];
     const end = v.indexOf(0n);
-    return end < 0 ? v : v.slice(0, end);
+    const ips = end < 0 ? v : v.slice(0, end);
+    return resolve ? ips.map(resolve) : ips;
   }
 }

@@ -8,6 +8,7 @@ import { InvalidArgumentError, SyscallError, fromNative } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';
 import { mapTypeName } from '../core/map-type.js';
+import type { Closeable } from '../core/resources.js';
 import { encodeToBuffer, type Codec } from './codec.js';
 import {
   formatLinearHist,
@@ -32,6 +33,12 @@ const NO_BATCH = new Set([22 /* EINVAL */, 95 /* EOPNOTSUPP */, 524 /* ENOTSUPP 
  */
 export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
   private readonly batch: { lookup?: boolean; lookupAndDelete?: boolean; delete?: boolean } = {};
+
+  /**
+   * @internal Set by the owning BpfObject: readers and counters opened through this table are
+   * handed to it, so closing the object closes them.
+   */
+  adopt?: (c: Closeable) => void;
 
   /** @internal Use BPF.table() / BpfObject.table(). */
   constructor(

@@ -7,6 +7,7 @@ import {
   codecFor,
   compile,
   InvalidArgumentError,
+  RingBufTable,
   type TypeLayout,
 } from '../../src/index.js';
 import { waitFor } from './helpers/wait.js';
@@ -178,10 +179,12 @@ describe('event streams from a tracepoint', () => {
     const b2 = BPF.fromSpec(spec);
     const rb = b2.openRingBuffer('rb', () => undefined);
     const pb = b2.openPerfBuffer('events', () => undefined);
+    const viaTable = (b2.table('rb') as RingBufTable).open(() => undefined);
     expect(fds()).toBeGreaterThan(before + 3);
     b2.close();
     expect(rb.closed).toBe(true);
     expect(pb.closed).toBe(true);
+    expect(viaTable.closed).toBe(true);
     // libuv closes poll handles on the next loop turn; wait for the fds to be back
     await waitFor(() => fds() === before, 'every fd of the readers to be closed');
   });

@@ -352,6 +352,7 @@ int on_call(struct pt_regs *ctx) {
       const stack = (u.table('stacks') as StackTraceTable).walk(id);
       const syms = new UserSymbols(process.pid);
       expect(syms.sym(stack[0] ?? 0n)).toBe('getpriority');
+      expect((u.table('stacks') as StackTraceTable).walk(id, (a) => syms.sym(a))[0]).toBe('getpriority');
       expect(syms.sym(stack[0] ?? 0n, { showModule: true })).toMatch(/^getpriority \[libc\.so\.6\]$/);
     } finally {
       u.close();
