@@ -2,13 +2,15 @@
  * The main demo (`npm start`): what this kernel offers, then a testbed of two hosts built by
  * the topology simulator, and a BPF socket filter compiled in-process, loaded and attached in
  * one host, counting the pings the other sends. Everything it creates is removed, also on
- * Ctrl-C (the testbed and the program are registered for cleanup at exit).
+ * Ctrl-C (the testbed and the program are registered for cleanup at exit). Then the
+ * neighbor_sharing example: per-IP rate limiting measured with iperf3.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfObject, compile, Network, PacketSocket, Topology } from '../src/index.js';
 import { features } from '../src/features/index.js';
 import { renderFeatureTable } from '../src/cli/doctor.js';
+import { runNeighborSharing } from './networking/neighbor_sharing/neighbor_sharing.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const srcDir = here.includes(join('dist', 'examples')) ? join(here, '..', '..', 'examples') : here;
@@ -46,6 +48,13 @@ async function main(): Promise<void> {
     await link.close();
   });
   console.log('\nremoved the testbed, the filter and the program.');
+
+  console.log('\n== neighbor_sharing: per-IP rate limiting of neighbours sharing an uplink ==');
+  const r = await runNeighborSharing({ rate: '4mbit', seconds: 2, log: (l) => console.log(l) });
+  console.log(
+    `neighbour held to ${((r.received.neigh1 ?? 0) / 1e6).toFixed(2)} Mbit/s (limit ${(r.limitBps / 1e6).toFixed(0)} Mbit/s); ` +
+      `our host got ${((r.received.us1 ?? 0) / 1e6).toFixed(0)} Mbit/s; testbed removed.`,
+  );
 }
 
 main().catch((e: unknown) => {
