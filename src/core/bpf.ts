@@ -28,6 +28,7 @@ import {
   attachBtfProgram,
   attachTracepoint,
   attachUprobe,
+  listTracepoints,
   type PerfEventOptions,
   type UprobeOptions,
 } from '../tracing/attach.js';
@@ -293,6 +294,16 @@ export class BPF implements Closeable {
       o.fnName,
       attachTracepoint(this.loadFunc(o.fnName, 'TRACEPOINT'), o.tp),
     );
+  }
+
+  /**
+   * Attaches `fnName` to every tracepoint whose `category:event` matches `tpRe` (BCC's tp_re).
+   * @throws InvalidArgumentError when nothing matches.
+   */
+  attachTracepoints(o: { tpRe: RegExp; fnName: string }): FdLink[] {
+    const tps = listTracepoints(o.tpRe);
+    if (tps.length === 0) throw new InvalidArgumentError(`no tracepoint matches ${String(o.tpRe)}`);
+    return tps.map((tp) => this.attachTracepoint({ tp, fnName: o.fnName }));
   }
 
   /** Attaches `fnName` (loaded as RAW_TRACEPOINT) to raw tracepoint `tp`. */

@@ -108,6 +108,15 @@ describe('tracing attach on the real kernel', () => {
     expect(() => b?.detachRawTracepoint('sched_switch')).toThrow(
       /nothing attached to raw_tracepoint sched_switch/,
     );
+    expect(() => b?.attachTracepoints({ tpRe: /^nosuch:/, fnName: 'say_hello' })).toThrow(
+      /no tracepoint matches/,
+    );
+    const re = b.attachTracepoints({ tpRe: /^syscalls:sys_(enter|exit)_getpriority$/, fnName: 'say_hello' });
+    expect(re.map((l) => l.target).sort()).toEqual([
+      'syscalls:sys_enter_getpriority',
+      'syscalls:sys_exit_getpriority',
+    ]);
+    b.detachTracepoint('syscalls:sys_exit_getpriority');
     b.detachTracepoint('syscalls:sys_enter_getpriority');
     getPriority();
     expect(hits(b, 0)).toBe(2n);
