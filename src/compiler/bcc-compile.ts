@@ -154,11 +154,27 @@ export async function compileBcc(
   if (tracepoints.length > 0) {
     const tracefs = await ensureTracefs();
     const parts: string[] = [];
+    const missing: Diagnostic[] = [];
     for (const tp of tracepoints) {
       const fmt = tracefs ? await readTracepointFormat(tracefs, tp) : undefined;
-      if (fmt) parts.push(tracepointStruct(tp, fmt));
-      else logger().warn(`no tracefs format for tracepoint ${tp.category}:${tp.event}`);
+      if (fmt) {
+        parts.push(tracepointStruct(tp, fmt));
+        continue;
+      }
+      const d: Diagnostic = {
+        severity: 'error',
+        message: tracefs
+          ? `no tracepoint ${tp.category}:${tp.event} on this kernel (tracefs has no events/${tp.category}/${tp.event}/format)`
+          : `tracepoint ${tp.category}:${tp.event} needs tracefs, which is not mounted and cannot be mounted`,
+        file: source.displayName,
+        line: tp.line ?? 0,
+        column: tp.column ?? 0,
+      };
+      const text = source.text.split('\n')[(tp.line ?? 0) - 1];
+      if (text !== undefined && d.line > 0) d.sourceLine = text;
+      missing.push(d);
     }
+    if (missing.length > 0) throw new CompileError(missing);
     tpHeader = `#pragma once\n${parts.join('\n')}\n`;
   }
 

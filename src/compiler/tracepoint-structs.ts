@@ -10,13 +10,22 @@ import { join } from 'node:path';
 export interface TracepointRef {
   category: string;
   event: string;
+  /** Where the program names it: 1-based line and column of the reference. */
+  line?: number;
+  column?: number;
+}
+
+function position(source: string, index: number): { line: number; column: number } {
+  const before = source.slice(0, index);
+  const line = before.split('\n').length;
+  return { line, column: index - before.lastIndexOf('\n') };
 }
 
 /** Tracepoints named by TRACEPOINT_PROBE(cat, evt) or `struct tracepoint__cat__evt`. */
 export function referencedTracepoints(source: string): TracepointRef[] {
   const seen = new Map<string, TracepointRef>();
   for (const m of source.matchAll(/TRACEPOINT_PROBE\s*\(\s*(\w+)\s*,\s*(\w+)\s*\)/g)) {
-    seen.set(`${m[1]}:${m[2]}`, { category: m[1] ?? '', event: m[2] ?? '' });
+    seen.set(`${m[1]}:${m[2]}`, { category: m[1] ?? '', event: m[2] ?? '', ...position(source, m.index) });
   }
   for (const m of source.matchAll(/struct\s+tracepoint__(\w+)__(\w+)/g)) {
     // category is between `tracepoint__` and the last `__`
@@ -24,7 +33,8 @@ export function referencedTracepoints(source: string): TracepointRef[] {
     const sep = full.lastIndexOf('__');
     const category = full.slice(0, sep);
     const event = full.slice(sep + 2);
-    seen.set(`${category}:${event}`, { category, event });
+    if (!seen.has(`${category}:${event}`))
+      seen.set(`${category}:${event}`, { category, event, ...position(source, m.index) });
   }
   return [...seen.values()];
 }

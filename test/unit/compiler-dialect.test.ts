@@ -108,8 +108,8 @@ format:
         'TRACEPOINT_PROBE(sched, sched_switch) {}\nint f(struct tracepoint__net__net_dev_xmit *a);',
       ),
     ).toEqual([
-      { category: 'sched', event: 'sched_switch' },
-      { category: 'net', event: 'net_dev_xmit' },
+      { category: 'sched', event: 'sched_switch', line: 1, column: 1 },
+      { category: 'net', event: 'net_dev_xmit', line: 2, column: 7 },
     ]);
   });
 });
