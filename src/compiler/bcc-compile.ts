@@ -223,7 +223,7 @@ export async function compileBcc(
     ...facts,
   });
   const sources = [source];
-  const rwDiags = toDiagnostics(rw.diagnostics, sources);
+  const rwDiags = toDiagnostics(rw.diagnostics, sources).map(explainTableMember);
   if (!rw.ok) throw new CompileError(rwDiags);
 
   // Event structs live in locals, which BTF does not describe: an unused, kept subprogram
@@ -326,6 +326,13 @@ function codegenDiagnostics(
     }
   }
   return out.filter((d) => !already.some((a) => a.message === d.message && a.line === d.line));
+}
+
+/** clang's "no member named 'm' in 'struct x_table_t'" said in the dialect's terms. */
+function explainTableMember(d: Diagnostic): Diagnostic {
+  const m = /^no member named '(\w+)' in 'struct (\w+)_table_t'$/.exec(d.message);
+  if (!m) return d;
+  return { ...d, message: `invalid bpf_table operation ${m[1]}: map ${m[2]} has no method ${m[1]}` };
 }
 
 function mergeDiagnostics(a: Diagnostic[], b: Diagnostic[]): Diagnostic[] {
