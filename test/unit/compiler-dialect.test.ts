@@ -254,3 +254,27 @@ describe('builtins and license', () => {
     expect(elfSection(dual.elf, 'license')?.toString('latin1')).toBe('Dual BSD/GPL\0');
   });
 });
+
+describe('kernel includes come from BTF', () => {
+  it('linux/sched.h, net/sock.h, uapi/linux/ptrace.h, linux/blkdev.h and friends compile without kernel headers', async () => {
+    const spec = await compile(
+      `#include <linux/sched.h>
+#include <net/sock.h>
+#include <uapi/linux/ptrace.h>
+#include <linux/blkdev.h>
+#include <linux/netdevice.h>
+#include <asm/page.h>
+BPF_HASH(sizes, u32, u64);
+int trace_rq(struct pt_regs *ctx, struct request *rq) {
+  u32 len = rq->__data_len;
+  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  u64 v = len + t->pid + PAGE_SIZE + ETH_P_IP + TC_ACT_OK;
+  sizes.update(&len, &v);
+  return 0;
+}`,
+      { cacheDir: cache },
+    );
+    expect(spec.programs.map((p) => p.name)).toEqual(['trace_rq']);
+    expect(spec.rewrittenSource).toContain('__builtin_preserve_access_index(&_base->__data_len)');
+  });
+});
