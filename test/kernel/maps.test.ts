@@ -21,6 +21,7 @@ import {
   StackTraceTable,
   CgroupArrayTable,
   possibleCpus,
+  UpdateFlags,
   type Table,
   type TypeLayout,
 } from '../../src/index.js';
@@ -55,6 +56,9 @@ struct { __uint(type, BPF_MAP_TYPE_CGROUP_ARRAY); __uint(key_size, 4); __uint(va
 struct inner_t { __uint(type, BPF_MAP_TYPE_ARRAY); __type(key, __u32); __type(value, __u64); __uint(max_entries, 1); } inner SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS); __type(key, __u32); __uint(max_entries, 2);
          __array(values, struct inner_t); } outer SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_HASH_OF_MAPS); __type(key, __u32); __uint(max_entries, 4);
+         __array(values, struct inner_t); } hom SEC(".maps");
+MAP(BPF_MAP_TYPE_LRU_PERCPU_HASH, __u32, __u64, 16, lrupc);
 
 static __always_inline void put(__u32 slot, __u64 v) { bpf_map_update_elem(&results, &slot, &v, BPF_ANY); }
 
@@ -88,6 +92,11 @@ int on_call(void *ctx) {
   void *in = bpf_map_lookup_elem(&outer, &zero);
   if (in) { __u64 *iv = bpf_map_lookup_elem(in, &zero); put(7, iv ? *iv : 0xbeef); }
   put(9, bpf_current_task_under_cgroup(&cg, 0));
+  __u32 five = 5;
+  void *hin = bpf_map_lookup_elem(&hom, &five);
+  if (hin) { __u64 *hv = bpf_map_lookup_elem(hin, &zero); put(10, hv ? *hv : 0xbeef); }
+  __u64 *lp = bpf_map_lookup_elem(&lrupc, &one);
+  if (lp) *lp += 1; else { __u64 init = 1; bpf_map_update_elem(&lrupc, &one, &init, BPF_NOEXIST); }
   bpf_tail_call(ctx, &jmp, 0);
   return 0;
 }
@@ -165,6 +174,8 @@ describe('tables round-trip through a program on the real kernel', () => {
     const inner = b.table<number, bigint>('inner');
     inner.set(0, 99n);
     outer.set(0, inner);
+    const hom = b.table('hom') as MapInMapTable<number>;
+    hom.set(5, inner);
     const jmp = b.table('jmp') as ProgArrayTable;
     const tail = b.loadFunc('tail_target', 'TRACEPOINT');
     jmp.set(0, tail);
@@ -197,12 +208,18 @@ describe('tables round-trip through a program on the real kernel', () => {
     expect(outer.innerTable(1)).toBeUndefined();
     expect(results.get(8)).toBe(42n); // tail call reached the program TypeScript put in the prog array
     if (cgroupRoot) expect(results.get(9)).toBe(1n);
+    expect(results.get(10)).toBe(99n); // through the hash of maps
+    expect(hom.innerTable<number, bigint>(5, { value: codecFor(u64) })?.get(0)).toBe(99n);
 
     trigger();
     const pchash = b.table('pchash') as PerCpuHashTable<number, bigint>;
     expect(pchash.get(7)).toHaveLength(possibleCpus());
     expect(pchash.sum(7)).toBe(2n);
     expect(pchash.reduced((v) => v.reduce((x, y) => x + y, 0n)).get(7)).toBe(2n);
+    const lrupc = b.table('lrupc') as PerCpuHashTable<number, bigint>;
+    expect(lrupc.sum(1)).toBe(2n);
+    lrupc.set(1, 0n);
+    expect(lrupc.sum(1)).toBe(0n);
     const pcarr = b.table('pcarr') as PerCpuArrayTable<bigint>;
     expect(pcarr.sum(0)).toBe(2n);
     pcarr.set(0, 5n); // one value for every CPU
@@ -267,6 +284,23 @@ describe('tables round-trip through a program on the real kernel', () => {
     expect([...a.entries()]).toHaveLength(8);
     a.clear();
     expect([...a.values()].every((v) => v === 0n)).toBe(true);
+  });
+
+  it('queue is FIFO, stack is LIFO; a full queue refuses or, with EXIST, drops the oldest', () => {
+    const q = b.table('q') as QueueStackTable<number>;
+    const stk = b.table('stk') as QueueStackTable<number>;
+    q.clear();
+    stk.clear();
+    for (let i = 1; i <= 8; i++) q.push(i);
+    expect(() => q.push(9)).toThrow(/E2BIG/);
+    q.push(9, UpdateFlags.EXIST);
+    expect(q.peek()).toBe(2);
+    expect([...q.values()]).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(q.pop()).toBeUndefined();
+    for (const v of [1, 2, 3]) stk.push(v);
+    expect(stk.pop()).toBe(3);
+    expect(stk.peek()).toBe(2);
+    expect(() => stk.get()).toThrow(/does not support get \(use peek\)/);
   });
 
   it('lpm trie walks without batch ops', () => {
