@@ -51,3 +51,4 @@ export * from './events/perf-counters.js';
 export * from './core/auto-attach.js';
 export * from './tracing/usdt-attach.js';
 export * from './tracing/usyms.js';
+export * from './core/shared-maps.js';

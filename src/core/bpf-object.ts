@@ -13,6 +13,7 @@ import { RawMap } from '../maps/raw-map.js';
 import { openTable, type TableOptions } from '../maps/open-table.js';
 import type { Table } from '../maps/table.js';
 import { pinObject, type PinOptions } from './pin.js';
+import { registerSharedMap, sharedMapFd, unregisterSharedMaps } from './shared-maps.js';
 import { Program } from './program.js';
 import { ProgramType, isProgramTypeName, programTypeName, type ProgramTypeName } from './program-type.js';
 import { track, untrack, type Closeable } from './resources.js';
@@ -68,6 +69,8 @@ export class BpfObject implements Closeable {
     }
     const toPin: { name: string; path: string }[] = [];
     try {
+      // BPF_TABLE("extern", ...): the map a *_PUBLIC / *_SHARED table of an earlier object made
+      for (const m of spec.maps) if (m.extern) obj.reuseMapFd(m.name, sharedMapFd(m.name, spec.name));
       // BCC pinned tables (`name:path`): reuse the pinned map when it exists, else pin after creation
       for (const m of spec.maps) {
         if (!m.pinPath) continue;
@@ -93,7 +96,9 @@ export class BpfObject implements Closeable {
       const detail = isLoadError(e) && e.libbpfLog ? e.libbpfLog.trim() : undefined;
       throw fromNative(e, `creating the maps of ${spec.name}${detail ? `: ${detail}` : ''}`);
     }
-    return new BpfObject(spec, obj);
+    const created = new BpfObject(spec, obj);
+    for (const m of spec.maps) if (m.shared) registerSharedMap(m.name, obj.mapFd(m.name), created);
+    return created;
   }
 
   private live(): NativeObject {
@@ -273,6 +278,7 @@ export class BpfObject implements Closeable {
         errors.push(e);
       }
     }
+    unregisterSharedMaps(this);
     this.mapsObj.close();
     this.mapsObj = undefined;
     untrack(this);

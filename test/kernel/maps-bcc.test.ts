@@ -104,4 +104,40 @@ describe('BCC dialect through BPF.create', () => {
       rmSync(path, { force: true });
     }
   });
+
+  it('extern tables resolve to a table an earlier object shared (*_PUBLIC)', async () => {
+    const name = `pub_${randomBytes(3).toString('hex')}`;
+    await expect(
+      BPF.create({ text: `BPF_TABLE("extern", u32, u64, ${name}, 16);`, name: 'ext_early' }),
+    ).rejects.toThrow(new RegExp(`reference to undefined table "${name}"`));
+    const owner = await BPF.create({
+      text: `BPF_TABLE_PUBLIC("hash", u32, u64, ${name}, 16);`,
+      name: 'ext_owner',
+    });
+    try {
+      owner.table<number, bigint>(name).set(1, 11n);
+      const user = await BPF.create({
+        text: `BPF_TABLE("extern", u32, u64, ${name}, 16);
+TRACEPOINT_PROBE(syscalls, sys_enter_getpriority) {
+  if ((bpf_get_current_pid_tgid() >> 32) != ${process.pid}) return 0;
+  u32 k = 2; u64 v = 22;
+  ${name}.update(&k, &v);
+  return 0;
+}`,
+        name: 'ext_user',
+      });
+      try {
+        expect(user.table<number, bigint>(name).get(1)).toBe(11n);
+        getPriority();
+        expect(owner.table<number, bigint>(name).get(2)).toBe(22n);
+      } finally {
+        user.close();
+      }
+    } finally {
+      owner.close();
+    }
+    await expect(
+      BPF.create({ text: `BPF_TABLE("extern", u32, u64, ${name}, 16);`, name: 'ext_late' }),
+    ).rejects.toThrow(/reference to undefined table/);
+  });
 });
