@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { runTunnelMonitor, type Flow } from '../../examples/networking/tunnel_monitor/tunnel_monitor.js';
+
+// Outer Ethernet + IPv4 + UDP + VXLAN around the inner Ethernet frame of a 56-byte ping.
+const ICMP_FRAME_ON_UNDERLAY = 14 + 20 + 8 + 8 + (14 + 20 + 8 + 56);
+
+describe('tunnel_monitor example (vxlan flows counted on the underlay, real traffic)', () => {
+  it('counts each overlay flow by outer/inner addresses and VNI, exactly for ping, and serves them as JSON', async () => {
+    const lines: string[] = [];
+    let served: Flow[] = [];
+    const r = await runTunnelMonitor({
+      pings: 5,
+      bytes: '2M',
+      log: (l) => lines.push(l),
+      serve: {
+        port: 0,
+        whileServing: async (url) => {
+          expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+          served = (await (await fetch(url)).json()) as Flow[];
+        },
+      },
+    });
+    expect(r.pings).toEqual({ sent: 5, received: 5 });
+    expect(r.flows.map((f) => [f.outerA, f.outerB, f.vni, f.innerA, f.innerB])).toEqual([
+      ['172.18.0.1', '172.18.0.2', 10, '192.168.10.1', '192.168.10.2'],
+      ['172.18.0.1', '172.18.0.2', 20, '192.168.20.1', '192.168.20.2'],
+    ]);
+    const [icmp, tcp] = r.flows as [Flow, Flow];
+    // the VNI 10 flow carries only the pings: one packet per echo request and reply
+    expect([icmp.aToBPkts, icmp.bToAPkts]).toEqual([5, 5]);
+    expect([icmp.aToBBytes, icmp.bToABytes]).toEqual([
+      5 * ICMP_FRAME_ON_UNDERLAY,
+      5 * ICMP_FRAME_ON_UNDERLAY,
+    ]);
+    // the VNI 20 flow carries iperf3: at least the payload host0 -> host1, acks back
+    expect(tcp.aToBBytes).toBeGreaterThan(r.tcpBytesSent);
+    expect(tcp.bToAPkts).toBeGreaterThan(0);
+    expect(served).toEqual(r.flows);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(r.prefix);
+  });
+});
