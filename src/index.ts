@@ -52,3 +52,5 @@ export * from './core/auto-attach.js';
 export * from './tracing/usdt-attach.js';
 export * from './tracing/usyms.js';
 export * from './core/shared-maps.js';
+export * from './tracing/btf-attach.js';
+export type * from './maps/bcc-names.js';

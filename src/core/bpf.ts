@@ -10,7 +10,7 @@ import { compile, describeElf, type CompileOptions } from '../compiler/compile.j
 import type { ObjectSpec } from '../compiler/object-spec.js';
 import { autoAttachOf, fixSyscallFnname } from './auto-attach.js';
 import { objectBtf } from '../compiler/btf-layout.js';
-import { ClosedError, InvalidArgumentError, NotSupportedError, TsbccError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, TsbccError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { TableOptions } from '../maps/open-table.js';
 import type { Table } from '../maps/table.js';
@@ -25,7 +25,6 @@ import {
   attachKprobe,
   attachPerfEvent,
   attachRawTracepoint,
-  attachBtfProgram,
   attachTracepoint,
   attachUprobe,
   listTracepoints,
@@ -34,6 +33,7 @@ import {
 } from '../tracing/attach.js';
 import type { FdLink } from '../tracing/fd-link.js';
 import { attachUsdtSites } from '../tracing/usdt-attach.js';
+import { loadAndAttachBtf, type BtfAttachKind } from '../tracing/btf-attach.js';
 import type { UsdtContext } from '../compiler/usdt.js';
 import { BpfObject, type LoadFuncOptions } from './bpf-object.js';
 import type { Program } from './program.js';
@@ -346,30 +346,8 @@ export class BPF implements Closeable {
     return this.attachUprobe({ ...o, retprobe: true });
   }
 
-  private attachBtf(kind: 'kfunc' | 'kretfunc' | 'lsm', fnName: string, load: () => Program): FdLink {
-    const option =
-      kind === 'lsm'
-        ? 'CONFIG_BPF_LSM (and "bpf" in the lsm= boot list)'
-        : 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS';
-    const feature = kind === 'lsm' ? 'LSM programs' : 'fentry/fexit (BPF trampolines)';
-    const hint = 'attach to a tracepoint or raw tracepoint instead';
-    let prog: Program;
-    try {
-      prog = load();
-    } catch (e) {
-      // the kernel refuses tracing programs it cannot attach (no trampolines / no BPF LSM)
-      const errno = (e as { errno?: number }).errno;
-      if (errno === 1 || errno === 95 || errno === 524) throw new NotSupportedError(feature, option, hint);
-      throw e;
-    }
-    let link: FdLink;
-    try {
-      link = attachBtfProgram(prog, kind);
-    } catch (e) {
-      const errno = (e as { errno?: number }).errno;
-      if (errno === 1 || errno === 95 || errno === 524) throw new NotSupportedError(feature, option, hint);
-      throw e;
-    }
+  private attachBtf(kind: BtfAttachKind, fnName: string, load: () => Program): FdLink {
+    const link = loadAndAttachBtf(kind, load);
     return this.keep(kind, fnName.replace(/^(kfunc|kretfunc)__\w+?__|^lsm__/, ''), fnName, link);
   }
 
