@@ -140,4 +140,35 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getpriority) {
       BPF.create({ text: `BPF_TABLE("extern", u32, u64, ${name}, 16);`, name: 'ext_late' }),
     ).rejects.toThrow(/reference to undefined table/);
   });
+
+  it('struct-keyed histograms print one section per bucket, as BCC does', async () => {
+    const b = await BPF.create({
+      text: `struct hkey { u32 pid; u64 slot; };
+BPF_HISTOGRAM(dist, struct hkey);
+TRACEPOINT_PROBE(syscalls, sys_enter_getpriority) {
+  u32 pid = bpf_get_current_pid_tgid() >> 32;
+  if (pid != ${process.pid}) return 0;
+  struct hkey k;
+  __builtin_memset(&k, 0, sizeof(k)); // the padding after pid is part of the hash key
+  k.pid = pid;
+  k.slot = bpf_log2l(args->who + 1);
+  dist.increment(k);
+  return 0;
+}`,
+      name: 'hist_sections',
+    });
+    try {
+      getPriority(); // who = 0 -> slot 1
+      getPriority(); // twice
+      getPriority(0); // same
+      const text = b.table('dist').formatLog2Hist({ valType: 'calls', sectionHeader: 'pid' });
+      expect(text).toBe(
+        `\npid = ${process.pid}\n` +
+          '     calls               : count     distribution\n' +
+          '         0 -> 1          : 3        |****************************************|\n',
+      );
+    } finally {
+      b.close();
+    }
+  });
 });
