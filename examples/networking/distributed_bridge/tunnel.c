@@ -1,6 +1,9 @@
 // A distributed learning bridge over a flow-based (external) VXLAN device. Each host's bridge
 // learns, per VNI, which remote tunnel endpoint a MAC address lives behind (ingress from the
 // tunnel), and steers frames for known MACs to that endpoint (egress into the tunnel).
+// Broadcast, multicast and unknown unicast are replicated to every tunnel endpoint of the port's
+// VNI (head-end replication from the `flood` table), so ARP finds hosts before anything is
+// learned.
 #include <bcc/proto.h>
 
 struct vni_key {
@@ -23,6 +26,17 @@ struct config {
 BPF_HASH(conf, int, struct config, 1);
 BPF_HASH(mac2host, struct vni_key, struct host);
 BPF_HASH(vni2if, u32, int, 1024);
+
+#define MAX_REMOTES 8
+
+// bridge port ifindex -> its VNI and the tunnel endpoints (host-order IPv4) to flood to
+struct flood_list {
+  u32 vni;
+  u32 count;
+  u32 remote_ipv4[MAX_REMOTES];
+  u64 flooded;
+};
+BPF_HASH(flood, int, struct flood_list, 1024);
 
 // Attached at ingress of the vxlan device: learn the sender, hand the frame to the bridge port.
 int handle_ingress(struct __sk_buff *skb) {
@@ -53,12 +67,30 @@ int handle_egress(struct __sk_buff *skb) {
   struct config *cfg = conf.lookup(&zero);
   if (!cfg)
     return 1;
-  if (ethernet->dst & (1ull << 40))  // multicast/broadcast: let the flood path handle it
+  struct host *dst_host = 0;
+  if (!(ethernet->dst & (1ull << 40))) {  // unicast: a learned MAC?
+    struct vni_key vk = {ethernet->dst, skb->ifindex, 0};
+    dst_host = mac2host.lookup(&vk);
+  }
+  if (!dst_host) {  // broadcast, multicast or unknown: a copy to every endpoint of the VNI
+    int port = skb->ifindex;
+    struct flood_list *fl = flood.lookup(&port);
+    if (!fl)
+      return 1;
+    u32 count = fl->count;
+#pragma unroll
+    for (int i = 0; i < MAX_REMOTES; i++) {
+      if (i >= count)
+        break;
+      struct bpf_tunnel_key fkey = {};
+      fkey.tunnel_id = fl->vni;
+      fkey.remote_ipv4 = fl->remote_ipv4[i];
+      bpf_skb_set_tunnel_key(skb, &fkey, offsetof(struct bpf_tunnel_key, remote_ipv6[1]), 0);
+      bpf_clone_redirect(skb, cfg->tunnel_ifindex, 0);
+    }
+    lock_xadd(&fl->flooded, 1);
     return 1;
-  struct vni_key vk = {ethernet->dst, skb->ifindex, 0};
-  struct host *dst_host = mac2host.lookup(&vk);
-  if (!dst_host)
-    return 1;
+  }
   struct bpf_tunnel_key tkey = {};
   tkey.tunnel_id = dst_host->tunnel_id;
   tkey.remote_ipv4 = dst_host->remote_ipv4;
