@@ -1,6 +1,7 @@
 /**
  * Rates, sizes, times and handles written the way tc writes them ("128kbit", "32k", "10ms",
  * "ffff:", "1:10"), parsed once at the edge of the API into plain numbers. Pure; no kernel.
+ * Shared by src/tc (which throws on bad input) and src/topology (which collects problems).
  */
 import { InvalidArgumentError } from '../errors.js';
 
@@ -15,6 +16,7 @@ export type HandleInput = number | string;
 
 // Scale to bits per second (tc matches rate units case-insensitively; "bps" means bytes).
 const RATE_UNITS: Record<string, number> = {
+  '': 1,
   bit: 1,
   kbit: 1e3,
   mbit: 1e6,
@@ -64,10 +66,32 @@ const TIME_UNITS: Record<string, number> = {
 
 const NUMBER_THEN_UNIT = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z]*)\s*$/;
 
-function split(kind: string, text: string, units: string): { value: number; unit: string } {
+/** The kinds of quantity tc writes with units. */
+export type QuantityKind = 'rate' | 'size' | 'time';
+
+const QUANTITIES: Record<QuantityKind, { units: Record<string, number>; accepted: string }> = {
+  rate: { units: RATE_UNITS, accepted: 'bit, kbit, mbit, gbit, kibit, mibit, bps, kbps, mbps, gbps' },
+  size: { units: SIZE_UNITS, accepted: 'b, k, kb, m, mb, g, gb, kbit, mbit' },
+  time: { units: TIME_UNITS, accepted: 'us, ms, s' },
+};
+
+/**
+ * The value of a tc quantity string in its base unit (bits/s, bytes, microseconds), not
+ * rounded and not range-checked: the common core of parseRate/parseSize/parseTime, for callers
+ * with their own policy (src/topology). A bare number is in the base unit, as in tc.
+ * @throws InvalidArgumentError for malformed text or an unknown unit, naming `what`.
+ */
+export function scaleQuantity(kind: QuantityKind, text: string, what: string = kind): number {
+  const { units, accepted } = QUANTITIES[kind];
   const m = NUMBER_THEN_UNIT.exec(text);
-  if (!m) throw new InvalidArgumentError(`invalid ${kind} "${text}": expected a number followed by ${units}`);
-  return { value: Number(m[1]), unit: (m[2] ?? '').toLowerCase() };
+  if (!m)
+    throw new InvalidArgumentError(`invalid ${what} "${text}": expected a number followed by ${accepted}`);
+  const unit = (m[2] ?? '').toLowerCase();
+  const scale = units[unit];
+  if (scale === undefined) {
+    throw new InvalidArgumentError(`invalid ${what} "${text}": unknown unit "${unit}" (use ${accepted})`);
+  }
+  return Number(m[1]) * scale;
 }
 
 /**
@@ -76,13 +100,7 @@ function split(kind: string, text: string, units: string): { value: number; unit
  */
 export function parseRate(input: RateInput, what = 'rate'): number {
   if (typeof input === 'number') return checkPositive(what, input, String(input));
-  const accepted = 'bit, kbit, mbit, gbit, kibit, mibit, bps, kbps, mbps, gbps';
-  const { value, unit } = split(what, input, accepted);
-  const scale = unit === '' ? 1 : RATE_UNITS[unit];
-  if (scale === undefined) {
-    throw new InvalidArgumentError(`invalid ${what} "${input}": unknown unit "${unit}" (use ${accepted})`);
-  }
-  return checkPositive(what, Math.round(value * scale), input);
+  return checkPositive(what, Math.round(scaleQuantity('rate', input, what)), input);
 }
 
 /**
@@ -91,13 +109,7 @@ export function parseRate(input: RateInput, what = 'rate'): number {
  */
 export function parseSize(input: SizeInput, what = 'size'): number {
   if (typeof input === 'number') return checkPositive(what, input, String(input));
-  const accepted = 'b, k, kb, m, mb, g, gb, kbit, mbit';
-  const { value, unit } = split(what, input, accepted);
-  const scale = SIZE_UNITS[unit];
-  if (scale === undefined) {
-    throw new InvalidArgumentError(`invalid ${what} "${input}": unknown unit "${unit}" (use ${accepted})`);
-  }
-  return checkPositive(what, Math.round(value * scale), input);
+  return checkPositive(what, Math.round(scaleQuantity('size', input, what)), input);
 }
 
 /**
@@ -109,13 +121,7 @@ export function parseTime(input: TimeInput, what = 'time'): number {
     if (!Number.isFinite(input) || input < 0) throw new InvalidArgumentError(`invalid ${what} ${input}`);
     return input;
   }
-  const accepted = 'us, ms, s';
-  const { value, unit } = split(what, input, accepted);
-  const scale = TIME_UNITS[unit];
-  if (scale === undefined) {
-    throw new InvalidArgumentError(`invalid ${what} "${input}": unknown unit "${unit}" (use ${accepted})`);
-  }
-  return Math.round(value * scale);
+  return Math.round(scaleQuantity('time', input, what));
 }
 
 function checkPositive(what: string, n: number, text: string): number {

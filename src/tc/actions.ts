@@ -10,8 +10,8 @@ import { InvalidArgumentError } from '../errors.js';
 import type { FeatureName } from '../features/catalog.js';
 import type { MessageBuilder } from '../netlink/message.js';
 import { TC_ACT, TCA_ACT } from './constants.js';
-import { rateBytes, rateTable, writeRateSpec, xmitTicks } from './ratespec.js';
-import { parseRate, parseSize, type RateInput, type SizeInput } from './units.js';
+import { rateBytes, rateTable, writeRateSpec, xmitTicks } from '../netlink/tc-ratespec.js';
+import { parseRate, parseSize, type RateInput, type SizeInput } from '../netlink/tc-units.js';
 
 /** A tc verdict by name. */
 export type Verdict = 'ok' | 'drop' | 'pipe' | 'reclassify' | 'continue' | 'stolen';

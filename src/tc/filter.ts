@@ -28,7 +28,7 @@ import { notSupported } from './qdisc-options.js';
 import { acquireHook, holdKnownHook, isUnknownKind, noteHook, releaseHook } from './qdisc.js';
 import { TcObjectLink, type KeepOption } from './tc-link.js';
 import { CREATE_EXCL, REQUEST_ACK, runAll, tcmsg, where, type TcTarget } from './tc-netlink.js';
-import { formatHandle, parseHandle, type HandleInput } from './units.js';
+import { formatHandle, parseHandle, type HandleInput } from '../netlink/tc-units.js';
 
 /** Where a filter hangs: the clsact hooks by name, or any parent handle ("1:", "1:10"). */
 export type FilterParent = 'ingress' | 'egress' | HandleInput;

@@ -5,7 +5,7 @@ import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
 import { RTM, TCA } from './constants.js';
 import { notSupported } from './qdisc-options.js';
 import { isUnknownKind } from './qdisc.js';
-import { rateBytes, writeRateSpec, xmitTicks } from './ratespec.js';
+import { rateBytes, writeRateSpec, xmitTicks } from '../netlink/tc-ratespec.js';
 import { TcObjectLink, type KeepOption } from './tc-link.js';
 import { CREATE_EXCL, CREATE_REPLACE, REQUEST_ACK, tcmsg, where, type TcTarget } from './tc-netlink.js';
 import {
@@ -17,7 +17,7 @@ import {
   type HandleInput,
   type RateInput,
   type SizeInput,
-} from './units.js';
+} from '../netlink/tc-units.js';
 
 /** One htb class. */
 export interface HtbClassSpec extends KeepOption {

@@ -6,8 +6,8 @@ export {
   parseHandle,
   formatHandle,
   formatRate,
-} from './units.js';
-export type { RateInput, SizeInput, TimeInput, HandleInput } from './units.js';
+} from '../netlink/tc-units.js';
+export type { RateInput, SizeInput, TimeInput, HandleInput } from '../netlink/tc-units.js';
 export * from './actions.js';
 export * from './device.js';
 export * from './filter.js';

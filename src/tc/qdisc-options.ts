@@ -6,7 +6,7 @@ import { InvalidArgumentError, NotSupportedError } from '../errors.js';
 import { FEATURES, type FeatureName } from '../features/catalog.js';
 import type { MessageBuilder } from '../netlink/message.js';
 import { TCA } from './constants.js';
-import { rateBytes, usToTicks, writeRateSpec, xmitTicks } from './ratespec.js';
+import { rateBytes, usToTicks, writeRateSpec, xmitTicks } from '../netlink/tc-ratespec.js';
 import {
   parseHandle,
   parseRate,
@@ -16,7 +16,7 @@ import {
   type RateInput,
   type SizeInput,
   type TimeInput,
-} from './units.js';
+} from '../netlink/tc-units.js';
 
 /** Where a qdisc goes and what it is called. */
 interface QdiscPlace {

@@ -21,7 +21,7 @@ import {
   type TcTarget,
 } from './tc-netlink.js';
 import { attrMap, attrString } from '../netlink/message.js';
-import { formatHandle } from './units.js';
+import { formatHandle } from '../netlink/tc-units.js';
 
 /** Options for adding a qdisc. */
 export interface QdiscOptions extends KeepOption {

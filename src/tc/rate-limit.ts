@@ -34,7 +34,7 @@ import {
   type HandleInput,
   type RateInput,
   type SizeInput,
-} from './units.js';
+} from '../netlink/tc-units.js';
 
 /** One class of a per-class limit. */
 export interface RateClass {

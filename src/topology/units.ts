@@ -1,44 +1,37 @@
-/** Rates, sizes, times and percentages as written in testbeds (`10mbit`, `32kb`, `5ms`, `1%`). */
+/**
+ * Rates, sizes, times and percentages as written in testbeds (`10mbit`, `32kb`, `5ms`, `1%`).
+ * Units are tc's (the shared core in src/netlink/tc-units.ts); these return undefined instead
+ * of throwing, so validation can collect every problem with its path.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { scaleQuantity, type QuantityKind } from '../netlink/tc-units.js';
 
-const RATE_UNITS: Record<string, number> = {
-  bit: 1,
-  kbit: 1e3,
-  mbit: 1e6,
-  gbit: 1e9,
-  bps: 8,
-  kbps: 8e3,
-  mbps: 8e6,
-  gbps: 8e9,
-};
+/** The quantity in its base unit, or undefined when the text is malformed or its unit unknown. */
+function quantity(kind: QuantityKind, text: string): number | undefined {
+  try {
+    return scaleQuantity(kind, text.trim());
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) return undefined;
+    throw e;
+  }
+}
 
 /** Bits per second from `10mbit`, `1gbit`, `125kbps` (bytes), or a number of bits/s; undefined if invalid. */
 export function parseRate(v: string | number): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? v : undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
-  if (!m?.[1]) return undefined;
-  const unit = (m[2] ?? '').toLowerCase() || 'bit';
-  const mult = RATE_UNITS[unit];
-  const n = Number(m[1]) * (mult ?? NaN);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
+  const n = typeof v === 'number' ? v : quantity('rate', v);
+  return n !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, '': 1, kb: 1024, k: 1024, mb: 1 << 20, m: 1 << 20 };
-
-/** Bytes from `32kb`, `1mb`, `1500` or a number; undefined if invalid. */
+/** Bytes from `32kb`, `1mb`, `1500` or a number; undefined if invalid (or not a whole number of bytes). */
 export function parseSize(v: string | number): number | undefined {
   if (typeof v === 'number') return Number.isInteger(v) && v > 0 ? v : undefined;
-  const m = /^(\d+)\s*([a-z]*)$/i.exec(v.trim());
-  const mult = SIZE_UNITS[(m?.[2] ?? 'x').toLowerCase()];
-  if (!m?.[1] || mult === undefined) return undefined;
-  return Number(m[1]) * mult;
+  const n = quantity('size', v);
+  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
 }
 
 /** Microseconds from `10ms`, `250us`, `1s`; undefined if invalid. */
 export function parseTime(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(us|ms|s)$/.exec(v.trim());
-  if (!m?.[1]) return undefined;
-  const mult = m[2] === 's' ? 1e6 : m[2] === 'ms' ? 1e3 : 1;
-  return Number(m[1]) * mult;
+  return quantity('time', v);
 }
 
 /** A fraction 0..1 from `1%` or `0.5%`; undefined if invalid. */

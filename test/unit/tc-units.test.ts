@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import { encodeAction } from '../../src/tc/actions.js';
 import { encodeHtbClass } from '../../src/tc/htb.js';
 import { encodeQdisc } from '../../src/tc/qdisc-options.js';
-import { rateTable, xmitTicks } from '../../src/tc/ratespec.js';
+import { rateTable, xmitTicks } from '../../src/netlink/tc-ratespec.js';
 import {
   formatHandle,
   formatRate,
@@ -11,7 +11,7 @@ import {
   parseRate,
   parseSize,
   parseTime,
-} from '../../src/tc/units.js';
+} from '../../src/netlink/tc-units.js';
 import { MessageBuilder, parseAttrs } from '../../src/netlink/message.js';
 
 describe('tc units parsed at the edge', () => {
