@@ -72,7 +72,7 @@ export interface VlanLearningResult {
   crossPortReplies: number;
   ports: PortEntry[];
   trunks: TrunkEntry[];
-  /** Per client: tagged frames sent, own-VLAN frames received, other-VLAN frames dropped. */
+  /** Per client: tagged frames sent, own-VLAN frames received, frames of other VLANs or untagged dropped. */
   clients: Record<string, { tagged: number; received: number; dropped: number }>;
 }
 
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   });
   for (const [c, s] of Object.entries(r.clients)) {
     console.log(
-      `${c}: ${s.tagged} tagged frames sent, ${s.received} received, ${s.dropped} of other VLANs dropped`,
+      `${c}: ${s.tagged} tagged frames sent, ${s.received} received, ${s.dropped} not of its VLAN (other VLANs, untagged) dropped`,
     );
   }
 }
