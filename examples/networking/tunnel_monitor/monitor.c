@@ -3,6 +3,8 @@
 // the inner Ethernet/IPv4 headers, and counts packets and bytes per flow: the pair of outer
 // (tunnel endpoint) addresses, the VNI and the pair of inner (host) addresses. Both directions
 // of a flow land in one entry: the key is ordered so that the smaller inner address is first.
+// Packets are counted as they are on the wire: tc sees a GSO packet (many TCP segments in one
+// skb) once, so it counts skb->gso_segs for those.
 #include <bcc/proto.h>
 
 struct flow_key {
@@ -85,15 +87,19 @@ int parse_inner(struct __sk_buff *skb) {
     swap_u32(&key.outer_a, &key.outer_b);
   }
 
+  u64 segs = skb->gso_segs;
+  if (segs == 0)
+    segs = 1;
+
   struct flow_counters zero = {};
   struct flow_counters *c = stats.lookup_or_try_init(&key, &zero);
   if (!c)
     return 1;
   if (reversed) {
-    lock_xadd(&c->b_to_a_pkts, 1);
+    lock_xadd(&c->b_to_a_pkts, segs);
     lock_xadd(&c->b_to_a_bytes, skb->len);
   } else {
-    lock_xadd(&c->a_to_b_pkts, 1);
+    lock_xadd(&c->a_to_b_pkts, segs);
     lock_xadd(&c->a_to_b_bytes, skb->len);
   }
   return 1;

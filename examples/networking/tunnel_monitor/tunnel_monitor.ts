@@ -57,8 +57,16 @@ export interface TunnelMonitorResult {
   prefix: string;
   /** Echo requests sent host0 -> host1 over VNI 10, and replies received. */
   pings: { sent: number; received: number };
-  /** Payload bytes iperf3 sent host0 -> host1 over VNI 20. */
-  tcpBytesSent: number;
+  /**
+   * Payload bytes host1's iperf3 received from host0 over VNI 20 (what surely crossed; iperf3
+   * -n may end before every byte written on the sender's side was sent).
+   */
+  tcpBytesReceived: number;
+  /**
+   * TCP segments each host's own stack sent during the iperf3 run (Tcp OutSegs of
+   * /proc/net/snmp, retransmissions included): what the VNI 20 flow should count.
+   */
+  tcpSegmentsSent: { host0: number; host1: number };
   /** The `stats` table, sorted by VNI. */
   flows: Flow[];
 }
@@ -125,6 +133,16 @@ function parsePingSummary(out: string): { sent: number; received: number } {
   return m ? { sent: Number(m[1]), received: Number(m[2]) } : { sent: 0, received: 0 };
 }
 
+/** Tcp OutSegs of a host (its namespace's /proc/net/snmp). */
+async function tcpOutSegs(sim: Simulation, host: string): Promise<number> {
+  const lines = (await sim.run(host, 'cat', '/proc/net/snmp'))
+    .split('\n')
+    .filter((l) => l.startsWith('Tcp:'));
+  const [names, values] = lines.map((l) => l.trim().split(/\s+/));
+  const i = names?.indexOf('OutSegs') ?? -1;
+  return Number(values?.[i]);
+}
+
 async function listen(server: Server, port: number): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -164,15 +182,22 @@ export async function runTunnelMonitor(opts: TunnelMonitorOptions = {}): Promise
     log(`ping host0 -> host1 over VNI 10: ${pings.received}/${pings.sent}`);
 
     const srv = sim.spawn('host1', 'iperf3', '-s', '-1', '-B', '192.168.20.2');
-    let tcpBytesSent: number;
+    let tcpBytesReceived: number;
+    const segsBefore = { host0: await tcpOutSegs(sim, 'host0'), host1: await tcpOutSegs(sim, 'host1') };
+    const tcpSegmentsSent = { host0: 0, host1: 0 };
     try {
       await sim.net.waitForTcpPort('host1', 5201);
       const out = await sim.run('host0', 'iperf3', '-c', '192.168.20.2', '-n', opts.bytes ?? '2M', '-J');
-      tcpBytesSent = (JSON.parse(out) as { end: { sum_sent: { bytes: number } } }).end.sum_sent.bytes;
+      tcpBytesReceived = (JSON.parse(out) as { end: { sum_received: { bytes: number } } }).end.sum_received
+        .bytes;
     } finally {
       await srv.stop();
     }
-    log(`iperf3 host0 -> host1 over VNI 20: ${tcpBytesSent} bytes`);
+    tcpSegmentsSent.host0 = (await tcpOutSegs(sim, 'host0')) - segsBefore.host0;
+    tcpSegmentsSent.host1 = (await tcpOutSegs(sim, 'host1')) - segsBefore.host1;
+    log(
+      `iperf3 host0 -> host1 over VNI 20: ${tcpBytesReceived} bytes received; TCP segments sent: host0 ${tcpSegmentsSent.host0}, host1 ${tcpSegmentsSent.host1}`,
+    );
 
     const flows = readFlows(bpf);
     log(formatFlows(flows));
@@ -190,7 +215,7 @@ export async function runTunnelMonitor(opts: TunnelMonitorOptions = {}): Promise
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
     }
-    return { prefix, pings, tcpBytesSent, flows };
+    return { prefix, pings, tcpBytesReceived, tcpSegmentsSent, flows };
   } finally {
     for (const l of links.reverse()) await l.close();
   }
