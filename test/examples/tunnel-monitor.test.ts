@@ -41,4 +41,26 @@ describe('tunnel_monitor example (vxlan flows counted on the underlay, real traf
     expect(served).toEqual(r.flows);
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(r.prefix);
   });
+
+  it('removes the testbed, the filters and the server when a step fails (here the serving callback)', async () => {
+    const lines: string[] = [];
+    let url = '';
+    const run = runTunnelMonitor({
+      pings: 1,
+      bytes: '64K',
+      log: (l) => lines.push(l),
+      serve: {
+        port: 0,
+        whileServing: (u) => {
+          url = u;
+          return Promise.reject(new Error('viewer crashed'));
+        },
+      },
+    });
+    await expect(run).rejects.toThrow('viewer crashed');
+    const prefix = /namespaces (tunmon-[0-9a-f]+)-\*/.exec(lines[0] ?? '')?.[1];
+    expect(prefix).toBeDefined();
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(prefix);
+    await expect(fetch(url)).rejects.toThrow();
+  });
 });
