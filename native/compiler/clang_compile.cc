@@ -42,8 +42,12 @@ struct Result {
   bool ok = false;
 };
 
-Result runCompile(const Request& req) {
+// `locked`: hold the fork lock shared (in the parent). A forked child must not touch it: the
+// parent's other threads may be queued on it, a state the child inherits but can never leave.
+Result runCompile(const Request& req, bool locked = true) {
   initBpfTargets();
+  std::shared_lock<std::shared_mutex> inLlvm(clangForkLock(), std::defer_lock);
+  if (locked) inLlvm.lock();
   Result res;
   auto consumer = std::make_unique<CollectingConsumer>();
   CollectingConsumer* cons = consumer.get();
@@ -139,7 +143,11 @@ Result runIsolated(const Request& req) {
     res.diags.push_back({"error", std::string("pipe: ") + strerror(errno), "", 0, 0, ""});
     return res;
   }
-  pid_t pid = fork();
+  pid_t pid;
+  {
+    std::unique_lock<std::shared_mutex> noneInLlvm(clangForkLock());
+    pid = fork();
+  }
   if (pid < 0) {
     int e = errno;
     close(fds[0]);
@@ -149,7 +157,7 @@ Result runIsolated(const Request& req) {
   }
   if (pid == 0) {
     close(fds[0]);
-    Result r = runCompile(req);
+    Result r = runCompile(req, false);
     std::string out = serialize(r);
     size_t off = 0;
     while (off < out.size()) {

@@ -149,6 +149,11 @@ Napi::Array diagsToJs(Napi::Env env, const std::vector<Diag>& diags) {
   return out;
 }
 
+std::shared_mutex& clangForkLock() {
+  static std::shared_mutex m;
+  return m;
+}
+
 void initBpfTargets() {
   static std::once_flag once;
   std::call_once(once, []() {

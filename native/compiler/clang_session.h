@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,5 +49,9 @@ bool setupInstance(clang::CompilerInstance& ci, const SessionRequest& req, Colle
 Napi::Array diagsToJs(Napi::Env env, const std::vector<Diag>& diags);
 
 void initBpfTargets();
+
+// In-process clang/LLVM work holds this shared; fork() for an isolated compile holds it
+// exclusively, so no other thread is inside LLVM (holding its locks) when the child is made.
+std::shared_mutex& clangForkLock();
 
 }  // namespace tsbcc
