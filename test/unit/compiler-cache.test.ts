@@ -59,3 +59,25 @@ describe('object cache', () => {
     expect(cacheDir()).toBe(join(homedir(), '.cache', 'tsbcc'));
   });
 });
+
+describe('concurrent compiles', () => {
+  it('in-process and forked (CO-RE) compiles run side by side, repeatedly, with the same relocations', async () => {
+    const corpus = join(import.meta.dirname, '..', 'corpus');
+    const files = [
+      'networking/neighbor_sharing.c',
+      'tracing/kprobe_args.c',
+      'tracing/map_pointers.c',
+      'networking/tunnel_monitor.c',
+      'tracing/current_task.c',
+      'tracing/kprobe_args.c',
+    ];
+    for (let round = 0; round < 2; round++) {
+      const counts = await Promise.all(
+        files.map((f) =>
+          compile({ file: join(corpus, f) }, { cacheDir: dir, noCache: true }).then((s) => s.programs.length),
+        ),
+      );
+      expect(counts).toEqual([3, 3, 2, 4, 2, 3]);
+    }
+  });
+});
