@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { release, version } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CompileError, TsbccError, fromNative } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';
@@ -96,6 +96,20 @@ export async function kernelHeader(
   return p;
 }
 
+/** Removes kernel headers of other keys not used for an hour (other kernels, older tsbcc). */
+async function pruneOld(kernelDir: string, keep: string): Promise<void> {
+  try {
+    for (const name of await readdir(kernelDir)) {
+      if (name === keep) continue;
+      const p = join(kernelDir, name);
+      const st = await stat(p);
+      if (Date.now() - st.mtimeMs > 3600_000) await rm(p, { recursive: true, force: true });
+    }
+  } catch (e) {
+    logger().debug(`pruning old kernel headers in ${kernelDir}: ${(e as Error).message}`);
+  }
+}
+
 async function build(
   dir: string,
   key: string,
@@ -143,6 +157,7 @@ async function build(
     );
   }
   await rename(tmp, pch);
+  await pruneOld(dirname(dir), key);
   logger().info(`precompiled the kernel header (${key}) in ${Math.round(performance.now() - started)} ms`);
   return { header, pch, key };
 }
