@@ -17,26 +17,8 @@ export const RTM = {
   GETTFILTER: 46,
 } as const;
 
-/** Top-level tc attributes (TCA_*). */
-export const TCA = {
-  KIND: 1,
-  OPTIONS: 2,
-  STATS: 3,
-  XSTATS: 4,
-  RATE: 5,
-  STATS2: 7,
-  CHAIN: 11,
-} as const;
-
-/** Special handles. */
-export const TC_H = {
-  ROOT: 0xffffffff,
-  INGRESS: 0xfffffff1,
-  CLSACT: 0xfffffff1,
-  MIN_INGRESS: 0xfff2,
-  MIN_EGRESS: 0xfff3,
-  UNSPEC: 0,
-} as const;
+/** Top-level tc attributes (TCA_*) and special handles: shared with src/topology. */
+export { TCA, TC_H } from '../netlink/tc-qdisc.js';
 
 /** The parent a filter gets for the clsact/ingress hooks (ffff:fff2 and ffff:fff3). */
 export const PARENT_INGRESS = 0xfffffff2;

@@ -2,10 +2,11 @@
 import { InvalidArgumentError, NetlinkError } from '../errors.js';
 import { MessageBuilder } from '../netlink/message.js';
 import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
-import { RTM, TCA } from './constants.js';
+import { RTM } from './constants.js';
 import { notSupported } from './qdisc-options.js';
 import { isUnknownKind } from './qdisc.js';
-import { rateBytes, writeRateSpec, xmitTicks } from '../netlink/tc-ratespec.js';
+import { encodeHtbClassOptions } from '../netlink/tc-qdisc.js';
+import { rateBytes, xmitTicks } from '../netlink/tc-ratespec.js';
 import { TcObjectLink, type KeepOption } from './tc-link.js';
 import { CREATE_EXCL, CREATE_REPLACE, REQUEST_ACK, tcmsg, where, type TcTarget } from './tc-netlink.js';
 import {
@@ -40,8 +41,6 @@ export interface HtbClassSpec extends KeepOption {
   /** Replace an existing class with the same id. */
   replace?: boolean;
 }
-
-const TCA_HTB = { PARMS: 1, RATE64: 6, CEIL64: 7 } as const;
 
 /** Parsed class parameters (exported for unit tests). */
 export interface HtbClassParams {
@@ -81,17 +80,13 @@ export function encodeHtbClass(spec: HtbClassSpec): HtbClassParams {
     rateBps: rate,
     ceilBps: ceil,
     encode: (m) =>
-      m.str(TCA.KIND, 'htb').nest(TCA.OPTIONS, (o) => {
-        const p = Buffer.alloc(44);
-        writeRateSpec(p, 0, { bytesPerSecond: rb });
-        writeRateSpec(p, 12, { bytesPerSecond: cb });
-        p.writeUInt32LE(xmitTicks(rb, burst), 24);
-        p.writeUInt32LE(xmitTicks(cb, cburst), 28);
-        p.writeUInt32LE(quantum, 32);
-        p.writeUInt32LE(prio, 40);
-        o.attr(TCA_HTB.PARMS, p);
-        if (rb >= 2 ** 32) o.u64(TCA_HTB.RATE64, BigInt(rb));
-        if (cb >= 2 ** 32) o.u64(TCA_HTB.CEIL64, BigInt(cb));
+      encodeHtbClassOptions(m, {
+        rate: { bytesPerSecond: rb },
+        ceil: { bytesPerSecond: cb },
+        buffer: xmitTicks(rb, burst),
+        cbuffer: xmitTicks(cb, cburst),
+        quantum,
+        prio,
       }),
   };
 }

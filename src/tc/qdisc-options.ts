@@ -6,7 +6,8 @@ import { InvalidArgumentError, NotSupportedError } from '../errors.js';
 import { FEATURES, type FeatureName } from '../features/catalog.js';
 import type { MessageBuilder } from '../netlink/message.js';
 import { TCA } from './constants.js';
-import { rateBytes, usToTicks, writeRateSpec, xmitTicks } from '../netlink/tc-ratespec.js';
+import { encodeHtbQdisc, encodeTbf } from '../netlink/tc-qdisc.js';
+import { rateBytes, usToTicks, xmitTicks } from '../netlink/tc-ratespec.js';
 import {
   parseHandle,
   parseRate,
@@ -113,11 +114,6 @@ export function notSupported(feature: FeatureName): NotSupportedError {
   );
 }
 
-const TCA_HTB_INIT = 2;
-const TCA_HTB_DIRECT_QLEN = 5;
-const TCA_TBF_PARMS = 1;
-const TCA_TBF_RATE64 = 4;
-const TCA_TBF_BURST = 6;
 const TCA_FQ_CODEL = { TARGET: 1, LIMIT: 2, INTERVAL: 3, ECN: 4, FLOWS: 5 } as const;
 
 function minorOf(h: HandleInput | undefined, what: string): number {
@@ -144,16 +140,7 @@ export function encodeQdisc(spec: QdiscSpec): EncodedQdisc {
     case 'htb': {
       const defcls = minorOf(spec.defaultClass, 'htb defaultClass');
       const r2q = spec.r2q ?? 10;
-      return place(spec, 0x10000, (m) =>
-        m.str(TCA.KIND, 'htb').nest(TCA.OPTIONS, (o) => {
-          const glob = Buffer.alloc(20);
-          glob.writeUInt32LE(3, 0);
-          glob.writeUInt32LE(r2q, 4);
-          glob.writeUInt32LE(defcls, 8);
-          o.attr(TCA_HTB_INIT, glob);
-          o.u32(TCA_HTB_DIRECT_QLEN, 1000);
-        }),
-      );
+      return place(spec, 0x10000, (m) => encodeHtbQdisc(m, { r2q, defaultClass: defcls, directQlen: 1000 }));
     }
     case 'tbf': {
       const rate = parseRate(spec.rate, 'tbf rate');
@@ -167,16 +154,13 @@ export function encodeQdisc(spec: QdiscSpec): EncodedQdisc {
           : Math.round((bytes * latencyUs) / 1e6) + burst;
       const peak = spec.peakrate === undefined ? 0 : rateBytes(parseRate(spec.peakrate, 'tbf peakrate'));
       return place(spec, 0x10000, (m) =>
-        m.str(TCA.KIND, 'tbf').nest(TCA.OPTIONS, (o) => {
-          const q = Buffer.alloc(36);
-          writeRateSpec(q, 0, { bytesPerSecond: bytes });
-          if (peak) writeRateSpec(q, 12, { bytesPerSecond: peak });
-          q.writeUInt32LE(limit, 24);
-          q.writeUInt32LE(xmitTicks(bytes, burst), 28);
-          q.writeUInt32LE(mtu ? xmitTicks(peak || bytes, mtu) : 0, 32);
-          o.attr(TCA_TBF_PARMS, q);
-          if (bytes >= 2 ** 32) o.u64(TCA_TBF_RATE64, BigInt(Math.round(bytes)));
-          o.u32(TCA_TBF_BURST, burst);
+        encodeTbf(m, {
+          rate: { bytesPerSecond: bytes },
+          peak: peak ? { bytesPerSecond: peak } : undefined,
+          limit,
+          buffer: xmitTicks(bytes, burst),
+          mtu: mtu ? xmitTicks(peak || bytes, mtu) : 0,
+          burst,
         }),
       );
     }

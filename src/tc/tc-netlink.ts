@@ -19,35 +19,7 @@ import { NETLINK_ROUTE, NetlinkSocket, transactIn, type NetlinkRequest } from '.
 import { checkInterfaceName, netnsPath, type NetnsRef } from '../util/netns-path.js';
 import { IFLA, RTM } from './constants.js';
 
-/** struct tcmsg fields. */
-export interface TcMsg {
-  ifindex: number;
-  handle: number;
-  parent: number;
-  /** For filters: priority << 16 | protocol in network order. */
-  info: number;
-}
-
-/** Encodes struct tcmsg (20 bytes). */
-export function tcmsg(m: TcMsg): Buffer {
-  const b = Buffer.alloc(20);
-  b.writeInt32LE(m.ifindex, 4);
-  b.writeUInt32LE(m.handle >>> 0, 8);
-  b.writeUInt32LE(m.parent >>> 0, 12);
-  b.writeUInt32LE(m.info >>> 0, 16);
-  return b;
-}
-
-/** Decodes struct tcmsg and returns it with the attribute bytes after it. */
-export function readTcmsg(payload: Buffer): TcMsg & { attrs: Buffer } {
-  return {
-    ifindex: payload.readInt32LE(4),
-    handle: payload.readUInt32LE(8),
-    parent: payload.readUInt32LE(12),
-    info: payload.readUInt32LE(16),
-    attrs: payload.subarray(20),
-  };
-}
+export { readTcmsg, tcmsg, type TcMsg } from '../netlink/tc-qdisc.js';
 
 /** A request flag set: create (failing if it exists), ack. */
 export const CREATE_EXCL = NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL;
