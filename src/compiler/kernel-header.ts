@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { release, version } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CompileError, TsbccError, fromNative } from '../errors.js';
@@ -119,7 +119,11 @@ async function build(
 ): Promise<KernelHeader> {
   const header = join(dir, 'kernel.h');
   const pch = join(dir, 'kernel.h.pch');
-  if (existsSync(pch) && existsSync(header)) return { header, pch, key };
+  if (existsSync(pch) && existsSync(header)) {
+    // mark it used (pruning removes headers unused for an hour)
+    await utimes(dir, new Date(), new Date()).catch(() => undefined);
+    return { header, pch, key };
+  }
   const started = performance.now();
   await mkdir(dir, { recursive: true });
   let vmlinux: string;
