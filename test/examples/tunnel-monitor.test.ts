@@ -15,9 +15,11 @@ describe('tunnel_monitor example (vxlan flows counted on the underlay, real traf
       log: (l) => lines.push(l),
       serve: {
         port: 0,
+        // no traffic while serving: the served flows are then exactly the ones read before
+        liveTraffic: false,
         whileServing: async (url) => {
           expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-          served = (await (await fetch(url)).json()) as Flow[];
+          served = (await (await fetch(`${url}flows.json`)).json()) as Flow[];
         },
       },
     });

@@ -10,19 +10,23 @@
  * addresses, the VNI and the inner (host) addresses, with packets and bytes per direction.
  *
  * Run: node dist/examples/networking/tunnel_monitor/tunnel_monitor.js [--pings 5] [--bytes 2M]
- * [--serve PORT] (serve the flows as JSON on http://127.0.0.1:PORT/ until Ctrl-C).
+ * [--serve PORT] (until Ctrl-C: a live chord diagram of the flows on http://127.0.0.1:PORT/ and
+ * the flows as JSON on /flows.json, while pings and iperf3 rounds keep crossing both VNIs).
  */
-import { createServer, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BPF, formatIPv4, TcDevice, type Link, type ProgArray } from '../../../src/index.js';
 import { Simulation } from '../../../simulation/index.js';
+import { startLiveTraffic, type LiveTraffic } from './live_traffic.js';
+import { startFlowServer } from './web_server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const source = here.includes(join('dist', 'examples'))
-  ? join(here, '..', '..', '..', '..', 'examples', 'networking', 'tunnel_monitor', 'monitor.c')
-  : join(here, 'monitor.c');
+const exampleDir = here.includes(join('dist', 'examples'))
+  ? join(here, '..', '..', '..', '..', 'examples', 'networking', 'tunnel_monitor')
+  : here;
+const source = join(exampleDir, 'monitor.c');
+const webDir = join(exampleDir, 'web');
 
 interface FlowKey {
   outer_a: number;
@@ -78,10 +82,19 @@ export interface TunnelMonitorOptions {
   bytes?: string;
   log?: (line: string) => void;
   /**
-   * Serve the flows as JSON on http://127.0.0.1:port/ (0: any free port) once the traffic has
-   * run; `whileServing` is awaited with the URL before the server and the testbed are removed.
+   * Once the traffic has run, serve the live chord diagram on http://127.0.0.1:port/ (0: any
+   * free port) and the flows as JSON on /flows.json; `whileServing` is awaited with the page's
+   * URL before the traffic, the server and the testbed are removed.
    */
-  serve?: { port: number; whileServing: (url: string) => Promise<void> };
+  serve?: {
+    port: number;
+    whileServing: (url: string) => Promise<void>;
+    /**
+     * Keep overlay traffic going while serving, so the diagram moves (default true): a ping
+     * burst over VNI 10 and an iperf3 round over VNI 20 every `periodMs` (default 1000).
+     */
+    liveTraffic?: boolean | { periodMs?: number; bytes?: string };
+  };
 }
 
 function readFlows(bpf: BPF): Flow[] {
@@ -143,15 +156,6 @@ async function tcpOutSegs(sim: Simulation, host: string): Promise<number> {
   return Number(values?.[i]);
 }
 
-async function listen(server: Server, port: number): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}/`;
-}
-
 /** Builds the testbed, deploys the monitor, drives overlay traffic, reads the flows, removes it all. */
 export async function runTunnelMonitor(opts: TunnelMonitorOptions = {}): Promise<TunnelMonitorResult> {
   const log = opts.log ?? ((): void => undefined);
@@ -202,18 +206,21 @@ export async function runTunnelMonitor(opts: TunnelMonitorOptions = {}): Promise
     const flows = readFlows(bpf);
     log(formatFlows(flows));
     if (opts.serve) {
-      const server = createServer((_req, res) => {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify(readFlows(bpf)));
-      });
+      const server = await startFlowServer(webDir, opts.serve.port, () => readFlows(bpf));
+      let traffic: LiveTraffic | undefined;
       try {
-        const url = await listen(server, opts.serve.port);
-        log(`serving the flows as JSON on ${url}`);
-        await opts.serve.whileServing(url);
+        log(`serving the live chord diagram on ${server.url} (flows as JSON on ${server.url}flows.json)`);
+        const live = opts.serve.liveTraffic ?? true;
+        if (live !== false) {
+          traffic = await startLiveTraffic(sim, { ...(live === true ? {} : live), log });
+          log('live traffic: a ping burst (VNI 10) and an iperf3 round (VNI 20) every period');
+        }
+        await opts.serve.whileServing(server.url);
       } finally {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await traffic?.stop();
+        await server.close();
       }
+      if (traffic) log(`live traffic stopped after ${traffic.rounds} rounds`);
     }
     return { prefix, pings, tcpBytesReceived, tcpSegmentsSent, flows };
   } finally {
