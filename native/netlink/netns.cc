@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -18,14 +17,8 @@
 #include <vector>
 
 #include "async.h"
+#include "nlsock.h"
 #include "registry.h"
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_GET_STRICT_CHK
-#define NETLINK_GET_STRICT_CHK 12
-#endif
 
 namespace tsbcc {
 namespace {
@@ -39,27 +32,6 @@ int ensureSharedDir(const std::string& dir) {
   if (mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0) return errno;
   if (mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0) return errno;
   return 0;
-}
-
-int openRouteSocket(int& err) {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) {
-    err = errno;
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-  setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
-  int rcv = 4 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-  sockaddr_nl sa = {};
-  sa.nl_family = AF_NETLINK;
-  if (bind(fd, (sockaddr*)&sa, sizeof sa) != 0) {
-    err = errno;
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // netnsCreate(dir, name, openSocket) -> Promise<number>: creates dir/name bound to a new
@@ -100,7 +72,7 @@ Napi::Value NetnsCreate(const Napi::CallbackInfo& info) {
             return;
           }
           if (wantSocket) {
-            *fd = openRouteSocket(e);
+            *fd = nl::openSocket(NETLINK_ROUTE, e);
             if (*fd < 0) call = "socket(AF_NETLINK)";
           }
         });
