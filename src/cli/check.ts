@@ -8,7 +8,7 @@ import type { ObjectSpec } from '../compiler/object-spec.js';
 import { BpfObject } from '../core/bpf-object.js';
 import { ProgramType, isProgramTypeName } from '../core/program-type.js';
 import { InvalidArgumentError, TsbccError } from '../errors.js';
-import { collectCflags } from './compile.js';
+import { collectCflags, parseUsdtOptions } from './compile.js';
 
 /** One function's verdict. */
 export interface CheckResult {
@@ -78,10 +78,18 @@ export function registerCheckCommands(program: Command): void {
     .option('--load <NAME=TYPE...>', 'load NAME as TYPE (BCC names: SCHED_CLS, KPROBE, XDP, ...)')
     .option('--json', 'print one JSON object per function: {name, type, loaded, error}')
     .option('--no-cache', 'neither read nor write the object cache')
+    .option('--usdt <PATH@probe=FN...>', 'enable USDT probe [provider:]name of PATH for handler FN')
     .action(
-      async (file: string, o: { cflags: string[]; load?: string[]; json?: boolean; cache: boolean }) => {
+      async (
+        file: string,
+        o: { cflags: string[]; load?: string[]; json?: boolean; cache: boolean; usdt?: string[] },
+      ) => {
         const loads = (o.load ?? []).map(parseLoadSpec);
-        const spec = await compile({ file }, { cflags: o.cflags, noCache: !o.cache });
+        const usdt = o.usdt?.length ? parseUsdtOptions(o.usdt) : undefined;
+        const spec = await compile(
+          { file },
+          { cflags: o.cflags, noCache: !o.cache, ...(usdt ? { usdt } : {}) },
+        );
         const results = checkLoads(spec, loads);
         if (results.length === 0)
           throw new TsbccError(

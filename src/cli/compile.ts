@@ -3,11 +3,29 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { compile, type CompileOptions } from '../compiler/compile.js';
 import type { ObjectSpec } from '../compiler/object-spec.js';
+import type { UsdtContext } from '../compiler/usdt.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** Collects repeatable/space-separated --cflags values. */
 export function collectCflags(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(/\s+/).filter(Boolean)];
+}
+
+/**
+ * Parses `--usdt PATH@[provider:]name=FUNCTION` options into USDT contexts (one per binary).
+ * @throws InvalidArgumentError for a malformed value.
+ */
+export function parseUsdtOptions(values: string[]): UsdtContext[] {
+  const byPath = new Map<string, UsdtContext>();
+  for (const v of values) {
+    const m = /^(.+)@([\w:]+)=(\w+)$/.exec(v);
+    if (!m) throw new InvalidArgumentError(`--usdt expects PATH@[provider:]name=FUNCTION, got "${v}"`);
+    const path = m[1] ?? '';
+    const ctx = byPath.get(path) ?? { path, probes: [] };
+    ctx.probes.push({ probe: m[2] ?? '', fnName: m[3] ?? '' });
+    byPath.set(path, ctx);
+  }
+  return [...byPath.values()];
 }
 
 /** The JSON form of a spec (without the ELF bytes and the long texts). */
@@ -29,10 +47,18 @@ export function registerCompileCommands(program: Command): void {
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--no-cache', 'neither read nor write the object cache')
     .option('--dialect <d>', 'bcc | libbpf | auto', 'auto')
+    .option('--usdt <PATH@probe=FN...>', 'enable USDT probe [provider:]name of PATH for handler FN')
     .action(
       async (
         file: string,
-        o: { cflags: string[]; emit: string; output?: string; cache: boolean; dialect: string },
+        o: {
+          cflags: string[];
+          emit: string;
+          output?: string;
+          cache: boolean;
+          dialect: string;
+          usdt?: string[];
+        },
       ) => {
         if (!['c', 'llvm', 'obj', 'spec'].includes(o.emit))
           throw new InvalidArgumentError(`--emit must be c, llvm, obj or spec (got "${o.emit}")`);
@@ -45,6 +71,7 @@ export function registerCompileCommands(program: Command): void {
           dialect: o.dialect as 'bcc' | 'libbpf' | 'auto',
           emitLlvm: emit === 'llvm',
         };
+        if (o.usdt?.length) opts.usdt = parseUsdtOptions(o.usdt);
         const spec = await compile({ file }, opts);
         for (const d of spec.diagnostics.filter((x) => x.severity === 'warning'))
           console.error(`${d.file}:${d.line}:${d.column}: warning: ${d.message}`);

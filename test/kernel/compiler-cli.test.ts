@@ -73,4 +73,17 @@ describe.skipIf(!existsSync(cli))('tsbcc compile / check', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('unknown program type "NOPE"');
   });
+
+  it.skipIf(!existsSync('/usr/bin/python3.11'))('check --usdt enables a USDT probe of a binary', () => {
+    const r = run([
+      'check',
+      'test/corpus/usdt/python_calls.c',
+      '--usdt',
+      '/usr/bin/python3.11@python:function__entry=on_call',
+      '--load',
+      'on_call=KPROBE',
+    ]);
+    expect(r.stdout).toBe('ok    on_call (KPROBE)\n');
+    expect(r.status).toBe(0);
+  });
 });
