@@ -36,6 +36,8 @@ export function bccBaseArgs(opts: { debugInfo?: boolean } = {}): string[] {
     '20',
     '-fgnuc-version=4.2.1',
     '-fno-signed-char',
+    '-fms-extensions',
+    '-Wno-microsoft-anon-tag',
     '-D__BPF_TRACING__',
     '-D__TARGET_ARCH_x86',
     '-D__TSBCC__',

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { NativeBccMap, NativeDiagnostic } from '../../native/index.js';
 import { CompileError, type Diagnostic } from '../errors.js';
 import { ensureTracefs } from '../features/mounts.js';
@@ -40,6 +40,11 @@ export interface BccCompileOptions {
   emitLlvm?: boolean;
   /** USDT probes to enable: their argument readers are generated for bpf_usdt_readarg*. */
   usdt?: UsdtContext[];
+  /**
+   * tracefs root for tracepoint format files; null: none (structs then come from BTF's
+   * trace_event_raw_* types); default: found or mounted.
+   */
+  tracefs?: string | null;
 }
 
 let addonId: string | undefined;
@@ -149,23 +154,31 @@ export async function compileBcc(
   const base = bccBaseArgs({ debugInfo: opts.debugInfo });
   const facts = machineFacts();
 
+  const kernel = await kernelHeader(dir, base, btfPath);
   const tracepoints = referencedTracepoints(source.text);
   let tpHeader = '';
   if (tracepoints.length > 0) {
-    const tracefs = await ensureTracefs();
+    const tracefs = opts.tracefs !== undefined ? (opts.tracefs ?? undefined) : await ensureTracefs();
     const parts: string[] = [];
     const missing: Diagnostic[] = [];
+    let btfText: string | undefined;
     for (const tp of tracepoints) {
       const fmt = tracefs ? await readTracepointFormat(tracefs, tp) : undefined;
       if (fmt) {
         parts.push(tracepointStruct(tp, fmt));
         continue;
       }
+      // no format file: the kernel's own record type from BTF, its fields inlined
+      btfText ??= await readFile(join(dirname(kernel.header), 'vmlinux.h'), 'utf8').catch(() => '');
+      if (btfText.includes(`struct trace_event_raw_${tp.event} {`)) {
+        parts.push(`struct tracepoint__${tp.category}__${tp.event} { struct trace_event_raw_${tp.event}; };`);
+        continue;
+      }
       const d: Diagnostic = {
         severity: 'error',
         message: tracefs
           ? `no tracepoint ${tp.category}:${tp.event} on this kernel (tracefs has no events/${tp.category}/${tp.event}/format)`
-          : `tracepoint ${tp.category}:${tp.event} needs tracefs, which is not mounted and cannot be mounted`,
+          : `tracepoint ${tp.category}:${tp.event} is not in the kernel's BTF and tracefs is not available`,
         file: source.displayName,
         line: tp.line ?? 0,
         column: tp.column ?? 0,
@@ -179,7 +192,6 @@ export async function compileBcc(
   }
 
   const usdt = opts.usdt?.length ? await resolveUsdt(opts.usdt) : undefined;
-  const kernel = await kernelHeader(dir, base, btfPath);
   const key =
     opts.noCache || opts.emitLlvm
       ? undefined

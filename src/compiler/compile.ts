@@ -32,6 +32,11 @@ export interface CompileOptions extends ClangArgsOptions {
   /** BCC-C: USDT probes to enable (`bpf_usdt_readarg*` readers are generated from the binary). */
   usdt?: UsdtContext[];
   /**
+   * BCC-C: tracefs root for TRACEPOINT_PROBE format files; null: use the kernel's BTF
+   * (trace_event_raw_<event>) instead; default: found or mounted.
+   */
+  tracefs?: string | null;
+  /**
    * BCC's debug flags: DEBUG_LLVM_IR (0x1) logs the LLVM IR, DEBUG_PREPROCESSOR (0x4) logs the
    * rewritten C, both through the injectable logger at info level (the library never prints).
    */
@@ -130,6 +135,7 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
     if (opts.cacheDir !== undefined) bccOpts.cacheDir = opts.cacheDir;
     if (opts.emitLlvm !== undefined) bccOpts.emitLlvm = opts.emitLlvm;
     if (opts.usdt !== undefined) bccOpts.usdt = opts.usdt;
+    if (opts.tracefs !== undefined) bccOpts.tracefs = opts.tracefs;
     const debug = opts.debug ?? 0;
     if (debug & DEBUG_LLVM_IR) bccOpts.emitLlvm = true;
     const spec = await compileBcc(source, name, includeDir, bccOpts, describeElf);

@@ -278,3 +278,25 @@ int trace_rq(struct pt_regs *ctx, struct request *rq) {
     expect(spec.rewrittenSource).toContain('__builtin_preserve_access_index(&_base->__data_len)');
   });
 });
+
+describe('tracepoint structs from BTF', () => {
+  it('without tracefs, TRACEPOINT_PROBE takes its struct from trace_event_raw_<event>', async () => {
+    const spec = await compile(
+      'BPF_HASH(c, u32, u64);\nTRACEPOINT_PROBE(sched, sched_switch) { u32 p = args->next_pid; c.increment(p); return 0; }',
+      { cacheDir: cache, noCache: true, tracefs: null },
+    );
+    expect(spec.programs[0]).toMatchObject({
+      name: 'tracepoint__sched__sched_switch',
+      attachTarget: 'sched:sched_switch',
+    });
+    const missing = await compile('TRACEPOINT_PROBE(nosuch, nothing_here) { return 0; }', {
+      cacheDir: cache,
+      tracefs: null,
+    }).catch((e: unknown) => e as CompileError);
+    expect((missing as CompileError).diagnostics[0]).toMatchObject({
+      line: 1,
+      column: 1,
+      message: "tracepoint nosuch:nothing_here is not in the kernel's BTF and tracefs is not available",
+    });
+  });
+});
