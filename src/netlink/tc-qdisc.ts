@@ -1,6 +1,6 @@
 /**
  * The tc objects both src/tc and src/topology build, encoded once: struct tcmsg, the top-level
- * TCA_* attributes, and the options of tbf and htb qdiscs and htb classes (linux/pkt_sched.h).
+ * TCA_* attributes, and the options of tbf, htb and netem qdiscs and htb classes (linux/pkt_sched.h).
  * Pure: callers parse their values (src/netlink/tc-units.ts) and choose their policy (limits,
  * bursts, defaults); these only lay the kernel's structs out. No BPF, no kernel.
  */
@@ -143,4 +143,42 @@ export function encodeHtbClassOptions(m: MessageBuilder, p: HtbClassParms): void
     if (p.rate.bytesPerSecond >= U32_LIMIT) o.u64(TCA_HTB.RATE64, BigInt(Math.round(p.rate.bytesPerSecond)));
     if (p.ceil.bytesPerSecond >= U32_LIMIT) o.u64(TCA_HTB.CEIL64, BigInt(Math.round(p.ceil.bytesPerSecond)));
   });
+}
+
+const TCA_NETEM_LATENCY64 = 8;
+const U32_MAX = 0xffffffff;
+
+/** struct tc_netem_qopt (and TCA_NETEM_LATENCY64), values already in the kernel's units. */
+export interface NetemParms {
+  /** Delay in psched ticks. */
+  latency: number;
+  /** Queue length in packets. */
+  limit: number;
+  /** Loss probability 0..1 (sent as a fraction of 2^32-1). */
+  loss: number;
+  /** Jitter in psched ticks (0: none). */
+  jitter?: number;
+  /** Delay in nanoseconds as TCA_NETEM_LATENCY64 (absent: the attribute is left out). */
+  latencyNs?: number;
+}
+
+/**
+ * Adds TCA_KIND "netem" and its TCA_OPTIONS: a bare struct tc_netem_qopt, followed by the
+ * nested attributes (netem's options are not a nest).
+ */
+export function encodeNetem(m: MessageBuilder, p: NetemParms): void {
+  const q = Buffer.alloc(24);
+  q.writeUInt32LE(p.latency, 0);
+  q.writeUInt32LE(p.limit, 4);
+  q.writeUInt32LE(Math.min(U32_MAX, Math.round(p.loss * U32_MAX)), 8);
+  q.writeUInt32LE(p.jitter ?? 0, 20);
+  const parts = [q];
+  if (p.latencyNs !== undefined) {
+    const latency = Buffer.alloc(12);
+    latency.writeUInt16LE(12, 0);
+    latency.writeUInt16LE(TCA_NETEM_LATENCY64, 2);
+    latency.writeBigInt64LE(BigInt(Math.round(p.latencyNs)), 4);
+    parts.push(latency);
+  }
+  m.str(TCA.KIND, 'netem').attr(TCA.OPTIONS, Buffer.concat(parts));
 }

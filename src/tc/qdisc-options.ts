@@ -6,7 +6,7 @@ import { InvalidArgumentError, NotSupportedError } from '../errors.js';
 import { FEATURES, type FeatureName } from '../features/catalog.js';
 import type { MessageBuilder } from '../netlink/message.js';
 import { TCA } from './constants.js';
-import { encodeHtbQdisc, encodeTbf } from '../netlink/tc-qdisc.js';
+import { encodeHtbQdisc, encodeNetem, encodeTbf } from '../netlink/tc-qdisc.js';
 import { rateBytes, usToTicks, xmitTicks } from '../netlink/tc-ratespec.js';
 import {
   parseHandle,
@@ -206,14 +206,14 @@ export function encodeQdisc(spec: QdiscSpec): EncodedQdisc {
       const jitter = spec.jitter === undefined ? 0 : parseTime(spec.jitter, 'netem jitter');
       const loss = spec.loss ?? 0;
       if (loss < 0 || loss > 100) throw new InvalidArgumentError(`invalid netem loss ${loss}: 0-100 percent`);
-      return place(spec, 0, (m) => {
-        const q = Buffer.alloc(24);
-        q.writeUInt32LE(usToTicks(delay), 0);
-        q.writeUInt32LE(spec.limit ?? 1000, 4);
-        q.writeUInt32LE(Math.min(0xffffffff, Math.round((loss / 100) * 0xffffffff)), 8);
-        q.writeUInt32LE(usToTicks(jitter), 20);
-        m.str(TCA.KIND, 'netem').attr(TCA.OPTIONS, q);
-      });
+      return place(spec, 0, (m) =>
+        encodeNetem(m, {
+          latency: usToTicks(delay),
+          limit: spec.limit ?? 1000,
+          loss: loss / 100,
+          jitter: usToTicks(jitter),
+        }),
+      );
     }
   }
 }

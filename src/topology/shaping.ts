@@ -7,11 +7,17 @@ import { NotSupportedError } from '../errors.js';
 import { MessageBuilder, NLM_F } from '../netlink/message.js';
 import { transactIn, type NetlinkRequest } from '../netlink/socket.js';
 import { RTM } from '../netlink/link.js';
-import { encodeHtbClassOptions, encodeHtbQdisc, encodeTbf, TC_H, TCA, tcmsg } from '../netlink/tc-qdisc.js';
+import {
+  encodeHtbClassOptions,
+  encodeHtbQdisc,
+  encodeNetem,
+  encodeTbf,
+  TC_H,
+  tcmsg,
+} from '../netlink/tc-qdisc.js';
 import type { RateSpec } from '../netlink/tc-ratespec.js';
 import type { PlanShaping } from './plan.js';
 
-const NETEM_LATENCY64 = 8;
 const U32_MAX = 0xffffffff;
 const CREATE = NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL;
 
@@ -62,18 +68,13 @@ export function netemQdisc(
   loss = 0,
   dev = `${ifindex}`,
 ): NetlinkRequest {
-  // netem's options are a bare struct tc_netem_qopt followed by nested attributes
-  const qopt = Buffer.alloc(24);
-  qopt.writeUInt32LE(Math.min(U32_MAX, Math.floor((delayUs * 1000) / 64)), 0);
-  qopt.writeUInt32LE(1000, 4); // limit (packets)
-  qopt.writeUInt32LE(Math.min(U32_MAX, Math.round(loss * U32_MAX)), 8);
-  const latency = Buffer.alloc(12);
-  latency.writeUInt16LE(12, 0);
-  latency.writeUInt16LE(NETEM_LATENCY64, 2);
-  latency.writeBigInt64LE(BigInt(Math.round(delayUs * 1000)), 4);
-  const m = qdisc(ifindex, 0x100000, parent)
-    .str(TCA.KIND, 'netem')
-    .attr(TCA.OPTIONS, Buffer.concat([qopt, latency]));
+  const m = qdisc(ifindex, 0x100000, parent);
+  encodeNetem(m, {
+    latency: Math.min(U32_MAX, Math.floor((delayUs * 1000) / 64)),
+    limit: 1000,
+    loss,
+    latencyNs: delayUs * 1000,
+  });
   return { message: m, operation: `add netem qdisc on ${dev}` };
 }
 
