@@ -198,6 +198,19 @@ describe('topology units and addresses', () => {
     expect(parsePercent('150%')).toBeUndefined();
   });
 
+  it("reads tc's spellings through the shared parser but keeps its own policy (undefined, no rounding)", () => {
+    expect(parseRate('1kibit')).toBe(1024);
+    expect(parseSize('1.5k')).toBe(1536);
+    expect(parseTime('2SEC')).toBe(2e6);
+    expect(parseSize('0')).toBe(0); // "no burst given": the default applies
+    expect(parseRate('1.5bit')).toBe(1.5);
+    expect(parseTime('1.5us')).toBe(1.5);
+    expect(parseSize('1.3b')).toBeUndefined(); // not whole bytes
+    expect(parseSize(1.5)).toBeUndefined();
+    expect(parseRate('0bit')).toBeUndefined();
+    expect(parseTime('5 parsecs')).toBeUndefined();
+  });
+
   it('parses CIDRs and computes networks', () => {
     const c = parseCidr('10.1.2.3/16');
     expect(formatIp(networkOf(c))).toBe('10.1.0.0');
