@@ -151,26 +151,6 @@ export class Btf {
     return 0;
   }
 
-  private sizeOf(id: number): number {
-    const t = this.types[id];
-    if (!t) return 0;
-    switch (t.kind) {
-      case KIND.INT:
-      case KIND.STRUCT:
-      case KIND.UNION:
-      case KIND.ENUM:
-      case KIND.ENUM64:
-      case KIND.FLOAT:
-        return t.sizeOrType;
-      case KIND.PTR:
-        return 8;
-      case KIND.ARRAY:
-        return (t.array?.nelems ?? 0) * this.sizeOf(t.array?.type ?? 0);
-      default:
-        return this.sizeOf(t.sizeOrType);
-    }
-  }
-
   /** The layout of type `id`. */
   layout(id: number): TypeLayout {
     const hit = this.cache.get(id);
