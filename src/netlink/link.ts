@@ -8,7 +8,7 @@ import type { NetlinkRequest, NetlinkSocket } from './socket.js';
 import { parseIp, parseMac } from './ip.js';
 import { NetlinkError } from '../errors.js';
 
-/** rtnetlink message types used here. */
+/** rtnetlink message types (linux/rtnetlink.h) used by src/netlink, src/topology and src/tc. */
 export const RTM = {
   NEWLINK: 16,
   DELLINK: 17,
@@ -21,7 +21,13 @@ export const RTM = {
   DELROUTE: 25,
   NEWQDISC: 36,
   DELQDISC: 37,
+  GETQDISC: 38,
   NEWTCLASS: 40,
+  DELTCLASS: 41,
+  GETTCLASS: 42,
+  NEWTFILTER: 44,
+  DELTFILTER: 45,
+  GETTFILTER: 46,
 } as const;
 
 const IFLA = {

@@ -1,21 +1,7 @@
 /** tc and rtnetlink constants (linux/rtnetlink.h, linux/pkt_sched.h, linux/pkt_cls.h, tc_act/*.h). */
 
-/** rtnetlink message types used by tc. */
-export const RTM = {
-  NEWLINK: 16,
-  DELLINK: 17,
-  GETLINK: 18,
-  SETLINK: 19,
-  NEWQDISC: 36,
-  DELQDISC: 37,
-  GETQDISC: 38,
-  NEWTCLASS: 40,
-  DELTCLASS: 41,
-  GETTCLASS: 42,
-  NEWTFILTER: 44,
-  DELTFILTER: 45,
-  GETTFILTER: 46,
-} as const;
+/** rtnetlink message types: shared with src/netlink and src/topology. */
+export { RTM } from '../netlink/link.js';
 
 /** Top-level tc attributes (TCA_*) and special handles: shared with src/topology. */
 export { TCA, TC_H } from '../netlink/tc-qdisc.js';
