@@ -13,6 +13,7 @@ PACKAGES=(
   libbpf-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev linux-libc-dev
   pkg-config make g++ python3
   iproute2 iputils-ping iperf3 curl bpftool
+  chromium # the tunnel_monitor web page is tested in headless Chromium
 )
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
