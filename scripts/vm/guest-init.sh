@@ -56,7 +56,8 @@ done
 
 # shellcheck disable=SC1091
 [ -f "$results/env" ] && . "$results/env"
-export HOME=/root TSBCC_CACHE_DIR="${TSBCC_CACHE_DIR:-/tmp/tsbcc-cache}"
+# TSBCC_VM_OUT: the results share, for files the command wants the host to read afterwards.
+export HOME=/root TSBCC_CACHE_DIR="${TSBCC_CACHE_DIR:-/tmp/tsbcc-cache}" TSBCC_VM_OUT="$results"
 cd "$(cat "$results/cwd")" || exit 1
 echo "guest-init: kernel $(uname -r), booted in $(cut -d' ' -f1 /proc/uptime)s, running in $PWD"
 bash "$results/cmd.sh" 2>&1 | tee "$results/output.log"
