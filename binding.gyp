@@ -1,4 +1,8 @@
 {
+  "variables": {
+    "llvm_components": "bpfcodegen bpfasmparser bpfdesc bpfinfo core irreader option passes target mc support bitwriter frontendopenmp windowsdriver frontenddriver frontendhlsl",
+    "clang_libs": "-lclangFrontendTool -lclangCodeGen -lclangFrontend -lclangDriver -lclangSerialization -lclangParse -lclangSema -lclangAnalysis -lclangEdit -lclangRewrite -lclangASTMatchers -lclangAST -lclangLex -lclangBasic -lclangSupport -lclangAPINotes"
+  },
   "targets": [
     {
       "target_name": "tsbcc",
@@ -12,12 +16,20 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE", "__STDC_CONSTANT_MACROS", "__STDC_FORMAT_MACROS", "__STDC_LIMIT_MACROS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-fno-rtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-fno-rtti", "-O2", "-ffunction-sections", "-fdata-sections", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": [
         "-L/usr/lib/llvm-19/lib",
-        "-Wl,-rpath,/usr/lib/llvm-19/lib",
-        "-lclang-cpp",
-        "-lLLVM-19",
+        "-Wl,--start-group",
+        "<@(clang_libs)",
+        "<!@(/usr/lib/llvm-19/bin/llvm-config --link-static --libs <(llvm_components))",
+        "-Wl,--end-group",
+        "-Wl,--gc-sections",
+        "-Wl,--strip-all",
+        "-Wl,--exclude-libs,ALL",
+        "-lzstd",
+        "-lrt",
+        "-ldl",
+        "-lm",
         "-lbpf",
         "-lnl-route-3",
         "-lnl-3",

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   clang-19 libclang-cpp19-dev libclang-19-dev llvm-19-dev
-  libbpf-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev linux-libc-dev
+  libbpf-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev libzstd-dev linux-libc-dev
   pkg-config make g++ python3
   iproute2 iputils-ping iperf3 curl bpftool
   chromium # the tunnel_monitor web page is tested in headless Chromium
