@@ -20,6 +20,8 @@ import {
   type TopologySpec,
 } from '../../src/topology/index.js';
 import { namespacesMatching, uniqueName } from './helpers/netns.js';
+import { waitFor } from './helpers/wait.js';
+import { ownerAlive } from '../../src/topology/state.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'tsbcc-topo-state-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -464,6 +466,9 @@ links:
     expect(before.length).toBeGreaterThan(0);
     const [state] = listStates(stateDir).filter((s) => s.prefix === prefix);
     expect(state?.status).toBe('creating');
+    // SIGKILL is delivered at once, but the killed process takes a moment to finish exiting;
+    // clean (rightly) leaves runs whose owner is still alive alone, so wait for it to be gone.
+    await waitFor(() => state !== undefined && !ownerAlive(state), `owner of ${prefix} to exit`, 10_000);
     // a clean of another directory (another user's runs) does not touch it
     const other = mkdtempSync(join(tmpdir(), 'tsbcc-topo-other-'));
     expect(await cleanLeftovers({ dir: other })).toEqual([]);
