@@ -64,7 +64,7 @@ timeout -k 10 "${TSBCC_VM_TIMEOUT:-900}" qemu-system-x86_64 \
   -kernel "$kernel" -initrd "$initrd" -append "$append" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$results,mount_tag=results,security_model=none" \
-  </dev/null | tr -d '\r'
+  </dev/null | sed -u 's/\r//g'
 status=("${PIPESTATUS[@]}")
 set -e
 elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
