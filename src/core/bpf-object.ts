@@ -152,7 +152,7 @@ export class BpfObject implements Closeable {
           continue;
         }
         if (log.trim() || e.errno === 13 || e.errno === 22) {
-          throw verifierError(name, e.errno, log.trim() ? log : e.libbpfLog);
+          throw verifierError(name, e.errno, log.trim() ? log : e.libbpfLog, this.spec.userSource);
         }
         throw fromNative(e, `load ${name} as ${programTypeName(typeNum)}: ${e.libbpfLog.trim()}`);
       }

@@ -54,13 +54,30 @@ export function verifierSummary(log: string): string {
   return lines[lines.length - 1] ?? 'no verifier log';
 }
 
-/** The C source line the verifier last printed (`; text @ file:line`), when line info exists. */
-export function verifierSourceLine(log: string): { file: string; line: number; text: string } | undefined {
-  let found: { file: string; line: number; text: string } | undefined;
-  for (const m of log.matchAll(/^; (.*) @ (\S+):(\d+)$/gm)) {
-    found = { text: m[1] ?? '', file: m[2] ?? '', line: Number(m[3]) };
-  }
-  return found;
+/** The user's source, for placing a line the verifier printed without its file and line. */
+export interface VerifierSource {
+  file: string;
+  text: string;
+}
+
+/**
+ * The C source line the verifier last printed, when the object carries line info. Kernels from
+ * 6.2 print `; text @ file:line`; older ones print only `; text`, which is placed by finding
+ * the one line of `source` with that text (left out when none or several match).
+ */
+export function verifierSourceLine(
+  log: string,
+  source?: VerifierSource,
+): { file: string; line: number; text: string } | undefined {
+  let last: RegExpMatchArray | undefined;
+  for (const m of log.matchAll(/^; (.*?)(?: @ (\S+):(\d+))?$/gm)) last = m;
+  if (!last) return undefined;
+  const text = last[1] ?? '';
+  if (last[2] !== undefined) return { text, file: last[2], line: Number(last[3]) };
+  if (!source || text.trim() === '') return undefined;
+  const lines = source.text.split('\n');
+  const hits = lines.flatMap((l, i) => (l.trim() === text.trim() ? [i + 1] : []));
+  return hits.length === 1 ? { text, file: source.file, line: hits[0] as number } : undefined;
 }
 
 /** Hints for the causes the log shows. */
@@ -69,8 +86,13 @@ export function verifierHints(log: string): string[] {
 }
 
 /** Builds the VerifierError for a program load that failed with errno and log. */
-export function verifierError(program: string, errno: number, log: string): VerifierError {
-  const sourceLine = verifierSourceLine(log);
+export function verifierError(
+  program: string,
+  errno: number,
+  log: string,
+  source?: VerifierSource,
+): VerifierError {
+  const sourceLine = verifierSourceLine(log, source);
   const init: ConstructorParameters<typeof VerifierError>[0] = {
     program,
     errno,

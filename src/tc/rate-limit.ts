@@ -1,8 +1,9 @@
 /**
  * Rate limiting as one call that works on both kinds of kernel (see ../shared/kernel.md):
  *
- * - `police`: a police action on a cls_bpf filter on the clsact hook, where the kernel has
- *   act_police (CONFIG_NET_ACT_POLICE) and one rate covers all traffic.
+ * - `police`: a police action on a cls_bpf filter on the clsact hook, when asked for, or where
+ *   the kernel has act_police (CONFIG_NET_ACT_POLICE) but htb is not usable and one rate covers
+ *   all traffic (a policer drops, and TCP through it settles far below the rate).
  * - `htb` (egress): an htb qdisc at the interface's root with one class per limit; the
  *   classifier (direct action) picks the class through skb->tc_classid.
  * - `ifb+htb` (ingress): ingress traffic is redirected (act_mirred) to an ifb device made for
@@ -148,12 +149,23 @@ export class RateLimit implements Link {
       (opts.direction === 'egress' || (f.has('ifb') && f.has('act_mirred') && f.has('clsact')));
     let chosen: RateLimitStrategy;
     let reason: string;
-    if (strategy === 'police' || (strategy === 'auto' && f.has('act_police') && single !== undefined)) {
+    // auto prefers shaping (htb, ifb+htb on ingress) wherever it is usable: a policer drops
+    // what exceeds its bucket, and TCP through it settles far below the rate (measured on
+    // Debian's 6.1 kernel with act_police: 1.2-1.6 of 20 Mbit/s egress, 9.9 of 16 ingress,
+    // the same with iproute2's own `action police`), while htb holds 19.1 of 20. Police is used
+    // when asked for, or when htb is not usable and one rate covers all traffic.
+    if (
+      strategy === 'police' ||
+      (strategy === 'auto' && !htbUsable && f.has('act_police') && single !== undefined)
+    ) {
       if (!f.has('act_police')) throw notSupported('act_police');
       if (single === undefined)
         throw new InvalidArgumentError('rate limit: police takes one rate, not classes');
       chosen = 'police';
-      reason = 'act_police is available and one rate covers all traffic';
+      reason =
+        strategy === 'police'
+          ? 'police was asked for'
+          : 'htb is not usable here and act_police is available (one rate covers all traffic)';
     } else if (strategy === 'bpf' || (strategy === 'auto' && !htbUsable && single !== undefined)) {
       if (single === undefined) {
         throw new InvalidArgumentError('rate limit: the BPF token bucket takes one rate, not classes');
@@ -167,11 +179,14 @@ export class RateLimit implements Link {
     } else {
       if (!f.has('htb')) throw notSupported('htb');
       chosen = opts.direction === 'egress' ? 'htb' : 'ifb+htb';
-      const why = !f.has('act_police')
-        ? 'act_police is missing (CONFIG_NET_ACT_POLICE)'
-        : strategy === 'htb'
+      const why =
+        strategy === 'htb'
           ? 'htb was asked for'
-          : 'per-class limits need htb classes chosen by the classifier';
+          : single === undefined
+            ? 'per-class limits need htb classes chosen by the classifier'
+            : !f.has('act_police')
+              ? 'act_police is missing (CONFIG_NET_ACT_POLICE)'
+              : 'shaping holds TCP to the rate where a policer would drop it far below';
       reason =
         chosen === 'htb'
           ? `${why}: egress shaped by htb classes on the interface`

@@ -19,3 +19,25 @@ describe('verifier errors', () => {
     expect(e.message).toContain('prog.c:12');
   });
 });
+
+describe('verifier source lines on kernels that print no file:line (6.1)', () => {
+  const log = `0: R1=ctx() R10=fp0
+; u64 v = *h.lookup(&k);
+3: (79) r1 = *(u64 *)(r0 +0)
+R0 invalid mem access 'map_value_or_null'
+`;
+  it('are placed by their text in the user source when it occurs once', () => {
+    const source = { file: 'prog.c', text: 'int x;\nint f() {\n  u64 v = *h.lookup(&k);\n}\n' };
+    expect(verifierError('f', 13, log, source).sourceLine).toEqual({
+      file: 'prog.c',
+      line: 3,
+      text: 'u64 v = *h.lookup(&k);',
+    });
+  });
+
+  it('are left out when the text is ambiguous or there is no source', () => {
+    const twice = { file: 'prog.c', text: 'u64 v = *h.lookup(&k);\nu64 v = *h.lookup(&k);\n' };
+    expect(verifierError('f', 13, log, twice).sourceLine).toBeUndefined();
+    expect(verifierError('f', 13, log).sourceLine).toBeUndefined();
+  });
+});
