@@ -1,5 +1,6 @@
 {
   "variables": {
+    "keep_symbols": "<!(echo ${TSBCC_KEEP_SYMBOLS:-0})",
     "llvm_components": "bpfcodegen bpfasmparser bpfdesc bpfinfo core irreader option passes target mc support bitwriter frontendopenmp windowsdriver frontenddriver frontendhlsl",
     "clang_libs": "-lclangFrontendTool -lclangCodeGen -lclangFrontend -lclangDriver -lclangSerialization -lclangParse -lclangSema -lclangAnalysis -lclangEdit -lclangRewrite -lclangASTMatchers -lclangAST -lclangLex -lclangBasic -lclangSupport -lclangAPINotes"
   },
@@ -7,6 +8,22 @@
     {
       "target_name": "tsbcc",
       "sources": ["<!@(find native -name '*.cc' | sort)"],
+      "actions": [
+        {
+          "action_name": "text_order",
+          "inputs": ["<(module_root_dir)/native/compiler/text-order.txt.gz"],
+          "outputs": ["<(module_root_dir)/build/text-order.txt"],
+          "action": ["sh", "-c", "gzip -dc <(module_root_dir)/native/compiler/text-order.txt.gz > <(module_root_dir)/build/text-order.txt"]
+        }
+      ],
+      "ldflags": [
+        "-B/usr/lib/llvm-19/bin",
+        "-fuse-ld=lld",
+        "-Wl,-z,pack-relative-relocs",
+        "-Wl,--symbol-ordering-file=<(module_root_dir)/build/text-order.txt",
+        "-Wl,--no-warn-symbol-ordering"
+      ],
+      "conditions": [["keep_symbols==0", { "ldflags": ["-Wl,--strip-all"] }]],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native",
@@ -24,7 +41,6 @@
         "<!@(/usr/lib/llvm-19/bin/llvm-config --link-static --libs <(llvm_components))",
         "-Wl,--end-group",
         "-Wl,--gc-sections",
-        "-Wl,--strip-all",
         "-Wl,--exclude-libs,ALL",
         "-lzstd",
         "-lrt",

@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // plain Node scripts (scripts/**/*.mjs) run outside the TypeScript build
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['src/cli/**', 'examples/**', 'bench/**', 'scripts/**', 'tools/**', 'test/**', 'simulation/**'],
     rules: { 'no-console': 'off' },
   },

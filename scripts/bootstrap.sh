@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  clang-19 libclang-cpp19-dev libclang-19-dev llvm-19-dev
+  clang-19 libclang-cpp19-dev libclang-19-dev llvm-19-dev lld-19
   libbpf-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev libzstd-dev linux-libc-dev
   pkg-config make g++ python3
   iproute2 iputils-ping iperf3 curl bpftool
@@ -50,7 +50,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 addon=build/Release/tsbcc.node
-if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" \( -name '*.cc' -o -name '*.h' -o -name binding.gyp \) -print -quit)" ]; then
+if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" \( -name '*.cc' -o -name '*.h' -o -name binding.gyp -o -name text-order.txt.gz \) -print -quit)" ]; then
   log "building the native addon"
   bash scripts/build-native.sh
 fi

@@ -8,12 +8,14 @@ flock 9
 mkdir -p build
 log="${TMPDIR:-/tmp}/tsbcc-native-build.$$.log"
 sources="$(find native -name '*.cc' | sort | md5sum)"
-if [ -f build/Makefile ] && [ build/Makefile -nt binding.gyp ] && [ "$sources" = "$(cat build/.sources 2>/dev/null)" ]; then
-  step=(build)
+# A stale Makefile (binding.gyp or the list of sources changed) is regenerated; make then
+# rebuilds only what the new commands change (a link flag relinks without recompiling).
+if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] || [ "$sources" != "$(cat build/.sources 2>/dev/null)" ]; then
+  configure=1
 else
-  step=(rebuild)
+  configure=0
 fi
-if ! npx node-gyp "${step[@]}" -j "$(nproc)" >"$log" 2>&1; then
+if ! { [ "$configure" = 0 ] || npx node-gyp configure; } >"$log" 2>&1 || ! npx node-gyp build -j "$(nproc)" >>"$log" 2>&1; then
   grep -E 'error|Error' "$log" | head -40 >&2 || tail -40 "$log" >&2
   echo "native build failed; full log in $log" >&2
   exit 1
