@@ -82,16 +82,39 @@ function checkCflags(cflags: string[], source: UserSource): void {
   }
 }
 
-async function localHeaders(text: string, dir: string | undefined): Promise<string[]> {
-  if (!dir) return [];
+/**
+ * The program's own headers, for the cache key: every `#include "..."` it reaches (nested ones
+ * too), looked up as clang does: next to the including file, then in the -I directories.
+ */
+async function localHeaders(text: string, dir: string | undefined, cflags: string[]): Promise<string[]> {
+  const searchDirs = cflags.flatMap((f, i) =>
+    f === '-I' ? [cflags[i + 1] ?? ''] : f.startsWith('-I') ? [f.slice(2)] : [],
+  );
   const out: string[] = [];
-  for (const m of text.matchAll(/#\s*include\s*"([^"]+)"/g)) {
-    try {
-      out.push(m[1] ?? '', await readFile(resolve(dir, m[1] ?? ''), 'utf8'));
-    } catch {
-      out.push(m[1] ?? '', '<missing>');
+  const seen = new Set<string>();
+  const visit = async (body: string, from: string | undefined, depth: number): Promise<void> => {
+    for (const m of body.matchAll(/#\s*include\s*"([^"]+)"/g)) {
+      const name = m[1] ?? '';
+      let found = false;
+      for (const d of [from, ...searchDirs]) {
+        if (d === undefined) continue;
+        const path = resolve(d, name);
+        if (seen.has(path)) {
+          found = true;
+          break;
+        }
+        const contents = await readFile(path, 'utf8').catch(() => undefined);
+        if (contents === undefined) continue;
+        seen.add(path);
+        out.push(path, contents);
+        found = true;
+        if (depth < 16) await visit(contents, dirname(path), depth + 1);
+        break;
+      }
+      if (!found) out.push(name, '<missing>');
     }
-  }
+  };
+  await visit(text, dir, 0);
   return out;
 }
 
@@ -202,7 +225,8 @@ export async function compileBcc(
           name,
           JSON.stringify(cflags),
           includeDir ?? '',
-          ...(await localHeaders(source.text, includeDir)),
+          ...(await localHeaders(source.text, includeDir, cflags)),
+          usdt ? usdt.header + JSON.stringify(usdt.specs) : '',
           await dialectHeadersText(),
           tpHeader,
           kernel.key,
@@ -306,7 +330,7 @@ export async function compileBcc(
     eventFields,
     dialect: 'bcc',
     rewrittenSource: rewritten,
-    userSource: { file: source.displayName, text: source.text },
+    userSource: { file: source.displayName, text: source.text, path: source.virtualPath },
   };
   if (usdt) spec.usdt = usdt.specs;
   if (llvmIr !== undefined) spec.llvmIr = llvmIr;

@@ -83,9 +83,10 @@ export interface ObjectSpec {
   fromCache?: boolean;
   /**
    * The user's own source (BCC-C): the rewrite keeps every line where it was, so line numbers
-   * in the object's line info (and in verifier logs) index into this text.
+   * in the object's line info (and in verifier logs) index into this text. `path` is the name
+   * the compiler saw (the line info's file), when it differs from `file`.
    */
-  userSource?: { file: string; text: string };
+  userSource?: { file: string; text: string; path?: string };
   /** Enabled USDT probes: attach each handler as a uprobe at every location (BCC-C only). */
   usdt?: UsdtSpec[];
   /** The LLVM IR, when compile() was asked for it (`emitLlvm`). */

@@ -56,28 +56,45 @@ export function verifierSummary(log: string): string {
 
 /** The user's source, for placing a line the verifier printed without its file and line. */
 export interface VerifierSource {
+  /** The name shown to the user. */
   file: string;
   text: string;
+  /** The path the compiler saw, when it differs from `file` (a program given as a string). */
+  path?: string;
 }
 
 /**
  * The C source line the verifier last printed, when the object carries line info. Kernels from
  * 6.2 print `; text @ file:line`; older ones print only `; text`, which is placed by finding
- * the one line of `source` with that text (left out when none or several match).
+ * the one line of `source` with that text (left out when none or several match). The text is
+ * empty when the compiler could not read the file (a program compiled from a string): it is
+ * then taken from `source` at that line.
  */
 export function verifierSourceLine(
   log: string,
   source?: VerifierSource,
 ): { file: string; line: number; text: string } | undefined {
   let last: RegExpMatchArray | undefined;
-  for (const m of log.matchAll(/^; (.*?)(?: @ (\S+):(\d+))?$/gm)) last = m;
+  for (const m of log.matchAll(/^; ?(.*?)(?:\s*@ (\S+):(\d+))?$/gm)) last = m;
   if (!last) return undefined;
   const text = last[1] ?? '';
-  if (last[2] !== undefined) return { text, file: last[2], line: Number(last[3]) };
-  if (!source || text.trim() === '') return undefined;
-  const lines = source.text.split('\n');
-  const hits = lines.flatMap((l, i) => (l.trim() === text.trim() ? [i + 1] : []));
+  const userLines = source?.text.split('\n');
+  if (last[2] !== undefined) {
+    const file = last[2];
+    const line = Number(last[3]);
+    const ours = source !== undefined && (sameFile(file, source.file) || sameFile(file, source.path ?? ''));
+    const own = ours ? userLines?.[line - 1] : undefined;
+    const shown = ours && source ? source.file : file;
+    return { text: text.trim() === '' && own !== undefined ? own.trim() : text, file: shown, line };
+  }
+  if (!source || !userLines || text.trim() === '') return undefined;
+  const hits = userLines.flatMap((l, i) => (l.trim() === text.trim() ? [i + 1] : []));
   return hits.length === 1 ? { text, file: source.file, line: hits[0] as number } : undefined;
+}
+
+/** A path in the line info names the user's file: the same path, or the same last component. */
+function sameFile(a: string, b: string): boolean {
+  return a === b || a.split('/').pop() === b.split('/').pop();
 }
 
 /** Hints for the causes the log shows. */

@@ -42,4 +42,23 @@ describe('verifier errors in user coordinates', () => {
       obj.close();
     }
   });
+
+  it('names the line of a program compiled from a string', async () => {
+    const obj = BpfObject.create(await compile({ text: SRC }, { noCache: true }));
+    try {
+      let err: unknown;
+      try {
+        obj.loadFunc('unchecked', 'SCHED_CLS');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(VerifierError);
+      const v = err as VerifierError;
+      expect(v.sourceLine?.line).toBe(5);
+      expect(v.sourceLine?.text).toBe('u64 v = *h.lookup(&k);');
+      expect(v.message).toContain('u64 v = *h.lookup(&k);');
+    } finally {
+      obj.close();
+    }
+  });
 });

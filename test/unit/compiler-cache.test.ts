@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cacheDir } from '../../src/compiler/cache-dir.js';
 import { compile } from '../../src/compiler/compile.js';
+import { CompileError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbcc-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,6 +37,45 @@ describe('object cache', () => {
     expect(c.fromCache).toBeUndefined();
     const d = await compile(`${SRC}\n`, { cacheDir: dir });
     expect(d.fromCache).toBeUndefined();
+  });
+
+  it('headers the program includes change the key, nested ones and -I ones too', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'tsbcc-cache-src-'));
+    try {
+      mkdirSync(join(src, 'inc'));
+      writeFileSync(join(src, 'prog.c'), `#include "a.h"\n${SRC}`);
+      writeFileSync(join(src, 'a.h'), '#include "b.h"\n#include "c.h"\n');
+      writeFileSync(join(src, 'b.h'), '#define LIMIT 1\n');
+      writeFileSync(join(src, 'inc', 'c.h'), '#define OTHER 1\n');
+      const opts = { cacheDir: dir, cflags: [`-I${join(src, 'inc')}`] };
+      await compile({ file: join(src, 'prog.c') }, opts);
+      expect((await compile({ file: join(src, 'prog.c') }, opts)).fromCache).toBe(true);
+      writeFileSync(join(src, 'b.h'), '#define LIMIT 2\n');
+      expect((await compile({ file: join(src, 'prog.c') }, opts)).fromCache).toBeUndefined();
+      writeFileSync(join(src, 'inc', 'c.h'), '#define OTHER 2\n');
+      expect((await compile({ file: join(src, 'prog.c') }, opts)).fromCache).toBeUndefined();
+      expect((await compile({ file: join(src, 'prog.c') }, opts)).fromCache).toBe(true);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
+  it('the USDT probes enabled change the key', async (ctx) => {
+    const file = join(import.meta.dirname, '..', 'corpus', 'usdt', 'python_calls.c');
+    const binary = '/usr/bin/python3.11';
+    if (!existsSync(binary)) {
+      console.log(`skipped: USDT binary ${binary} not on this machine`);
+      ctx.skip();
+    }
+    const usdt = [{ path: binary, probes: [{ probe: 'python:function__entry', fnName: 'on_call' }] }];
+    const fresh = mkdtempSync(join(tmpdir(), 'tsbcc-cache-usdt-'));
+    try {
+      expect((await compile({ file }, { cacheDir: fresh, usdt })).usdt?.length).toBe(1);
+      // without the probe its argument reader does not exist: a compile error, not a cached object
+      await expect(compile({ file }, { cacheDir: fresh })).rejects.toBeInstanceOf(CompileError);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it('noCache neither reads nor writes', async () => {

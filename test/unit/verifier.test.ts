@@ -41,3 +41,20 @@ R0 invalid mem access 'map_value_or_null'
     expect(verifierError('f', 13, log).sourceLine).toBeUndefined();
   });
 });
+
+describe('verifier source lines of programs compiled from a string', () => {
+  it('take the text from the user source when the line info has none', () => {
+    const log = `0: R1=ctx() R10=fp0\n;  @ main.c:4\n;  @ main.c:2\n3: (79) r1 = *(u64 *)(r0 +0)\n`;
+    const source = {
+      file: '<source>',
+      path: '/virtual/tsbcc/main.c',
+      text: 'int x;\n  u64 v = *h.lookup(&k);\n',
+    };
+    expect(verifierError('f', 13, log, source).sourceLine).toEqual({
+      file: '<source>',
+      line: 2,
+      text: 'u64 v = *h.lookup(&k);',
+    });
+    expect(verifierError('f', 13, log).sourceLine).toEqual({ file: 'main.c', line: 2, text: '' });
+  });
+});
