@@ -1,6 +1,7 @@
 /** tsbcc: the BPF Compiler Collection for TypeScript. Re-exports only. */
 export * from './errors.js';
 export * from './logger.js';
+export * from './features/index.js';
 export * from './compiler/compile.js';
 export type * from './compiler/object-spec.js';
 export type * from './compiler/type-layout.js';

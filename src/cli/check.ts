@@ -12,8 +12,9 @@ import { collectCflags, parseUsdtOptions } from './compile.js';
 
 /** One function's verdict. */
 export interface CheckResult {
-  name: string;
-  type: string;
+  /** null only when the file did not compile and no --load named a function. */
+  name: string | null;
+  type: string | null;
   loaded: boolean;
   error: string | null;
 }
@@ -86,10 +87,20 @@ export function registerCheckCommands(program: Command): void {
       ) => {
         const loads = (o.load ?? []).map(parseLoadSpec);
         const usdt = o.usdt?.length ? parseUsdtOptions(o.usdt) : undefined;
-        const spec = await compile(
-          { file },
-          { cflags: o.cflags, noCache: !o.cache, ...(usdt ? { usdt } : {}) },
-        );
+        let spec: ObjectSpec;
+        try {
+          spec = await compile({ file }, { cflags: o.cflags, noCache: !o.cache, ...(usdt ? { usdt } : {}) });
+        } catch (e) {
+          if (!o.json || !(e instanceof TsbccError)) throw e;
+          // --json: the requested functions (or one entry without a name) did not load
+          const error = e.message;
+          const failed = loads.length ? loads : [{ name: null, type: null }];
+          for (const l of failed)
+            console.log(JSON.stringify({ name: l.name, type: l.type, loaded: false, error }));
+          console.error(`tsbcc: ${error}`);
+          process.exitCode = 1;
+          return;
+        }
         const results = checkLoads(spec, loads);
         if (results.length === 0)
           throw new TsbccError(

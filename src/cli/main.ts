@@ -8,6 +8,14 @@ import { registerDoctorCommand } from './doctor.js';
 import { registerTopologyCommands } from './topology.js';
 import { registerTcCommands } from './tc.js';
 
+// `tsbcc ... | head`: a closed pipe ends the command quietly, as for other Unix tools
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 const program = new Command();
 program.name('tsbcc').description('BPF Compiler Collection for TypeScript').showHelpAfterError();
 registerDoctorCommand(program);

@@ -35,7 +35,7 @@ export function registerTcCommands(program: Command): void {
     .option('--netns <ns>', 'network namespace (name or path)')
     .option('--all', "show every filter, not only tsbcc's")
     .option('--json', 'print JSON')
-    .description("list tsbcc's cls_bpf filters on the interface's ingress and egress hooks")
+    .description("list tsbcc's cls_bpf filters on the interface (hooks, qdiscs and classes)")
     .action(async (dev: string, opts: { netns?: string; all?: boolean; json?: boolean }) => {
       const list = await listTcFilters({ interface: dev, netns: opts.netns, all: opts.all ?? false });
       if (opts.json) console.log(JSON.stringify(list, null, 2));

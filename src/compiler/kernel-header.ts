@@ -125,6 +125,13 @@ async function build(
     return { header, pch, key };
   }
   const started = performance.now();
+  if (!existsSync(LIBBPF_HELPER_DEFS)) {
+    // the helpers' prototypes (bpf_map_lookup_elem, ...): without them no program compiles
+    throw new TsbccError(
+      `${LIBBPF_HELPER_DEFS} is missing: install libbpf-dev (scripts/bootstrap.sh does)`,
+      'ENOENT',
+    );
+  }
   await mkdir(dir, { recursive: true });
   let vmlinux: string;
   try {
@@ -141,7 +148,7 @@ async function build(
     `#include "${join(dir, 'vmlinux.h')}"`,
     `#include "${defsPath}"`,
     '#define bpf_trace_printk __tsbcc_raw_trace_printk',
-    existsSync(LIBBPF_HELPER_DEFS) ? `#include "${LIBBPF_HELPER_DEFS}"` : '',
+    `#include "${LIBBPF_HELPER_DEFS}"`,
     '#undef bpf_trace_printk',
     '',
   ].join('\n');

@@ -11,7 +11,8 @@ import type { FilterInfo } from './filter-list.js';
 import { REQUEST_ACK, runAll, tcmsg } from './tc-netlink.js';
 
 /**
- * Lists the cls_bpf filters on the interface's ingress and egress hooks (all, or only tsbcc's).
+ * Lists the filters on the interface — its ingress and egress hooks, every qdisc and every
+ * class — all of them, or only tsbcc's.
  * @throws InvalidArgumentError for an unknown interface or namespace.
  */
 export async function listTcFilters(opts: TcDeviceOptions & { all?: boolean }): Promise<FilterInfo[]> {
@@ -25,7 +26,7 @@ export async function listTcFilters(opts: TcDeviceOptions & { all?: boolean }): 
 }
 
 /**
- * Removes tsbcc's filters from the interface's ingress and egress hooks; returns what it
+ * Removes tsbcc's filters from the interface (its hooks, qdiscs and classes); returns what it
  * removed. The clsact qdisc stays (tsbcc cannot tell who added it).
  * @throws InvalidArgumentError for an unknown interface; NetlinkError when a removal is refused.
  */

@@ -81,7 +81,10 @@ export class TcDevice implements TcTarget {
     return IfbLink.create(this.sock, { ...opts, netns: this.netns });
   }
 
-  /** The filters on a parent (default: the ingress and egress hooks), with program ids and names. */
+  /**
+   * The filters on a parent (default: every parent — the ingress and egress hooks, each qdisc
+   * and each class), with program ids and names.
+   */
   filters(parent?: FilterParent): Promise<FilterInfo[]> {
     return listFilters(this.sock, this, parent === undefined ? undefined : [parentHandle(parent)]);
   }

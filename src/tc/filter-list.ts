@@ -77,8 +77,27 @@ export function parseFilterReply(msg: NetlinkMessage): FilterInfo {
 }
 
 /**
- * Lists the filters on one parent (default: both clsact hooks). A parent without a qdisc
- * lists nothing.
+ * Every place a filter can hang on the interface: the clsact/ingress hooks, each classful
+ * qdisc (its handle, e.g. 1:) and each class (1:10), found by dumping qdiscs and classes.
+ */
+export async function filterParents(sock: NetlinkSocket, target: TcTarget): Promise<number[]> {
+  const parents = new Set<number>([PARENT_INGRESS, PARENT_EGRESS]);
+  for (const type of [RTM.GETQDISC, RTM.GETTCLASS]) {
+    const replies = await sock.request(
+      new MessageBuilder(type, DUMP).raw(tcmsg({ ifindex: target.ifindex, handle: 0, parent: 0, info: 0 })),
+      `list ${type === RTM.GETQDISC ? 'qdiscs' : 'classes'} on ${where(target)}`,
+    );
+    for (const t of replies.map((r) => readTcmsg(r.payload))) {
+      // ffff: is the ingress/clsact qdisc itself, whose filters sit on the hooks above
+      if (t.ifindex === target.ifindex && t.handle !== 0 && t.handle >>> 16 !== 0xffff) parents.add(t.handle);
+    }
+  }
+  return [...parents];
+}
+
+/**
+ * Lists the filters on the given parents (default: every parent on the interface, see
+ * {@link filterParents}). A parent without a qdisc lists nothing.
  * @throws NetlinkError for kernel errors other than "no such qdisc".
  */
 export async function listFilters(
@@ -87,7 +106,7 @@ export async function listFilters(
   parents?: number[],
 ): Promise<FilterInfo[]> {
   const out: FilterInfo[] = [];
-  for (const parent of parents ?? [PARENT_INGRESS, PARENT_EGRESS]) {
+  for (const parent of parents ?? (await filterParents(sock, target))) {
     let replies: NetlinkMessage[];
     try {
       replies = await sock.request(

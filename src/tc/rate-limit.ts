@@ -64,8 +64,9 @@ export interface RateLimitOptions extends KeepOption {
   /** Class for traffic the classifier leaves unclassified (default: not limited). */
   defaultClass?: HandleInput;
   /**
-   * Force a mechanism; default 'auto': police where it exists and one rate is asked for, else
-   * htb (egress) / ifb+htb (ingress), else the BPF token bucket for one rate.
+   * Force a mechanism; default 'auto': htb shaping (egress) / ifb+htb (ingress) wherever htb is
+   * usable, else police where act_police exists and one rate is asked for, else the BPF token
+   * bucket for one rate (a policer drops and holds TCP well below its rate; see docs).
    */
   strategy?: 'auto' | 'police' | 'htb' | 'bpf';
   /** Name of the ifb device for ingress shaping (default "ifb" + 6 random hex digits). */

@@ -81,6 +81,56 @@ describe('tsbcc tc ls / clean', () => {
     }
   });
 
+  it('finds and removes kept filters under classful qdiscs and classes too', async () => {
+    const obj = BpfObject.create(await compile(PASS_ALL));
+    const prog = obj.loadFunc('pass_all', 'SCHED_CLS');
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    try {
+      const htb = await dev.addQdisc({ kind: 'htb', handle: '1:', defaultClass: 0x10 });
+      const cls = await dev.addClass({ classid: '1:10', parent: '1:', rate: '10mbit' });
+      await dev.attachBpf(prog, {
+        parent: '1:',
+        name: 'onqdisc',
+        priority: 5,
+        directAction: false,
+        keep: true,
+      });
+      await dev.attachBpf(prog, {
+        parent: '1:10',
+        name: 'onclass',
+        priority: 6,
+        directAction: false,
+        keep: true,
+      });
+      const ls = (await tsbccTc(['ls', net.if2, '--netns', net.ns2])).split('\n');
+      expect(ls).toHaveLength(2);
+      expect(ls.find((l) => l.includes('tsbcc:onqdisc'))).toMatch(/^1: pref 5 bpf/);
+      expect(ls.find((l) => l.includes('tsbcc:onclass'))).toMatch(/^1:10 pref 6 bpf/);
+      expect(await tsbccTc(['clean', net.if2, '--netns', net.ns2])).toBe(
+        `removed 2 tsbcc filters from ${net.if2}`,
+      );
+      const shown = run('ip', [
+        'netns',
+        'exec',
+        net.ns2,
+        'tc',
+        'filter',
+        'show',
+        'dev',
+        net.if2,
+        'parent',
+        '1:',
+      ]);
+      expect(shown).not.toContain('bpf');
+      expect(await tsbccTc(['ls', net.if2, '--netns', net.ns2])).toBe('');
+      await cls.close();
+      await htb.close();
+    } finally {
+      dev.close();
+      obj.close();
+    }
+  });
+
   it('names an unknown interface', async () => {
     await expect(tsbccTc(['ls', 'nosuch0', '--netns', net.ns2])).rejects.toThrow(
       `no interface "nosuch0" in namespace ${net.ns2}`,
