@@ -8,6 +8,7 @@ export default defineConfig({
         test: {
           name: 'kernel',
           include: ['test/kernel/**/*.test.ts', 'test/exit/**/*.test.ts'],
+          globalSetup: ['test/global/leak-check.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -17,6 +18,7 @@ export default defineConfig({
         test: {
           name: 'examples',
           include: ['test/examples/**/*.test.ts'],
+          globalSetup: ['test/global/leak-check.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,
           fileParallelism: false,
