@@ -44,6 +44,7 @@ export function registerDoctorCommand(program: Command): void {
         for (const r of results) console.log(`${r.name}: ${r.detail}`);
       }
       const missing = results.filter((r) => r.status !== 'present').length;
+      if (!opts.verbose && missing > 0) console.log('\n(`tsbcc doctor -v` shows what each probe saw)');
       console.log(`\n${results.length - missing} present, ${missing} missing or unknown`);
     });
 }

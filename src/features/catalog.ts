@@ -119,7 +119,7 @@ export const FEATURES: readonly FeatureInfo[] = [
   F(
     'kprobes',
     'kprobes and kretprobes',
-    'CONFIG_KPROBES',
+    'CONFIG_KPROBE_EVENTS',
     'the matching tracepoint (syscalls:*, sock:*, block:*, sched:*)',
   ),
   F(

@@ -38,7 +38,7 @@ const DECIDED_BY_CONFIG: Partial<Record<FeatureName, string>> = {
   vxlan: 'CONFIG_VXLAN',
   dummy: 'CONFIG_DUMMY',
   '8021q': 'CONFIG_VLAN_8021Q',
-  kprobes: 'CONFIG_KPROBES',
+  kprobes: 'CONFIG_KPROBE_EVENTS',
   tracepoints: 'CONFIG_TRACEPOINTS',
   uprobes: 'CONFIG_UPROBE_EVENTS',
   perf_events: 'CONFIG_PERF_EVENTS',
