@@ -55,3 +55,4 @@ export * from './tracing/usyms.js';
 export * from './core/shared-maps.js';
 export * from './tracing/btf-attach.js';
 export type * from './maps/bcc-names.js';
+export * from './core/kernel-btf.js';
