@@ -15,6 +15,9 @@ if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] || [ "$sources"
 else
   configure=0
 fi
+# The text order is a link input make does not track (it is a flag): relink when it changed.
+linked=build/Release/obj.target/tsbcc.node
+if [ -f "$linked" ] && [ native/compiler/text-order.txt.gz -nt "$linked" ]; then rm -f "$linked"; fi
 if ! { [ "$configure" = 0 ] || npx node-gyp configure; } >"$log" 2>&1 || ! npx node-gyp build -j "$(nproc)" >>"$log" 2>&1; then
   grep -E 'error|Error' "$log" | head -40 >&2 || tail -40 "$log" >&2
   echo "native build failed; full log in $log" >&2
