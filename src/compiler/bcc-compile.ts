@@ -2,7 +2,7 @@
  * The BCC-C front door: rewrite the dialect (native, over clang's AST), then compile the
  * rewritten text against the kernel header from BTF, describe the result, cache it.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { NativeBccMap, NativeDiagnostic } from '../../native/index.js';
@@ -103,7 +103,12 @@ async function localHeaders(text: string, dir: string | undefined, cflags: strin
           found = true;
           break;
         }
-        const contents = await readFile(path, 'utf8').catch(() => undefined);
+        let contents: string | undefined;
+        try {
+          contents = readFileSync(path, 'utf8');
+        } catch {
+          contents = undefined;
+        }
         if (contents === undefined) continue;
         seen.add(path);
         out.push(path, contents);

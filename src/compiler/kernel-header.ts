@@ -4,8 +4,8 @@
  * prototypes, as one PCH in the cache directory, keyed by the BTF, our headers and clang.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { existsSync, statSync, utimesSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { release, version } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CompileError, TsbccError, fromNative } from '../errors.js';
@@ -38,7 +38,9 @@ const btfKeys = new Map<string, { size: number; mtime: number; hash: string }>()
  * cost every process tens of milliseconds).
  */
 export async function btfHash(path = VMLINUX_BTF): Promise<string> {
-  const st = await stat(path);
+  // metadata calls here and below are synchronous: each is microseconds, while an awaited one
+  // costs a thread-pool round trip, and a cached compile makes a dozen of them in sequence
+  const st = statSync(path);
   const known = btfKeys.get(path);
   if (known && known.size === st.size && known.mtime === st.mtimeMs) return known.hash;
   const hash = createHash('sha256')
@@ -51,7 +53,7 @@ export async function btfHash(path = VMLINUX_BTF): Promise<string> {
 /** A file's identity for cache keys: path, size and mtime (no read). */
 export async function fileIdentity(path: string): Promise<string> {
   try {
-    const st = await stat(path);
+    const st = statSync(path);
     return `${path}:${st.size}:${st.mtimeMs}`;
   } catch {
     return `${path}:missing`;
@@ -121,7 +123,11 @@ async function build(
   const pch = join(dir, 'kernel.h.pch');
   if (existsSync(pch) && existsSync(header)) {
     // mark it used (pruning removes headers unused for an hour)
-    await utimes(dir, new Date(), new Date()).catch(() => undefined);
+    try {
+      utimesSync(dir, new Date(), new Date());
+    } catch {
+      // a read-only cache still serves
+    }
     return { header, pch, key };
   }
   const started = performance.now();
