@@ -49,16 +49,17 @@ describe('negative corpus: each misuse has its exact diagnostic', () => {
 });
 
 describe('golden rewrites', () => {
-  for (const name of ['packet_access', 'probe_reads']) {
+  // golden/<name>.expected is the rewrite of golden/<name>.c, or of the corpus program named here
+  const sources: Record<string, string> = { probe_seeds: join('tracing', 'probe_seeds.c') };
+  for (const name of ['packet_access', 'probe_reads', 'probe_seeds']) {
     it(name, async () => {
-      const spec = await compile({ file: join(CORPUS, 'golden', `${name}.c`) }, { cacheDir: cache });
+      const source = join(CORPUS, sources[name] ?? join('golden', `${name}.c`));
+      const spec = await compile({ file: source }, { cacheDir: cache });
       const expected = readFileSync(join(CORPUS, 'golden', `${name}.expected`), 'utf8');
       const text = spec.rewrittenSource?.split('\n#include <bcc/footer.h>\n')[0];
       expect(text).toBe(expected);
       // the rewrite never moves a line
-      expect(text?.split('\n').length).toBe(
-        readFileSync(join(CORPUS, 'golden', `${name}.c`), 'utf8').split('\n').length,
-      );
+      expect(text?.split('\n').length).toBe(readFileSync(source, 'utf8').split('\n').length);
     });
   }
 });

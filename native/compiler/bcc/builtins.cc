@@ -64,6 +64,11 @@ bool rewriteBuiltinCall(Context& c, clang::CallExpr* call) {
       c.error(call->getBeginLoc(), "bpf_trace_printk needs a format string");
       return true;
     }
+    // the format is copied into a stack array (`char _fmt[] = fmt;`): only a literal can be
+    if (!llvm::isa<clang::StringLiteral>(call->getArg(0)->IgnoreParenImpCasts())) {
+      c.error(call->getArg(0)->getBeginLoc(), "bpf_trace_printk needs a string literal as its format");
+      return true;
+    }
     if (a.size() > 4) {
       c.error(call->getArg(4)->getBeginLoc(), "bpf_trace_printk takes at most 3 arguments after the format");
       return true;
