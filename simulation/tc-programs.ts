@@ -12,7 +12,6 @@ import {
   type Network,
   type PlanProgram,
   type ProgramAttacher,
-  type TcAction,
 } from '../src/index.js';
 
 /** A ProgramAttacher that also owns the BPF objects it made. */
@@ -43,14 +42,8 @@ export function tcProgramAttacher(baseDir: string, opts: { cflags?: string[] } =
     const prog = obj.loadFunc(p.function, 'SCHED_CLS');
     const dev = await TcDevice.open({ interface: p.dev, netns: net.nsName(p.ns) });
     try {
-      const filter: BpfFilterOptions = { parent: p.direction, name: p.function };
-      if (p.mode === 'direct-action') filter.directAction = true;
-      else {
-        filter.directAction = false;
-        filter.classid = p.mode.classid;
-      }
-      const actions = p.options.actions as TcAction[] | undefined;
-      if (actions) filter.actions = actions;
+      // the resolved options (direct action or classid mode, actions, ...) as tc takes them
+      const filter: BpfFilterOptions = p.filter;
       const link = await dev.attachBpf(prog, filter);
       return {
         close: async () => {

@@ -1,14 +1,14 @@
 /**
  * The tc program attacher `tsbcc topology up` uses: each program file of the testbed compiled
  * once (relative paths against the YAML's directory), each function loaded as SCHED_CLS and
- * attached as a cls_bpf filter that outlives the command (keep), so the detached testbed keeps
- * filtering until `topology down` removes its namespaces.
+ * attached as a cls_bpf filter with the program's resolved options (direct action or classid
+ * mode, actions, ...) that outlives the command (keep), so the detached testbed keeps filtering
+ * until `topology down` removes its namespaces.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { compile } from '../compiler/compile.js';
 import { BpfObject } from '../core/bpf-object.js';
 import { TcDevice } from '../tc/device.js';
-import type { TcAction } from '../tc/actions.js';
 import type { BpfFilterOptions } from '../tc/filter.js';
 import type { Network, PlanProgram, ProgramAttacher } from '../topology/index.js';
 
@@ -25,11 +25,8 @@ export function keptTcAttacher(baseDir: string): ProgramAttacher {
     const prog = (await obj).loadFunc(p.function, 'SCHED_CLS');
     const dev = await TcDevice.open({ interface: p.dev, netns: net.nsName(p.ns) });
     try {
-      const opts: BpfFilterOptions = { parent: p.direction, name: p.function, keep: true };
-      if (p.mode === 'direct-action') opts.directAction = true;
-      else Object.assign(opts, { directAction: false, classid: p.mode.classid });
-      const actions = p.options.actions as TcAction[] | undefined;
-      if (actions) opts.actions = actions;
+      // PlanTcFilter is the plain-data subset of BpfFilterOptions: passed on as it is
+      const opts: BpfFilterOptions = { ...p.filter, keep: true };
       const link = await dev.attachBpf(prog, opts);
       return { close: () => link.close() };
     } finally {

@@ -14,6 +14,7 @@ import {
   Network,
   ownerAlive,
   removeRun,
+  STATE_DIR,
   type ProgressEvent,
   type RunState,
 } from '../topology/index.js';
@@ -33,7 +34,7 @@ function progressPrinter(): (e: ProgressEvent) => void {
 }
 
 /** The run matching a prefix or testbed name (must be unique). */
-function findRun(which: string, states = listStates()): RunState {
+function findRun(which: string, states: RunState[]): RunState {
   const exact = states.find((s) => s.prefix === which);
   if (exact) return exact;
   const named = states.filter((s) => s.name === which || s.prefix.startsWith(`${which}-`));
@@ -44,6 +45,11 @@ function findRun(which: string, states = listStates()): RunState {
   throw new TopologyError(`no testbed "${which}" (see tsbcc topology ls)`);
 }
 
+const STATE_DIR_OPTION = [
+  '--state-dir <dir>',
+  `where run state files are kept (default ${STATE_DIR})`,
+] as const;
+
 /** Adds the `topology` command group to the CLI. */
 export function registerTopologyCommands(program: Command): void {
   const topo = program.command('topology').description('network testbeds in namespaces (YAML)');
@@ -53,11 +59,13 @@ export function registerTopologyCommands(program: Command): void {
     .description('bring a YAML testbed up and leave it running')
     .option('--prefix <prefix>', 'the run prefix of every name (default NAME-<hex>)')
     .option('-j, --concurrency <n>', 'namespaces worked on at once', '8')
-    .action(async (file: string, opts: { prefix?: string; concurrency: string }) => {
+    .option(...STATE_DIR_OPTION)
+    .action(async (file: string, opts: { prefix?: string; concurrency: string; stateDir?: string }) => {
       const t = loadTopologyFile(file);
       const started = Date.now();
       const net = await Network.up(t, {
         ...(opts.prefix ? { prefix: opts.prefix } : {}),
+        ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
         concurrency: Number(opts.concurrency),
         onProgress: progressPrinter(),
         source: file,
@@ -73,12 +81,13 @@ export function registerTopologyCommands(program: Command): void {
   topo
     .command('down <testbed>')
     .description('remove a testbed (by prefix or name) and everything it created')
-    .action(async (which: string) => {
-      const s = findRun(which);
+    .option(...STATE_DIR_OPTION)
+    .action(async (which: string, opts: { stateDir?: string }) => {
+      const s = findRun(which, listStates(opts.stateDir));
       if (ownerAlive(s) && !s.detached) {
         throw new TopologyError(`testbed ${s.prefix} belongs to running process ${s.pid}; stop that instead`);
       }
-      const r = await removeRun(s);
+      const r = await removeRun(s, opts.stateDir);
       console.log(
         `removed ${r.prefix}: ${r.namespaces.length} namespaces, ${r.rootIfaces.length} root interfaces`,
       );
@@ -88,8 +97,9 @@ export function registerTopologyCommands(program: Command): void {
     .command('ls')
     .description('list testbeds recorded under /run/tsbcc/topology')
     .option('--json', 'print as JSON')
-    .action((opts: { json?: boolean }) => {
-      const states = listStates();
+    .option(...STATE_DIR_OPTION)
+    .action((opts: { json?: boolean; stateDir?: string }) => {
+      const states = listStates(opts.stateDir);
       if (opts.json) {
         console.log(JSON.stringify(states, null, 2));
         return;
@@ -112,8 +122,9 @@ export function registerTopologyCommands(program: Command): void {
     .description('run a command inside a host: tsbcc topology exec h1 -- ping -c1 10.0.0.2')
     .allowUnknownOption()
     .option('-t, --testbed <testbed>', 'which testbed (when several are up)')
-    .action(async (host: string, cmd: string[], opts: { testbed?: string }) => {
-      const states = listStates().filter((s) => s.hosts?.[host] !== undefined);
+    .option(...STATE_DIR_OPTION)
+    .action(async (host: string, cmd: string[], opts: { testbed?: string; stateDir?: string }) => {
+      const states = listStates(opts.stateDir).filter((s) => s.hosts?.[host] !== undefined);
       const s = opts.testbed ? findRun(opts.testbed, states) : states.length === 1 ? states[0] : undefined;
       if (!s) {
         throw new TopologyError(
@@ -135,8 +146,12 @@ export function registerTopologyCommands(program: Command): void {
     .command('clean')
     .description('remove the leftovers of testbeds whose process died (never live ones)')
     .option('--all', 'also remove detached testbeds left up by `topology up`')
-    .action(async (opts: { all?: boolean }) => {
-      const reports = await cleanLeftovers({ all: !!opts.all });
+    .option(...STATE_DIR_OPTION)
+    .action(async (opts: { all?: boolean; stateDir?: string }) => {
+      const reports = await cleanLeftovers({
+        all: !!opts.all,
+        ...(opts.stateDir ? { dir: opts.stateDir } : {}),
+      });
       if (reports.length === 0) console.log('nothing to clean');
       for (const r of reports) {
         console.log(

@@ -5,7 +5,7 @@
  */
 import type { Program } from '../core/program.js';
 import type { NetlinkSocket } from '../netlink/socket.js';
-import { netnsPath, type NetnsRef } from '../util/netns-path.js';
+import { checkInterfaceName, netnsPath, type NetnsRef } from '../util/netns-path.js';
 import { listFilters, type FilterInfo } from './filter-list.js';
 import { parentHandle, TcFilterLink, type BpfFilterOptions, type FilterParent } from './filter.js';
 import { HtbClassLink, type HtbClassSpec } from './htb.js';
@@ -16,7 +16,10 @@ import { interfaceIndex, openIn, where, type TcTarget } from './tc-netlink.js';
 
 /** Which interface, in which namespace. */
 export interface TcDeviceOptions {
-  /** Interface name (validated: 1-15 characters, no '/', ':' or spaces, must exist). */
+  /**
+   * Interface name: validated as the kernel does (1-15 bytes, no '/', ':', whitespace or NUL)
+   * before any socket is opened, and must exist.
+   */
   interface: string;
   /** Namespace name (`ip netns` name) or nsfs path; the caller's namespace when omitted. */
   netns?: NetnsRef;
@@ -43,6 +46,7 @@ export class TcDevice implements TcTarget {
    * @throws InvalidArgumentError for a malformed name, an unknown interface or namespace.
    */
   static async open(opts: TcDeviceOptions): Promise<TcDevice> {
+    checkInterfaceName(opts.interface);
     const path = netnsPath(opts.netns);
     const sock = await openIn(opts.netns);
     try {

@@ -21,7 +21,7 @@ function ifinfomsg(index: number, flags = 0, change = 0): Buffer {
 
 /** Options of an ifb device. */
 export interface IfbOptions extends KeepOption {
-  /** Device name (1-15 characters). */
+  /** Device name (1-15 bytes, no '/', ':', whitespace or NUL). */
   name: string;
   /** Namespace (name or path); the caller's when omitted. */
   netns?: NetnsRef;

@@ -22,7 +22,7 @@ import type { Program } from '../core/program.js';
 import { InvalidArgumentError } from '../errors.js';
 import { features } from '../features/probe.js';
 import { logger } from '../logger.js';
-import type { NetnsRef } from '../util/netns-path.js';
+import { checkInterfaceName, type NetnsRef } from '../util/netns-path.js';
 import { TcDevice } from './device.js';
 import { notSupported } from './qdisc-options.js';
 import { loadTokenBucket } from './token-bucket.js';
@@ -111,10 +111,13 @@ export class RateLimit implements Link {
    * Limits traffic on an interface. Nothing is left behind when it fails.
    * Kernel: act_police, or htb (CONFIG_NET_SCH_HTB) plus, for ingress, ifb (CONFIG_IFB),
    * act_mirred and clsact.
-   * @throws InvalidArgumentError for bad rates/classes/handles or an unknown interface.
+   * @throws InvalidArgumentError for bad rates/classes/handles, a malformed interface or ifb
+   *   name (checked before anything is made), or an unknown interface.
    * @throws NotSupportedError when neither mechanism is available (naming the options).
    */
   static async create(opts: RateLimitOptions): Promise<RateLimit> {
+    checkInterfaceName(opts.interface);
+    if (opts.ifbName !== undefined) checkInterfaceName(opts.ifbName);
     const classes = (opts.classes ?? []).map((c) => ({
       classid: parseHandle(c.classid, 'rate limit classid'),
       rate: parseRate(c.rate, 'rate limit rate'),

@@ -2,6 +2,7 @@
 import { TopologyError } from '../errors.js';
 import type { PlanShaping } from './plan.js';
 import type { ShapingSpec } from './spec.js';
+import { interfaceNameProblem } from '../util/netns-path.js';
 import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
 
 /** One thing wrong with a topology, at a path such as `links[3].a`. */
@@ -27,16 +28,9 @@ export class TopologyValidationError extends TopologyError {
   }
 }
 
-const IFNAME_BAD = /[/:\s]/;
-
-/** What is wrong with an interface name, if anything. */
+/** What is wrong with an interface name, if anything (the kernel's rules; shared with src/tc). */
 export function ifnameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'empty interface name';
-  if (Buffer.byteLength(name) > 15) return `interface name "${name}" is longer than 15 bytes`;
-  if (IFNAME_BAD.test(name) || name === '.' || name === '..') {
-    return `invalid interface name "${name}" (no '/', ':' or whitespace)`;
-  }
-  return undefined;
+  return interfaceNameProblem(name);
 }
 
 /** Resolves shaping; problems go to `add`. */

@@ -3,6 +3,8 @@
  * and ifindexes, masters, addresses, routes and shaping. Pure data, produced by
  * {@link resolveTopology}; a {@link Network} executes it.
  */
+import type { HandleInput } from '../netlink/tc-units.js';
+import type { TcProgramAction, TcProgramOptions } from './spec.js';
 
 /** Key of the fabric namespace in a plan (hosts use their own names). */
 export const FABRIC = '@fabric';
@@ -86,6 +88,18 @@ export interface PlanRoute {
   path: string;
 }
 
+/**
+ * A topology program's filter options, resolved: `parent`, `directAction`, `name` and `actions`
+ * always set (from `direction`, `mode` and the defaults). Assignable to src/tc's
+ * `BpfFilterOptions` as it is.
+ */
+export interface PlanTcFilter extends TcProgramOptions {
+  parent: 'ingress' | 'egress' | HandleInput;
+  directAction: boolean;
+  name: string;
+  actions: TcProgramAction[];
+}
+
 /** A tc program attachment, passed to the Network's program attacher. */
 export interface PlanProgram {
   ns: string;
@@ -93,8 +107,8 @@ export interface PlanProgram {
   direction: 'ingress' | 'egress';
   file: string;
   function: string;
-  mode: 'direct-action' | { classid: string };
-  options: Record<string, unknown>;
+  /** How to attach it (pass to `TcDevice.attachBpf`, adding `keep` if wanted). */
+  filter: PlanTcFilter;
   path: string;
 }
 

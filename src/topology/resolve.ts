@@ -1,12 +1,13 @@
 /**
  * Validation and resolution of a {@link TopologySpec} into a {@link Plan} (pure, no root): names,
  * CIDRs, MACs, MTUs, duplicates, dangling ends, interface-name lengths, vxlan and route
- * consistency, shaping units. Every problem carries the spec path it is about.
+ * consistency, shaping units, tc program options. Every problem carries the spec path it is about.
  */
 import { cidrContains, isIp, isMulticast, parseCidr, parseIp, type IpAddress } from '../netlink/ip.js';
 import { FABRIC, ROOT, type Plan, type PlanIface, type PlanNamespace } from './plan.js';
 import type { LinkEnd, TopologySpec } from './spec.js';
 import { ifnameProblem, resolveShaping, type Problem } from './checks.js';
+import { resolveProgramFilter } from './program-options.js';
 
 export { TopologyValidationError, type Problem } from './checks.js';
 
@@ -383,21 +384,16 @@ export function resolveTopology(
     }
     if (typeof p.file !== 'string' || !p.file) add(`${path}.file`, 'missing program source file');
     if (typeof p.function !== 'string' || !p.function) add(`${path}.function`, 'missing function name');
-    const mode = p.mode ?? 'direct-action';
-    if (
-      mode !== 'direct-action' &&
-      !(typeof mode === 'object' && /^[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i.test(mode.classid))
-    ) {
-      add(`${path}.mode`, 'mode is direct-action or { classid: "MAJOR:MINOR" } (hex)');
-    }
+    const filter = resolveProgramFilter(p, path, add, (dev, at) =>
+      pendingDevices.push({ nsKey: p.host, dev, path: at }),
+    );
     plan.programs.push({
       ns: p.host,
       dev: p.dev,
       direction: p.direction,
       file: p.file,
       function: p.function,
-      mode,
-      options: p.options ?? {},
+      filter,
       path,
     });
   });

@@ -2,6 +2,7 @@
  * The plain-data description of a testbed (what YAML files and the {@link Topology} builder
  * produce). Pure types: nothing here touches the kernel.
  */
+import type { HandleInput, RateInput, SizeInput } from '../netlink/tc-units.js';
 
 /** A network namespace standing for one machine. */
 export interface HostSpec {
@@ -103,6 +104,83 @@ export interface LinkSpec {
   shaping?: ShapingSpec;
 }
 
+/** A tc verdict by name (as `Verdict` in src/tc). */
+export type TcVerdictName = 'ok' | 'drop' | 'pipe' | 'reclassify' | 'continue' | 'stolen';
+
+/** mirred: redirect (the packet leaves this path) or mirror (a copy) to another interface. */
+export interface TcProgramMirredAction {
+  kind: 'mirred';
+  mode: 'redirect' | 'mirror';
+  /** Interface in the same host (checked against the testbed). */
+  to: string;
+  /** Deliver on the target's egress (transmit, default) or ingress (receive). */
+  direction?: 'egress' | 'ingress';
+}
+
+/** police: a token bucket with verdicts for conforming and exceeding packets (CONFIG_NET_ACT_POLICE). */
+export interface TcProgramPoliceAction {
+  kind: 'police';
+  /** e.g. `1mbit`, or bits per second. */
+  rate: RateInput;
+  /** e.g. `10k`, or bytes. */
+  burst: SizeInput;
+  mtu?: SizeInput;
+  /** Needs mtu. */
+  peakrate?: RateInput;
+  /** Verdict for conforming packets; default ok. */
+  conform?: TcVerdictName;
+  /** Verdict for exceeding packets; default drop. */
+  exceed?: TcVerdictName;
+}
+
+/** gact: a fixed verdict (CONFIG_NET_ACT_GACT). */
+export interface TcProgramGactAction {
+  kind: 'gact';
+  verdict: TcVerdictName;
+}
+
+/**
+ * An action on a topology's tc filter: the data-only actions of src/tc's `TcAction` (a bpf
+ * action needs a loaded program, which a testbed description cannot hold).
+ */
+export type TcProgramAction = TcProgramMirredAction | TcProgramPoliceAction | TcProgramGactAction;
+
+/**
+ * How a topology's program is attached: the plain-data fields of src/tc's `BpfFilterOptions`
+ * (`keep` is the attacher's choice). The attachers pass the resolved form on unchanged, so the
+ * compiler holds the two shapes together.
+ */
+export interface TcProgramOptions {
+  /**
+   * Where the filter hangs: the program's `direction` hook by default. `ingress`/`egress` must
+   * agree with `direction`; a qdisc or class handle (e.g. `1:` of a link shaped with htb) is an
+   * egress parent.
+   */
+  parent?: 'ingress' | 'egress' | HandleInput;
+  /**
+   * Direct action: the return value is the verdict. false: classid mode (0 = no match, -1 = the
+   * filter's classid, else the class), and the actions run on a match. Default: direct action
+   * unless a classid or actions are given; must agree with `mode` when both are given.
+   */
+  directAction?: boolean;
+  /** The class a match goes to in classid mode (e.g. `1:10`); must agree with `mode.classid`. */
+  classid?: HandleInput;
+  /** Filter name shown by tc (stored as `tsbcc:NAME`); default the function name. */
+  name?: string;
+  /** 1-65535; the kernel picks one when omitted. */
+  priority?: number;
+  /** Filter handle 1-0xffffffff; the kernel picks one when omitted. */
+  handle?: number;
+  /** Filter chain (default 0). */
+  chain?: number;
+  /** Ethernet protocol matched: all (default), ip, ipv6, or a number. */
+  protocol?: 'all' | 'ip' | 'ipv6' | number;
+  /** Actions run on a match (classid mode only). */
+  actions?: TcProgramAction[];
+  /** Replace a filter with the same priority and handle instead of failing. */
+  replace?: boolean;
+}
+
 /** A tc BPF program to attach to an interface once the testbed is up. */
 export interface TcProgramSpec {
   host: string;
@@ -112,10 +190,13 @@ export interface TcProgramSpec {
   file: string;
   /** The function to load. */
   function: string;
-  /** Direct action (default) or a classid such as `1:10`. */
+  /**
+   * Shorthand: direct action, or classid mode with that classid (`{ classid: "1:10" }`). When
+   * omitted, `options` decide (direct action by default).
+   */
   mode?: 'direct-action' | { classid: string };
-  /** Free-form options passed to the attacher (e.g. actions). */
-  options?: Record<string, unknown>;
+  /** The filter's options (validated with paths like `programs[0].options.actions[1].to`). */
+  options?: TcProgramOptions;
 }
 
 /** A whole testbed. */

@@ -36,6 +36,22 @@ const KNOWN: Record<string, string[]> = {
   ],
   route: ['dst', 'via', 'dev', 'metric'],
   program: ['host', 'dev', 'direction', 'file', 'function', 'mode', 'options'],
+  mode: ['classid'],
+  programOptions: [
+    'parent',
+    'directAction',
+    'classid',
+    'name',
+    'priority',
+    'handle',
+    'chain',
+    'protocol',
+    'actions',
+    'replace',
+  ],
+  'action:mirred': ['kind', 'mode', 'to', 'direction'],
+  'action:police': ['kind', 'rate', 'burst', 'mtu', 'peakrate', 'conform', 'exceed'],
+  'action:gact': ['kind', 'verdict'],
 };
 
 function unknownKeys(o: Obj, kind: string, path: string, out: Problem[]): void {
@@ -132,7 +148,23 @@ export function specFromObject(doc: unknown): { spec: TopologySpec; problems: Pr
   if (doc.programs !== undefined) {
     if (!Array.isArray(doc.programs)) problems.push({ path: 'programs', message: 'programs must be a list' });
     else
-      doc.programs.forEach((p, i) => (isObj(p) ? unknownKeys(p, 'program', `programs[${i}]`, problems) : 0));
+      doc.programs.forEach((p: unknown, i) => {
+        const path = `programs[${i}]`;
+        if (!isObj(p)) return problems.push({ path, message: 'a program is a mapping with host, dev, ...' });
+        unknownKeys(p, 'program', path, problems);
+        if (isObj(p.mode)) unknownKeys(p.mode, 'mode', `${path}.mode`, problems);
+        if (!isObj(p.options)) return 0; // resolve reports a wrong shape
+        unknownKeys(p.options, 'programOptions', `${path}.options`, problems);
+        const actions = p.options.actions;
+        if (Array.isArray(actions)) {
+          actions.forEach((a: unknown, j) => {
+            // an unknown kind is reported by resolve; known kinds get their keys checked
+            if (isObj(a) && KNOWN[`action:${String(a.kind)}`])
+              unknownKeys(a, `action:${String(a.kind)}`, `${path}.options.actions[${j}]`, problems);
+          });
+        }
+        return 0;
+      });
   }
   return { spec, problems };
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BpfObject, compile, InvalidArgumentError, TcDevice } from '../../src/index.js';
+import { BpfObject, compile, InvalidArgumentError, RateLimit, TcDevice } from '../../src/index.js';
 import { nsExec, run, vethPair, type VethPairFixture } from './helpers/netns.js';
 import { ICMP_VERDICT, PASS_ALL } from './helpers/tc-programs.js';
 
@@ -147,6 +147,72 @@ describe('cls_bpf filter in direct-action mode', () => {
     } finally {
       obj.close();
     }
+  });
+
+  it('rejects malformed interface names with an InvalidArgumentError naming them, creating nothing', async () => {
+    // the names of the namespace's interfaces (their carrier state may still change)
+    const links = (): string =>
+      nsExec(net.ns2, ['ip', '-o', 'link', 'show'])
+        .split('\n')
+        .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
+        .join(' ');
+    const before = tcShow(net) + links();
+    const reject = async (p: Promise<unknown>, message: string): Promise<void> => {
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as Error).message).toBe(message);
+    };
+    const open = (name: string): Promise<TcDevice> => TcDevice.open({ interface: name, netns: net.ns2 });
+    const bad = "(no '/', ':', whitespace or NUL)";
+    await reject(open('sixteen-bytes-nm'), 'interface name "sixteen-bytes-nm" is longer than 15 bytes');
+    // 12 characters, 17 bytes: the limit is the kernel's, in bytes
+    await reject(open('ünïcödé-näme'), 'interface name "ünïcödé-näme" is longer than 15 bytes');
+    await reject(open(''), 'empty interface name');
+    await reject(open('..'), 'invalid interface name "..": "." and ".." are reserved');
+    await reject(open('a b'), `invalid interface name "a b": contains whitespace (byte 0x20) ${bad}`);
+    await reject(open('a:b'), `invalid interface name "a:b": contains ':' ${bad}`);
+    await reject(open(`${net.if2}/x`), `invalid interface name "${net.if2}/x": contains '/' ${bad}`);
+    // the kernel would cut the name at the NUL and address lo
+    await reject(open('lo\0junk'), `invalid interface name "lo\\u0000junk": contains a NUL byte ${bad}`);
+    // "à" is C3 A0 in UTF-8, and the kernel's isspace() takes 0xa0 for a space
+    await reject(open('là'), `invalid interface name "là": contains whitespace (byte 0xa0) ${bad}`);
+
+    const obj = BpfObject.create(await compile(PASS_ALL));
+    const dev = await open(net.if2);
+    try {
+      await reject(
+        dev.addIfb({ name: 'ifb-much-too-long' }),
+        'interface name "ifb-much-too-long" is longer than 15 bytes',
+      );
+      await reject(
+        dev.attachBpf(obj.loadFunc('pass_all', 'SCHED_CLS'), {
+          directAction: false,
+          actions: [{ kind: 'mirred', mode: 'redirect', to: 'to:nowhere' }],
+        }),
+        `invalid interface name "to:nowhere": contains ':' ${bad}`,
+      );
+      await reject(
+        RateLimit.create({
+          interface: net.if2,
+          netns: net.ns2,
+          direction: 'ingress',
+          rate: '1mbit',
+          ifbName: 'ifb-much-too-long',
+        }),
+        'interface name "ifb-much-too-long" is longer than 15 bytes',
+      );
+      await reject(
+        RateLimit.create({ interface: 'x'.repeat(16), netns: net.ns2, direction: 'egress', rate: '1mbit' }),
+        `interface name "${'x'.repeat(16)}" is longer than 15 bytes`,
+      );
+    } finally {
+      dev.close();
+      obj.close();
+    }
+    expect(tcShow(net) + links()).toBe(before);
   });
 
   it('rejects bad input with clear errors and creates nothing', async () => {

@@ -1,9 +1,19 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { cleanLeftovers, listStates, Network, ownerAlive, Topology } from '../../src/topology/index.js';
 import { namespacesMatching, uniqueName } from './helpers/netns.js';
+import { waitFor } from './helpers/wait.js';
 
 const run = promisify(execFile);
+
+/** The built CLI (`tsc -p .` makes it), as a user runs it. */
+async function tsbccBuilt(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run('node', ['dist/src/cli/main.js', ...args], { encoding: 'utf8' });
+}
 
 async function tsbcc(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   return run('npx', ['vite-node', 'src/cli/main.ts', '--', ...args], { encoding: 'utf8' });
@@ -110,6 +120,80 @@ describe('tsbcc topology CLI', () => {
     } finally {
       for (const ns of namespacesMatching(`${prefix}-`)) await run('ip', ['netns', 'del', ns]);
     }
+  });
+
+  it('`topology clean` removes a run SIGKILLed mid-up, never a live run; --all takes detached ones too', async () => {
+    // a state directory of this test's own, so runs of other users of the machine are not touched
+    const stateDir = mkdtempSync(join(tmpdir(), 'tsbcc-topo-clean-'));
+    const dead = uniqueName('t');
+    const detached = uniqueName('t');
+    const t = new Topology(uniqueName('t')).bridge('br0');
+    for (const i of [1, 2])
+      t.host(`h${i}`).link({ host: `h${i}`, addresses: [`10.64.0.${i}/24`] }, { bridge: 'br0' });
+    const live = await Network.up(t, { stateDir }); // owned by this (live) process
+    try {
+      const liveNs = namespacesMatching(`${live.prefix}-`).sort();
+      await tsbccBuilt(
+        'topology',
+        'up',
+        'simulation/testbeds/two-hosts.yaml',
+        '--prefix',
+        detached,
+        '--state-dir',
+        stateDir,
+      );
+      const child = spawn('npx', ['vite-node', 'test/kernel/topology-up-child.ts', dead, stateDir, '60'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true,
+      });
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          if (/^links /m.test(out) || /^up$/m.test(out)) resolve();
+        });
+        child.once('exit', () => reject(new Error(`child exited early: ${out}`)));
+      });
+      // the whole process group (npx, vite-node), so nothing finishes the job or cleans up
+      process.kill(-(child.pid as number), 'SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const left = namespacesMatching(`${dead}-`).sort();
+      expect(left.length).toBeGreaterThan(0);
+      const state = listStates(stateDir).find((s) => s.prefix === dead);
+      expect(state?.status).toBe('creating');
+      await waitFor(() => state !== undefined && !ownerAlive(state), `owner of ${dead} to exit`, 10_000);
+
+      const clean = await tsbccBuilt('topology', 'clean', '--state-dir', stateDir);
+      expect(clean.stdout).toBe(`removed ${dead}: ${left.length} namespaces, 0 root interfaces\n`);
+      expect(namespacesMatching(`${dead}-`)).toEqual([]);
+      expect(existsSync(join(stateDir, `${dead}.json`))).toBe(false);
+      // the live run and the detached one are untouched, and still work
+      expect(namespacesMatching(`${live.prefix}-`).sort()).toEqual(liveNs);
+      expect((await live.pingAll()).failures).toEqual([]);
+      expect(namespacesMatching(`${detached}-`).sort()).toEqual([`${detached}-a`, `${detached}-b`]);
+      expect(
+        listStates(stateDir)
+          .map((s) => s.prefix)
+          .sort(),
+      ).toEqual([detached, live.prefix].sort());
+      expect((await tsbccBuilt('topology', 'clean', '--state-dir', stateDir)).stdout).toBe(
+        'nothing to clean\n',
+      );
+
+      // --all: the detached testbed (its `up` has exited) goes too; the live run still stays
+      const all = await tsbccBuilt('topology', 'clean', '--all', '--state-dir', stateDir);
+      expect(all.stdout).toBe(`removed ${detached}: 2 namespaces, 0 root interfaces\n`);
+      expect(namespacesMatching(`${detached}-`)).toEqual([]);
+      expect(namespacesMatching(`${live.prefix}-`).sort()).toEqual(liveNs);
+      expect(listStates(stateDir).map((s) => s.prefix)).toEqual([live.prefix]);
+    } finally {
+      await live.destroy();
+      await cleanLeftovers({ dir: stateDir, all: true }); // only after a failure is anything left
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+    expect(namespacesMatching(`${dead}-`)).toEqual([]);
+    expect(namespacesMatching(`${detached}-`)).toEqual([]);
+    expect(namespacesMatching(`${live.prefix}-`)).toEqual([]);
   });
 
   it('rejects a bad testbed with its path and creates nothing', async () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NotSupportedError, TopologyError } from '../../src/errors.js';
 import { NetlinkSocket } from '../../src/netlink/socket.js';
@@ -20,8 +21,12 @@ import {
   type TopologySpec,
 } from '../../src/topology/index.js';
 import { namespacesMatching, uniqueName } from './helpers/netns.js';
+import { echoRequests, pingReceived } from './helpers/packets.js';
 import { waitFor } from './helpers/wait.js';
 import { ownerAlive } from '../../src/topology/state.js';
+import { PacketSocket } from '../../src/socket/packet-socket.js';
+import { features } from '../../src/features/index.js';
+import { tcProgramAttacher } from '../../simulation/tc-programs.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'tsbcc-topo-state-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -239,6 +244,140 @@ describe('Network', () => {
       },
       { stateDir },
     );
+  });
+
+  it('sets vxlan learning on and off as asked (the kernel reports it back)', async () => {
+    const vx = (name: string, vni: number, learning?: boolean) => ({
+      name,
+      vni,
+      remote: '10.46.0.2',
+      device: 'eth0',
+      port: 4800 + vni,
+      ...(learning === undefined ? {} : { learning }),
+    });
+    const t = new Topology(uniqueName('t'))
+      .host('a', { vxlans: [vx('vxon', 1, true), vx('vxoff', 2, false), vx('vxdef', 3)] })
+      .host('b')
+      .link({ host: 'a', addresses: ['10.46.0.1/24'] }, { host: 'b', addresses: ['10.46.0.2/24'] });
+    await Network.run(
+      t,
+      async (net) => {
+        const learning = async (dev: string): Promise<boolean | undefined> => {
+          const out = await net.exec('a', ['ip', '-d', '-j', 'link', 'show', 'dev', dev], { check: true });
+          const [link] = JSON.parse(out.stdout) as { linkinfo?: { info_data?: { learning?: boolean } } }[];
+          return link?.linkinfo?.info_data?.learning;
+        };
+        expect(await learning('vxon')).toBe(true);
+        expect(await learning('vxoff')).toBe(false);
+        expect(await learning('vxdef')).toBe(true); // the kernel's default
+        const text = (dev: string) =>
+          net.exec('a', ['ip', '-d', 'link', 'show', 'dev', dev], { check: true });
+        expect((await text('vxoff')).stdout).toMatch(/vxlan id 2 .*\bnolearning\b/s);
+        expect((await text('vxon')).stdout).not.toMatch(/nolearning/);
+      },
+      { stateDir },
+    );
+  });
+
+  it('attaches YAML tc programs in classid mode with mirred actions that act on real traffic', async (ctx) => {
+    const feats = await features();
+    if (!feats.has('act_mirred')) {
+      console.log(`skipped: ${feats.missingReason('act_mirred')}`);
+      ctx.skip();
+    }
+    // m and r each reach dst over eth0; their eth1 goes to tap, which has no addresses. On the
+    // egress of eth0, echo requests match: m mirrors them to eth1 (pings still answered), r
+    // redirects them there (no replies). tap sees the requests either way.
+    const t = parseTopologyYaml(`
+name: ${uniqueName('t')}
+hosts: { m: { ipv6: false }, r: { ipv6: false }, dst: { ipv6: false }, tap: { ipv6: false } }
+links:
+  - { a: { host: m, addresses: [10.45.1.1/24] }, b: { host: dst, addresses: [10.45.1.2/24] } }
+  - { a: { host: r, addresses: [10.45.2.1/24] }, b: { host: dst, addresses: [10.45.2.2/24] } }
+  - { a: m, b: "tap:m0" }
+  - { a: r, b: "tap:r0" }
+programs:
+  - host: m
+    dev: eth0
+    direction: egress
+    file: match_icmp.c
+    function: match_icmp
+    mode: { classid: "1:1" }
+    options: { name: copy, priority: 3, actions: [{ kind: mirred, mode: mirror, to: eth1 }] }
+  - host: r
+    dev: eth0
+    direction: egress
+    file: match_icmp.c
+    function: match_icmp
+    options: { directAction: false, actions: [{ kind: mirred, mode: redirect, to: eth1 }] }
+`);
+    const attacher = tcProgramAttacher(fileURLToPath(new URL('fixtures', import.meta.url)));
+    try {
+      await Network.run(
+        t,
+        async (net) => {
+          const filters = async (h: string): Promise<string> =>
+            (await net.exec(h, ['tc', 'filter', 'show', 'dev', 'eth0', 'egress'], { check: true })).stdout;
+          const fm = await filters('m');
+          expect(fm).toMatch(/pref 3 bpf .*tsbcc:copy/);
+          expect(fm).toContain('flowid 1:1'); // the filter's classid
+          expect(fm).toContain('mirred (Egress Mirror to device eth1)');
+          const fr = await filters('r');
+          expect(fr).toContain('tsbcc:match_icmp');
+          expect(fr).toContain('mirred (Egress Redirect to device eth1)');
+          for (const f of [fm, fr]) expect(f).not.toContain('direct-action');
+
+          const ping = async (h: string, ip: string): Promise<number> =>
+            pingReceived((await net.exec(h, ['ping', '-n', '-c', '3', '-i', '0.1', '-W', '1', ip])).stdout);
+          const [mTap, rTap] = await Promise.all(
+            ['m0', 'r0'].map((i) => PacketSocket.open({ netns: net.nsName('tap'), interface: i })),
+          );
+          try {
+            const mirrored = echoRequests(mTap as PacketSocket, 3);
+            expect(await ping('m', '10.45.1.2')).toBe(3);
+            expect(await mirrored).toBe(3);
+            const redirected = echoRequests(rTap as PacketSocket, 3);
+            expect(await ping('r', '10.45.2.2')).toBe(0);
+            expect(await redirected).toBe(3);
+          } finally {
+            mTap?.close();
+            rTap?.close();
+          }
+        },
+        { stateDir, attachProgram: attacher.attach },
+      );
+    } finally {
+      attacher.close();
+    }
+  });
+
+  it('fails up with NotSupportedError naming the option when a program action is missing, and rolls back', async (ctx) => {
+    if ((await features()).has('act_police')) {
+      console.log('act_police present: the missing-action path cannot be exercised on this kernel');
+      ctx.skip();
+    }
+    const name = uniqueName('t');
+    const t = new Topology(name)
+      .hosts('a', 'b')
+      .link({ host: 'a', addresses: ['10.47.0.1/24'] }, { host: 'b', addresses: ['10.47.0.2/24'] })
+      .program({
+        host: 'b',
+        dev: 'eth0',
+        direction: 'ingress',
+        file: 'match_icmp.c',
+        function: 'match_icmp',
+        options: { actions: [{ kind: 'police', rate: '1mbit', burst: '10k' }] },
+      });
+    const attacher = tcProgramAttacher(fileURLToPath(new URL('fixtures', import.meta.url)));
+    try {
+      const err = await Network.up(t, { stateDir, attachProgram: attacher.attach }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotSupportedError);
+      expect((err as NotSupportedError).kernelOption).toBe('CONFIG_NET_ACT_POLICE');
+    } finally {
+      attacher.close();
+    }
+    expect(namespacesMatching(name)).toEqual([]);
+    expect(listStates(stateDir).filter((s) => s.prefix.startsWith(name))).toEqual([]);
   });
 
   for (const qdisc of ['tbf', 'htb'] as const) {

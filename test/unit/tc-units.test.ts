@@ -13,6 +13,7 @@ import {
   parseTime,
 } from '../../src/netlink/tc-units.js';
 import { MessageBuilder, parseAttrs } from '../../src/netlink/message.js';
+import { checkInterfaceName, interfaceNameProblem } from '../../src/util/netns-path.js';
 
 describe('tc units parsed at the edge', () => {
   it.each([
@@ -167,5 +168,27 @@ describe('tc encodings', () => {
     expect(parms.readInt32LE(8)).toBe(4); // TC_ACT_STOLEN
     expect(parms.readInt32LE(20)).toBe(1); // TCA_EGRESS_REDIR
     expect(parms.readUInt32LE(24)).toBe(42);
+  });
+});
+
+describe('interface names checked by the kernel rules before any request', () => {
+  it.each([
+    ['eth0', undefined],
+    ['a'.repeat(15), undefined],
+    ['veth-ü', undefined], // 7 bytes; non-ASCII is fine when no byte is a kernel space
+    ['a'.repeat(16), `interface name "${'a'.repeat(16)}" is longer than 15 bytes`],
+    ['ünïcödé-näme', 'interface name "ünïcödé-näme" is longer than 15 bytes'],
+    ['', 'empty interface name'],
+    ['.', 'invalid interface name ".": "." and ".." are reserved'],
+    [
+      'a\tb',
+      `invalid interface name "a\\tb": contains whitespace (byte 0x09) (no '/', ':', whitespace or NUL)`,
+    ],
+    ['lo\0x', `invalid interface name "lo\\u0000x": contains a NUL byte (no '/', ':', whitespace or NUL)`],
+    ['là', `invalid interface name "là": contains whitespace (byte 0xa0) (no '/', ':', whitespace or NUL)`],
+  ])('%j', (name, problem) => {
+    expect(interfaceNameProblem(name)).toBe(problem);
+    if (problem) expect(() => checkInterfaceName(name)).toThrow(new InvalidArgumentError(problem));
+    else expect(() => checkInterfaceName(name)).not.toThrow();
   });
 });

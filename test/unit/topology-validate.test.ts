@@ -185,6 +185,128 @@ describe('topology validation', () => {
   });
 });
 
+describe('topology tc program options', () => {
+  const base = (programs: TopologySpec['programs']): TopologySpec => ({
+    hosts: { r: {}, c: {} },
+    links: [
+      { a: { host: 'r', addresses: ['10.0.0.1/24'] }, b: { host: 'c', addresses: ['10.0.0.2/24'] } },
+      { a: { host: 'r', ifname: 'tap0' }, b: { host: 'c' } },
+    ],
+    programs,
+  });
+  const prog = { host: 'r', dev: 'eth0', direction: 'ingress', file: 'p.c', function: 'f' } as const;
+  const planOf = (spec: TopologySpec) => {
+    const { plan, problems: pr } = resolveTopology(spec, 'tb-000000');
+    expect(pr).toEqual([]);
+    return plan?.programs ?? [];
+  };
+
+  it('resolves direct action by default, and classid mode from mode, classid or actions', () => {
+    const mirred = { kind: 'mirred', mode: 'redirect', to: 'tap0' } as const;
+    const programs = planOf(
+      base([
+        prog,
+        { ...prog, direction: 'egress', mode: { classid: '1:10' }, options: { priority: 3, name: 'x' } },
+        { ...prog, options: { directAction: false, actions: [mirred] } },
+        { ...prog, options: { actions: [{ ...mirred, mode: 'mirror', direction: 'ingress' }] } },
+        { ...prog, options: { classid: '1:20', protocol: 'ip', handle: 7, chain: 2, replace: true } },
+        { ...prog, direction: 'egress', options: { parent: '1:', classid: 0x10010 } },
+      ]),
+    );
+    expect(programs.map((p) => p.filter)).toEqual([
+      { parent: 'ingress', directAction: true, name: 'f', actions: [] },
+      { parent: 'egress', directAction: false, classid: '1:10', name: 'x', priority: 3, actions: [] },
+      { parent: 'ingress', directAction: false, name: 'f', actions: [mirred] },
+      {
+        parent: 'ingress',
+        directAction: false,
+        name: 'f',
+        actions: [{ ...mirred, mode: 'mirror', direction: 'ingress' }],
+      },
+      {
+        parent: 'ingress',
+        directAction: false,
+        classid: '1:20',
+        name: 'f',
+        protocol: 'ip',
+        handle: 7,
+        chain: 2,
+        replace: true,
+        actions: [],
+      },
+      { parent: '1:', directAction: false, classid: 0x10010, name: 'f', actions: [] },
+    ]);
+  });
+
+  it('reports every bad option with its path', () => {
+    const p = problems(
+      base([
+        { ...prog, options: { parent: 'egress', priority: 70000, name: 'a b', protocol: 'ipx' } },
+        { ...prog, mode: 'direct-action', options: { directAction: false, classid: '1:10000' } },
+        { ...prog, mode: { classid: '1:10' }, options: { classid: '1:11', directAction: true } },
+        {
+          ...prog,
+          mode: 'direct-action',
+          options: { actions: [{ kind: 'mirred', mode: 'redirect', to: 'tap0' }] },
+        },
+        { ...prog, options: { parent: '1:' } },
+        { ...prog, options: 'fast' as never },
+        { ...prog, mode: { classid: 'x' } as never },
+      ]),
+    );
+    expect(p).toEqual([
+      'programs[0].options.parent: parent egress conflicts with direction ingress',
+      `programs[0].options.name: invalid filter name "a b" (1-200 letters, digits, '_', '.' or '-')`,
+      'programs[0].options.priority: invalid filter priority 70000: 1-65535',
+      'programs[0].options.protocol: invalid filter protocol "ipx" (all, ip, ipv6 or 0-65535)',
+      'programs[1].options.classid: invalid filter classid "1:10000": minor "10000" is not 1-4 hex digits (expected MAJ:MIN in hex, e.g. "1:10" or "ffff:")',
+      'programs[1].options.directAction: directAction: false conflicts with mode direct-action',
+      'programs[2].options.classid: classid "1:11" conflicts with mode { classid: "1:10" }',
+      'programs[2].options.directAction: directAction: true conflicts with mode { classid: "1:10" }',
+      'programs[3].options.actions: actions run only in classid mode; set mode: { classid: "MAJOR:MINOR" } or options.directAction: false',
+      'programs[4].options.parent: parent "1:" is a qdisc or class, on the egress path; set direction: egress',
+      'programs[5].options: options must be a mapping (parent, priority, name, directAction, classid, actions, ...)',
+      'programs[6].mode: mode is direct-action or { classid: "MAJOR:MINOR" } (hex)',
+    ]);
+  });
+
+  it('checks actions: kinds, mirred targets in the host, police and gact values', () => {
+    const act = (...actions: unknown[]) => ({ ...prog, options: { directAction: false, actions } }) as never;
+    const p = problems(
+      base([
+        act(
+          { kind: 'mirred', mode: 'redirect', to: 'eth9' },
+          { kind: 'mirred', mode: 'bounce', to: 'much-too-long-name', direction: 'up' },
+          { kind: 'mirred', mode: 'mirror' },
+        ),
+        act(
+          { kind: 'police', rate: '12xbit', burst: '10k' },
+          { kind: 'police', rate: '1mbit', peakrate: '2mbit', exceed: 'explode' },
+          { kind: 'gact', verdict: 'drop' },
+          { kind: 'gact', verdict: 'maybe' },
+        ),
+        act({ kind: 'bpf' }, { kind: 'nat' }, 'mirred'),
+      ]),
+    );
+    expect(p).toEqual([
+      'programs[0].options.actions[1].mode: invalid mirred mode "bounce" (use redirect or mirror)',
+      'programs[0].options.actions[1].to: interface name "much-too-long-name" is longer than 15 bytes',
+      'programs[0].options.actions[1].direction: invalid mirred direction "up" (use egress or ingress)',
+      'programs[0].options.actions[2].to: mirred needs the interface to send to (to)',
+      'programs[1].options.actions[0].rate: invalid police rate "12xbit": unknown unit "xbit" (use bit, kbit, mbit, gbit, kibit, mibit, bps, kbps, mbps, gbps)',
+      'programs[1].options.actions[1].burst: police needs a burst such as 10k',
+      'programs[1].options.actions[1].peakrate: police peakrate needs an mtu',
+      'programs[1].options.actions[1].exceed: invalid police exceed verdict "explode" (use ok, drop, pipe, reclassify, continue, stolen)',
+      'programs[1].options.actions[3].verdict: invalid gact verdict "maybe" (use ok, drop, pipe, reclassify, continue, stolen)',
+      'programs[2].options.actions[0].kind: a bpf action needs a loaded SCHED_ACT program, which a testbed cannot describe (attach it with TcDevice.attachBpf)',
+      'programs[2].options.actions[1].kind: unknown action kind "nat" (use mirred, police, gact)',
+      'programs[2].options.actions[2]: an action is a mapping with kind (mirred, police, gact)',
+      // the mirred target must exist in the program's host (checked with the other devices)
+      'programs[0].options.actions[0].to: no interface "eth9" in host "r"',
+    ]);
+  });
+});
+
 describe('topology units and addresses', () => {
   it('parses rates, sizes, times and percentages', () => {
     expect(parseRate('10mbit')).toBe(10e6);

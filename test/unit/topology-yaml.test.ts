@@ -58,6 +58,78 @@ links: {}
     ]);
   });
 
+  it('reads typed tc program options, actions included, into the plan', () => {
+    const t = parseTopologyYaml(`
+hosts: { r: {}, c: {} }
+links:
+  - { a: { host: r, addresses: [10.0.0.1/24] }, b: { host: c, addresses: [10.0.0.2/24] } }
+  - { a: r, b: c }
+programs:
+  - host: r
+    dev: eth0
+    direction: egress
+    file: p.c
+    function: match
+    mode: { classid: "1:10" }
+    options:
+      priority: 5
+      name: copy
+      actions: [{ kind: mirred, mode: mirror, to: eth1 }]
+  - { host: r, dev: eth0, direction: ingress, file: p.c, function: f, options: { directAction: false } }
+`);
+    expect(t.plan('yaml-000001').programs.map((p) => p.filter)).toEqual([
+      {
+        parent: 'egress',
+        directAction: false,
+        classid: '1:10',
+        name: 'copy',
+        priority: 5,
+        actions: [{ kind: 'mirred', mode: 'mirror', to: 'eth1' }],
+      },
+      { parent: 'ingress', directAction: false, name: 'f', actions: [] },
+    ]);
+  });
+
+  it('reports unknown keys of program modes, options and actions, and bad values, with paths', () => {
+    const head = `
+hosts: { r: {}, c: {} }
+links: [{ a: r, b: c }]
+programs:
+`;
+    const keys = errorOf(`${head}
+  - host: r
+    dev: eth0
+    direction: ingress
+    file: p.c
+    function: f
+    mode: { classid: "1:1", major: 1 }
+    options:
+      prio: 3
+      actions:
+        - { kind: mirred, mode: redirect, to: eth0, dev: eth0 }
+        - { kind: gact, verdict: drop, rate: 1 }
+  - oops
+`) as TopologyValidationError;
+    expect(keys.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'programs[0].mode.major: unknown key "major" (expected one of classid)',
+      'programs[0].options.prio: unknown key "prio" (expected one of parent, directAction, classid, name, priority, handle, chain, protocol, actions, replace)',
+      'programs[0].options.actions[0].dev: unknown key "dev" (expected one of kind, mode, to, direction)',
+      'programs[0].options.actions[1].rate: unknown key "rate" (expected one of kind, verdict)',
+      'programs[1]: a program is a mapping with host, dev, ...',
+    ]);
+    const values = errorOf(`${head}
+  - host: r
+    dev: eth0
+    direction: ingress
+    file: p.c
+    function: f
+    options: { directAction: false, actions: [{ kind: mirred, mode: redirect, to: eth7 }] }
+`);
+    expect(values).toBeInstanceOf(TopologyValidationError);
+    expect(values.message).toBe('programs[0].options.actions[0].to: no interface "eth7" in host "r"');
+    expect(values.path).toBe('programs[0].options.actions[0].to');
+  });
+
   it('reports syntax errors with file:line:col', () => {
     const e = errorOf('hosts:\n  h1: {\n  h2: [\n');
     expect(e.path).toMatch(/^bed\.yaml:\d+:\d+$/);
