@@ -52,6 +52,17 @@ export interface BpfNative {
   /** Returns false when the key is absent. */
   mapLookup(fd: number, key: Buffer | null, value: Buffer, flags?: number): boolean;
   mapUpdate(fd: number, key: Buffer | null, value: Buffer, flags: number): void;
+  /**
+   * mapUpdate made from a thread inside the namespace at nsPath ("" = current): the kernel
+   * resolves DEVMAP ifindexes in the writer's namespace. The fd is duplicated first.
+   */
+  mapUpdateInNetns(
+    nsPath: string,
+    fd: number,
+    key: Buffer | null,
+    value: Buffer,
+    flags: number,
+  ): Promise<void>;
   mapDelete(fd: number, key: Buffer): boolean;
   mapNextKey(fd: number, key: Buffer | null, next: Buffer): boolean;
   mapCreate(

@@ -2,6 +2,7 @@
  * The error classes of tsbcc (DESIGN D10). Every error the library throws is a TsbccError;
  * callers can branch on the subclass or on `code`.
  */
+import { errnoName } from './errno.js';
 
 /** Base class of every error tsbcc throws. */
 export class TsbccError extends Error {
@@ -177,7 +178,11 @@ function isNativeErrno(e: unknown): e is NativeErrnoError {
 /** Converts an error thrown by the native addon into a SyscallError (others pass through). */
 export function fromNative(e: unknown, detail?: string): Error {
   if (e instanceof TsbccError) return e;
-  if (isNativeErrno(e)) return new SyscallError(e.syscall, e.errno, e.code, detail, { cause: e });
+  if (isNativeErrno(e)) {
+    // The addon names the common errnos; any other gets its name here (ENOTSOCK, ...).
+    const code = e.code === 'EUNKNOWN' ? errnoName(e.errno) : e.code;
+    return new SyscallError(e.syscall, e.errno, code, detail, { cause: e });
+  }
   if (e instanceof Error)
     return new TsbccError(detail ? `${detail}: ${e.message}` : e.message, 'NATIVE', { cause: e });
   return new TsbccError(String(e));

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
+#include <vector>
 
+#include "async.h"
 #include "registry.h"
 
 namespace tsbcc {
@@ -29,6 +32,45 @@ Napi::Value MapUpdate(const Napi::CallbackInfo& info) {
   uint64_t flags = (uint64_t)info[3].As<Napi::Number>().Int64Value();
   if (bpf_map_update_elem(fd, data(info[1]), data(info[2]), flags) != 0) throwErrno(env, "bpf_map_update_elem", errno);
   return env.Undefined();
+}
+
+// mapUpdateInNetns(nsPath, fd, key, value, flags) -> Promise<void>: the update made from a
+// thread inside the namespace, for maps whose values the kernel resolves in the writer's
+// namespace (DEVMAP ifindexes). The fd is duplicated now, so closing it meanwhile is harmless.
+Napi::Value MapUpdateInNetns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string ns = info[0].As<Napi::String>().Utf8Value();
+  int fd = fcntl(info[1].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) throwErrno(env, "fcntl(F_DUPFD_CLOEXEC)", errno);
+  auto bytes = [](const Napi::Value& v) {
+    std::vector<char> out;
+    if (v.IsBuffer()) {
+      auto b = v.As<Napi::Buffer<char>>();
+      out.assign(b.Data(), b.Data() + b.Length());
+    }
+    return out;
+  };
+  auto key = std::make_shared<std::vector<char>>(bytes(info[2]));
+  auto value = std::make_shared<std::vector<char>>(bytes(info[3]));
+  uint64_t flags = (uint64_t)info[4].As<Napi::Number>().Int64Value();
+  bool hasKey = info[2].IsBuffer();
+  return runAsync(
+      env,
+      [=](std::string& error, int& err) {
+        int e = 0;
+        int rc = runInNetns(ns, [&]() {
+          if (bpf_map_update_elem(fd, hasKey ? key->data() : nullptr, value->data(), flags) != 0) e = errno;
+        });
+        close(fd);
+        if (rc) {
+          error = "setns";
+          err = rc;
+        } else if (e) {
+          error = "bpf_map_update_elem";
+          err = e;
+        }
+      },
+      [](Napi::Env e) { return e.Undefined(); });
 }
 
 // mapDelete(fd, key) -> boolean (false when absent)
@@ -92,6 +134,7 @@ Napi::Value DupFd(const Napi::CallbackInfo& info) {
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapLookup", Napi::Function::New(env, MapLookup));
   exports.Set("mapUpdate", Napi::Function::New(env, MapUpdate));
+  exports.Set("mapUpdateInNetns", Napi::Function::New(env, MapUpdateInNetns));
   exports.Set("mapDelete", Napi::Function::New(env, MapDelete));
   exports.Set("mapNextKey", Napi::Function::New(env, MapNextKey));
   exports.Set("mapCreate", Napi::Function::New(env, MapCreate));

@@ -25,13 +25,23 @@ export class EventQueue<T> {
     for (const c of [...this.consumers]) c.end();
   }
 
-  iterate(opts: IterateOptions = {}): AsyncIterableIterator<T> {
-    const c = new Consumer<T>(() => this.consumers.delete(c));
-    this.consumers.add(c);
+  /**
+   * A new iterator. `onEnd` runs once when it ends (stream end, abort, break or return()). The
+   * abort listener is removed when the iterator ends otherwise, so a long-lived signal does not
+   * collect listeners.
+   */
+  iterate(opts: IterateOptions = {}, onEnd?: () => void): AsyncIterableIterator<T> {
     const { signal } = opts;
+    const abort = (): void => c.end();
+    const c = new Consumer<T>(() => {
+      this.consumers.delete(c);
+      signal?.removeEventListener('abort', abort);
+      onEnd?.();
+    });
+    this.consumers.add(c);
     if (signal) {
       if (signal.aborted) c.end();
-      else signal.addEventListener('abort', () => c.end(), { once: true });
+      else signal.addEventListener('abort', abort, { once: true });
     }
     return c;
   }

@@ -30,7 +30,7 @@ export interface PerfBufferOptions<T> {
   codec?: Codec<T>;
   /** Keep the process alive while watching (default true). */
   ref?: boolean;
-  /** Closes the consumer when aborted. */
+  /** Closes the consumer when aborted (an already aborted signal gives a closed consumer). */
   signal?: AbortSignal;
 }
 
@@ -38,6 +38,7 @@ export interface PerfBufferOptions<T> {
 export class PerfBuffer<T = Buffer> implements Closeable {
   private nb: NativePerfBuffer | undefined;
   private readonly queue = new EventQueue<PerfEvent<T>>();
+  private forgetSignal: (() => void) | undefined;
   /** Records delivered so far. */
   received = 0;
   /** Records the kernel reported lost so far. */
@@ -57,6 +58,7 @@ export class PerfBuffer<T = Buffer> implements Closeable {
       throw new InvalidArgumentError(
         `perf buffer ${mapName}: pageCount must be a power of two, got ${pages}`,
       );
+    if (opts.signal?.aborted) return; // closed from the start: nothing is opened
     const { callback, lost, codec } = opts;
     const onData = (data: Buffer, meta: Uint32Array, count: number, lostPairs: Float64Array | null): void => {
       for (let i = 0; i < count; i++) {
@@ -87,7 +89,12 @@ export class PerfBuffer<T = Buffer> implements Closeable {
       throw fromNative(e, `open perf buffer ${mapName}`);
     }
     track(this);
-    opts.signal?.addEventListener('abort', () => this.closeSync(), { once: true });
+    const { signal } = opts;
+    if (signal) {
+      const onAbort = (): void => this.closeSync();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.forgetSignal = () => signal.removeEventListener('abort', onAbort);
+    }
     // libuv adds the fd to its epoll set on the next loop turn; a perf fd's readiness raised
     // before that is not reported again, so drain once after registration.
     setImmediate(() => {
@@ -138,6 +145,8 @@ export class PerfBuffer<T = Buffer> implements Closeable {
     if (!this.nb) return;
     this.nb.close();
     this.nb = undefined;
+    this.forgetSignal?.();
+    this.forgetSignal = undefined;
     this.queue.end();
     untrack(this);
   }

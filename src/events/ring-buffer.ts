@@ -19,7 +19,7 @@ export interface RingBufferOptions<T> {
   codec?: Codec<T>;
   /** Keep the process alive while watching (default true). */
   ref?: boolean;
-  /** Closes the consumer when aborted. */
+  /** Closes the consumer when aborted (an already aborted signal gives a closed consumer). */
   signal?: AbortSignal;
 }
 
@@ -31,6 +31,7 @@ export class RingBuffer<T = Buffer> implements Closeable {
   private nb: NativeRingBuffer | undefined;
   private readonly queue = new EventQueue<T>();
   private readonly callback: ((event: T) => void) | undefined;
+  private forgetSignal: (() => void) | undefined;
   /** Records delivered so far. */
   received = 0;
 
@@ -44,6 +45,7 @@ export class RingBuffer<T = Buffer> implements Closeable {
     opts: RingBufferOptions<T> = {},
   ) {
     this.callback = opts.callback;
+    if (opts.signal?.aborted) return; // closed from the start: nothing is opened
     const codec = opts.codec;
     const deliver = (ev: T): void => {
       this.received++;
@@ -74,7 +76,12 @@ export class RingBuffer<T = Buffer> implements Closeable {
       throw fromNative(e, `open ring buffer ${mapName}`);
     }
     track(this);
-    opts.signal?.addEventListener('abort', () => this.closeSync(), { once: true });
+    const { signal } = opts;
+    if (signal) {
+      const onAbort = (): void => this.closeSync();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.forgetSignal = () => signal.removeEventListener('abort', onAbort);
+    }
     // libuv adds the fd to its epoll set on the next loop turn; a perf fd's readiness raised
     // before that is not reported again, so drain once after registration.
     setImmediate(() => {
@@ -126,6 +133,8 @@ export class RingBuffer<T = Buffer> implements Closeable {
     if (!this.nb) return;
     this.nb.close();
     this.nb = undefined;
+    this.forgetSignal?.();
+    this.forgetSignal = undefined;
     this.queue.end();
     untrack(this);
   }

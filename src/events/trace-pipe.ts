@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import type { NativeFdWatcher } from '../../native/index.js';
-import { ClosedError, NotSupportedError, TsbccError } from '../errors.js';
+import { ClosedError, NotSupportedError, SyscallError, TsbccError } from '../errors.js';
 import { native } from '../native.js';
 import { ensureTracefs } from '../features/mounts.js';
 import { track, untrack, type Closeable } from '../core/resources.js';
@@ -59,7 +59,19 @@ export class TracePipe implements Closeable {
   private readonly listeners = new Set<(line: string) => void>();
 
   private constructor(readonly path: string) {
-    this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const code = err.code ?? 'EIO';
+      throw new SyscallError(
+        'open',
+        Math.abs(err.errno ?? 5),
+        code,
+        code === 'EBUSY' ? `${path} is open in another reader (the kernel allows one at a time)` : path,
+        { cause: e },
+      );
+    }
     try {
       this.watcher = new (native().NativeFdWatcher)(this.fd, () => this.drain());
     } catch (e) {
@@ -72,6 +84,7 @@ export class TracePipe implements Closeable {
   /**
    * Opens tracefs's trace_pipe (mounting tracefs when missing).
    * @throws NotSupportedError when tracefs is unavailable (CONFIG_TRACING).
+   * @throws SyscallError EBUSY while another reader has trace_pipe open (recent kernels allow one).
    */
   static async open(): Promise<TracePipe> {
     const root = await ensureTracefs();
@@ -119,14 +132,10 @@ export class TracePipe implements Closeable {
   /** Raw lines as an async iterator (BCC's trace_readline, repeated); ends on close or abort. */
   lines(opts: IterateOptions = {}): AsyncIterableIterator<string> {
     if (this.fd < 0) throw new ClosedError(this.description);
-    const it = this.queue.iterate(opts);
+    // However the iterator ends (abort, break, close), stop watching when nobody else reads:
+    // a watched pipe would keep the process alive and consume lines nobody asked for.
+    const it = this.queue.iterate(opts, () => this.updateWatch());
     this.updateWatch();
-    const origReturn = it.return?.bind(it);
-    it.return = (v?: unknown) => {
-      const r = origReturn ? origReturn(v) : Promise.resolve({ value: undefined, done: true as const });
-      this.updateWatch();
-      return r;
-    };
     return it;
   }
 

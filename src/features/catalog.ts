@@ -42,6 +42,9 @@ export const FEATURE_NAMES = [
   'perf_events',
   'ringbuf',
   'batch_ops',
+  'devmap',
+  'cpumap',
+  'xskmap',
 ] as const;
 
 /** A feature name. */
@@ -134,6 +137,19 @@ export const FEATURES: readonly FeatureInfo[] = [
   F('perf_events', 'perf events', 'CONFIG_PERF_EVENTS', 'none'),
   F('ringbuf', 'BPF ring buffer', 'CONFIG_BPF_SYSCALL (5.8+)', 'perf buffer'),
   F('batch_ops', 'batch map operations', 'CONFIG_BPF_SYSCALL (5.6+)', 'get_next_key walks'),
+  F(
+    'devmap',
+    'DEVMAP maps (XDP redirect to another device)',
+    'CONFIG_BPF_SYSCALL (4.14+)',
+    'bpf_redirect to one ifindex, or a tc mirred redirect',
+  ),
+  F(
+    'cpumap',
+    'CPUMAP maps (XDP redirect to another CPU)',
+    'CONFIG_BPF_SYSCALL (4.15+)',
+    'none: receive steering (RPS) outside BPF',
+  ),
+  F('xskmap', 'XSKMAP maps (XDP redirect to AF_XDP sockets)', 'CONFIG_XDP_SOCKETS', 'AF_PACKET sockets'),
 ];
 
 /** The description of one feature. */

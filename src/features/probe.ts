@@ -119,6 +119,13 @@ async function probeSyscallFeatures(): Promise<Map<FeatureName, Outcome>> {
     fromErrno('perf_event_open(cpu-clock)', n.probePerfEvent(1, 0), [ENOENT, ENODEV, EOPNOTSUPP, ENOSYS]),
   );
   out.set('ringbuf', fromErrno('create RINGBUF map', n.probeMapType(MapType.RINGBUF), [EINVAL, EOPNOTSUPP]));
+  for (const [name, type] of [
+    ['devmap', MapType.DEVMAP],
+    ['cpumap', MapType.CPUMAP],
+    ['xskmap', MapType.XSKMAP],
+  ] as const) {
+    out.set(name, fromErrno(`create ${name.toUpperCase()} map`, n.probeMapType(type), [EINVAL, EOPNOTSUPP]));
+  }
   out.set('batch_ops', fromErrno('BPF_MAP_LOOKUP_BATCH', n.probeBatch(), [EINVAL, EOPNOTSUPP, ENOTSUPP]));
   out.set('tracepoints', await probeTracepoints());
   return out;
