@@ -246,3 +246,31 @@ export function objectBtf(elf: Buffer): Btf | undefined {
   const sec = elfSection(elf, '.BTF');
   return sec ? new Btf(sec) : undefined;
 }
+
+/**
+ * Fills each map's key/value layout from the object's own BTF (libbpf-style objects, whose
+ * maps carry BTF type ids), so tables decode without codecs given by hand. A type the
+ * layouts cannot describe is left out and reported to `skipped`.
+ */
+export function mapLayoutsFromBtf(
+  elf: Buffer,
+  maps: {
+    name: string;
+    btfKeyTypeId: number;
+    btfValueTypeId: number;
+    key?: TypeLayout;
+    value?: TypeLayout;
+  }[],
+  skipped: (map: string, why: string) => void = () => undefined,
+): void {
+  const btf = objectBtf(elf);
+  if (!btf) return;
+  for (const m of maps) {
+    try {
+      if (m.btfKeyTypeId && !m.key) m.key = btf.layout(m.btfKeyTypeId);
+      if (m.btfValueTypeId && !m.value) m.value = btf.layout(m.btfValueTypeId);
+    } catch (e) {
+      skipped(m.name, (e as Error).message);
+    }
+  }
+}

@@ -7,6 +7,7 @@ import { native } from '../native.js';
 import { clangArgs, type ClangArgsOptions } from './clang-args.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
 import { compileBcc } from './bcc-compile.js';
+import { mapLayoutsFromBtf } from './btf-layout.js';
 import type { UsdtContext } from './usdt.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
 
@@ -155,5 +156,6 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
   const diagnostics = toDiagnostics(result.diagnostics, [source]);
   if (!result.ok) throw new CompileError(diagnostics);
   const { programs, maps } = describeElf(result.output, name);
+  mapLayoutsFromBtf(result.output, maps, (m, why) => logger().debug(`no BTF layout for map ${m}: ${why}`));
   return { name, elf: result.output, programs, maps, diagnostics, dialect: 'libbpf' };
 }

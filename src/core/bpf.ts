@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { compile, describeElf, type CompileOptions } from '../compiler/compile.js';
 import type { ObjectSpec } from '../compiler/object-spec.js';
 import { autoAttachOf, fixSyscallFnname } from './auto-attach.js';
-import { objectBtf } from '../compiler/btf-layout.js';
+import { mapLayoutsFromBtf } from '../compiler/btf-layout.js';
 import { ClosedError, InvalidArgumentError, TsbccError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { TableOptions } from '../maps/open-table.js';
@@ -116,18 +116,7 @@ export class BPF implements Closeable {
     }
     const name = basename(path).replace(/\.[^.]*$/, '');
     const { programs, maps } = describeElf(elf, name);
-    // key/value layouts from the object's own BTF, so tables decode without extra codecs
-    const btf = objectBtf(elf);
-    if (btf) {
-      for (const m of maps) {
-        try {
-          if (m.btfKeyTypeId) m.key = btf.layout(m.btfKeyTypeId);
-          if (m.btfValueTypeId) m.value = btf.layout(m.btfValueTypeId);
-        } catch (e) {
-          logger().debug(`no BTF layout for map ${m.name} of ${path}: ${(e as Error).message}`);
-        }
-      }
-    }
+    mapLayoutsFromBtf(elf, maps, (m, why) => logger().debug(`no BTF layout for map ${m} of ${path}: ${why}`));
     return BPF.fromSpec({ name, elf, programs, maps, diagnostics: [] }, opts);
   }
 

@@ -5,7 +5,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import {
   attachXdp,
   BPF,
-  codecFor,
   compile,
   CpuMapTable,
   DevMapTable,
@@ -20,7 +19,6 @@ import {
   XskMapTable,
   type FeatureSet,
   type Link,
-  type TypeLayout,
 } from '../../src/index.js';
 import { nsExec, run, uniqueName, vethPair, type VethPairFixture } from './helpers/netns.js';
 
@@ -75,65 +73,7 @@ interface PcVal {
   c: number;
 }
 
-// compile() does not record BTF layouts for libbpf-style maps, so the tests give them.
-const u32: TypeLayout = { kind: 'int', name: 'unsigned int', size: 4, signed: false };
-const u64: TypeLayout = { kind: 'int', name: 'unsigned long long', size: 8, signed: false };
-const struct = (name: string, fields: [string, TypeLayout][]): TypeLayout => {
-  let off = 0;
-  return {
-    kind: 'struct',
-    name,
-    size: 0,
-    fields: fields.map(([n, t]) => {
-      off = Math.ceil(off / t.size) * t.size;
-      const f = { name: n, offset: off, type: t };
-      off += t.size;
-      return f;
-    }),
-  };
-};
-const sized = (t: TypeLayout, size: number): TypeLayout => ({ ...t, size }) as TypeLayout;
-const pcvalLayout = sized(
-  struct('pcval', [
-    ['a', u32],
-    ['b', u32],
-    ['c', u32],
-  ]),
-  12,
-);
-const seenLayout = sized(
-  struct('seen_t', [
-    ['calls', u32],
-    ['arr', u32],
-    ['a', u32],
-    ['b', u32],
-    ['c', u32],
-    ['found', u32],
-    ['lru', u64],
-  ]),
-  32,
-);
-const cpumapVal: TypeLayout = {
-  kind: 'struct',
-  name: 'bpf_cpumap_val',
-  size: 8,
-  fields: [
-    { name: 'qsize', offset: 0, type: u32 },
-    {
-      name: 'bpf_prog',
-      offset: 4,
-      type: {
-        kind: 'union',
-        name: '',
-        size: 4,
-        fields: [
-          { name: 'fd', offset: 0, type: { ...u32, name: 'int', signed: true } },
-          { name: 'id', offset: 0, type: u32 },
-        ],
-      },
-    },
-  ],
-};
+// Keys and values decode through the layouts compile() reads from the object's BTF.
 
 /** Calls getpriority(PRIO_PROCESS, who) once from a child process pinned to `cpu`. */
 function getpriorityOn(cpu: number, who: number): void {
@@ -157,7 +97,7 @@ describe('per-CPU maps: a program on each CPU sees the value TypeScript wrote fo
     const who = 0x10000000 + randomInt(0x1000000); // above any pid_max
     b.table<number, bigint>('cfg').set(0, BigInt(who));
     const pcarr = b.table('pcarr') as PerCpuArrayTable<number>;
-    const pchash = b.table('pchash', { value: codecFor(pcvalLayout) }) as PerCpuHashTable<number, PcVal>;
+    const pchash = b.table('pchash') as PerCpuHashTable<number, PcVal>;
     const lrupc = b.table('lrupc') as PerCpuHashTable<number, bigint>;
     expect(pcarr).toBeInstanceOf(PerCpuArrayTable);
     expect(pchash).toBeInstanceOf(PerCpuHashTable);
@@ -177,7 +117,7 @@ describe('per-CPU maps: a program on each CPU sees the value TypeScript wrote fo
 
     for (const c of cpus) getpriorityOn(c, who);
 
-    const seen = b.table<number, Record<string, unknown>>('seen', { value: codecFor(seenLayout) });
+    const seen = b.table<number, Record<string, unknown>>('seen');
     for (const c of cpus) {
       expect(seen.get(c), `what the program saw on CPU ${c}`).toEqual({
         calls: 1,
@@ -381,10 +321,7 @@ describe('XDP redirect maps TypeScript fills, used by a program on real traffic'
     if (skip('cpumap')) return;
     // The xdp/cpumap section gives the program the BPF_XDP_CPUMAP attach type the entry needs.
     const onCpu = b.loadFunc('on_cpu', 'XDP');
-    const cpus = b.table('cpus', { value: codecFor(cpumapVal) }) as CpuMapTable<
-      number,
-      Record<string, unknown>
-    >;
+    const cpus = b.table('cpus') as CpuMapTable<number, Record<string, unknown>>;
     expect(cpus).toBeInstanceOf(CpuMapTable);
     const ran = b.table<number, bigint>('ran');
     let redirects = 0n;
