@@ -20,45 +20,34 @@ int unchecked(struct __sk_buff *skb) {
 }
 `;
 
+/** Loads `unchecked` as SCHED_CLS and returns the VerifierError it must raise. */
+async function rejection(spec: Awaited<ReturnType<typeof compile>>): Promise<VerifierError> {
+  const obj = BpfObject.create(spec);
+  try {
+    obj.loadFunc('unchecked', 'SCHED_CLS');
+  } catch (e) {
+    expect(e).toBeInstanceOf(VerifierError);
+    return e as VerifierError;
+  } finally {
+    obj.close();
+  }
+  throw new Error('the verifier accepted a program that dereferences a lookup without a NULL check');
+}
+
 describe('verifier errors in user coordinates', () => {
   it('names the rewritten line as the user wrote it', async () => {
     const file = join(dir, 'unchecked.c');
     writeFileSync(file, SRC);
-    const spec = await compile({ file }, { noCache: true });
-    const obj = BpfObject.create(spec);
-    try {
-      let err: unknown;
-      try {
-        obj.loadFunc('unchecked', 'SCHED_CLS');
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(VerifierError);
-      const v = err as VerifierError;
-      expect(v.log).toMatch(/map_value_or_null/);
-      expect(v.sourceLine?.line).toBe(5);
-      expect(v.sourceLine?.text.trim()).toBe('u64 v = *h.lookup(&k);');
-    } finally {
-      obj.close();
-    }
+    const v = await rejection(await compile({ file }, { noCache: true }));
+    expect(v.log).toMatch(/map_value_or_null/);
+    expect(v.sourceLine?.line).toBe(5);
+    expect(v.sourceLine?.text.trim()).toBe('u64 v = *h.lookup(&k);');
   });
 
   it('names the line of a program compiled from a string', async () => {
-    const obj = BpfObject.create(await compile({ text: SRC }, { noCache: true }));
-    try {
-      let err: unknown;
-      try {
-        obj.loadFunc('unchecked', 'SCHED_CLS');
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(VerifierError);
-      const v = err as VerifierError;
-      expect(v.sourceLine?.line).toBe(5);
-      expect(v.sourceLine?.text).toBe('u64 v = *h.lookup(&k);');
-      expect(v.message).toContain('u64 v = *h.lookup(&k);');
-    } finally {
-      obj.close();
-    }
+    const v = await rejection(await compile({ text: SRC }, { noCache: true }));
+    expect(v.sourceLine?.line).toBe(5);
+    expect(v.sourceLine?.text).toBe('u64 v = *h.lookup(&k);');
+    expect(v.message).toContain('u64 v = *h.lookup(&k);');
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BpfObject, compile, NotSupportedError, PacketSocket, TcDevice } from '../../src/index.js';
 import { features, type FeatureSet } from '../../src/features/index.js';
 import { iperf } from './helpers/iperf.js';
+import { echoRequests } from './helpers/packets.js';
 import { nsExec, run, uniqueName, vethPair, type VethPairFixture } from './helpers/netns.js';
 import { MATCH_ICMP, PASS_ALL } from './helpers/tc-programs.js';
 
@@ -15,24 +16,6 @@ function received(net: VethPairFixture, n: number): number {
   const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
   if (!m) throw new Error(`unexpected ping output: ${out}`);
   return Number(m[2]);
-}
-
-const isEchoRequest = (p: Buffer): boolean =>
-  p.readUInt16BE(12) === 0x0800 && p[23] === 1 && p[14 + (p[14]! & 0xf) * 4] === 8;
-
-/** Reads packets until n echo requests arrived (other traffic is skipped) or the timeout. */
-async function echoRequests(sock: PacketSocket, n: number, timeoutMs = 5000): Promise<number> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  let seen = 0;
-  try {
-    for await (const p of sock.packets({ signal: ac.signal })) {
-      if (isEchoRequest(p) && ++seen === n) break;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  return seen;
 }
 
 const tcState = (ns: string, dev: string): string =>
