@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cleanLeftovers, listStates, Network, ownerAlive, Topology } from '../../src/topology/index.js';
 import { namespacesMatching, uniqueName } from './helpers/netns.js';
 import { waitFor } from './helpers/wait.js';
+import { killMidUp } from './helpers/kill-mid-up.js';
 
 const run = promisify(execFile);
 
@@ -142,21 +143,7 @@ describe('tsbcc topology CLI', () => {
         '--state-dir',
         stateDir,
       );
-      const child = spawn('npx', ['vite-node', 'test/kernel/topology-up-child.ts', dead, stateDir, '60'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        detached: true,
-      });
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (d: string) => {
-          out += d;
-          if (/^links /m.test(out) || /^up$/m.test(out)) resolve();
-        });
-        child.once('exit', () => reject(new Error(`child exited early: ${out}`)));
-      });
-      // the whole process group (npx, vite-node), so nothing finishes the job or cleans up
-      process.kill(-(child.pid as number), 'SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await killMidUp(dead, stateDir);
       const left = namespacesMatching(`${dead}-`).sort();
       expect(left.length).toBeGreaterThan(0);
       const state = listStates(stateDir).find((s) => s.prefix === dead);

@@ -27,6 +27,7 @@ import { ownerAlive } from '../../src/topology/state.js';
 import { PacketSocket } from '../../src/socket/packet-socket.js';
 import { features } from '../../src/features/index.js';
 import { tcProgramAttacher } from '../../simulation/tc-programs.js';
+import { killMidUp } from './helpers/kill-mid-up.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'tsbcc-topo-state-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -586,21 +587,7 @@ links:
 
   it('leaves state that clean removes completely after a SIGKILL mid-up', async () => {
     const prefix = uniqueName('t');
-    const child = spawn('npx', ['vite-node', 'test/kernel/topology-up-child.ts', prefix, stateDir, '60'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      detached: true,
-    });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (/^links /m.test(out) || /^up$/m.test(out)) resolve();
-      });
-      child.once('exit', () => reject(new Error(`child exited early: ${out}`)));
-    });
-    // kill the whole process group (npx, vite-node) so nothing finishes the job
-    process.kill(-(child.pid as number), 'SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killMidUp(prefix, stateDir);
     const before = leftovers(prefix);
     expect(before.length).toBeGreaterThan(0);
     const [state] = listStates(stateDir).filter((s) => s.prefix === prefix);
