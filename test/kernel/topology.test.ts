@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -27,7 +27,7 @@ import { ownerAlive } from '../../src/topology/state.js';
 import { PacketSocket } from '../../src/socket/packet-socket.js';
 import { features } from '../../src/features/index.js';
 import { tcProgramAttacher } from '../../simulation/tc-programs.js';
-import { killMidUp } from './helpers/kill-mid-up.js';
+import { killMidUp, signalGroup, upInChild } from './helpers/kill-mid-up.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'tsbcc-topo-state-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -566,21 +566,9 @@ links:
 
   it('removes its testbed when the process gets SIGTERM (exit registry)', async () => {
     const prefix = uniqueName('t');
-    const child = spawn('npx', ['vite-node', 'test/kernel/topology-up-child.ts', prefix, stateDir, '5'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      detached: true,
-    });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (/^up$/m.test(out)) resolve();
-      });
-      child.once('exit', () => reject(new Error(`child exited early: ${out}`)));
-    });
+    const child = await upInChild(prefix, stateDir, 5, /^up$/m);
     expect(leftovers(prefix)).toHaveLength(6);
-    process.kill(-(child.pid as number), 'SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await signalGroup(child, 'SIGTERM');
     await expect.poll(() => leftovers(prefix), { timeout: 10_000 }).toEqual([]);
     expect(readdirSync(stateDir).filter((f) => f.startsWith(prefix))).toEqual([]);
   });
