@@ -9,6 +9,16 @@ export interface IterateOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * @internal Runs `fn` once when `signal` aborts; returns what removes the listener (call it when
+ * the owner closes otherwise, so a long-lived signal does not collect listeners).
+ */
+export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => undefined;
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
 /** @internal A queue feeding any number of async iterators (each sees every event). */
 export class EventQueue<T> {
   private readonly consumers = new Set<Consumer<T>>();
@@ -32,17 +42,15 @@ export class EventQueue<T> {
    */
   iterate(opts: IterateOptions = {}, onEnd?: () => void): AsyncIterableIterator<T> {
     const { signal } = opts;
-    const abort = (): void => c.end();
+    let forget = (): void => undefined;
     const c = new Consumer<T>(() => {
       this.consumers.delete(c);
-      signal?.removeEventListener('abort', abort);
+      forget();
       onEnd?.();
     });
     this.consumers.add(c);
-    if (signal) {
-      if (signal.aborted) c.end();
-      else signal.addEventListener('abort', abort, { once: true });
-    }
+    if (signal?.aborted) c.end();
+    else forget = onAbort(signal, () => c.end());
     return c;
   }
 }

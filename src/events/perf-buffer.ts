@@ -8,7 +8,7 @@ import { ClosedError, InvalidArgumentError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { track, untrack, type Closeable } from '../core/resources.js';
 import type { Codec } from '../maps/codec.js';
-import { EventQueue, type IterateOptions } from './event-queue.js';
+import { EventQueue, onAbort, type IterateOptions } from './event-queue.js';
 
 /** One decoded perf record and the CPU it came from. */
 export interface PerfEvent<T> {
@@ -38,7 +38,7 @@ export interface PerfBufferOptions<T> {
 export class PerfBuffer<T = Buffer> implements Closeable {
   private nb: NativePerfBuffer | undefined;
   private readonly queue = new EventQueue<PerfEvent<T>>();
-  private forgetSignal: (() => void) | undefined;
+  private forgetSignal: () => void = () => undefined;
   /** Records delivered so far. */
   received = 0;
   /** Records the kernel reported lost so far. */
@@ -89,12 +89,7 @@ export class PerfBuffer<T = Buffer> implements Closeable {
       throw fromNative(e, `open perf buffer ${mapName}`);
     }
     track(this);
-    const { signal } = opts;
-    if (signal) {
-      const onAbort = (): void => this.closeSync();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.forgetSignal = () => signal.removeEventListener('abort', onAbort);
-    }
+    this.forgetSignal = onAbort(opts.signal, () => this.closeSync());
     // libuv adds the fd to its epoll set on the next loop turn; a perf fd's readiness raised
     // before that is not reported again, so drain once after registration.
     setImmediate(() => {
@@ -145,8 +140,7 @@ export class PerfBuffer<T = Buffer> implements Closeable {
     if (!this.nb) return;
     this.nb.close();
     this.nb = undefined;
-    this.forgetSignal?.();
-    this.forgetSignal = undefined;
+    this.forgetSignal();
     this.queue.end();
     untrack(this);
   }

@@ -9,7 +9,7 @@ import { ClosedError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { track, untrack, type Closeable } from '../core/resources.js';
 import type { Codec } from '../maps/codec.js';
-import { EventQueue, type IterateOptions } from './event-queue.js';
+import { EventQueue, onAbort, type IterateOptions } from './event-queue.js';
 
 /** Options of a ring buffer consumer. */
 export interface RingBufferOptions<T> {
@@ -31,7 +31,7 @@ export class RingBuffer<T = Buffer> implements Closeable {
   private nb: NativeRingBuffer | undefined;
   private readonly queue = new EventQueue<T>();
   private readonly callback: ((event: T) => void) | undefined;
-  private forgetSignal: (() => void) | undefined;
+  private forgetSignal: () => void = () => undefined;
   /** Records delivered so far. */
   received = 0;
 
@@ -76,12 +76,7 @@ export class RingBuffer<T = Buffer> implements Closeable {
       throw fromNative(e, `open ring buffer ${mapName}`);
     }
     track(this);
-    const { signal } = opts;
-    if (signal) {
-      const onAbort = (): void => this.closeSync();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.forgetSignal = () => signal.removeEventListener('abort', onAbort);
-    }
+    this.forgetSignal = onAbort(opts.signal, () => this.closeSync());
     // libuv adds the fd to its epoll set on the next loop turn; a perf fd's readiness raised
     // before that is not reported again, so drain once after registration.
     setImmediate(() => {
@@ -133,8 +128,7 @@ export class RingBuffer<T = Buffer> implements Closeable {
     if (!this.nb) return;
     this.nb.close();
     this.nb = undefined;
-    this.forgetSignal?.();
-    this.forgetSignal = undefined;
+    this.forgetSignal();
     this.queue.end();
     untrack(this);
   }
