@@ -86,40 +86,45 @@ function checkCflags(cflags: string[], source: UserSource): void {
  * The program's own headers, for the cache key: every `#include "..."` it reaches (nested ones
  * too), looked up as clang does: next to the including file, then in the -I directories.
  */
-async function localHeaders(text: string, dir: string | undefined, cflags: string[]): Promise<string[]> {
+function localHeaders(text: string, dir: string | undefined, cflags: string[]): string[] {
   const searchDirs = cflags.flatMap((f, i) =>
     f === '-I' ? [cflags[i + 1] ?? ''] : f.startsWith('-I') ? [f.slice(2)] : [],
   );
   const out: string[] = [];
   const seen = new Set<string>();
-  const visit = async (body: string, from: string | undefined, depth: number): Promise<void> => {
+  const read = (path: string): string | undefined => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const visit = (body: string, from: string | undefined, depth: number): void => {
     for (const m of body.matchAll(/#\s*include\s*"([^"]+)"/g)) {
       const name = m[1] ?? '';
-      let found = false;
+      let found: { path: string; contents?: string } | undefined;
       for (const d of [from, ...searchDirs]) {
         if (d === undefined) continue;
         const path = resolve(d, name);
-        if (seen.has(path)) {
-          found = true;
-          break;
+        if (seen.has(path)) found = { path };
+        else {
+          const contents = read(path);
+          if (contents !== undefined) found = { path, contents };
         }
-        let contents: string | undefined;
-        try {
-          contents = readFileSync(path, 'utf8');
-        } catch {
-          contents = undefined;
-        }
-        if (contents === undefined) continue;
-        seen.add(path);
-        out.push(path, contents);
-        found = true;
-        if (depth < 16) await visit(contents, dirname(path), depth + 1);
-        break;
+        if (found) break;
       }
-      if (!found) out.push(name, '<missing>');
+      if (!found) {
+        out.push(name, '<missing>');
+        continue;
+      }
+      const { path, contents } = found;
+      if (contents === undefined) continue; // already in the key
+      seen.add(path);
+      out.push(path, contents);
+      if (depth < 16) visit(contents, dirname(path), depth + 1);
     }
   };
-  await visit(text, dir, 0);
+  visit(text, dir, 0);
   return out;
 }
 
@@ -230,7 +235,7 @@ export async function compileBcc(
           name,
           JSON.stringify(cflags),
           includeDir ?? '',
-          ...(await localHeaders(source.text, includeDir, cflags)),
+          ...localHeaders(source.text, includeDir, cflags),
           usdt ? usdt.header + JSON.stringify(usdt.specs) : '',
           await dialectHeadersText(),
           tpHeader,
