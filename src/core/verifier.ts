@@ -82,10 +82,13 @@ export function verifierSourceLine(
   if (last[2] !== undefined) {
     const file = last[2];
     const line = Number(last[3]);
-    const ours = source !== undefined && (sameFile(file, source.file) || sameFile(file, source.path ?? ''));
-    const own = ours ? userLines?.[line - 1] : undefined;
-    const shown = ours && source ? source.file : file;
-    return { text: text.trim() === '' && own !== undefined ? own.trim() : text, file: shown, line };
+    const mine = source && [source.file, source.path].some((p) => p !== undefined && sameFile(file, p));
+    const own = mine ? userLines?.[line - 1] : undefined;
+    return {
+      text: text.trim() === '' && own !== undefined ? own.trim() : text,
+      file: mine && source ? source.file : file,
+      line,
+    };
   }
   if (!source || !userLines || text.trim() === '') return undefined;
   const hits = userLines.flatMap((l, i) => (l.trim() === text.trim() ? [i + 1] : []));
