@@ -184,3 +184,12 @@ export function formatRate(bitsPerSecond: number): string {
   }
   return `${bitsPerSecond}bit`;
 }
+
+/** tc verdicts by name, as actions take them (shared by src/tc and topology validation). */
+export const TC_VERDICT_NAMES = ['ok', 'drop', 'pipe', 'reclassify', 'continue', 'stolen'] as const;
+
+/** A tc verdict by name. */
+export type TcVerdictName = (typeof TC_VERDICT_NAMES)[number];
+
+/** What a cls_bpf filter name may be (tsbcc stores it as `tsbcc:NAME`). */
+export const TC_FILTER_NAME = /^[\w.-]{1,200}$/;

@@ -11,10 +11,16 @@ import type { FeatureName } from '../features/catalog.js';
 import type { MessageBuilder } from '../netlink/message.js';
 import { TC_ACT, TCA_ACT } from './constants.js';
 import { rateBytes, rateTable, writeRateSpec, xmitTicks } from '../netlink/tc-ratespec.js';
-import { parseRate, parseSize, type RateInput, type SizeInput } from '../netlink/tc-units.js';
+import {
+  parseRate,
+  parseSize,
+  type RateInput,
+  type SizeInput,
+  type TcVerdictName,
+} from '../netlink/tc-units.js';
 
 /** A tc verdict by name. */
-export type Verdict = 'ok' | 'drop' | 'pipe' | 'reclassify' | 'continue' | 'stolen';
+export type Verdict = TcVerdictName;
 
 const VERDICTS: Record<Verdict, number> = {
   ok: TC_ACT.OK,

@@ -28,7 +28,7 @@ import { notSupported } from './qdisc-options.js';
 import { acquireHook, holdKnownHook, isUnknownKind, noteHook, releaseHook } from './qdisc.js';
 import { TcObjectLink, type KeepOption } from './tc-link.js';
 import { CREATE_EXCL, REQUEST_ACK, runAll, tcmsg, where, type TcTarget } from './tc-netlink.js';
-import { formatHandle, parseHandle, type HandleInput } from '../netlink/tc-units.js';
+import { formatHandle, parseHandle, TC_FILTER_NAME, type HandleInput } from '../netlink/tc-units.js';
 
 /** Where a filter hangs: the clsact hooks by name, or any parent handle ("1:", "1:10"). */
 export type FilterParent = 'ingress' | 'egress' | HandleInput;
@@ -105,7 +105,7 @@ function check(program: Program, o: BpfFilterOptions): void {
     throw new InvalidArgumentError('filter actions run only in classid mode; set directAction: false');
   }
   const name = o.name ?? program.name;
-  if (!/^[\w.-]{1,200}$/.test(name)) throw new InvalidArgumentError(`invalid filter name "${name}"`);
+  if (!TC_FILTER_NAME.test(name)) throw new InvalidArgumentError(`invalid filter name "${name}"`);
 }
 
 /** A cls_bpf filter this process added. */

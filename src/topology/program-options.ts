@@ -5,26 +5,24 @@
  * (`programs[0].options.actions[1].to: ...`). Pure; no kernel.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { parseHandle, parseRate, parseSize } from '../netlink/tc-units.js';
+import {
+  parseHandle,
+  parseRate,
+  parseSize,
+  TC_FILTER_NAME,
+  TC_VERDICT_NAMES,
+  type TcVerdictName,
+} from '../netlink/tc-units.js';
 import { ifnameProblem } from './checks.js';
 import type { PlanTcFilter } from './plan.js';
-import type { TcProgramAction, TcProgramSpec, TcVerdictName } from './spec.js';
+import type { TcProgramAction, TcProgramSpec } from './spec.js';
 
 /** The verdict names an action takes. */
-export const VERDICT_NAMES: readonly TcVerdictName[] = [
-  'ok',
-  'drop',
-  'pipe',
-  'reclassify',
-  'continue',
-  'stolen',
-];
+export const VERDICT_NAMES: readonly TcVerdictName[] = TC_VERDICT_NAMES;
 
 /** The action kinds a topology program takes. */
 export const PROGRAM_ACTION_KINDS: readonly TcProgramAction['kind'][] = ['mirred', 'police', 'gact'];
 
-/** As src/tc's filter-name check (the name is stored as `tsbcc:NAME`). */
-const FILTER_NAME = /^[\w.-]{1,200}$/;
 const CLASSID = /^[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i;
 
 type Obj = Record<string, unknown>;
@@ -227,7 +225,7 @@ export function resolveProgramFilter(
   }
 
   // the rest, as src/tc checks them
-  if (o.name !== undefined && (typeof o.name !== 'string' || !FILTER_NAME.test(o.name))) {
+  if (o.name !== undefined && (typeof o.name !== 'string' || !TC_FILTER_NAME.test(o.name))) {
     add(
       `${op}.name`,
       `invalid filter name ${JSON.stringify(o.name)} (1-200 letters, digits, '_', '.' or '-')`,

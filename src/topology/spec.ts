@@ -2,7 +2,7 @@
  * The plain-data description of a testbed (what YAML files and the {@link Topology} builder
  * produce). Pure types: nothing here touches the kernel.
  */
-import type { HandleInput, RateInput, SizeInput } from '../netlink/tc-units.js';
+import type { HandleInput, RateInput, SizeInput, TcVerdictName } from '../netlink/tc-units.js';
 
 /** A network namespace standing for one machine. */
 export interface HostSpec {
@@ -104,8 +104,8 @@ export interface LinkSpec {
   shaping?: ShapingSpec;
 }
 
-/** A tc verdict by name (as `Verdict` in src/tc). */
-export type TcVerdictName = 'ok' | 'drop' | 'pipe' | 'reclassify' | 'continue' | 'stolen';
+/** A tc verdict by name (shared with src/tc). */
+export type { TcVerdictName };
 
 /** mirred: redirect (the packet leaves this path) or mirror (a copy) to another interface. */
 export interface TcProgramMirredAction {
