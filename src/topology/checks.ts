@@ -2,7 +2,6 @@
 import { TopologyError } from '../errors.js';
 import type { PlanShaping } from './plan.js';
 import type { ShapingSpec } from './spec.js';
-import { interfaceNameProblem } from '../util/netns-path.js';
 import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
 
 /** One thing wrong with a topology, at a path such as `links[3].a`. */
@@ -26,11 +25,6 @@ export class TopologyValidationError extends TopologyError {
     super(`${first?.message ?? 'invalid topology'}${more}`, first?.path);
     this.problems = problems;
   }
-}
-
-/** What is wrong with an interface name, if anything (the kernel's rules; shared with src/tc). */
-export function ifnameProblem(name: string): string | undefined {
-  return interfaceNameProblem(name);
 }
 
 /** Resolves shaping; problems go to `add`. */

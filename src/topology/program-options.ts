@@ -13,7 +13,7 @@ import {
   TC_VERDICT_NAMES,
   type TcVerdictName,
 } from '../netlink/tc-units.js';
-import { ifnameProblem } from './checks.js';
+import { interfaceNameProblem } from '../util/netns-path.js';
 import type { PlanTcFilter } from './plan.js';
 import type { TcProgramAction, TcProgramSpec } from './spec.js';
 
@@ -89,7 +89,7 @@ function checkAction(
       }
       if (a.to === undefined) add(`${path}.to`, 'mirred needs the interface to send to (to)');
       else {
-        const bad = ifnameProblem(a.to as string);
+        const bad = interfaceNameProblem(a.to);
         if (bad) add(`${path}.to`, bad);
         else device(a.to as string, `${path}.to`);
       }

@@ -6,7 +6,8 @@
 import { cidrContains, isIp, isMulticast, parseCidr, parseIp, type IpAddress } from '../netlink/ip.js';
 import { FABRIC, ROOT, type Plan, type PlanIface, type PlanNamespace } from './plan.js';
 import type { LinkEnd, TopologySpec } from './spec.js';
-import { ifnameProblem, resolveShaping, type Problem } from './checks.js';
+import { interfaceNameProblem } from '../util/netns-path.js';
+import { resolveShaping, type Problem } from './checks.js';
 import { resolveProgramFilter } from './program-options.js';
 
 export { TopologyValidationError, type Problem } from './checks.js';
@@ -51,7 +52,7 @@ export function resolveTopology(
 
   const ns = (key: string): string => key;
   const claim = (nsKey: string, name: string, path: string, iface?: PlanIface): boolean => {
-    const bad = ifnameProblem(name);
+    const bad = interfaceNameProblem(name);
     if (bad) {
       add(path, bad);
       return false;
