@@ -20,6 +20,7 @@ import {
   type FeatureSet,
   type Link,
 } from '../../src/index.js';
+import { pingsAnswered } from './helpers/packets.js';
 import { nsExec, run, uniqueName, vethPair, type VethPairFixture } from './helpers/netns.js';
 
 // --- per-CPU maps ------------------------------------------------------------------------------
@@ -211,16 +212,6 @@ int on_cpu(struct xdp_md *ctx) {
 char LICENSE[] SEC("license") = "GPL";
 `;
 
-function received(net: VethPairFixture, n: number): number {
-  let out: string;
-  try {
-    out = nsExec(net.ns1, ['ping', '-c', String(n), '-i', '0.05', '-W', '1', net.ip2]);
-  } catch (e) {
-    out = String((e as { stdout?: string }).stdout ?? '');
-  }
-  return Number(/(\d+) received/.exec(out)?.[1] ?? NaN);
-}
-
 const ifindexIn = (ns: string, dev: string): number =>
   (JSON.parse(nsExec(ns, ['ip', '-j', 'link', 'show', 'dev', dev])) as { ifindex: number }[])[0]!.ifindex;
 
@@ -288,17 +279,17 @@ describe('XDP redirect maps TypeScript fills, used by a program on real traffic'
         const devs = b.table<number, number>(name) as DevMapTable<number, number>;
         expect(devs).toBeInstanceOf(DevMapTable);
 
-        expect(received(net, 2)).toBe(2); // no entry: bpf_redirect_map falls back to XDP_PASS
+        expect(pingsAnswered(net, 2)).toBe(2); // no entry: bpf_redirect_map falls back to XDP_PASS
         expect([stat(0), stat(1), arrived()]).toEqual([2n, 0n, 0n]);
 
         const target = ifindexIn(net.ns2, a);
         await devs.setIn(net.ns2, key, target);
         expect(devs.get(key)).toBe(target);
-        expect(received(net, 3)).toBe(0); // the requests left through the other interface
+        expect(pingsAnswered(net, 3)).toBe(0); // the requests left through the other interface
         expect([stat(0), stat(1), arrived()]).toEqual([2n, 3n, 3n]);
 
         expect(devs.delete(key)).toBe(true);
-        expect(received(net, 2)).toBe(2);
+        expect(pingsAnswered(net, 2)).toBe(2);
         expect([stat(0), stat(1), arrived()]).toEqual([4n, 3n, 3n]);
         if (name === 'devh') {
           expect(devs.get(key)).toBeUndefined();
@@ -331,14 +322,14 @@ describe('XDP redirect maps TypeScript fills, used by a program on real traffic'
       // The kernel swaps the program fd for its id when the entry is read back.
       expect(cpus.get(c)).toMatchObject({ qsize: 192, bpf_prog: { id: onCpu.id } });
       const before = onlineCpus().map((x) => ran.get(x));
-      expect(received(net, 3)).toBe(3); // the entry's program passes them on to the stack
+      expect(pingsAnswered(net, 3)).toBe(3); // the entry's program passes them on to the stack
       redirects += 3n;
       expect(stat(1)).toBe(redirects);
       expect(onlineCpus().map((x) => (ran.get(x) ?? 0n) - (before[x] ?? 0n))).toEqual(
         onlineCpus().map((x) => (x === c ? 3n : 0n)),
       );
       expect(cpus.delete(c)).toBe(true);
-      expect(received(net, 1)).toBe(1);
+      expect(pingsAnswered(net, 1)).toBe(1);
       expect(stat(1)).toBe(redirects); // no entry: fell back to XDP_PASS
       expect(ran.get(c)).toBe((before[c] ?? 0n) + 3n);
     }
@@ -350,7 +341,7 @@ describe('XDP redirect maps TypeScript fills, used by a program on real traffic'
     expect(xsks).toBeInstanceOf(XskMapTable);
     mode(3);
     // Empty slots: the program's lookup finds nothing and the redirect falls back to XDP_PASS.
-    expect(received(net, 2)).toBe(2);
+    expect(pingsAnswered(net, 2)).toBe(2);
     expect([stat(0), stat(1), stat(2)]).toEqual([2n, 0n, 0n]);
     // Only AF_XDP sockets are accepted as values; reads from user space are refused.
     const sock = await PacketSocket.open({ netns: net.ns2, interface: net.if2 });
@@ -375,7 +366,7 @@ describe('XDP redirect maps TypeScript fills, used by a program on real traffic'
       closeSync(file);
       sock.close();
     }
-    expect(received(net, 1)).toBe(1);
+    expect(pingsAnswered(net, 1)).toBe(1);
     expect([stat(0), stat(1), stat(2)]).toEqual([3n, 0n, 0n]);
   });
 });

@@ -2,21 +2,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BpfObject, compile, NotSupportedError, PacketSocket, TcDevice } from '../../src/index.js';
 import { features, type FeatureSet } from '../../src/features/index.js';
 import { iperf } from './helpers/iperf.js';
-import { echoRequests } from './helpers/packets.js';
+import { echoRequests, pingsAnswered } from './helpers/packets.js';
 import { nsExec, run, uniqueName, vethPair, type VethPairFixture } from './helpers/netns.js';
 import { MATCH_ICMP, PASS_ALL } from './helpers/tc-programs.js';
-
-function received(net: VethPairFixture, n: number): number {
-  let out: string;
-  try {
-    out = nsExec(net.ns1, ['ping', '-c', String(n), '-i', '0.05', '-W', '1', net.ip2]);
-  } catch (e) {
-    out = String((e as { stdout?: string }).stdout ?? '');
-  }
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
-  if (!m) throw new Error(`unexpected ping output: ${out}`);
-  return Number(m[2]);
-}
 
 const tcState = (ns: string, dev: string): string =>
   nsExec(ns, ['tc', 'qdisc', 'show', 'dev', dev]) +
@@ -73,7 +61,7 @@ describe('tc actions and qdisc kinds', () => {
       const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
       const sock = await PacketSocket.open({ netns: ns3, interface: side.b });
       try {
-        expect(received(net, 2)).toBe(2);
+        expect(pingsAnswered(net, 2)).toBe(2);
         const link = await dev.attachBpf(prog, {
           parent: 'ingress',
           name: `mirred-${mode}`,
@@ -83,10 +71,10 @@ describe('tc actions and qdisc kinds', () => {
         expect(f).toMatchObject({ directAction: false, programId: prog.id, name: `tsbcc:mirred-${mode}` });
         const copies = echoRequests(sock, 4);
         // Redirected requests never reach ns2's stack: no replies. Mirrored ones do.
-        expect(received(net, 4)).toBe(mode === 'redirect' ? 0 : 4);
+        expect(pingsAnswered(net, 4)).toBe(mode === 'redirect' ? 0 : 4);
         expect(await copies).toBe(4);
         await link.close();
-        expect(received(net, 2)).toBe(2);
+        expect(pingsAnswered(net, 2)).toBe(2);
         expect(tcState(net.ns2, net.if2)).toBe(before);
       } finally {
         sock.close();
@@ -162,7 +150,7 @@ describe('tc actions and qdisc kinds', () => {
       if (feats.has(kind)) {
         const q = await dev.addQdisc(spec);
         expect((await dev.qdiscs()).map((x) => x.kind)).toContain(kind);
-        expect(received(net, 2)).toBe(2);
+        expect(pingsAnswered(net, 2)).toBe(2);
         await q.close();
       } else {
         const err = await dev.addQdisc(spec).catch((e: unknown) => e);
@@ -197,7 +185,7 @@ describe('tc actions and qdisc kinds', () => {
     try {
       const ing = await dev.addQdisc({ kind: 'ingress' });
       const f = await dev.attachBpf(obj.loadFunc('pass_all', 'SCHED_CLS'), { parent: 'ingress' });
-      expect(received(net, 1)).toBe(1);
+      expect(pingsAnswered(net, 1)).toBe(1);
       await f.close();
       expect((await dev.qdiscs()).map((q) => q.kind)).toContain('ingress');
       await ing.close();

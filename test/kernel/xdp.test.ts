@@ -8,6 +8,7 @@ import {
   TcDevice,
   xdpState,
 } from '../../src/index.js';
+import { pingsAnswered } from './helpers/packets.js';
 import { nsExec, vethPair, type VethPairFixture } from './helpers/netns.js';
 
 // Counts IPv4 ICMP echo requests and returns the verdict in verdict[0] for them (XDP_PASS = 2).
@@ -55,16 +56,6 @@ const setVerdict = (obj: BpfObject, v: number): void => {
   obj.map('verdict').update(Buffer.alloc(4), b);
 };
 
-function received(net: VethPairFixture, n: number): number {
-  let out: string;
-  try {
-    out = nsExec(net.ns1, ['ping', '-c', String(n), '-i', '0.05', '-W', '1', net.ip2]);
-  } catch (e) {
-    out = String((e as { stdout?: string }).stdout ?? '');
-  }
-  return Number(/(\d+) received/.exec(out)?.[1] ?? NaN);
-}
-
 describe('XDP over netlink', () => {
   let net: VethPairFixture;
   beforeEach(() => {
@@ -85,14 +76,14 @@ describe('XDP over netlink', () => {
         expect(nsExec(net.ns2, ['ip', 'link', 'show', net.if2])).toContain(
           mode === 'generic' ? 'xdpgeneric' : 'xdp',
         );
-        expect(received(net, 3)).toBe(3);
+        expect(pingsAnswered(net, 3)).toBe(3);
         expect(count(obj)).toBe(3n);
         setVerdict(obj, 1); // XDP_DROP
-        expect(received(net, 2)).toBe(0);
+        expect(pingsAnswered(net, 2)).toBe(0);
         expect(count(obj)).toBe(5n);
         await link.close();
         expect((await xdpState({ interface: net.if2, netns: net.ns2 })).attached).toBe('none');
-        expect(received(net, 2)).toBe(2);
+        expect(pingsAnswered(net, 2)).toBe(2);
         expect(count(obj)).toBe(5n);
       } finally {
         obj.close();
@@ -112,7 +103,7 @@ describe('XDP over netlink', () => {
       );
       await la.replace(pb);
       expect((await xdpState({ interface: net.if2, netns: net.ns2 })).genericProgramId).toBe(pb.id);
-      expect(received(net, 2)).toBe(2);
+      expect(pingsAnswered(net, 2)).toBe(2);
       expect(count(b)).toBe(2n);
       expect(count(a)).toBe(0n);
       // Someone else replaces it: our close must not detach their program.

@@ -1,5 +1,6 @@
 /** Packet-level checks for tests: counting ICMP echo requests seen on an interface. */
 import type { PacketSocket } from '../../../src/index.js';
+import { nsExec, type VethPairFixture } from './netns.js';
 
 /** Whether an Ethernet frame is an IPv4 ICMP echo request. */
 export const isEchoRequest = (p: Buffer): boolean =>
@@ -28,4 +29,15 @@ export function pingReceived(stdout: string): number {
   const m = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
   if (!m) throw new Error(`unexpected ping output: ${stdout}`);
   return Number(m[2]);
+}
+
+/** Pings the pair's second address n times from its first namespace; how many were answered. */
+export function pingsAnswered(net: VethPairFixture, n: number): number {
+  let out: string;
+  try {
+    out = nsExec(net.ns1, ['ping', '-c', String(n), '-i', '0.05', '-W', '1', net.ip2]);
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout ?? ''); // ping exits 1 when some are lost
+  }
+  return pingReceived(out);
 }
