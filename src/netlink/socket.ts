@@ -37,6 +37,12 @@ export interface NetlinkRequest {
  */
 export class NetlinkSocket {
   private fd: number;
+  /**
+   * The transaction in flight: the next one starts after it. Two transactions on one fd at
+   * once (each on its own thread-pool thread) would take each other's replies, and one of
+   * them would wait for an ack that never comes.
+   */
+  private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     fd: number,
@@ -79,10 +85,16 @@ export class NetlinkSocket {
   /**
    * Sends several requests in one native round trip. The first request the kernel refuses
    * ends the batch: later ones are not sent, so everything before it took effect and nothing
-   * after it did.
+   * after it did. Transactions on one socket run one at a time, in the order asked for.
    * @throws NetlinkError naming the failed step.
    */
-  async batch(requests: NetlinkRequest[]): Promise<NetlinkMessage[][]> {
+  batch(requests: NetlinkRequest[]): Promise<NetlinkMessage[][]> {
+    const run = this.tail.then(() => this.transact(requests));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async transact(requests: NetlinkRequest[]): Promise<NetlinkMessage[][]> {
     if (this.fd < 0) throw new ClosedError('netlink socket');
     let datagrams: Buffer[][];
     try {

@@ -4,6 +4,9 @@ import { SyscallError, NetlinkError } from '../../src/errors.js';
 import { addAddress, listAddresses } from '../../src/netlink/address.js';
 import { getLink, listLinks, newLink, setLink } from '../../src/netlink/link.js';
 import { NamedNamespace } from '../../src/netlink/netns.js';
+import { MessageBuilder, NLM_F } from '../../src/netlink/message.js';
+import { PARENT_INGRESS, RTM } from '../../src/tc/constants.js';
+import { tcmsg } from '../../src/netlink/tc-qdisc.js';
 import { namespacesMatching, nsExec, uniqueName } from './helpers/netns.js';
 
 describe('named namespaces and rtnetlink objects', () => {
@@ -22,6 +25,40 @@ describe('named namespaces and rtnetlink objects', () => {
       ns.delete();
     }
     expect(namespacesMatching(name)).toEqual([]);
+  });
+
+  it('runs concurrent requests on one socket one at a time, each with its own replies', async () => {
+    const ns = await NamedNamespace.create(uniqueName('t'));
+    try {
+      const sock = await ns.socket();
+      // Started together; on one fd at once, one transaction would read the other's replies and
+      // the other would wait for them forever (seen with the two filter dumps tc's clean-up
+      // after a refused attach started at once).
+      const dump = (): Promise<unknown> =>
+        sock.request(
+          new MessageBuilder(RTM.GETTFILTER, NLM_F.REQUEST | NLM_F.DUMP).raw(
+            tcmsg({ ifindex: 1, handle: 0, parent: PARENT_INGRESS, info: 0 }),
+          ),
+          'list filters on lo',
+        );
+
+      for (let round = 0; round < 8; round++) {
+        const all = Promise.all([
+          ...Array.from({ length: 64 }, dump),
+          ...Array.from({ length: 16 }, () => listLinks(sock)),
+        ]);
+        const settled = await Promise.race([all, new Promise((r) => setTimeout(() => r('stuck'), 10_000))]);
+        expect(settled, `round ${round}`).not.toBe('stuck');
+        const results = settled as unknown[];
+        for (const r of results.slice(0, 64)) expect(r).toEqual([]); // no filters: an empty dump
+        for (const links of results.slice(64) as { name: string }[][]) {
+          expect(links.map((l) => l.name)).toEqual(['lo']);
+        }
+      }
+      sock.close();
+    } finally {
+      ns.delete();
+    }
   });
 
   it('moves a device between namespaces and keeps its configuration requests typed', async () => {
