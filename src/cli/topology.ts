@@ -14,7 +14,6 @@ import {
   Network,
   ownerAlive,
   removeRun,
-  STATE_DIR,
   type ProgressEvent,
   type RunState,
 } from '../topology/index.js';
@@ -47,7 +46,7 @@ function findRun(which: string, states: RunState[]): RunState {
 
 const STATE_DIR_OPTION = [
   '--state-dir <dir>',
-  `where run state files are kept (default ${STATE_DIR})`,
+  `where run state files are kept (default $TSBCC_RUN_DIR/topology, else /run/tsbcc/topology)`,
 ] as const;
 
 /** Adds the `topology` command group to the CLI. */

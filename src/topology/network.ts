@@ -26,7 +26,7 @@ import { pool, undoFailed, type ProgressEvent, type RealiseContext, type Step } 
 import { realise } from './pipeline.js';
 import { requireNetemFor } from './shaping.js';
 import type { TopologySpec } from './spec.js';
-import { processStart, removeState, statePath, writeState, STATE_DIR, type RunState } from './state.js';
+import { processStart, removeState, statePath, writeState, defaultStateDir, type RunState } from './state.js';
 import { runPrefix, Topology } from './topology.js';
 
 /** Attaches one planned tc program; returns what detaches it. Supplied by the caller (BPF lives outside topology). */
@@ -118,14 +118,14 @@ export class Network implements AsyncDisposable {
         'programs',
       );
     }
-    if (existsSync(statePath(plan.prefix, opts.stateDir ?? STATE_DIR))) {
+    if (existsSync(statePath(plan.prefix, opts.stateDir ?? defaultStateDir()))) {
       throw new TopologyError(
         `a testbed with prefix ${plan.prefix} is recorded already (tsbcc topology ls; clean or down removes it)`,
         'prefix',
       );
     }
     const net = new Network(plan, opts);
-    writeState(net.state, opts.stateDir ?? STATE_DIR);
+    writeState(net.state, opts.stateDir ?? defaultStateDir());
     track(net.closer);
     try {
       await realise(net.ctx);
@@ -141,7 +141,7 @@ export class Network implements AsyncDisposable {
       throw e;
     }
     net.state.status = 'up';
-    writeState(net.state, opts.stateDir ?? STATE_DIR);
+    writeState(net.state, opts.stateDir ?? defaultStateDir());
     return net;
   }
 
@@ -306,7 +306,7 @@ export class Network implements AsyncDisposable {
   detach(): void {
     this.live();
     this.state.detached = true;
-    writeState(this.state, this.opts.stateDir ?? STATE_DIR);
+    writeState(this.state, this.opts.stateDir ?? defaultStateDir());
     untrack(this.closer);
     this.closeHandles();
     this.destroyed = true;
@@ -329,7 +329,7 @@ export class Network implements AsyncDisposable {
     if (this.destroyed) return;
     this.destroyed = true;
     untrack(this.closer);
-    const dir = this.opts.stateDir ?? STATE_DIR;
+    const dir = this.opts.stateDir ?? defaultStateDir();
     this.state.status = 'destroying';
     writeState(this.state, dir);
     await Promise.all([...this.processes].map((p) => p.stop()));
@@ -391,7 +391,7 @@ export class Network implements AsyncDisposable {
         undoFailed(step, e);
       }
     }
-    if (this.plan.rootIfaces.length === 0) removeState(this.prefix, this.opts.stateDir ?? STATE_DIR);
+    if (this.plan.rootIfaces.length === 0) removeState(this.prefix, this.opts.stateDir ?? defaultStateDir());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

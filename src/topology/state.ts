@@ -10,8 +10,18 @@ import { deleteLink, getLink } from '../netlink/link.js';
 import { deleteNamespace, NETNS_DIR } from '../netlink/netns.js';
 import { NetlinkSocket } from '../netlink/socket.js';
 
-/** Default directory of state files. */
-export const STATE_DIR = '/run/tsbcc/topology';
+/**
+ * tsbcc's runtime directory: `$TSBCC_RUN_DIR`, else `/run/tsbcc`. Everything tsbcc records about
+ * what it left in the kernel on purpose (testbed state files, kept tc installs) lives under it.
+ */
+export function runDir(): string {
+  return process.env.TSBCC_RUN_DIR || '/run/tsbcc';
+}
+
+/** Default directory of testbed state files: `runDir()/topology` (`/run/tsbcc/topology`). */
+export function defaultStateDir(): string {
+  return join(runDir(), 'topology');
+}
 
 /** What a state file holds. */
 export interface RunState {
@@ -54,12 +64,12 @@ export function ownerAlive(s: RunState): boolean {
 }
 
 /** Path of the state file of a prefix. */
-export function statePath(prefix: string, dir = STATE_DIR): string {
+export function statePath(prefix: string, dir = defaultStateDir()): string {
   return join(dir, `${prefix}.json`);
 }
 
 /** Writes a state file atomically. */
-export function writeState(s: RunState, dir = STATE_DIR): void {
+export function writeState(s: RunState, dir = defaultStateDir()): void {
   mkdirSync(dir, { recursive: true });
   const file = statePath(s.prefix, dir);
   const tmp = `${file}.${process.pid}.tmp`;
@@ -68,12 +78,12 @@ export function writeState(s: RunState, dir = STATE_DIR): void {
 }
 
 /** Removes a state file (missing is fine). */
-export function removeState(prefix: string, dir = STATE_DIR): void {
+export function removeState(prefix: string, dir = defaultStateDir()): void {
   rmSync(statePath(prefix, dir), { force: true });
 }
 
 /** Every state file in dir (unreadable ones are skipped with a warning). */
-export function listStates(dir = STATE_DIR): RunState[] {
+export function listStates(dir = defaultStateDir()): RunState[] {
   if (!existsSync(dir)) return [];
   const out: RunState[] = [];
   for (const f of readdirSync(dir)) {
@@ -98,7 +108,7 @@ export interface CleanReport {
  * Removes everything a state file lists (namespaces that still exist, root interfaces that
  * still exist and carry the run's names), then the state file.
  */
-export async function removeRun(s: RunState, dir = STATE_DIR): Promise<CleanReport> {
+export async function removeRun(s: RunState, dir = defaultStateDir()): Promise<CleanReport> {
   const report: CleanReport = { prefix: s.prefix, namespaces: [], rootIfaces: [] };
   if (s.rootIfaces.length > 0) {
     const root = await NetlinkSocket.open('');

@@ -1,7 +1,7 @@
 /**
  * Global set-up of the kernel and example test projects: a snapshot of what exists in the
  * kernel before the first test (named namespaces, BPF programs and maps, links in the root
- * namespace, bpffs entries, topology state files), compared after the last test. Anything new
+ * namespace, bpffs entries, files under tsbcc's run directory), compared after the last test. Anything new
  * that is still there fails the run, named. Namespaces free their devices and programs
  * asynchronously, so the comparison waits (up to 15 s) for the kernel to settle.
  * TSBCC_LEAK_CHECK=0 turns it off, for runs that share the machine with other test runs
@@ -43,13 +43,18 @@ function bpftool(kind: 'prog' | 'map'): Set<string> {
   }
 }
 
-function walk(dir: string): string[] {
+/**
+ * Every entry under dir, recursively. With `filesOnly`, directories are walked but not listed:
+ * a state directory that a test run created on a fresh machine (where none existed) is not
+ * leaked state, while a state file left in it is.
+ */
+function walk(dir: string, filesOnly = false): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    out.push(p);
-    if (e.isDirectory()) out.push(...walk(p));
+    if (!filesOnly || !e.isDirectory()) out.push(p);
+    if (e.isDirectory()) out.push(...walk(p, filesOnly));
   }
   return out;
 }
@@ -63,7 +68,7 @@ function snapshot(): Snapshot {
       lines('ip', ['-o', 'link', 'show']).map((l) => (l.split(': ')[1] ?? l).split('@')[0] ?? l),
     ),
     pins: new Set(walk('/sys/fs/bpf').filter((p) => !/\/(maps|progs)\.debug$/.test(p))),
-    state: new Set(walk('/run/tsbcc')),
+    state: new Set(walk(process.env.TSBCC_RUN_DIR || '/run/tsbcc', true)),
   };
 }
 
