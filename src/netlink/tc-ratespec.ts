@@ -20,9 +20,9 @@ export function xmitTicks(bytesPerSecond: number, bytes: number): number {
   return Math.min(0xffffffff, Math.floor(us * TICKS_PER_US));
 }
 
-/** Microseconds to psched ticks. */
+/** Microseconds to psched ticks, truncated as iproute2's tc_core_time2tick does. */
 export function usToTicks(us: number): number {
-  return Math.min(0xffffffff, Math.round((us * 1000) / NS_PER_TICK));
+  return Math.min(0xffffffff, Math.floor(us * TICKS_PER_US));
 }
 
 /** A rate spec's fields. */

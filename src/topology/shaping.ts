@@ -1,7 +1,8 @@
 /**
  * Link shaping as tc qdisc netlink messages: a rate with tbf or htb, and delay/loss with netem
- * where the kernel has it. The struct layouts are shared with src/tc (src/netlink/tc-qdisc.ts);
- * the policy here is topology's own (root handle 1:, class 1:1, a ~50 ms tbf queue).
+ * where the kernel has it. The struct layouts and the kernel's units (psched ticks, rate specs)
+ * are shared with src/tc (src/netlink/tc-qdisc.ts, tc-ratespec.ts); the policy here is
+ * topology's own (root handle 1:, class 1:1, a ~50 ms tbf queue).
  */
 import { NotSupportedError } from '../errors.js';
 import { MessageBuilder, NLM_F } from '../netlink/message.js';
@@ -15,20 +16,14 @@ import {
   TC_H,
   tcmsg,
 } from '../netlink/tc-qdisc.js';
-import type { RateSpec } from '../netlink/tc-ratespec.js';
+import { usToTicks, xmitTicks, type RateSpec } from '../netlink/tc-ratespec.js';
 import type { PlanShaping } from './plan.js';
 
-const U32_MAX = 0xffffffff;
 const CREATE = NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL;
 
 /** The rate spec topology writes: bytes per second, cell_log 0 (cell_align -1). */
 function ratespec(bytesPerSecond: number): RateSpec {
   return { bytesPerSecond, cellLog: 0 };
-}
-
-/** psched ticks (64 ns) that `bytes` take at `bytesPerSec`. */
-function ticks(bytes: number, bytesPerSec: number): number {
-  return Math.min(U32_MAX, Math.floor((bytes / bytesPerSec) * 1e9) >> 6 || 1);
 }
 
 function qdisc(ifindex: number, handle: number, parent: number): MessageBuilder {
@@ -40,7 +35,7 @@ export function tbfQdisc(ifindex: number, rate: number, burst: number, dev = `${
   const bps = Math.floor(rate / 8);
   const limit = Math.max(Math.ceil(bps * 0.05), 2 * burst); // ~50 ms of queue
   const m = qdisc(ifindex, 0x10000, TC_H.ROOT);
-  encodeTbf(m, { rate: ratespec(bps), limit, buffer: ticks(burst, bps), mtu: 0, burst });
+  encodeTbf(m, { rate: ratespec(bps), limit, buffer: xmitTicks(bps, burst), mtu: 0, burst });
   return { message: m, operation: `add tbf qdisc rate ${rate}bit on ${dev}` };
 }
 
@@ -52,7 +47,7 @@ export function htbQdisc(ifindex: number, rate: number, burst: number, dev = `${
   const cls = new MessageBuilder(RTM.NEWTCLASS, CREATE).raw(
     tcmsg({ ifindex, handle: 0x10001, parent: 0x10000, info: 0 }),
   );
-  const buffer = ticks(burst, bps);
+  const buffer = xmitTicks(bps, burst);
   encodeHtbClassOptions(cls, { rate: ratespec(bps), ceil: ratespec(bps), buffer, cbuffer: buffer });
   return [
     { message: root, operation: `add htb qdisc on ${dev}` },
@@ -70,7 +65,7 @@ export function netemQdisc(
 ): NetlinkRequest {
   const m = qdisc(ifindex, 0x100000, parent);
   encodeNetem(m, {
-    latency: Math.min(U32_MAX, Math.floor((delayUs * 1000) / 64)),
+    latency: usToTicks(delayUs),
     limit: 1000,
     loss,
     latencyNs: delayUs * 1000,

@@ -414,6 +414,39 @@ programs:
     });
   }
 
+  // Regression: a link shaped at 55 kbit/s or less with the default burst (16 KiB) made
+  // Network.up throw a RangeError half-way (the bucket's ticks were computed with a 32-bit shift).
+  it('brings up links shaped at 50 kbit/s with the default burst (tbf and htb), as tc reports them', async () => {
+    const t = new Topology(uniqueName('t'))
+      .hosts('a', 'b', 'c')
+      .link(
+        { host: 'a', addresses: ['10.34.0.1/24'] },
+        { host: 'b', addresses: ['10.34.0.2/24'] },
+        {
+          shaping: { rate: '50kbit' },
+        },
+      )
+      .link(
+        { host: 'a', addresses: ['10.34.1.1/24'] },
+        { host: 'c', addresses: ['10.34.1.2/24'] },
+        {
+          shaping: { rate: '50kbit', qdisc: 'htb' },
+        },
+      );
+    await Network.run(
+      t,
+      async (net) => {
+        const tbf = (await net.exec('b', ['tc', 'qdisc', 'show', 'dev', 'eth0'], { check: true })).stdout;
+        expect(tbf).toMatch(/qdisc tbf 1: root .*rate 50Kbit burst 16Kb/);
+        const htb = (await net.exec('c', ['tc', 'class', 'show', 'dev', 'eth0'], { check: true })).stdout;
+        expect(htb).toMatch(/class htb 1:1 root .*rate 50Kbit ceil 50Kbit burst 16Kb/);
+        expect(await net.ping('a', '10.34.0.2', { count: 1, timeoutS: 5 })).toBe(true);
+        expect(await net.ping('a', '10.34.1.2', { count: 1, timeoutS: 5 })).toBe(true);
+      },
+      { stateDir },
+    );
+  });
+
   it('refuses delay/loss without netem, naming CONFIG_NET_SCH_NETEM, and creates nothing', async (ctx) => {
     if (await hasNetem()) {
       console.log('netem present: the missing-netem path cannot be exercised on this kernel');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAttrs } from '../../src/netlink/message.js';
+import { xmitTicks } from '../../src/netlink/tc-ratespec.js';
+import { resolveShaping } from '../../src/topology/checks.js';
 import { htbQdisc, netemQdisc, shapingRequests, tbfQdisc } from '../../src/topology/shaping.js';
 
 /** The tcmsg and the attributes of a built tc message. */
@@ -72,4 +74,23 @@ describe('shaping qdisc messages', () => {
       ['add netem qdisc on eth0'],
     );
   });
+
+  // Regression: the bucket of a slow link with the default burst (16 KiB) takes more than
+  // 2^31 ns to drain, and a 32-bit shift of the nanoseconds turned it negative: a RangeError
+  // half-way through Network.up. The ticks are tc's, computed once in src/netlink.
+  it.each(['55kbit', '50kbit', '9600', '1kbit'])(
+    'a link shaped at %s with the default burst encodes the bucket as tc does',
+    (rate) => {
+      const problems: string[] = [];
+      const s = resolveShaping({ rate }, 'links[0].shaping', (_p, m) => problems.push(m));
+      expect(problems).toEqual([]);
+      const bytesPerSecond = Math.floor((s.rate as number) / 8);
+      for (const qdisc of ['tbf', 'htb'] as const) {
+        const reqs = shapingRequests(5, { ...s, qdisc }, 'eth0');
+        const last = decode((reqs.at(-1)?.message as { build(): Buffer }).build());
+        const parms = parseAttrs(last.attrs.get(2) as Buffer).find((a) => a.type === 1)?.data as Buffer;
+        expect(parms.readUInt32LE(qdisc === 'tbf' ? 28 : 24)).toBe(xmitTicks(bytesPerSecond, s.burst));
+      }
+    },
+  );
 });
