@@ -2,11 +2,6 @@
 /** The tsbcc command line. */
 import { Command } from 'commander';
 import { TsbccError } from '../errors.js';
-import { registerCheckCommands } from './check.js';
-import { registerCompileCommands } from './compile.js';
-import { registerDoctorCommand } from './doctor.js';
-import { registerTopologyCommands } from './topology.js';
-import { registerTcCommands } from './tc.js';
 
 // `tsbcc ... | head`: a closed pipe ends the command quietly, as for other Unix tools
 for (const stream of [process.stdout, process.stderr]) {
@@ -16,6 +11,29 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// `tsbcc tool ...` loads only the tool it runs (start-up time is part of a tool); every other
+// command group is imported below.
+if (process.argv[2] === 'tool') {
+  const { runToolCommand } = await import('./tool.js');
+  process.exit(await runToolCommand(process.argv.slice(3)));
+}
+
+const [
+  { registerCheckCommands },
+  { registerCompileCommands },
+  { registerDoctorCommand },
+  { registerTopologyCommands },
+  { registerTcCommands },
+  { registerToolCommand },
+] = await Promise.all([
+  import('./check.js'),
+  import('./compile.js'),
+  import('./doctor.js'),
+  import('./topology.js'),
+  import('./tc.js'),
+  import('./tool.js'),
+]);
+
 const program = new Command();
 program.name('tsbcc').description('BPF Compiler Collection for TypeScript').showHelpAfterError();
 registerDoctorCommand(program);
@@ -23,6 +41,7 @@ registerCompileCommands(program);
 registerCheckCommands(program);
 registerTopologyCommands(program);
 registerTcCommands(program);
+registerToolCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof TsbccError) {

@@ -1,0 +1,23 @@
+/** The tools `tsbcc tool` runs, each loaded only when asked for (start-up is part of the product). */
+import type { ToolDefinition } from './tool.js';
+
+type Loader = () => Promise<{ default: ToolDefinition<never> }>;
+
+/** Tool name -> module, in `tsbcc tool --list` order. */
+const TOOLS: Record<string, Loader> = {
+  killsnoop: () => import('./killsnoop.js'),
+  opensnoop: () => import('./opensnoop.js'),
+  pidpersec: () => import('./pidpersec.js'),
+  syncsnoop: () => import('./syncsnoop.js'),
+};
+
+/** Every tool name, sorted. */
+export function toolNames(): string[] {
+  return Object.keys(TOOLS);
+}
+
+/** The definition of tool `name`, or undefined when there is no such tool. */
+export async function loadTool(name: string): Promise<ToolDefinition<never> | undefined> {
+  const load = Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
+  return load ? (await load()).default : undefined;
+}
