@@ -44,6 +44,19 @@ export interface InterfaceRef {
   interface: string;
 }
 
+/** Packets and bytes a device received and sent. */
+export interface InterfaceCounters {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+}
+
+/** Quotes a word for a POSIX shell when it needs it (for commands printed to the user). */
+export function shellWord(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`;
+}
+
 /** Options of {@link Simulation.start}. */
 export type SimulationOptions = NetworkOptions;
 
@@ -84,6 +97,16 @@ export class Simulation implements AsyncDisposable {
     }
   }
 
+  /** The per-run prefix of every name (namespaces are `<prefix>-<host>`). */
+  get prefix(): string {
+    return this.net.prefix;
+  }
+
+  /** The testbed's fabric namespace (where its bridges live unless placed in a host). */
+  get fabricNs(): string {
+    return this.net.nsName('@fabric');
+  }
+
   /** Host names. */
   get hosts(): string[] {
     return this.net.hosts;
@@ -97,6 +120,29 @@ export class Simulation implements AsyncDisposable {
   /** The interface reference for attaching tc programs (e.g. `TcDevice.open(sim.iface('h1', 'eth0'))`). */
   iface(host: string, ifname: string): InterfaceRef {
     return { netns: this.net.nsName(host), interface: ifname };
+  }
+
+  /**
+   * The command a user types in another shell to run argv in a host of this testbed:
+   * `tsbcc topology exec -t PREFIX HOST -- ARGV...` (the same as `ip netns exec PREFIX-HOST ARGV...`).
+   */
+  tryCommand(host: string, ...argv: string[]): string {
+    this.net.nsName(host); // unknown hosts throw here, not in the user's shell
+    return ['tsbcc', 'topology', 'exec', '-t', this.prefix, host, '--', ...argv.map(shellWord)].join(' ');
+  }
+
+  /**
+   * Interface counters of a device in a host (`ip -s link`, 64-bit stats).
+   * @throws TopologyError when the device does not exist there.
+   */
+  async counters(host: string, ifname: string): Promise<InterfaceCounters> {
+    const out = await this.run(host, 'ip', '-j', '-s', 'link', 'show', 'dev', ifname);
+    const [link] = JSON.parse(out) as Array<{
+      stats64?: { rx: { packets: number; bytes: number }; tx: { packets: number; bytes: number } };
+    }>;
+    const s = link?.stats64;
+    if (!s) throw new TopologyError(`no counters for ${ifname} in ${host}`, `hosts.${host}`);
+    return { rxPackets: s.rx.packets, rxBytes: s.rx.bytes, txPackets: s.tx.packets, txBytes: s.tx.bytes };
   }
 
   /** The first IPv4 address of a host (or of one of its interfaces). */

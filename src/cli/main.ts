@@ -22,6 +22,7 @@ const [
   { registerCheckCommands },
   { registerCompileCommands },
   { registerDoctorCommand },
+  { registerExampleCommand },
   { registerTopologyCommands },
   { registerTcCommands },
   { registerToolCommand },
@@ -29,19 +30,26 @@ const [
   import('./check.js'),
   import('./compile.js'),
   import('./doctor.js'),
+  import('./example.js'),
   import('./topology.js'),
   import('./tc.js'),
   import('./tool.js'),
 ]);
 
 const program = new Command();
-program.name('tsbcc').description('BPF Compiler Collection for TypeScript').showHelpAfterError();
+program
+  .name('tsbcc')
+  .description('BPF Compiler Collection for TypeScript')
+  .showHelpAfterError()
+  // `tsbcc example NAME --opt`: options after a subcommand's operands belong to that subcommand
+  .enablePositionalOptions();
 registerDoctorCommand(program);
 registerCompileCommands(program);
 registerCheckCommands(program);
 registerTopologyCommands(program);
 registerTcCommands(program);
 registerToolCommand(program);
+registerExampleCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof TsbccError) {

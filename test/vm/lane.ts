@@ -7,4 +7,6 @@
 export const vmLaneFiles: readonly string[] = [
   // BCC's tools in their kprobe forms (tsbcc tool ...)
   'test/kernel/tools-snoop.test.ts',
+  // egress under an sfq root qdisc, as BCC's simple_tc
+  'test/examples/simple-tc.test.ts',
 ];

@@ -1,0 +1,59 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The package as npm installs it: `npm pack`, unpacked into node_modules/tsbcc of a scratch
+// directory, its addon where its install script builds it, its dependencies beside it, and
+// the `tsbcc` bin linked the way npm links it. Then run from / through that link.
+const repo = resolve('.');
+let scratch = '';
+let bin = '';
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'tsbcc-installed-'));
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', scratch], {
+    cwd: repo,
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
+    .pop() as string;
+  const nm = join(scratch, 'node_modules');
+  const pkg = join(nm, 'tsbcc');
+  mkdirSync(pkg, { recursive: true });
+  execFileSync('tar', ['-xzf', join(scratch, tarball), '-C', pkg, '--strip-components=1']);
+  mkdirSync(join(pkg, 'build', 'Release'), { recursive: true });
+  copyFileSync(join(repo, 'build', 'Release', 'tsbcc.node'), join(pkg, 'build', 'Release', 'tsbcc.node'));
+  const deps = Object.keys(
+    (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string> })
+      .dependencies,
+  );
+  for (const d of deps) symlinkSync(join(repo, 'node_modules', d), join(nm, d));
+  mkdirSync(join(nm, '.bin'));
+  bin = join(nm, '.bin', 'tsbcc');
+  symlinkSync('../tsbcc/dist/src/cli/main.js', bin);
+  chmodSync(join(pkg, 'dist', 'src', 'cli', 'main.js'), 0o755); // as npm does for bins
+}, 120_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('tsbcc example from an installed package, reached through the bin symlink, from /', () => {
+  it('lists the examples', () => {
+    const out = execFileSync(bin, ['example', '--list'], { cwd: '/', encoding: 'utf8' });
+    expect(out).toMatch(/^networking:\n {2}simple_tc {2}/);
+  });
+
+  it('runs one in --duration mode with its own files (exit 0), and rejects a bad option (exit 1)', () => {
+    const r = spawnSync(bin, ['example', 'simple_tc', '--duration', '1'], { cwd: '/', encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('simple_tc: the behaviour held');
+    const bad = spawnSync(bin, ['example', 'simple_tc', '--duration', '0'], { cwd: '/', encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--duration takes a number from 1 to 3600, not "0"');
+  });
+});
