@@ -73,6 +73,10 @@ export interface NativeBccRewriteRequest extends NativeCompileRequest {
   possibleCpus: number;
   onlineCpus: number;
   pageSize: number;
+  /** Sections for program functions without one, by name prefix (src/compiler/program-naming.ts). */
+  sectionRules: { prefix: string; section: string; splitLast: boolean }[];
+  /** Name prefixes whose parameters are read from the wrapped syscall's pt_regs. */
+  syscallArgPrefixes: string[];
 }
 
 export interface NativeBccRewriteResult {

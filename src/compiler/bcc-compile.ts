@@ -20,7 +20,7 @@ import { fileIdentity, kernelHeader, VMLINUX_BTF } from './kernel-header.js';
 import { machineFacts } from './machine.js';
 import { cacheGet, cacheKey, cachePut } from './object-cache.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
-import { kernelProgramName, nameConvention } from './program-naming.js';
+import { describeProgram, rewriterNamingRules } from './program-naming.js';
 import { readTracepointFormat, referencedTracepoints, tracepointStruct } from './tracepoint-structs.js';
 import { toolchain } from './toolchain.js';
 import type { TypeLayout } from './type-layout.js';
@@ -178,7 +178,11 @@ export async function compileBcc(
   name: string,
   includeDir: string | undefined,
   opts: BccCompileOptions,
-  describeElf: (elf: Buffer, name: string) => { programs: ProgramSpec[]; maps: MapSpec[] },
+  describeElf: (
+    elf: Buffer,
+    name: string,
+    opts: { bcc: boolean },
+  ) => { programs: ProgramSpec[]; maps: MapSpec[] },
 ): Promise<ObjectSpec> {
   const cflags = [...(opts.cflags ?? [])];
   checkCflags(cflags, source);
@@ -267,6 +271,7 @@ export async function compileBcc(
     files,
     stubDirs: [KERNEL_STUB_DIR],
     ...facts,
+    ...rewriterNamingRules(),
   });
   const sources = [source];
   const rwDiags = toDiagnostics(rw.diagnostics, sources).map(explainTableMember);
@@ -304,25 +309,14 @@ export async function compileBcc(
     llvmIr = ir.output;
   }
 
-  const described = describeElf(cg.output, name);
-  const btf = objectBtf(cg.output);
+  const described = describeElf(cg.output, name, { bcc: true });
   const programs: ProgramSpec[] = rw.programs.map((p) => {
-    const d = described.programs.find((x) => x.name === p.name);
-    const conv = nameConvention(p.name);
-    const spec: ProgramSpec = {
-      name: p.name,
-      section: p.section,
-      insnCount: d?.insnCount ?? 0,
-      kernelName: kernelProgramName(p.name),
-      autoAttach: conv.autoAttach,
-      line: p.line,
-    };
-    if (conv.type !== undefined) spec.type = conv.type;
-    if (conv.expectedAttachType !== undefined) spec.expectedAttachType = conv.expectedAttachType;
-    if (conv.attachTarget !== undefined) spec.attachTarget = conv.attachTarget;
-    if (conv.attachKind !== undefined) spec.attachKind = conv.attachKind;
-    return spec;
+    const d =
+      described.programs.find((x) => x.name === p.name) ??
+      describeProgram({ ...p, insnCount: 0, type: 0, expectedAttachType: 0 }, true);
+    return { ...d, line: p.line };
   });
+  const btf = objectBtf(cg.output);
   const events: Record<string, TypeLayout> = {};
   const eventFields: Record<string, string[]> = {};
   for (const e of rw.events) {

@@ -7,6 +7,7 @@ import { native } from '../native.js';
 import { clangArgs, type ClangArgsOptions } from './clang-args.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
 import { compileBcc } from './bcc-compile.js';
+import { describeProgram } from './program-naming.js';
 import { mapLayoutsFromBtf } from './btf-layout.js';
 import type { UsdtContext } from './usdt.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
@@ -85,9 +86,15 @@ async function resolveInput(input: CompileInput, opts: CompileOptions): Promise<
 
 /**
  * Describes the programs and maps of an ELF object by opening it with libbpf (nothing reaches
- * the kernel).
+ * the kernel); each program's type, attach kind and target follow BCC's naming conventions
+ * (program-naming.ts) or else its libbpf section.
+ * @param opts.bcc the object is BCC-C: programs also get BCC's kernel-visible names.
  */
-export function describeElf(elf: Buffer, name: string): { programs: ProgramSpec[]; maps: MapSpec[] } {
+export function describeElf(
+  elf: Buffer,
+  name: string,
+  opts: { bcc?: boolean } = {},
+): { programs: ProgramSpec[]; maps: MapSpec[] } {
   const n = native();
   let obj;
   try {
@@ -96,12 +103,7 @@ export function describeElf(elf: Buffer, name: string): { programs: ProgramSpec[
     throw fromNative(e, `cannot open the BPF object ${name}`);
   }
   try {
-    const programs: ProgramSpec[] = obj.programs().map((p) => {
-      const spec: ProgramSpec = { name: p.name, section: p.section, insnCount: p.insnCount };
-      if (p.type !== 0) spec.type = p.type;
-      if (p.expectedAttachType !== 0) spec.expectedAttachType = p.expectedAttachType;
-      return spec;
-    });
+    const programs = obj.programs().map((p) => describeProgram(p, opts.bcc ?? false));
     const maps: MapSpec[] = obj
       .maps()
       .filter((m) => !m.internal)
@@ -155,7 +157,15 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
   });
   const diagnostics = toDiagnostics(result.diagnostics, [source]);
   if (!result.ok) throw new CompileError(diagnostics);
-  const { programs, maps } = describeElf(result.output, name);
-  mapLayoutsFromBtf(result.output, maps, (m, why) => logger().debug(`no BTF layout for map ${m}: ${why}`));
-  return { name, elf: result.output, programs, maps, diagnostics, dialect: 'libbpf' };
+  return { ...objectSpecFromElf(result.output, name), diagnostics, dialect: 'libbpf' };
+}
+
+/**
+ * The ObjectSpec of a libbpf-style ELF (compiled here or prebuilt): its programs and maps
+ * (describeElf) with the map layouts its BTF gives.
+ */
+export function objectSpecFromElf(elf: Buffer, name: string): ObjectSpec {
+  const { programs, maps } = describeElf(elf, name);
+  mapLayoutsFromBtf(elf, maps, (m, why) => logger().debug(`no BTF layout for map ${m} of ${name}: ${why}`));
+  return { name, elf, programs, maps, diagnostics: [] };
 }

@@ -4,6 +4,23 @@ import type { BccTypeDesc } from './bcc-type-desc.js';
 import type { TypeLayout } from './type-layout.js';
 import type { UsdtSpec } from './usdt.js';
 
+/**
+ * How a program attaches, as its name or section says (src/compiler/program-naming.ts holds the
+ * table): BCC's kprobe__, kretprobe__, tracepoint__, raw_tracepoint__, kfunc__ (fentry),
+ * kretfunc__ (fexit), lsm__, kmod_ret__ (fmod_ret), bpf_iter__ (iter), syscall__.
+ */
+export type AttachKind =
+  | 'kprobe'
+  | 'kretprobe'
+  | 'tracepoint'
+  | 'raw_tracepoint'
+  | 'fentry'
+  | 'fexit'
+  | 'lsm'
+  | 'fmod_ret'
+  | 'iter'
+  | 'syscall';
+
 /** One program function of a compiled object. */
 export interface ProgramSpec {
   /** The C function name. */
@@ -22,8 +39,8 @@ export interface ProgramSpec {
   kernelName?: string;
   /** Whether BCC attaches it when the object is created (kprobe__, tracepoint__, ...). */
   autoAttach?: boolean;
-  /** How its name says it attaches (kprobe, kretprobe, tracepoint, raw_tracepoint, fentry, ...). */
-  attachKind?: string;
+  /** How its name (or libbpf section) says it attaches; auto-attach reads it with attachTarget. */
+  attachKind?: AttachKind;
   /** 1-based line of its definition in the user's source (BCC-C only). */
   line?: number;
 }

@@ -21,7 +21,10 @@ import { verifierError } from './verifier.js';
 
 /** Options for loading a function. */
 export interface LoadFuncOptions {
-  /** Expected attach type (kernel number) for types that need one (TRACING, LSM, ...). */
+  /**
+   * Expected attach type (kernel number) for types that need one (TRACING, LSM, ...). Default:
+   * the one the function's name or section implies, when it is loaded as the type they imply.
+   */
   expectedAttachType?: number;
   /** Initial verifier-log buffer size in bytes; grows when the kernel says it is too small. */
   logSize?: number;
@@ -124,7 +127,8 @@ export class BpfObject implements Closeable {
     const mapsObj = this.live();
     const existing = this.programs.get(name);
     if (existing && !existing.closed) return existing;
-    if (!this.spec.programs.some((p) => p.name === name)) {
+    const spec = this.spec.programs.find((p) => p.name === name);
+    if (!spec) {
       const known = this.spec.programs.map((p) => p.name).join(', ') || 'none';
       throw new InvalidArgumentError(`${this.spec.name} has no function "${name}" (functions: ${known})`);
     }
@@ -132,13 +136,15 @@ export class BpfObject implements Closeable {
     if (typeof type === 'number') typeNum = type;
     else if (isProgramTypeName(type)) typeNum = ProgramType[type];
     else throw new InvalidArgumentError(`unknown program type "${String(type)}"`);
+    const expectedAttachType =
+      opts.expectedAttachType ?? (spec.type === typeNum ? spec.expectedAttachType : undefined);
 
     let logSize = opts.logSize ?? 1 << 20;
     for (;;) {
       const obj = new (native().NativeObject)(this.spec.elf, this.spec.name);
       try {
         for (const p of obj.programs()) obj.setAutoload(p.name, p.name === name);
-        obj.setProgramType(name, typeNum, opts.expectedAttachType);
+        obj.setProgramType(name, typeNum, expectedAttachType);
         for (const m of obj.maps()) obj.reuseMapFd(m.name, mapsObj.mapFd(m.name));
         obj.setLogSize(name, logSize, opts.logLevel ?? 0);
         obj.load();

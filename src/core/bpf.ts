@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { compile, describeElf, type CompileOptions } from '../compiler/compile.js';
 import type { ObjectSpec } from '../compiler/object-spec.js';
-import { autoAttachOf, fixSyscallFnname } from './auto-attach.js';
+import { fixSyscallFnname } from './auto-attach.js';
 import { mapLayoutsFromBtf } from '../compiler/btf-layout.js';
 import { ClosedError, InvalidArgumentError, TsbccError } from '../errors.js';
 import { logger } from '../logger.js';
@@ -37,7 +37,7 @@ import { loadAndAttachBtf, type BtfAttachKind } from '../tracing/btf-attach.js';
 import type { UsdtContext } from '../compiler/usdt.js';
 import { BpfObject, type LoadFuncOptions } from './bpf-object.js';
 import type { Program } from './program.js';
-import { AttachType, ProgramType, type ProgramTypeName } from './program-type.js';
+import { AttachType, type ProgramTypeName } from './program-type.js';
 import { track, untrack, type Closeable } from './resources.js';
 import type { PinOptions } from './pin.js';
 
@@ -135,31 +135,33 @@ export class BPF implements Closeable {
     return bpf;
   }
 
+  /** Attaches every function whose name (or section) asks for it, as the naming table says. */
   private autoAttach(): void {
     for (const p of this.object.spec.programs) {
-      const a = autoAttachOf(p);
-      if (!a) continue;
-      switch (a.kind) {
+      if (!p.autoAttach || p.attachTarget === undefined) continue;
+      switch (p.attachKind) {
         case 'kprobe':
         case 'kretprobe':
           this.attachKprobe({
-            event: fixSyscallFnname(a.target),
+            event: fixSyscallFnname(p.attachTarget),
             fnName: p.name,
-            retprobe: a.kind === 'kretprobe',
+            retprobe: p.attachKind === 'kretprobe',
           });
           break;
         case 'tracepoint':
-          this.attachTracepoint({ tp: a.target, fnName: p.name });
+          this.attachTracepoint({ tp: p.attachTarget, fnName: p.name });
           break;
         case 'raw_tracepoint':
-          this.attachRawTracepoint({ tp: a.target, fnName: p.name });
+          this.attachRawTracepoint({ tp: p.attachTarget, fnName: p.name });
           break;
-        case 'kfunc':
-        case 'kretfunc':
-          this.attachKfunc({ fnName: p.name, retfunc: a.kind === 'kretfunc' });
+        case 'fentry':
+        case 'fexit':
+          this.attachKfunc({ fnName: p.name, retfunc: p.attachKind === 'fexit' });
           break;
         case 'lsm':
           this.attachLsm({ fnName: p.name });
+          break;
+        default:
           break;
       }
     }
@@ -201,8 +203,7 @@ export class BPF implements Closeable {
     const obj = this.live();
     let t = type;
     if (t === undefined) {
-      const spec = obj.spec.programs.find((p) => p.name === name);
-      t = spec?.type ?? (spec ? ProgramType[autoAttachOf(spec)?.type ?? 'UNSPEC'] : undefined);
+      t = obj.spec.programs.find((p) => p.name === name)?.type;
       if (!t)
         throw new InvalidArgumentError(
           `loadFunc("${name}"): give a program type; its name and section do not imply one`,

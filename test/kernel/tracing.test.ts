@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   attachKprobe,
-  autoAttachOf,
   BPF,
   compile,
   InvalidArgumentError,
@@ -17,6 +16,7 @@ import {
   parseTraceLine,
   PerfSWConfig,
   PerfType,
+  ProgramType,
   resolveBinary,
   symbolOffset,
   tracepointExists,
@@ -26,6 +26,7 @@ import {
 } from '../../src/index.js';
 import { waitFor } from './helpers/wait.js';
 import { features } from '../../src/features/index.js';
+import { programConvention } from '../../src/compiler/program-naming.js';
 
 // Counters keyed by slot, only for this process (pid in cfg[0]).
 const PROG = `
@@ -150,14 +151,19 @@ describe('tracing attach on the real kernel', () => {
   });
 
   it('names what the function prefixes mean', () => {
-    expect(autoAttachOf({ name: 'tracepoint__sched__sched_switch', section: '' })).toEqual({
-      type: 'TRACEPOINT',
-      kind: 'tracepoint',
-      target: 'sched:sched_switch',
+    expect(programConvention({ name: 'tracepoint__sched__sched_switch', section: '' })).toEqual({
+      type: ProgramType.TRACEPOINT,
+      attachKind: 'tracepoint',
+      attachTarget: 'sched:sched_switch',
+      autoAttach: true,
     });
-    expect(autoAttachOf({ name: 'kretprobe__tcp_v4_connect', section: '' })?.kind).toBe('kretprobe');
-    expect(autoAttachOf({ name: 'x', section: 'raw_tp/sched_switch' })?.target).toBe('sched_switch');
-    expect(autoAttachOf({ name: 'helper', section: '.text' })).toBeUndefined();
+    expect(programConvention({ name: 'kretprobe__tcp_v4_connect', section: '' }).attachKind).toBe(
+      'kretprobe',
+    );
+    expect(programConvention({ name: 'x', section: 'raw_tp/sched_switch' }).attachTarget).toBe(
+      'sched_switch',
+    );
+    expect(programConvention({ name: 'helper', section: '.text' })).toEqual({ autoAttach: false });
     expect(tracepointExists('syscalls', 'sys_enter_getpriority')).toBe(true);
     expect(tracepointExists('syscalls', 'sys_enter_nosuch')).toBe(false);
   });

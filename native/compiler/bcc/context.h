@@ -49,7 +49,19 @@ struct EventDecl {
   std::vector<std::string> fields;  // "name#type" as BCC records them
 };
 
+// The section a program function without one gets, by its name prefix (from TS's naming table,
+// src/compiler/program-naming.ts): `section` + the rest of the name, or with splitLast the rest's
+// last "__" turned into "/" (tracepoint__sched__sched_switch -> tracepoint/sched/sched_switch).
+struct SectionRule {
+  std::string prefix;
+  std::string section;
+  bool splitLast = false;
+};
+
 struct Options {
+  std::vector<SectionRule> sectionRules;
+  // Name prefixes whose extra parameters are read from the wrapped syscall's pt_regs.
+  std::vector<std::string> syscallArgPrefixes;
   unsigned nPossibleCpus = 1;
   unsigned nOnlineCpus = 1;
   unsigned pageSize = 4096;

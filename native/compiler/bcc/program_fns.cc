@@ -17,17 +17,22 @@ const char* kSyscallRegs[] = {"di", "si", "dx", "r10", "r8", "r9"};
 
 bool startsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
-// The ELF section a program function goes to, by BCC's naming conventions.
-std::string sectionFor(const std::string& name) {
-  if (startsWith(name, "kprobe__")) return "kprobe/" + name.substr(8);
-  if (startsWith(name, "kretprobe__")) return "kretprobe/" + name.substr(11);
-  if (startsWith(name, "tracepoint__")) {
-    std::string rest = name.substr(12);
+// The ELF section a program function goes to, by the naming rules TS hands over.
+std::string sectionFor(const Context& c, const std::string& name) {
+  for (const SectionRule& r : c.opts.sectionRules) {
+    if (!startsWith(name, r.prefix.c_str())) continue;
+    std::string rest = name.substr(r.prefix.size());
+    if (!r.splitLast) return r.section + rest;
     size_t sep = rest.rfind("__");
-    if (sep != std::string::npos) return "tracepoint/" + rest.substr(0, sep) + "/" + rest.substr(sep + 2);
+    if (sep != std::string::npos) return r.section + rest.substr(0, sep) + "/" + rest.substr(sep + 2);
   }
-  if (startsWith(name, "raw_tracepoint__")) return "raw_tracepoint/" + name.substr(16);
   return ".bpf.fn." + name;
+}
+
+bool readsSyscallArgs(const Context& c, const std::string& name) {
+  for (const std::string& p : c.opts.syscallArgPrefixes)
+    if (startsWith(name, p.c_str())) return true;
+  return false;
 }
 
 std::string declare(Context& c, const clang::ParmVarDecl* p) {
@@ -44,7 +49,7 @@ void rewriteParams(Context& c, clang::FunctionDecl* fn) {
   const clang::ParmVarDecl* last = fn->getParamDecl(n - 1);
   if (first->getBeginLoc().isMacroID() || last->getEndLoc().isMacroID()) return;
   std::string name = fn->getName().str();
-  bool syscall = startsWith(name, "syscall__") || startsWith(name, "kprobe____x64_sys_");
+  bool syscall = readsSyscallArgs(c, name);
   std::string ctx = first->getName().str();
   std::string pre;
   if (syscall) pre += " struct pt_regs *__" + ctx + " = (struct pt_regs *)" + ctx + "->di;";
@@ -88,7 +93,7 @@ void handleProgramFunction(Context& c, clang::FunctionDecl* fn) {
   if (auto* sec = fn->getAttr<clang::SectionAttr>()) {
     p.section = sec->getName().str();
   } else {
-    p.section = sectionFor(name);
+    p.section = sectionFor(c, name);
     clang::SourceLocation at = c.sm().getExpansionLoc(fn->getOuterLocStart());
     c.rw.InsertTextBefore(at, "__attribute__((section(\"" + p.section + "\"))) ");
   }

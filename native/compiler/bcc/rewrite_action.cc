@@ -245,6 +245,22 @@ Request parseRequest(const Napi::Object& o) {
   if (o.Has("possibleCpus")) r.opts.nPossibleCpus = o.Get("possibleCpus").As<Napi::Number>().Uint32Value();
   if (o.Has("onlineCpus")) r.opts.nOnlineCpus = o.Get("onlineCpus").As<Napi::Number>().Uint32Value();
   if (o.Has("pageSize")) r.opts.pageSize = o.Get("pageSize").As<Napi::Number>().Uint32Value();
+  if (o.Has("sectionRules")) {
+    Napi::Array a = o.Get("sectionRules").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Object x = a.Get(i).As<Napi::Object>();
+      SectionRule rule;
+      rule.prefix = x.Get("prefix").As<Napi::String>().Utf8Value();
+      rule.section = x.Get("section").As<Napi::String>().Utf8Value();
+      rule.splitLast = x.Has("splitLast") && x.Get("splitLast").ToBoolean().Value();
+      r.opts.sectionRules.push_back(rule);
+    }
+  }
+  if (o.Has("syscallArgPrefixes")) {
+    Napi::Array a = o.Get("syscallArgPrefixes").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++)
+      r.opts.syscallArgPrefixes.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
   return r;
 }
 
