@@ -7,12 +7,15 @@ import type { CompilerNative } from './compiler.js';
 import type { NetlinkNative } from './netlink.js';
 import type { NetnsNative } from './netns.js';
 import type { RuntimeNative } from './runtime.js';
+import type { TracingNative } from './tracing.js';
 
 export type * from './bpf.js';
 export type * from './compiler.js';
 export type * from './netlink.js';
 export type * from './netns.js';
 export type * from './runtime.js';
+export type * from './tracing.js';
 
 /** Everything the addon exports. */
-export interface NativeAddon extends CompilerNative, BpfNative, NetlinkNative, NetnsNative, RuntimeNative {}
+export interface NativeAddon
+  extends CompilerNative, BpfNative, NetlinkNative, NetnsNative, RuntimeNative, TracingNative {}

@@ -19,7 +19,12 @@ import { RingBufTable } from '../maps/ring-buf.js';
 import type { PerfBuffer, PerfBufferOptions } from '../events/perf-buffer.js';
 import type { PerfCounters } from '../events/perf-counters.js';
 import type { RingBuffer, RingBufferOptions } from '../events/ring-buffer.js';
-import { TracePipe, type TraceFields } from '../events/trace-pipe.js';
+import {
+  TracePipe,
+  type TraceFields,
+  type TraceFormat,
+  type TracePrintOptions,
+} from '../events/trace-pipe.js';
 import type { IterateOptions } from '../events/event-queue.js';
 import {
   attachKprobe,
@@ -33,6 +38,10 @@ import {
 } from '../tracing/attach.js';
 import type { FdLink } from '../tracing/fd-link.js';
 import { attachUsdtSites } from '../tracing/usdt-attach.js';
+import { attachKprobes, attachUprobes } from '../tracing/attach-regex.js';
+import { kprobeAttachError } from '../tracing/kprobe-alternatives.js';
+import { attachPerfEventRaw, type PerfEventAttr, type PerfEventRawOptions } from '../tracing/perf-attr.js';
+import { resolveUsdtContexts, type UsdtPidContext } from '../tracing/usdt.js';
 import { loadAndAttachBtf, type BtfAttachKind } from '../tracing/btf-attach.js';
 import type { UsdtContext } from '../compiler/usdt.js';
 import { BpfObject, type LoadFuncOptions } from './bpf-object.js';
@@ -40,6 +49,21 @@ import type { Program } from './program.js';
 import { AttachType, type ProgramTypeName } from './program-type.js';
 import { track, untrack, type Closeable } from './resources.js';
 import type { PinOptions } from './pin.js';
+
+/** Options shared by kprobe attaches. */
+export interface KprobeAttachOptions {
+  fnName: string;
+  offset?: number;
+  retprobe?: boolean;
+  /** kretprobe instances (BCC's maxactive; 0 = the kernel's default). */
+  maxactive?: number;
+}
+
+/** A uprobe attach by symbol regex (BCC's sym_re). */
+export type UprobeRegexOptions = Omit<UprobeOptions, 'sym' | 'address' | 'symOffset' | 'refCtrOffset'> & {
+  symRe: RegExp | string;
+  fnName: string;
+};
 
 /** Where the C comes from. */
 export type BpfSource = { text: string; name?: string } | { file: string };
@@ -52,8 +76,12 @@ export type BpfCreateOptions = BpfSource & {
   autoAttach?: boolean;
   /** Further compiler options. */
   compile?: Omit<CompileOptions, 'cflags'>;
-  /** USDT probes to enable (BCC's usdt_contexts): handlers are attached as uprobes at every site. */
-  usdt?: UsdtContext[];
+  /**
+   * USDT probes to enable (BCC's usdt_contexts): handlers are attached as uprobes at every site.
+   * A context may give a `pid` instead of a `path` (BCC's `USDT(pid=N)`): the probe is looked
+   * up in the files that process has mapped, and only that process is traced.
+   */
+  usdt?: (UsdtContext | UsdtPidContext)[];
   /** Limit USDT probes to this process (default: every process running the binary). */
   usdtPid?: number;
 };
@@ -87,17 +115,19 @@ export class BPF implements Closeable {
    *   CONFIG_KPROBE_EVENTS), SyscallError; nothing stays loaded when it throws.
    */
   static async create(opts: BpfCreateOptions): Promise<BPF> {
+    const usdt = opts.usdt ? resolveUsdtContexts(opts.usdt) : undefined;
+    const usdtPid = opts.usdtPid ?? opts.usdt?.find((c): c is UsdtPidContext => 'pid' in c)?.pid;
     const copts: CompileOptions = {
       ...(opts.compile ?? {}),
       ...(opts.cflags ? { cflags: opts.cflags } : {}),
-      ...(opts.usdt ? { usdt: opts.usdt } : {}),
+      ...(usdt ? { usdt } : {}),
     };
     const input =
       'file' in opts ? { file: opts.file } : { text: opts.text, ...(opts.name ? { name: opts.name } : {}) };
     const spec = await compile(input, copts);
     return BPF.fromSpec(spec, {
       autoAttach: opts.autoAttach ?? true,
-      ...(opts.usdtPid !== undefined ? { usdtPid: opts.usdtPid } : {}),
+      ...(usdtPid !== undefined ? { usdtPid } : {}),
     });
   }
 
@@ -141,13 +171,17 @@ export class BPF implements Closeable {
       if (!p.autoAttach || p.attachTarget === undefined) continue;
       switch (p.attachKind) {
         case 'kprobe':
-        case 'kretprobe':
-          this.attachKprobe({
-            event: fixSyscallFnname(p.attachTarget),
-            fnName: p.name,
-            retprobe: p.attachKind === 'kretprobe',
-          });
+        case 'kretprobe': {
+          // say which function, why, and what to attach instead when the kprobe cannot go on
+          const event = fixSyscallFnname(p.attachTarget);
+          const retprobe = p.attachKind === 'kretprobe';
+          try {
+            this.attachKprobe({ event, fnName: p.name, retprobe });
+          } catch (e) {
+            throw kprobeAttachError(p.name, event, retprobe, e);
+          }
           break;
+        }
         case 'tracepoint':
           this.attachTracepoint({ tp: p.attachTarget, fnName: p.name });
           break;
@@ -307,33 +341,59 @@ export class BPF implements Closeable {
   }
 
   /**
-   * Attaches `fnName` (loaded as KPROBE) to kernel function `event`.
+   * Attaches `fnName` (loaded as KPROBE) to kernel function `event` (BCC's attach_kprobe), or
+   * to every probeable function whose whole name matches `eventRe` (then an array of links;
+   * functions that refuse are skipped, as BCC does). `maxactive` (kretprobes) goes through
+   * tracefs kprobe_events as in BCC.
    * @throws NotSupportedError naming CONFIG_KPROBE_EVENTS where the kernel has no kprobes.
    */
-  attachKprobe(o: { event: string; fnName: string; offset?: number; retprobe?: boolean }): FdLink {
+  attachKprobe(o: KprobeAttachOptions & { event: string }): FdLink;
+  attachKprobe(o: KprobeAttachOptions & { eventRe: RegExp | string }): FdLink[];
+  attachKprobe(o: KprobeAttachOptions & { event?: string; eventRe?: RegExp | string }): FdLink | FdLink[] {
     const prog = this.loadFunc(o.fnName, 'KPROBE');
-    const link = attachKprobe(prog, {
-      event: o.event,
-      ...(o.offset ? { offset: o.offset } : {}),
-      retprobe: o.retprobe ?? false,
-    });
-    return this.keep(o.retprobe ? 'kretprobe' : 'kprobe', o.event, o.fnName, link);
+    const kind = o.retprobe ? 'kretprobe' : 'kprobe';
+    const more = { retprobe: o.retprobe ?? false, ...(o.maxactive ? { maxactive: o.maxactive } : {}) };
+    if (o.eventRe !== undefined)
+      return attachKprobes(prog, { eventRe: o.eventRe, ...more }).map((l) =>
+        this.keep(kind, l.target, o.fnName, l),
+      );
+    if (o.event === undefined) throw new InvalidArgumentError('attachKprobe: give event or eventRe');
+    const link = attachKprobe(prog, { event: o.event, ...(o.offset ? { offset: o.offset } : {}), ...more });
+    return this.keep(kind, o.event, o.fnName, link);
   }
 
-  /** attachKprobe with retprobe. */
-  attachKretprobe(o: { event: string; fnName: string }): FdLink {
-    return this.attachKprobe({ ...o, retprobe: true });
+  /** attachKprobe with retprobe (BCC's attach_kretprobe, with maxactive). */
+  attachKretprobe(o: Omit<KprobeAttachOptions, 'retprobe' | 'offset'> & { event: string }): FdLink;
+  attachKretprobe(
+    o: Omit<KprobeAttachOptions, 'retprobe' | 'offset'> & { eventRe: RegExp | string },
+  ): FdLink[];
+  attachKretprobe(
+    o: Omit<KprobeAttachOptions, 'retprobe' | 'offset'> & { event?: string; eventRe?: RegExp | string },
+  ): FdLink | FdLink[] {
+    return this.attachKprobe({ ...o, retprobe: true } as KprobeAttachOptions & { event: string });
   }
 
-  /** Attaches `fnName` (loaded as KPROBE) as a uprobe (BCC's attach_uprobe). */
-  attachUprobe(o: UprobeOptions & { fnName: string }): FdLink {
-    const link = attachUprobe(this.loadFunc(o.fnName, 'KPROBE'), o);
-    return this.keep(o.retprobe ? 'uretprobe' : 'uprobe', `${o.name}:${o.sym ?? o.address}`, o.fnName, link);
+  /**
+   * Attaches `fnName` (loaded as KPROBE) as a uprobe (BCC's attach_uprobe), or at every
+   * function of the binary whose name matches `symRe` from its start (then an array of links).
+   */
+  attachUprobe(o: UprobeOptions & { fnName: string }): FdLink;
+  attachUprobe(o: UprobeRegexOptions): FdLink[];
+  attachUprobe(o: (UprobeOptions & { fnName: string }) | UprobeRegexOptions): FdLink | FdLink[] {
+    const prog = this.loadFunc(o.fnName, 'KPROBE');
+    const kind = o.retprobe ? 'uretprobe' : 'uprobe';
+    if ('symRe' in o) return attachUprobes(prog, o).map((l) => this.keep(kind, l.target, o.fnName, l));
+    const link = attachUprobe(prog, o);
+    return this.keep(kind, `${o.name}:${o.sym ?? o.address}`, o.fnName, link);
   }
 
   /** attachUprobe with retprobe. */
-  attachUretprobe(o: Omit<UprobeOptions, 'retprobe'> & { fnName: string }): FdLink {
-    return this.attachUprobe({ ...o, retprobe: true });
+  attachUretprobe(o: Omit<UprobeOptions, 'retprobe'> & { fnName: string }): FdLink;
+  attachUretprobe(o: Omit<UprobeRegexOptions, 'retprobe'>): FdLink[];
+  attachUretprobe(
+    o: (Omit<UprobeOptions, 'retprobe'> & { fnName: string }) | Omit<UprobeRegexOptions, 'retprobe'>,
+  ): FdLink | FdLink[] {
+    return this.attachUprobe({ ...o, retprobe: true } as UprobeOptions & { fnName: string });
   }
 
   private attachBtf(kind: BtfAttachKind, fnName: string, load: () => Program): FdLink {
@@ -376,6 +436,19 @@ export class BPF implements Closeable {
       `${o.type}:${o.config}`,
       o.fnName,
       attachPerfEvent(this.loadFunc(o.fnName, 'PERF_EVENT'), o),
+    );
+  }
+
+  /**
+   * Attaches `fnName` (loaded as PERF_EVENT) to a perf event described by a whole
+   * perf_event_attr (BCC's attach_perf_event_raw), on every online CPU unless `cpu`.
+   */
+  attachPerfEventRaw(o: PerfEventRawOptions & { attr: PerfEventAttr; fnName: string }): FdLink {
+    return this.keep(
+      'perf_event',
+      `${o.attr.type}:${o.attr.config}`,
+      o.fnName,
+      attachPerfEventRaw(this.loadFunc(o.fnName, 'PERF_EVENT'), o.attr, o),
     );
   }
 
@@ -438,12 +511,23 @@ export class BPF implements Closeable {
   }
 
   /** Parsed trace_pipe lines (BCC's trace_fields, as an async iterator). */
-  async *traceFields(opts: IterateOptions = {}): AsyncIterableIterator<TraceFields> {
-    yield* (await this.tracePipe()).traceFields(opts);
+  traceFields(opts?: IterateOptions): AsyncIterableIterator<TraceFields>;
+  /** Parsed lines formatted with a BCC format string (`"{1} {5}"`) or a function. */
+  traceFields(opts: IterateOptions & { format: TraceFormat }): AsyncIterableIterator<string>;
+  async *traceFields(
+    opts: IterateOptions & { format?: TraceFormat } = {},
+  ): AsyncIterableIterator<TraceFields | string> {
+    const pipe = await this.tracePipe();
+    yield* opts.format !== undefined
+      ? pipe.traceFields({ ...opts, format: opts.format })
+      : pipe.traceFields(opts);
   }
 
-  /** Prints trace_pipe lines until aborted or closed (BCC's trace_print). */
-  async tracePrint(opts: Parameters<TracePipe['tracePrint']>[0] = {}): Promise<void> {
+  /**
+   * Prints trace_pipe lines until aborted or closed (BCC's trace_print): raw, or formatted with
+   * a BCC format string (`b.tracePrint('{1} {5}')`) or a function.
+   */
+  async tracePrint(opts: TracePrintOptions | TraceFormat = {}): Promise<void> {
     await (await this.tracePipe()).tracePrint(opts);
   }
 

@@ -10,43 +10,28 @@ import { native } from '../native.js';
 import { ensureTracefs } from '../features/mounts.js';
 import { track, untrack, type Closeable } from '../core/resources.js';
 import { EventQueue, type IterateOptions } from './event-queue.js';
+import { formatTraceFields } from './trace-format.js';
+import { parseTraceLine, type TraceFields } from './trace-fields.js';
 
-/** One parsed trace_pipe line (BCC's trace_fields: task, pid, cpu, flags, ts, msg). */
-export interface TraceFields {
-  task: string;
-  pid: number;
-  cpu: number;
-  flags: string;
-  /** Seconds since boot, as the kernel prints it. */
-  ts: number;
-  msg: string;
-}
+export { parseTraceLine, type TraceFields };
 
 /**
- * Parses one trace_pipe line the way BCC's trace_fields does; undefined for lines that are not
- * events (e.g. `CPU:` overrun notices) or do not parse.
+ * How trace_print formats a line: a BCC/Python format string over the trace_fields tuple
+ * (`"{1} {5}"`: pid and message; fields 0-5 are task, pid, cpu, flags, ts, msg), or a function.
  */
-export function parseTraceLine(line: string): TraceFields | undefined {
-  if (line.startsWith('CPU:')) return undefined;
-  const task = line.slice(0, 16).trimStart();
-  const rest = line.slice(17);
-  const tsEnd = rest.indexOf(':');
-  if (tsEnd < 0) return undefined;
-  const parts = rest.slice(0, tsEnd).split(/\s+/).filter(Boolean);
-  if (parts.length !== 4) return undefined;
-  const [pid, cpu, flags, ts] = parts as [string, string, string, string];
-  const after = rest.slice(tsEnd + 1);
-  const symEnd = after.indexOf(':');
-  const msg = after.slice(symEnd + 2);
-  const fields: TraceFields = {
-    task,
-    pid: Number.parseInt(pid, 10),
-    cpu: Number.parseInt(cpu.slice(1, -1), 10),
-    flags,
-    ts: Number.parseFloat(ts),
-    msg,
-  };
-  return Number.isNaN(fields.pid) || Number.isNaN(fields.cpu) ? undefined : fields;
+export type TraceFormat = string | ((f: TraceFields) => string);
+
+/** Options of tracePrint. */
+export type TracePrintOptions = IterateOptions & {
+  /** Format of each line; raw lines when absent. */
+  format?: TraceFormat;
+  /** Where lines go (default: stdout). */
+  write?: (s: string) => void;
+};
+
+/** Applies a TraceFormat. @throws InvalidArgumentError for a bad format string. */
+export function applyTraceFormat(format: TraceFormat, f: TraceFields): string {
+  return typeof format === 'string' ? formatTraceFields(format, f) : format(f);
 }
 
 /** A reader of trace_pipe. Close it to stop; one reader consumes each line. */
@@ -140,28 +125,35 @@ export class TracePipe implements Closeable {
   }
 
   /** Parsed lines (BCC's trace_fields); lines that do not parse are skipped. */
-  async *traceFields(opts: IterateOptions = {}): AsyncIterableIterator<TraceFields> {
+  traceFields(opts?: IterateOptions): AsyncIterableIterator<TraceFields>;
+  /** Parsed lines formatted with `format` (a BCC format string such as `"{1} {5}"`, or a function). */
+  traceFields(opts: IterateOptions & { format: TraceFormat }): AsyncIterableIterator<string>;
+  async *traceFields(
+    opts: IterateOptions & { format?: TraceFormat } = {},
+  ): AsyncIterableIterator<TraceFields | string> {
     for await (const l of this.lines(opts)) {
       const f = parseTraceLine(l);
-      if (f) yield f;
+      if (f) yield opts.format !== undefined ? applyTraceFormat(opts.format, f) : f;
     }
   }
 
   /**
-   * Prints every line (or `format(fields)`) until closed or aborted (BCC's trace_print).
-   * Resolves when it stops.
+   * Prints every line (or each line formatted: BCC's trace_print(fmt), e.g. `"{1} {5}"`, or a
+   * function) until closed or aborted. Resolves when it stops.
+   * @throws InvalidArgumentError for a bad format string (before reading anything).
    */
-  async tracePrint(
-    opts: IterateOptions & { format?: (f: TraceFields) => string; write?: (s: string) => void } = {},
-  ): Promise<void> {
-    const write = opts.write ?? ((s: string) => void process.stdout.write(s));
-    for await (const l of this.lines(opts)) {
-      if (!opts.format) {
+  async tracePrint(opts: TracePrintOptions | TraceFormat = {}): Promise<void> {
+    const o: TracePrintOptions = typeof opts === 'object' ? opts : { format: opts };
+    const write = o.write ?? ((s: string) => void process.stdout.write(s));
+    if (typeof o.format === 'string')
+      formatTraceFields(o.format, { task: '', pid: 0, cpu: 0, flags: '', ts: 0, msg: '' });
+    for await (const l of this.lines(o)) {
+      if (o.format === undefined) {
         write(`${l}\n`);
         continue;
       }
       const f = parseTraceLine(l);
-      if (f) write(`${opts.format(f)}\n`);
+      if (f) write(`${applyTraceFormat(o.format, f)}\n`);
     }
   }
 

@@ -12,13 +12,10 @@ import type { Program } from '../core/program.js';
 import { FdLink } from './fd-link.js';
 import { symbolOffset } from './elf-symbols.js';
 import { PerfType } from './perf-types.js';
+import { tracefsRoot } from './tracefs.js';
+import { createKprobeEvent } from './probe-events.js';
 
-const TRACEFS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
-
-/** The tracefs root in use (BCC's TRACEFS), or undefined when not mounted. */
-export function tracefsRoot(): string | undefined {
-  return TRACEFS.find((p) => existsSync(join(p, 'events')));
-}
+export { tracefsRoot };
 
 function tracefs(): string {
   const root = tracefsRoot();
@@ -150,21 +147,49 @@ export interface KprobeOptions {
   offset?: number;
   /** A return probe (kretprobe). */
   retprobe?: boolean;
+  /**
+   * kretprobe only: how many instances of the function may be probed at once (BCC's maxactive;
+   * 0 = the kernel's default). Made through tracefs kprobe_events, as BCC does: the kprobe PMU
+   * takes no such parameter.
+   */
+  maxactive?: number;
 }
 
-/** Whether the kernel has kprobes (the kprobe PMU, CONFIG_KPROBE_EVENTS). */
+/** Whether the kernel has kprobes (the kprobe PMU, or tracefs kprobe_events; CONFIG_KPROBE_EVENTS). */
 export function kprobesAvailable(): boolean {
-  return pmu('kprobe') !== undefined;
+  if (pmu('kprobe') !== undefined) return true;
+  const root = tracefsRoot();
+  return root !== undefined && existsSync(join(root, 'kprobe_events'));
 }
 
 /**
- * Attaches a KPROBE program to a kernel function.
+ * Attaches a KPROBE program to a kernel function: through the kprobe PMU, or through a tracefs
+ * kprobe event when `maxactive` is given or the kernel has kprobe_events but no PMU (the event
+ * is removed when the link closes).
  * @throws NotSupportedError naming CONFIG_KPROBE_EVENTS when the kernel has no kprobes (use
  *   a tracepoint instead); SyscallError when the function cannot be probed.
  */
 export function attachKprobe(prog: Program, opts: KprobeOptions): FdLink {
   const p = pmu('kprobe');
   const kind = opts.retprobe ? 'kretprobe' : 'kprobe';
+  const what = `${kind} ${opts.event}`;
+  const legacy = (opts.retprobe && (opts.maxactive ?? 0) > 0) || !p;
+  if (legacy && kprobesAvailable()) {
+    const ev = createKprobeEvent(opts.event, {
+      retprobe: opts.retprobe ?? false,
+      ...(opts.maxactive ? { maxactive: opts.maxactive } : {}),
+      ...(opts.offset ? { offset: opts.offset } : {}),
+    });
+    let fds: number[];
+    try {
+      const fd = native().perfEventOpen({ type: PerfType.TRACEPOINT, config: ev.id }, -1, 0, -1);
+      fds = attachPerf(prog, fd, what);
+    } catch (e) {
+      ev.remove();
+      throw fromNative(e, `open ${kind} event ${ev.name} on ${opts.event}`);
+    }
+    return new FdLink(`${what} (${ev.name}) -> ${prog.name}`, fds, opts.event, prog.name, ev.remove);
+  }
   if (!p)
     throw new NotSupportedError(
       kind,
@@ -187,7 +212,6 @@ export function attachKprobe(prog: Program, opts: KprobeOptions): FdLink {
   } catch (e) {
     throw fromNative(e, `open ${kind} on ${opts.event}`);
   }
-  const what = `${kind} ${opts.event}`;
   return new FdLink(`${what} -> ${prog.name}`, attachPerf(prog, fd, what), opts.event, prog.name);
 }
 

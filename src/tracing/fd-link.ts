@@ -10,7 +10,10 @@ import { track, untrack, type Closeable } from '../core/resources.js';
 export class FdLink implements Link, Closeable {
   private fds: number[];
 
-  /** @internal Takes ownership of fds (closed in reverse order). */
+  /**
+   * @internal Takes ownership of fds (closed in reverse order); `release` runs after they are
+   * closed (e.g. removing a tracefs probe event the link created).
+   */
   constructor(
     readonly description: string,
     fds: number[],
@@ -18,6 +21,7 @@ export class FdLink implements Link, Closeable {
     readonly target: string,
     /** The program's name. */
     readonly program: string,
+    private readonly release?: () => void,
   ) {
     this.fds = fds;
     track(this);
@@ -47,6 +51,7 @@ export class FdLink implements Link, Closeable {
     }
     this.fds = [];
     untrack(this);
+    this.release?.();
   }
 
   close(): Promise<void> {
