@@ -68,7 +68,7 @@ export async function runToolCommand(argv: string[]): Promise<number> {
   const opts = cmd.opts<SessionOptions & Record<string, unknown>>();
   const session = new ToolSession(def.name, opts);
   try {
-    return await def.run(opts as never, cmd.processedArgs as (string | undefined)[], session);
+    return await def.run(opts as never, cmd.processedArgs, session);
   } catch (e) {
     if (e instanceof NotSupportedError || e instanceof InvalidArgumentError) {
       process.stderr.write(`${def.name}: ${e.message}\n`);

@@ -34,15 +34,9 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/**
- * The positional `interval [count]` of BCC's summary tools: both optional, integers > 0.
- * Returns [intervalSeconds, count] with BCC's defaults (99999999 for both).
- * @throws commander's InvalidArgumentError for a non-integer.
- */
-export function intervalAndCount(args: (string | undefined)[], first = 0): [number, number] {
-  const interval = args[first] === undefined ? 99999999 : positiveInt(args[first] as string);
-  const count = args[first + 1] === undefined ? 99999999 : positiveInt(args[first + 1] as string);
-  return [interval, count];
+/** Declares BCC's positional `interval [count]` (integers > 0, both optional). */
+export function addIntervalArguments(cmd: Command, what = 'output interval, in seconds'): void {
+  cmd.argument('[interval]', what, positiveInt).argument('[count]', 'number of outputs', positiveInt);
 }
 
 /** Adds the options every tool has: --ebpf, --verbose (unless the tool has its own), --attach. */

@@ -5,10 +5,16 @@ type Loader = () => Promise<{ default: ToolDefinition<never> }>;
 
 /** Tool name -> module, in `tsbcc tool --list` order. */
 const TOOLS: Record<string, Loader> = {
+  biolatency: () => import('./biolatency.js'),
+  biosnoop: () => import('./biosnoop.js'),
+  hardirqs: () => import('./hardirqs.js'),
   killsnoop: () => import('./killsnoop.js'),
   opensnoop: () => import('./opensnoop.js'),
   pidpersec: () => import('./pidpersec.js'),
+  softirqs: () => import('./softirqs.js'),
   syncsnoop: () => import('./syncsnoop.js'),
+  vfscount: () => import('./vfscount.js'),
+  vfsstat: () => import('./vfsstat.js'),
 };
 
 /** Every tool name, sorted. */

@@ -5,7 +5,7 @@
  * and writing output lines.
  */
 import { BPF } from '../core/bpf.js';
-import { NotSupportedError } from '../errors.js';
+import { CompileError, NotSupportedError } from '../errors.js';
 import type { PerfBuffer } from '../events/perf-buffer.js';
 import type { RingBuffer } from '../events/ring-buffer.js';
 import { kprobesAvailable } from '../tracing/attach.js';
@@ -34,6 +34,15 @@ export function tracepointProbe(category: string, event: string): Attachment {
 /** The attachment of a RAW_TRACEPOINT_PROBE(event) function. */
 export function rawTracepointProbe(event: string): Attachment {
   return { kind: 'raw_tracepoint', target: event, fn: `raw_tracepoint__${event}` };
+}
+
+/** Options of ToolSession.load. */
+export interface LoadOptions {
+  /**
+   * Go on when an attachment fails (a function matched by a pattern that the kernel will not
+   * probe), as BCC's attach by regular expression does; fails only when none could be made.
+   */
+  skipFailed?: boolean;
 }
 
 /** Options every tool has. */
@@ -116,7 +125,7 @@ export class ToolSession {
    * resolves undefined (the tool then exits 0). The object is closed when the session ends.
    * @throws CompileError, VerifierError, NotSupportedError, SyscallError; nothing stays attached.
    */
-  async load(text: string, attachments: Attachment[]): Promise<BPF | undefined> {
+  async load(text: string, attachments: Attachment[], opts: LoadOptions = {}): Promise<BPF | undefined> {
     if (this.options.ebpf) {
       this.write(text.endsWith('\n') ? text : `${text}\n`);
       return undefined;
@@ -124,13 +133,47 @@ export class ToolSession {
     const b = await BPF.create({ text, name: this.tool, autoAttach: false });
     this.bpf = b;
     try {
-      for (const a of attachments) this.attach(b, a);
+      let made = 0;
+      let firstError: unknown;
+      for (const a of attachments) {
+        try {
+          this.attach(b, a);
+          made++;
+        } catch (e) {
+          if (!opts.skipFailed) throw e;
+          firstError ??= e;
+          this.note(`skipped ${a.kind} ${a.target}: ${(e as Error).message}`);
+        }
+      }
+      if (made === 0 && firstError) throw firstError;
     } catch (e) {
       b.close();
       this.bpf = undefined;
       throw e;
     }
     return b;
+  }
+
+  /**
+   * load() for the first of `texts` that compiles: variants of one program for kernels whose
+   * types differ (the kernel header comes from the running kernel's BTF, so a member that
+   * kernel lacks is a compile error). --ebpf prints the first.
+   * @throws the last variant's CompileError when none compiles; as load() otherwise.
+   */
+  async loadFirst(
+    texts: string[],
+    attachments: Attachment[],
+    opts: LoadOptions = {},
+  ): Promise<BPF | undefined> {
+    for (let i = 0; ; i++) {
+      const text = texts[i] as string;
+      try {
+        return await this.load(text, attachments, opts);
+      } catch (e) {
+        if (!(e instanceof CompileError) || i === texts.length - 1) throw e;
+        this.note(`variant ${i + 1} does not compile on this kernel; trying the next`);
+      }
+    }
   }
 
   /** Makes one more attachment on a loaded object (and says so with --verbose). */

@@ -18,9 +18,10 @@ export interface ToolDefinition<O = Record<string, unknown>> {
   /**
    * Runs the tool: loads and attaches its program (or prints it for --ebpf), prints as BCC's
    * tool prints, until its duration or count ends or Ctrl-C. Resolves to the exit code.
-   * @param args The positional arguments, in the order `configure` declared them.
+   * @param args The positional arguments, in the order `configure` declared them, as their
+   *   parsers made them (undefined when not given).
    */
-  run(opts: O, args: (string | undefined)[], session: ToolSession): Promise<number>;
+  run(opts: O, args: readonly unknown[], session: ToolSession): Promise<number>;
 }
 
 /** Declares a tool (typed options in, the same object out). */

@@ -7,6 +7,8 @@
 export const vmLaneFiles: readonly string[] = [
   // BCC's tools in their kprobe forms (tsbcc tool ...)
   'test/kernel/tools-snoop.test.ts',
+  'test/kernel/tools-block.test.ts',
+  'test/kernel/tools-vfs.test.ts',
   // egress under an sfq root qdisc, as BCC's simple_tc
   'test/examples/simple-tc.test.ts',
 ];
