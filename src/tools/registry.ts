@@ -13,6 +13,8 @@ const TOOLS: Record<string, Loader> = {
   pidpersec: () => import('./pidpersec.js'),
   softirqs: () => import('./softirqs.js'),
   syncsnoop: () => import('./syncsnoop.js'),
+  tcpaccept: () => import('./tcpaccept.js'),
+  tcpconnect: () => import('./tcpconnect.js'),
   vfscount: () => import('./vfscount.js'),
   vfsstat: () => import('./vfsstat.js'),
 };

@@ -85,11 +85,13 @@ export class ToolSession {
 
   /**
    * Whether to use BCC's kprobe form: `--attach kprobe`, or `auto` on a kernel with kprobes.
-   * @throws NotSupportedError for `--attach kprobe` on a kernel without kprobes.
+   * @throws NotSupportedError for `--attach kprobe` on a kernel without kprobes (except with
+   *   --ebpf, which only prints the program).
    */
   get kprobes(): boolean {
     const choice = this.options.attach ?? 'auto';
     if (choice === 'tracepoint') return false;
+    if (choice === 'kprobe' && this.options.ebpf) return true; // printing needs no kprobes
     const have = kprobesAvailable();
     if (choice === 'kprobe' && !have)
       throw new NotSupportedError(

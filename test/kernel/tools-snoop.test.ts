@@ -104,10 +104,11 @@ describe.skipIf(noTracing)('tools: snoops', () => {
     await r.line(/^Tracing\.\.\. Ctrl-C to end\.$/);
     const first = r.lines.length;
     const n = 40;
-    for (let i = 0; i < n; i++) spawnSync('true');
-    // the forks land in one or two per-second lines; wait until a line after the last fork
-    const mark = r.lines.length;
-    await r.line(/PIDs\/sec: \d+$/, 5000, mark);
+    for (let i = 0; i < n; i++)
+      await new Promise((res) => spawn('true', [], { stdio: 'ignore' }).on('exit', res));
+    // the forks land in one or more per-second lines; the second line after them was surely
+    // printed after the last one
+    await r.line(/PIDs\/sec: \d+$/, 10_000, r.lines.length + 1);
     const counted = r.lines
       .slice(first)
       .map((l) => /PIDs\/sec: (\d+)$/.exec(l)?.[1])

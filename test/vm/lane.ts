@@ -9,6 +9,7 @@ export const vmLaneFiles: readonly string[] = [
   'test/kernel/tools-snoop.test.ts',
   'test/kernel/tools-block.test.ts',
   'test/kernel/tools-vfs.test.ts',
+  'test/kernel/tools-tcp.test.ts',
   // egress under an sfq root qdisc, as BCC's simple_tc
   'test/examples/simple-tc.test.ts',
 ];

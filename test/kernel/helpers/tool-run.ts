@@ -76,8 +76,11 @@ export class ToolRun {
     return this.child.pid ?? -1;
   }
 
-  /** Waits until some output line matches; returns it. */
-  async line(re: RegExp, timeoutMs = 30_000, from = 0): Promise<string> {
+  /**
+   * Waits until some output line (from index `from` on) matches; returns it. The default
+   * timeout allows a first compile under emulation (the VM lane, an empty compiler cache).
+   */
+  async line(re: RegExp, timeoutMs = 120_000, from = 0): Promise<string> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.lines.slice(from).find((l) => re.test(l));
