@@ -26,8 +26,10 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt run (bootstrap, a second lane) may hold the lock: wait for it rather than fail.
+  apt_opts=(-o DPkg::Lock::Timeout=600)
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # The newest installed 6.1 kernel with its modules.

@@ -1,9 +1,16 @@
 /**
  * The VM lane: kernel test files that need what this machine's kernel lacks (kprobes, fentry,
  * act_police/gact/bpf, netem, sfq, prio, fq_codel, 8021q, dummy). Each is a normal file under
- * test/kernel or test/examples whose tests skip here through feature probes; the VM lane runs
- * exactly these files in the Debian 6.1 guest, with their real assertions.
+ * test/kernel or test/examples whose tests skip here through the feature probes
+ * (test/kernel/helpers/require-features.ts: the reason printed and recorded); the VM lane
+ * (`npm run test:vm`, test/vm/lane.test.ts) boots Debian's 6.1 kernel under qemu once and runs
+ * exactly these files there, with their real assertions. A listed test that fails in the guest,
+ * or skips there for a feature the guest has, fails the lane. Keep them compact: the guest runs
+ * under software emulation, node ~5-10x slower than here (see docs/architecture.md).
  */
+import type { FeatureName } from '../../src/features/index.js';
+
+/** Test files the lane runs in the 6.1 guest, relative to the repository root. */
 export const vmLaneFiles: readonly string[] = [
   // BCC's tools in their kprobe forms (tsbcc tool ...)
   'test/kernel/tools-snoop.test.ts',
@@ -12,4 +19,34 @@ export const vmLaneFiles: readonly string[] = [
   'test/kernel/tools-tcp.test.ts',
   // egress under an sfq root qdisc, as BCC's simple_tc
   'test/examples/simple-tc.test.ts',
+  // police/gact/bpf actions and RateLimit's police strategy, with traffic
+  'test/kernel/tc-actions-traffic.test.ts',
+  // netem delay in ping RTT; sfq, prio, fq_codel pass traffic
+  'test/kernel/tc-qdiscs-traffic.test.ts',
+  // a kprobe and a kretprobe count calls exactly
+  'test/kernel/kprobe-counts.test.ts',
+  // vlan sub-interfaces carry tagged pings; a dummy device's egress
+  'test/kernel/vlan-dummy-devices.test.ts',
+];
+
+/**
+ * Features the 6.1 guest must report present (`tsbcc doctor` inside it): the ones this machine
+ * lacks, which the lane exists to test, and the basics the lane's tests stand on.
+ */
+export const GUEST_FEATURES: readonly FeatureName[] = [
+  'kprobes',
+  'fentry',
+  'act_police',
+  'act_gact',
+  'act_bpf',
+  'sfq',
+  'prio',
+  'fq_codel',
+  'netem',
+  '8021q',
+  'dummy',
+  'btf',
+  'clsact',
+  'cls_bpf',
+  'veth',
 ];
