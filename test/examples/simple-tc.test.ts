@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { features } from '../../src/index.js';
 import { runSimpleTc } from '../../examples/networking/simple_tc/simple_tc.js';
+import { requireMissing } from '../kernel/helpers/require-features.js';
 
 describe('simple_tc example (hello on ingress and egress, real pings)', () => {
   it('runs hello on every packet of both hooks (its counters equal the interface counters) and removes it all', async () => {
@@ -28,7 +29,7 @@ describe('simple_tc example (hello on ingress and egress, real pings)', () => {
   });
 
   it('refuses sfq where the kernel has none, before making anything', async (ctx) => {
-    if ((await features()).has('sfq')) ctx.skip();
+    await requireMissing(ctx, 'sfq');
     await expect(runSimpleTc({ egress: 'sfq' })).rejects.toThrow(/sfq.*CONFIG_NET_SCH_SFQ/);
   });
 });

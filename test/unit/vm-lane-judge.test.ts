@@ -24,6 +24,15 @@ describe('VM lane judgement of the guest results', () => {
     expect(judgeLaneFile(report([t]), FILE, guestHas)).toEqual([]);
   });
 
+  it('accepts a test of a missing feature skipped where the guest has it, not where it lacks it', () => {
+    const t = test('skipped', { meta: { presentFeatures: ['sfq'] } });
+    expect(judgeLaneFile(report([t]), FILE, guestHas)).toEqual([]);
+    const u = test('skipped', { meta: { presentFeatures: ['tcx'] } });
+    expect(judgeLaneFile(report([u]), FILE, guestHas)).toEqual([
+      'skipped as if the guest had tcx, which it lacks: suite skipped',
+    ]);
+  });
+
   it('fails a skip for a feature the guest has, naming it', () => {
     const t = test('skipped', { meta: { missingFeatures: ['kprobes'] } });
     expect(judgeLaneFile(report([t]), FILE, guestHas)).toEqual([

@@ -3,7 +3,8 @@
  * test/unit/vm-lane-judge.test.ts): a listed file must have run tests in the guest, and each of
  * them must have passed there. A failed test fails; so does one skipped without a feature reason
  * (recorded by test/kernel/helpers/require-features.ts), one skipped for a feature the guest
- * has, and one that printed "skipped: ..." but passed (an early return that tested nothing).
+ * has, and one that printed "skipped: ..." but passed (an early return that tested nothing). A
+ * test of a missing feature's path may skip where the guest has that feature.
  */
 
 /** One test as vitest's JSON reporter writes it. */
@@ -12,7 +13,7 @@ export interface TestReport {
   status: string;
   duration?: number;
   failureMessages: string[];
-  meta?: { missingFeatures?: string[]; skipLines?: string[] };
+  meta?: { missingFeatures?: string[]; presentFeatures?: string[]; skipLines?: string[] };
 }
 
 /** One file of vitest's JSON report. */
@@ -50,9 +51,14 @@ export function judgeLaneFile(
       problems.push(`failed: ${t.fullName}: ${t.failureMessages[0] ?? ''}`);
     } else if (t.status !== 'passed') {
       const missing = t.meta?.missingFeatures ?? [];
-      if (missing.length === 0) problems.push(`${t.status} without a feature reason: ${t.fullName}`);
+      const present = t.meta?.presentFeatures ?? [];
+      if (missing.length === 0 && present.length === 0)
+        problems.push(`${t.status} without a feature reason: ${t.fullName}`);
       const had = missing.filter(guestHas);
       if (had.length) problems.push(`skipped for ${had.join(', ')}, which the guest has: ${t.fullName}`);
+      const lacked = present.filter((p) => !guestHas(p));
+      if (lacked.length)
+        problems.push(`skipped as if the guest had ${lacked.join(', ')}, which it lacks: ${t.fullName}`);
     } else if (t.meta?.skipLines?.length) {
       problems.push(`printed "${t.meta.skipLines[0]}" but passed (skip with requireFeatures): ${t.fullName}`);
     }
