@@ -2,7 +2,7 @@
  * rtnetlink address and route messages (RTM_NEWADDR, RTM_GETADDR, RTM_NEWROUTE), as typed
  * options. Builders are pure; send them with a {@link NetlinkSocket}.
  */
-import { MessageBuilder, NLM_F, attrMap } from './message.js';
+import { MessageBuilder, NLM_F, attrMap, decoding, type NetlinkMessage } from './message.js';
 import type { NetlinkRequest, NetlinkSocket } from './socket.js';
 import { AF_INET, AF_INET6, formatIp, networkOf, parseCidr, parseIp } from './ip.js';
 import { RTM } from './link.js';
@@ -57,22 +57,25 @@ export interface AddressInfo {
 /** Every address in the socket's namespace. */
 export async function listAddresses(sock: NetlinkSocket): Promise<AddressInfo[]> {
   const m = new MessageBuilder(RTM.GETADDR, NLM_F.REQUEST | NLM_F.DUMP).raw(Buffer.alloc(8));
-  const out: AddressInfo[] = [];
-  for (const r of await sock.request(m, 'dump addresses')) {
-    if (r.type !== RTM.NEWADDR) continue;
-    const a = attrMap(r.payload.subarray(8));
-    const bytes = a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS);
-    if (!bytes) continue;
-    const flagsAttr = a.get(IFA_FLAGS);
-    const flags = flagsAttr ? flagsAttr.readUInt32LE(0) : r.payload.readUInt8(2);
-    out.push({
+  const replies = await sock.request(m, 'dump addresses');
+  return decoding('address dump', () => replies.flatMap(decodeAddress));
+}
+
+function decodeAddress(r: NetlinkMessage): AddressInfo[] {
+  if (r.type !== RTM.NEWADDR) return [];
+  const a = attrMap(r.payload.subarray(8));
+  const bytes = a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS);
+  if (!bytes) return [];
+  const flagsAttr = a.get(IFA_FLAGS);
+  const flags = flagsAttr ? flagsAttr.readUInt32LE(0) : r.payload.readUInt8(2);
+  return [
+    {
       index: r.payload.readUInt32LE(4),
       address: formatIp(bytes),
       prefix: r.payload.readUInt8(1),
       tentative: (flags & IFA_F_TENTATIVE) !== 0,
-    });
-  }
-  return out;
+    },
+  ];
 }
 
 const RTA_DST = 1;

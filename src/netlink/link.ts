@@ -3,7 +3,15 @@
  * another namespace), bridges, vxlan devices and ifb devices, as typed options. Builders are
  * pure; send them with a {@link NetlinkSocket}.
  */
-import { MessageBuilder, NLM_F, attrMap, attrString, parseAttrs, type NetlinkMessage } from './message.js';
+import {
+  MessageBuilder,
+  NLM_F,
+  attrMap,
+  attrString,
+  decoding,
+  parseAttrs,
+  type NetlinkMessage,
+} from './message.js';
 import type { NetlinkRequest, NetlinkSocket } from './socket.js';
 import { parseIp, parseMac } from './ip.js';
 import { NetlinkError } from '../errors.js';
@@ -219,6 +227,10 @@ export interface LinkInfo {
 
 /** Decodes an RTM_NEWLINK message of a dump. */
 export function parseLink(msg: NetlinkMessage): LinkInfo {
+  return decoding('link message', () => decodeLink(msg));
+}
+
+function decodeLink(msg: NetlinkMessage): LinkInfo {
   const index = msg.payload.readInt32LE(4);
   const flags = msg.payload.readUInt32LE(8);
   const a = attrMap(msg.payload.subarray(16));

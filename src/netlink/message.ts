@@ -2,6 +2,7 @@
  * Netlink message encoding and decoding (pure; no kernel). Messages are built with
  * {@link MessageBuilder} and replies parsed with {@link parseMessages} and {@link parseAttrs}.
  */
+import { NetlinkError } from '../errors.js';
 
 /** Netlink header flags and control message types (linux/netlink.h). */
 export const NLM_F = {
@@ -194,6 +195,25 @@ export function attrString(b: Buffer | undefined): string | undefined {
   return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
 }
 
+/** errno EBADMSG: what a reply too short for what it should hold is reported as. */
+const EBADMSG = 74;
+
+/**
+ * Runs a decoder over a kernel reply. Fixed structs and attributes are read at their offsets,
+ * so a reply shorter than what it should hold (a damaged or unexpected message) would raise a
+ * bare RangeError; it becomes a NetlinkError (EBADMSG) naming what was being decoded.
+ */
+export function decoding<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new NetlinkError(`decode ${what}`, EBADMSG, 'EBADMSG', `reply too short (${e.message})`);
+    }
+    throw e;
+  }
+}
+
 /** The outcome of an NLMSG_ERROR message: errno (0 = ack) and the extended-ack text. */
 export interface AckResult {
   errno: number;
@@ -202,8 +222,12 @@ export interface AckResult {
 
 /** Decodes an NLMSG_ERROR payload (struct nlmsgerr plus optional extack TLVs). */
 export function parseAck(msg: NetlinkMessage): AckResult {
+  return decoding('netlink ack', () => decodeAck(msg));
+}
+
+function decodeAck(msg: NetlinkMessage): AckResult {
   const error = msg.payload.readInt32LE(0);
-  const result: AckResult = { errno: -error };
+  const result: AckResult = { errno: -error || 0 }; // an ack is errno 0, not -0
   if (msg.flags & NLM_F.ACK_TLVS) {
     // struct nlmsgerr = int error + the original nlmsghdr (+ its payload unless capped)
     const origLen = msg.flags & NLM_F.CAPPED ? 16 : msg.payload.readUInt32LE(4);

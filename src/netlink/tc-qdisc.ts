@@ -4,7 +4,7 @@
  * Pure: callers parse their values (src/netlink/tc-units.ts) and choose their policy (limits,
  * bursts, defaults); these only lay the kernel's structs out. No BPF, no kernel.
  */
-import type { MessageBuilder } from './message.js';
+import { decoding, type MessageBuilder } from './message.js';
 import { writeRateSpec, type RateSpec } from './tc-ratespec.js';
 
 /** Top-level tc attributes (TCA_*). */
@@ -49,13 +49,13 @@ export function tcmsg(m: TcMsg): Buffer {
 
 /** Decodes struct tcmsg and returns it with the attribute bytes after it. */
 export function readTcmsg(payload: Buffer): TcMsg & { attrs: Buffer } {
-  return {
+  return decoding('tc message', () => ({
     ifindex: payload.readInt32LE(4),
     handle: payload.readUInt32LE(8),
     parent: payload.readUInt32LE(12),
     info: payload.readUInt32LE(16),
     attrs: payload.subarray(20),
-  };
+  }));
 }
 
 const TCA_TBF = { PARMS: 1, RATE64: 4, BURST: 6 } as const;

@@ -1,5 +1,5 @@
 /** Decoding tc filter messages and listing an interface's filters with their programs. */
-import { attrMap, attrString, MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
+import { attrMap, attrString, decoding, MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
 import type { NetlinkSocket } from '../netlink/socket.js';
 import { native } from '../native.js';
 import {
@@ -43,6 +43,10 @@ export interface FilterInfo {
 
 /** Decodes one RTM_NEWTFILTER message. */
 export function parseFilterReply(msg: NetlinkMessage): FilterInfo {
+  return decoding('tc filter message', () => decodeFilter(msg));
+}
+
+function decodeFilter(msg: NetlinkMessage): FilterInfo {
   const t = readTcmsg(msg.payload);
   const attrs = attrMap(t.attrs);
   const kind = attrString(attrs.get(TCA.KIND)) ?? '';

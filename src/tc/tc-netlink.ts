@@ -11,6 +11,7 @@ import {
   NLMSG,
   attrMap,
   attrString,
+  decoding,
   parseAck,
   parseMessages,
   type NetlinkMessage,
@@ -71,7 +72,7 @@ export async function interfaceIndex(sock: NetlinkSocket, name: string, netns: N
   try {
     const [reply] = await sock.request(m, `look up interface ${name}`);
     if (!reply) throw new InvalidArgumentError(`no interface "${name}" in ${nsLabel(netns)}`);
-    return reply.payload.readInt32LE(4);
+    return decoding('link message', () => reply.payload.readInt32LE(4));
   } catch (e) {
     if (e instanceof NetlinkError && e.errno === 19) {
       throw new InvalidArgumentError(`no interface "${name}" in ${nsLabel(netns)}`);

@@ -11,7 +11,7 @@ import { track, untrack, type Closeable } from '../core/resources.js';
 import { InvalidArgumentError, NetlinkError, NotSupportedError } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';
-import { attrMap, MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
+import { attrMap, decoding, MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
 import type { NetlinkRequest } from '../netlink/socket.js';
 import { IFLA, RTM } from '../tc/constants.js';
 import { interfaceIndex, openIn, REQUEST_ACK, runAll, runAllSync, where } from '../tc/tc-netlink.js';
@@ -95,6 +95,10 @@ function getRequest(ifindex: number, op: string): NetlinkRequest {
 }
 
 function parseState(replies: NetlinkMessage[]): XdpState {
+  return decoding('XDP link state', () => decodeState(replies));
+}
+
+function decodeState(replies: NetlinkMessage[]): XdpState {
   const state: XdpState = { attached: 'none', nativeProgramId: 0, genericProgramId: 0 };
   const link = replies.find((r) => r.type === RTM.NEWLINK);
   const xdp = link && attrMap(link.payload.subarray(16)).get(IFLA.XDP);
