@@ -56,9 +56,10 @@ export function readRateSpec(buf: Buffer, off: number): number {
 export function rateTable(bytesPerSecond: number, mtu: number): { table: Buffer; cellLog: number } {
   const m = mtu > 0 ? mtu : 2047;
   let cellLog = 0;
-  while (m >> cellLog > 255) cellLog++;
+  // arithmetic, not shifts: an MTU of 2^31 or more would turn negative in 32-bit shifts
+  while (Math.floor(m / 2 ** cellLog) > 255) cellLog++;
   const table = Buffer.alloc(1024);
-  for (let i = 0; i < 256; i++) table.writeUInt32LE(xmitTicks(bytesPerSecond, (i + 1) << cellLog), i * 4);
+  for (let i = 0; i < 256; i++) table.writeUInt32LE(xmitTicks(bytesPerSecond, (i + 1) * 2 ** cellLog), i * 4);
   return { table, cellLog };
 }
 

@@ -66,6 +66,13 @@ const TIME_UNITS: Record<string, number> = {
 
 const NUMBER_THEN_UNIT = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z]*)\s*$/;
 
+/** A value of the wrong type, for messages (JS and YAML callers can pass anything). */
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'an object' : `${String(v)} (${typeof v})`;
+}
+
 /** The kinds of quantity tc writes with units. */
 export type QuantityKind = 'rate' | 'size' | 'time';
 
@@ -83,6 +90,11 @@ const QUANTITIES: Record<QuantityKind, { units: Record<string, number>; accepted
  */
 export function scaleQuantity(kind: QuantityKind, text: string, what: string = kind): number {
   const { units, accepted } = QUANTITIES[kind];
+  if (typeof text !== 'string') {
+    throw new InvalidArgumentError(
+      `invalid ${what} ${describeValue(text)}: expected a number or a string such as "10${Object.keys(units)[2] ?? ''}"`,
+    );
+  }
   const m = NUMBER_THEN_UNIT.exec(text);
   if (!m)
     throw new InvalidArgumentError(`invalid ${what} "${text}": expected a number followed by ${accepted}`);
@@ -95,12 +107,21 @@ export function scaleQuantity(kind: QuantityKind, text: string, what: string = k
 }
 
 /**
- * Parses a rate into bits per second. A bare number is bits per second (as in tc).
+ * Parses a rate into bits per second. A bare number is bits per second (as in tc). The kernel
+ * counts rates in bytes per second, so a rate below 8 bit/s is refused.
  * @throws InvalidArgumentError naming the text and the accepted units ("12xbit" fails).
  */
 export function parseRate(input: RateInput, what = 'rate'): number {
-  if (typeof input === 'number') return checkPositive(what, input, String(input));
-  return checkPositive(what, Math.round(scaleQuantity('rate', input, what)), input);
+  const bits =
+    typeof input === 'number'
+      ? checkPositive(what, input, String(input))
+      : checkPositive(what, Math.round(scaleQuantity('rate', input, what)), input);
+  if (bits < 8) {
+    throw new InvalidArgumentError(
+      `invalid ${what} "${String(input)}": below 8bit (the kernel counts rates in bytes per second)`,
+    );
+  }
+  return bits;
 }
 
 /**
@@ -131,6 +152,20 @@ function checkPositive(what: string, n: number, text: string): number {
   return n;
 }
 
+/**
+ * Checks a count that goes into a kernel struct field as is (packets, bands, r2q, a size in
+ * bytes): an integer from `min` to `max` (default: what a u32 holds).
+ * @throws InvalidArgumentError naming `what` and the range.
+ */
+export function checkInteger(v: unknown, what: string, min = 0, max = 0xffffffff): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(
+      `invalid ${what} ${typeof v === 'number' ? v : describeValue(v)}: an integer from ${min} to ${max}`,
+    );
+  }
+  return v;
+}
+
 const HEX16 = /^[0-9a-fA-F]{1,4}$/;
 
 /**
@@ -144,6 +179,11 @@ export function parseHandle(input: HandleInput, what = 'handle'): number {
       throw new InvalidArgumentError(`invalid ${what} ${input}: must be a 32-bit unsigned integer`);
     }
     return input >>> 0;
+  }
+  if (typeof input !== 'string') {
+    throw new InvalidArgumentError(
+      `invalid ${what} ${describeValue(input)}: expected a number or a string such as "1:10"`,
+    );
   }
   const text = input.trim().toLowerCase();
   if (text === 'root') return 0xffffffff;

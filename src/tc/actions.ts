@@ -12,6 +12,7 @@ import type { MessageBuilder } from '../netlink/message.js';
 import { TC_ACT, TCA_ACT } from './constants.js';
 import { rateBytes, rateTable, writeRateSpec, xmitTicks } from '../netlink/tc-ratespec.js';
 import {
+  checkInteger,
   parseRate,
   parseSize,
   type RateInput,
@@ -155,7 +156,8 @@ export async function encodeAction(
     case 'police': {
       const rate = rateBytes(parseRate(a.rate, 'police rate'));
       const burst = parseSize(a.burst, 'police burst');
-      const mtu = a.mtu === undefined ? 0 : parseSize(a.mtu, 'police mtu');
+      const mtu =
+        a.mtu === undefined ? 0 : checkInteger(parseSize(a.mtu, 'police mtu'), 'police mtu (bytes)');
       const peak = a.peakrate === undefined ? 0 : rateBytes(parseRate(a.peakrate, 'police peakrate'));
       if (peak && !mtu) throw new InvalidArgumentError('police peakrate needs an mtu');
       const exceed = verdict(a.exceed, 'drop', 'police exceed');

@@ -10,6 +10,7 @@ import { rateBytes, xmitTicks } from '../netlink/tc-ratespec.js';
 import { TcObjectLink, type KeepOption } from './tc-link.js';
 import { CREATE_EXCL, CREATE_REPLACE, REQUEST_ACK, tcmsg, where, type TcTarget } from './tc-netlink.js';
 import {
+  checkInteger,
   formatHandle,
   formatRate,
   parseHandle,
@@ -70,7 +71,10 @@ export function encodeHtbClass(spec: HtbClassSpec): HtbClassParams {
   const burst = spec.burst === undefined ? Math.round(rb / 1000) + 1600 : parseSize(spec.burst, 'htb burst');
   const cburst =
     spec.cburst === undefined ? Math.round(cb / 1000) + 1600 : parseSize(spec.cburst, 'htb cburst');
-  const quantum = spec.quantum === undefined ? 0 : parseSize(spec.quantum, 'htb quantum');
+  const quantum = checkInteger(
+    spec.quantum === undefined ? 0 : parseSize(spec.quantum, 'htb quantum'),
+    'htb quantum (bytes)',
+  );
   const prio = spec.prio ?? 0;
   if (!Number.isInteger(prio) || prio < 0 || prio > 7)
     throw new InvalidArgumentError(`invalid htb prio ${prio}: 0-7`);

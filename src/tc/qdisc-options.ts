@@ -9,6 +9,7 @@ import { TCA } from './constants.js';
 import { encodeHtbQdisc, encodeNetem, encodeTbf } from '../netlink/tc-qdisc.js';
 import { rateBytes, usToTicks, xmitTicks } from '../netlink/tc-ratespec.js';
 import {
+  checkInteger,
   parseHandle,
   parseRate,
   parseSize,
@@ -139,19 +140,23 @@ export function encodeQdisc(spec: QdiscSpec): EncodedQdisc {
       };
     case 'htb': {
       const defcls = minorOf(spec.defaultClass, 'htb defaultClass');
-      const r2q = spec.r2q ?? 10;
+      const r2q = checkInteger(spec.r2q ?? 10, 'htb r2q', 1);
       return place(spec, 0x10000, (m) => encodeHtbQdisc(m, { r2q, defaultClass: defcls, directQlen: 1000 }));
     }
     case 'tbf': {
       const rate = parseRate(spec.rate, 'tbf rate');
       const burst = parseSize(spec.burst, 'tbf burst');
       const bytes = rateBytes(rate);
-      const mtu = spec.mtu === undefined ? 0 : parseSize(spec.mtu, 'tbf mtu');
+      checkInteger(burst, 'tbf burst (bytes)', 1);
+      const mtu =
+        spec.mtu === undefined ? 0 : checkInteger(parseSize(spec.mtu, 'tbf mtu'), 'tbf mtu (bytes)');
       const latencyUs = spec.latency === undefined ? 50_000 : parseTime(spec.latency, 'tbf latency');
-      const limit =
+      const limit = checkInteger(
         spec.limit !== undefined
           ? parseSize(spec.limit, 'tbf limit')
-          : Math.round((bytes * latencyUs) / 1e6) + burst;
+          : Math.round((bytes * latencyUs) / 1e6) + burst,
+        'tbf limit (bytes)',
+      );
       const peak = spec.peakrate === undefined ? 0 : rateBytes(parseRate(spec.peakrate, 'tbf peakrate'));
       return place(spec, 0x10000, (m) =>
         encodeTbf(m, {
@@ -166,18 +171,25 @@ export function encodeQdisc(spec: QdiscSpec): EncodedQdisc {
     }
     case 'sfq': {
       const quantum = spec.quantum === undefined ? 0 : parseSize(spec.quantum, 'sfq quantum');
+      checkInteger(quantum, 'sfq quantum (bytes)');
+      const perturb = checkInteger(spec.perturb ?? 0, 'sfq perturb (seconds)', 0, 0x7fffffff);
+      const limit = checkInteger(spec.limit ?? 0, 'sfq limit (packets)');
       return place(spec, 0, (m) => {
         const q = Buffer.alloc(20);
         q.writeUInt32LE(quantum, 0);
-        q.writeInt32LE(spec.perturb ?? 0, 4);
-        q.writeUInt32LE(spec.limit ?? 0, 8);
+        q.writeInt32LE(perturb, 4);
+        q.writeUInt32LE(limit, 8);
         m.str(TCA.KIND, 'sfq').attr(TCA.OPTIONS, q);
       });
     }
     case 'prio': {
-      const bands = spec.bands ?? 3;
+      const bands = checkInteger(spec.bands ?? 3, 'prio bands', 2, 16);
       const map = spec.priomap ?? [1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
-      if (map.length !== 16 || map.some((b) => !Number.isInteger(b) || b < 0 || b >= bands)) {
+      if (
+        !Array.isArray(map) ||
+        map.length !== 16 ||
+        map.some((b) => !Number.isInteger(b) || b < 0 || b >= bands)
+      ) {
         throw new InvalidArgumentError(`invalid prio priomap: 16 band numbers below ${bands} expected`);
       }
       return place(spec, 0, (m) => {
@@ -188,9 +200,11 @@ export function encodeQdisc(spec: QdiscSpec): EncodedQdisc {
       });
     }
     case 'fq_codel': {
-      const target = spec.target === undefined ? undefined : parseTime(spec.target, 'fq_codel target');
-      const interval =
-        spec.interval === undefined ? undefined : parseTime(spec.interval, 'fq_codel interval');
+      const us = (t: TimeInput, what: string): number => checkInteger(Math.round(parseTime(t, what)), what);
+      const target = spec.target === undefined ? undefined : us(spec.target, 'fq_codel target (us)');
+      const interval = spec.interval === undefined ? undefined : us(spec.interval, 'fq_codel interval (us)');
+      if (spec.limit !== undefined) checkInteger(spec.limit, 'fq_codel limit (packets)');
+      if (spec.flows !== undefined) checkInteger(spec.flows, 'fq_codel flows', 1);
       return place(spec, 0, (m) =>
         m.str(TCA.KIND, 'fq_codel').nest(TCA.OPTIONS, (o) => {
           if (spec.limit !== undefined) o.u32(TCA_FQ_CODEL.LIMIT, spec.limit);
@@ -205,7 +219,10 @@ export function encodeQdisc(spec: QdiscSpec): EncodedQdisc {
       const delay = spec.delay === undefined ? 0 : parseTime(spec.delay, 'netem delay');
       const jitter = spec.jitter === undefined ? 0 : parseTime(spec.jitter, 'netem jitter');
       const loss = spec.loss ?? 0;
-      if (loss < 0 || loss > 100) throw new InvalidArgumentError(`invalid netem loss ${loss}: 0-100 percent`);
+      if (typeof loss !== 'number' || !(loss >= 0 && loss <= 100)) {
+        throw new InvalidArgumentError(`invalid netem loss ${String(loss)}: 0-100 percent`);
+      }
+      checkInteger(spec.limit ?? 1000, 'netem limit (packets)');
       return place(spec, 0, (m) =>
         encodeNetem(m, {
           latency: usToTicks(delay),
@@ -215,6 +232,8 @@ export function encodeQdisc(spec: QdiscSpec): EncodedQdisc {
         }),
       );
     }
+    default:
+      throw new InvalidArgumentError(`unknown qdisc kind "${String((spec as { kind: unknown }).kind)}"`);
   }
 }
 
