@@ -121,6 +121,12 @@ export function resolveTopology(
   };
 
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(prefix)) add('prefix', `invalid run prefix "${prefix}"`);
+  // the name starts every run prefix (`NAME-<6 hex>`), so it must leave room for the suffix
+  if (
+    spec.name !== undefined &&
+    (typeof spec.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,56}$/.test(spec.name))
+  )
+    add('name', `invalid testbed name "${String(spec.name)}" (letters, digits, '_', '.', '-', at most 57)`);
 
   // hosts
   const hosts = spec.hosts ?? {};

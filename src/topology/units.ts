@@ -8,6 +8,7 @@ import { scaleQuantity, type QuantityKind } from '../netlink/tc-units.js';
 
 /** The quantity in its base unit, or undefined when the text is malformed or its unit unknown. */
 function quantity(kind: QuantityKind, text: string): number | undefined {
+  if (typeof text !== 'string') return undefined; // YAML can give a mapping or a list here
   try {
     return scaleQuantity(kind, text.trim());
   } catch (e) {
@@ -36,6 +37,7 @@ export function parseTime(v: string): number | undefined {
 
 /** A fraction 0..1 from `1%` or `0.5%`; undefined if invalid. */
 export function parsePercent(v: string): number | undefined {
+  if (typeof v !== 'string') return undefined;
   const m = /^(\d+(?:\.\d+)?)%$/.exec(v.trim());
   if (!m?.[1]) return undefined;
   const n = Number(m[1]);

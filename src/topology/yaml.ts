@@ -107,9 +107,21 @@ export function specFromObject(doc: unknown): { spec: TopologySpec; problems: Pr
             problems.push({ path: `hosts.${h}.${list}`, message: `${list} must be a list` });
           else
             arr.forEach((x, i) =>
-              isObj(x) ? unknownKeys(x, kind, `hosts.${h}.${list}[${i}]`, problems) : 0,
+              isObj(x)
+                ? unknownKeys(x, kind, `hosts.${h}.${list}[${i}]`, problems)
+                : problems.push({ path: `hosts.${h}.${list}[${i}]`, message: `a ${kind} is a mapping` }),
             );
         }
+        if (hv.sysctls !== undefined && !isObj(hv.sysctls))
+          problems.push({
+            path: `hosts.${h}.sysctls`,
+            message: 'sysctls must be a mapping of name to value',
+          });
+        if (
+          hv.ifbs !== undefined &&
+          (!Array.isArray(hv.ifbs) || hv.ifbs.some((x: unknown) => typeof x !== 'string'))
+        )
+          problems.push({ path: `hosts.${h}.ifbs`, message: 'ifbs must be a list of device names' });
       }
       hosts[h] = isObj(hv) ? hv : {};
     }
@@ -186,7 +198,15 @@ export function parseTopologyYaml(text: string, source = '<yaml>'): Topology {
       where,
     );
   }
-  const { spec, problems } = specFromObject(doc.toJS());
+  let value: unknown;
+  try {
+    // an alias without its anchor, or aliases expanding past the library's limit (an alias
+    // bomb), are found only while building the value
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    throw new TopologyError(`YAML: ${(e as Error).message}`, source);
+  }
+  const { spec, problems } = specFromObject(value);
   const all = [...problems, ...(problems.length ? [] : resolveTopology(spec, 'x').problems)];
   if (all.length > 0) throw new TopologyValidationError(all);
   return Topology.fromSpec(spec);
