@@ -40,8 +40,29 @@ interface RawType {
   enumValues?: Record<string, number>;
 }
 
-/** The `.BTF` section of a 64-bit little-endian ELF, or undefined. */
+/**
+ * Runs a reader over untrusted bytes: offsets and counts come from the bytes themselves, so a
+ * damaged object makes Buffer reads go out of range (or, for a type graph that loops, the stack
+ * overflow); either becomes a CompileError naming what was read.
+ */
+function reading<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof RangeError) throw new CompileError([], `malformed ${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * The `.BTF` section of a 64-bit little-endian ELF, or undefined.
+ * @throws CompileError when the section headers point outside the file.
+ */
 export function elfSection(elf: Buffer, wanted: string): Buffer | undefined {
+  return reading('ELF section headers', () => findSection(elf, wanted));
+}
+
+function findSection(elf: Buffer, wanted: string): Buffer | undefined {
   if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return undefined;
   const shoff = Number(elf.readBigUInt64LE(0x28));
   const shentsize = elf.readUInt16LE(0x3a);
@@ -60,7 +81,10 @@ export function elfSection(elf: Buffer, wanted: string): Buffer | undefined {
     const s = sec(i);
     const start = strtab.offset + s.name;
     const end = elf.indexOf(0, start);
-    if (elf.toString('latin1', start, end) === wanted) return elf.subarray(s.offset, s.offset + s.size);
+    if (elf.toString('latin1', start, end) === wanted) {
+      if (s.offset + s.size > elf.length) throw new RangeError(`section ${wanted} ends past the file`);
+      return elf.subarray(s.offset, s.offset + s.size);
+    }
   }
   return undefined;
 }
@@ -69,9 +93,17 @@ export function elfSection(elf: Buffer, wanted: string): Buffer | undefined {
 export class Btf {
   private readonly types: (RawType | undefined)[] = [undefined];
   private readonly cache = new Map<number, TypeLayout>();
+  /** Types whose layout is being computed (a type met again on the way is a loop). */
+  private readonly computing = new Set<number>();
 
+  /** @throws CompileError when the data is not BTF or is damaged (counts or offsets past its end). */
   constructor(data: Buffer) {
-    if (data.readUInt16LE(0) !== 0xeb9f) throw new CompileError([], 'the object has no valid BTF');
+    if (data.length < 24 || data.readUInt16LE(0) !== 0xeb9f)
+      throw new CompileError([], 'the object has no valid BTF');
+    reading('BTF', () => this.parse(data));
+  }
+
+  private parse(data: Buffer): void {
     const hdrLen = data.readUInt32LE(4);
     const typeOff = hdrLen + data.readUInt32LE(8);
     const typeLen = data.readUInt32LE(12);
@@ -151,13 +183,26 @@ export class Btf {
     return 0;
   }
 
-  /** The layout of type `id`. */
+  /**
+   * The layout of type `id`.
+   * @throws CompileError when the type refers back to itself (damaged BTF) or nests too deeply.
+   */
   layout(id: number): TypeLayout {
+    return reading('BTF type graph', () => this.layoutOf(id));
+  }
+
+  private layoutOf(id: number): TypeLayout {
     const hit = this.cache.get(id);
     if (hit) return hit;
-    const l = this.compute(id);
-    this.cache.set(id, l);
-    return l;
+    if (this.computing.has(id)) throw new CompileError([], `malformed BTF: type ${id} contains itself`);
+    this.computing.add(id);
+    try {
+      const l = this.compute(id);
+      this.cache.set(id, l);
+      return l;
+    } finally {
+      this.computing.delete(id);
+    }
   }
 
   private compute(id: number): TypeLayout {
@@ -174,9 +219,9 @@ export class Btf {
       case KIND.FLOAT:
         return { kind: 'float', name: t.name, size: t.sizeOrType };
       case KIND.PTR:
-        return { kind: 'pointer', name: `${this.spell(t.sizeOrType)} *`, size: 8 };
+        return { kind: 'pointer', name: `${this.spell(t.sizeOrType, 1)} *`, size: 8 };
       case KIND.ARRAY: {
-        const element = this.layout(t.array?.type ?? 0);
+        const element = this.layoutOf(t.array?.type ?? 0);
         const length = t.array?.nelems ?? 0;
         return {
           kind: 'array',
@@ -191,7 +236,11 @@ export class Btf {
         const fields: FieldLayout[] = (t.members ?? []).map((m) => {
           const bitOff = t.kindFlag ? m.offset & 0xffffff : m.offset;
           const bitSize = t.kindFlag ? m.offset >>> 24 : 0;
-          const f: FieldLayout = { name: m.name, offset: Math.floor(bitOff / 8), type: this.layout(m.type) };
+          const f: FieldLayout = {
+            name: m.name,
+            offset: Math.floor(bitOff / 8),
+            type: this.layoutOf(m.type),
+          };
           if (bitSize > 0 || bitOff % 8 !== 0) {
             const unit = f.type.size > 0 ? f.type.size : 1;
             f.offset = Math.floor(bitOff / 8 / unit) * unit;
@@ -218,26 +267,28 @@ export class Btf {
           values: t.enumValues ?? {},
         };
       case KIND.TYPEDEF: {
-        const inner = this.layout(t.sizeOrType);
+        const inner = this.layoutOf(t.sizeOrType);
         if (inner.kind === 'void') return inner;
         return { ...inner, typedef: t.name };
       }
       case KIND.FWD:
         return { kind: 'struct', name: `struct ${t.name}`, size: 0, fields: [] };
       default:
-        return this.layout(t.sizeOrType);
+        return this.layoutOf(t.sizeOrType);
     }
   }
 
-  private spell(id: number): string {
+  private spell(id: number, depth = 0): string {
     const t = this.types[id];
     if (!t) return 'void';
+    // a pointer or qualifier chain longer than any C declaration: a loop in damaged BTF
+    if (depth > 64) throw new CompileError([], `malformed BTF: type ${id} points back to itself`);
     if (t.kind === KIND.TYPEDEF || t.kind === KIND.INT || t.kind === KIND.FLOAT) return t.name;
     if (t.kind === KIND.STRUCT) return `struct ${t.name}`;
     if (t.kind === KIND.UNION) return `union ${t.name}`;
-    if (t.kind === KIND.PTR) return `${this.spell(t.sizeOrType)} *`;
-    if (t.kind === KIND.CONST || t.kind === KIND.VOLATILE) return this.spell(t.sizeOrType);
-    return this.layout(id).name;
+    if (t.kind === KIND.PTR) return `${this.spell(t.sizeOrType, depth + 1)} *`;
+    if (t.kind === KIND.CONST || t.kind === KIND.VOLATILE) return this.spell(t.sizeOrType, depth + 1);
+    return this.layoutOf(id).name;
   }
 }
 
