@@ -7,16 +7,22 @@ type Loader = () => Promise<{ default: ToolDefinition<never> }>;
 const TOOLS: Record<string, Loader> = {
   biolatency: () => import('./biolatency.js'),
   biosnoop: () => import('./biosnoop.js'),
+  funccount: () => import('./funccount.js'),
+  funclatency: () => import('./funclatency.js'),
   hardirqs: () => import('./hardirqs.js'),
   killsnoop: () => import('./killsnoop.js'),
+  offcputime: () => import('./offcputime.js'),
   opensnoop: () => import('./opensnoop.js'),
   pidpersec: () => import('./pidpersec.js'),
   softirqs: () => import('./softirqs.js'),
+  stackcount: () => import('./stackcount.js'),
+  stacksnoop: () => import('./stacksnoop.js'),
   syncsnoop: () => import('./syncsnoop.js'),
   tcpaccept: () => import('./tcpaccept.js'),
   tcpconnect: () => import('./tcpconnect.js'),
   vfscount: () => import('./vfscount.js'),
   vfsstat: () => import('./vfsstat.js'),
+  wakeuptime: () => import('./wakeuptime.js'),
 };
 
 /** Every tool name, sorted. */

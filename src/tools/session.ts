@@ -5,10 +5,11 @@
  * and writing output lines.
  */
 import { BPF } from '../core/bpf.js';
+import type { UsdtContext } from '../compiler/usdt.js';
 import { CompileError, NotSupportedError } from '../errors.js';
 import type { PerfBuffer } from '../events/perf-buffer.js';
 import type { RingBuffer } from '../events/ring-buffer.js';
-import { kprobesAvailable } from '../tracing/attach.js';
+import { supportKprobes } from '../tracing/support.js';
 
 /** Which hooks a tool attaches to: `auto` takes kprobes where the kernel has them. */
 export type HookChoice = 'auto' | 'kprobe' | 'tracepoint';
@@ -43,6 +44,10 @@ export interface LoadOptions {
    * probe), as BCC's attach by regular expression does; fails only when none could be made.
    */
   skipFailed?: boolean;
+  /** USDT probes to enable: their handlers are attached at every site. */
+  usdt?: UsdtContext[];
+  /** Only this process's USDT sites. */
+  usdtPid?: number;
 }
 
 /** Options every tool has. */
@@ -70,6 +75,7 @@ export class ToolSession {
     for (const w of [...this.waiters]) w();
   };
   private bpf: BPF | undefined;
+  private readonly streams: { consume(): number }[] = [];
 
   constructor(
     /** The tool's name, for messages. */
@@ -92,7 +98,7 @@ export class ToolSession {
     const choice = this.options.attach ?? 'auto';
     if (choice === 'tracepoint') return false;
     if (choice === 'kprobe' && this.options.ebpf) return true; // printing needs no kprobes
-    const have = kprobesAvailable();
+    const have = supportKprobes();
     if (choice === 'kprobe' && !have)
       throw new NotSupportedError(
         'kprobes',
@@ -132,8 +138,18 @@ export class ToolSession {
       this.write(text.endsWith('\n') ? text : `${text}\n`);
       return undefined;
     }
-    const b = await BPF.create({ text, name: this.tool, autoAttach: false });
+    const b = await BPF.create({
+      text,
+      name: this.tool,
+      // only USDT handlers are attached by the object itself (the tools' function names ask for
+      // nothing else); every other attachment is made below, and said with --verbose
+      autoAttach: (opts.usdt?.length ?? 0) > 0,
+      ...(opts.usdt?.length ? { usdt: opts.usdt } : {}),
+      ...(opts.usdtPid !== undefined ? { usdtPid: opts.usdtPid } : {}),
+    });
     this.bpf = b;
+    for (const u of opts.usdt ?? [])
+      for (const p of u.probes) this.note(`attached USDT ${u.path}:${p.probe} -> ${p.fnName}`);
     try {
       let made = 0;
       let firstError: unknown;
@@ -213,15 +229,19 @@ export class ToolSession {
 
   /** Consumes perf buffer `name`; lost records are reported on stderr as BCC does. */
   perfBuffer<E>(b: BPF, name: string, cb: (e: E, cpu: number) => void, pageCount = 64): PerfBuffer<E> {
-    return b.openPerfBuffer<E>(name, cb, {
+    const pb = b.openPerfBuffer<E>(name, cb, {
       pageCount,
       lost: (n) => this.warn(`Possibly lost ${n} samples`),
     });
+    this.streams.push(pb);
+    return pb;
   }
 
   /** Consumes ring buffer `name`. */
   ringBuffer<E>(b: BPF, name: string, cb: (e: E) => void): RingBuffer<E> {
-    return b.openRingBuffer<E>(name, cb);
+    const rb = b.openRingBuffer<E>(name, cb);
+    this.streams.push(rb);
+    return rb;
   }
 
   /** Whether Ctrl-C was pressed. */
@@ -272,9 +292,19 @@ export class ToolSession {
     }
   }
 
-  /** Detaches and unloads everything; idempotent. */
+  /**
+   * Prints what the event streams still hold (events of before Ctrl-C), then detaches and
+   * unloads everything; idempotent.
+   */
   close(): void {
     process.removeListener('SIGINT', this.onSigint);
+    for (const st of this.streams.splice(0)) {
+      try {
+        st.consume();
+      } catch {
+        // already closed
+      }
+    }
     this.bpf?.close();
     this.bpf = undefined;
   }

@@ -4,10 +4,10 @@
  * vfsstat counts the main VFS operations from syscall tracepoints instead.
  */
 import { InvalidArgumentError, NotSupportedError } from '../errors.js';
+import { getKprobeFunctions } from '../tracing/kprobe-functions.js';
 import { ksym } from '../tracing/ksyms.js';
 import { positiveInt } from './args.js';
 import { sprintf } from './format.js';
-import { kprobeFunctions } from './kernel-functions.js';
 import { byValue } from './tables.js';
 import { defineTool } from './tool.js';
 
@@ -43,7 +43,7 @@ export default defineTool<Record<string, never>>({
         'CONFIG_KPROBE_EVENTS',
         'no tracepoint names kernel functions; `tsbcc tool vfsstat` counts VFS operations from syscall tracepoints',
       );
-    const fns = s.options.ebpf ? [] : kprobeFunctions(/vfs_.*/);
+    const fns = s.options.ebpf ? [] : getKprobeFunctions(/vfs_.*/);
     if (!s.options.ebpf && fns.length === 0) throw new InvalidArgumentError('no kprobe-able vfs_* function');
     const b = await s.load(
       PROGRAM,

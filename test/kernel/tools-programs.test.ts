@@ -28,6 +28,13 @@ const CASES: string[][] = [
   ['tcpconnect', '-L', '-U', '-u', '0', '-p', '1', '-P', '80,81', '-4'],
   ['tcpconnect', '-c', '-6'],
   ['tcpaccept', '-P', '22', '-p', '1', '-4'],
+  ['funccount', '-p', '1', '-c', '0', 't:sched:sched_process_fork'],
+  ['funclatency', '-F', '-m', 'c:malloc'],
+  ['stackcount', '-P', '-K', 't:sched:sched_process_fork'],
+  ['stacksnoop', '-p', '1', 't:sched:sched_process_fork'],
+  ['offcputime', '-p', '1', '--state', '2', '-m', '10', '-M', '100000'],
+  ['offcputime', '-u', '-U'],
+  ['wakeuptime', '-u', '-m', '10'],
 ];
 
 describe('tools: generated programs', () => {

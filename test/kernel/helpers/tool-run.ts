@@ -98,6 +98,19 @@ export class ToolRun {
     }
   }
 
+  /** Waits until stderr matches (e.g. `--verbose`'s "attached" for tools that print nothing first). */
+  async stderrMatch(re: RegExp, timeoutMs = 120_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!re.test(this.stderr)) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(
+          `tool exited (${this.child.exitCode}) before stderr matched ${re}:\n${this.output()}`,
+        );
+      if (Date.now() > end) throw new Error(`timed out waiting for ${re} on stderr:\n${this.output()}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** The output so far (for failure messages). */
   output(): string {
     return `stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`;

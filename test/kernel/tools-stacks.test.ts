@@ -1,0 +1,128 @@
+/**
+ * The stack tools on a test binary whose functions make their own syscalls (so they are the
+ * innermost user frames): stackcount and stacksnoop on its getppid tracepoint hits (or, with
+ * kprobes, the syscall function), offcputime and wakeuptime on its sleeps. Kernel and user
+ * frames are resolved by name; -f prints folded stacks.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getSyscallPrefix } from '../../src/core/auto-attach.js';
+import { features } from '../../src/features/index.js';
+import { ToolRun } from './helpers/tool-run.js';
+import { buildTarget, Target } from './helpers/tool-target.js';
+
+const fs = await features();
+const noTracing = fs.missingReason('tracepoints') ?? fs.missingReason('raw_tracepoints');
+const kprobes = fs.has('kprobes');
+const runs: ToolRun[] = [];
+const targets: Target[] = [];
+let dir = '';
+let bin = '';
+const TICKS = 25;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsbcc-stacks-'));
+  bin = buildTarget(dir);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  for (const r of runs.splice(0)) r.kill();
+  for (const t of targets.splice(0)) t.kill();
+});
+
+/** Starts a tool; `--verbose` is theirs to add (in stackcount, stacksnoop and wakeuptime it also changes stdout). */
+function start(args: string[]): ToolRun {
+  const r = ToolRun.start(args);
+  runs.push(r);
+  return r;
+}
+
+function target(args: string[]): Target {
+  const t = new Target(bin, args);
+  targets.push(t);
+  return t;
+}
+
+describe.skipIf(noTracing)('tools: stacks', () => {
+  if (noTracing) console.log(`skipped: ${noTracing}`);
+
+  it("stackcount counts a tracepoint's stacks, kernel and user frames by name", async () => {
+    const t = target(['tick', String(TICKS)]);
+    const r = start(['stackcount', '-p', String(t.pid), 't:syscalls:sys_enter_getppid']);
+    await r.line(/^Tracing 1 functions for "t:syscalls:sys_enter_getppid"\.\.\. Hit Ctrl-C to end\.$/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    // one stack, counted TICKS times: kernel frames, then tsbcc_tick, main
+    const at = r.lines.findIndex((l) => l === `    ${TICKS}`);
+    expect(at, r.output()).toBeGreaterThan(0);
+    const frames = r.lines.slice(0, at).map((l) => l.trim());
+    expect(frames, r.output()).toContain('do_syscall_64');
+    const user = frames.indexOf('tsbcc_tick');
+    expect(user).toBeGreaterThan(frames.indexOf('do_syscall_64'));
+    expect(frames[user + 1]).toBe('main');
+    expect(r.lines.at(-1)).toBe('Detaching...');
+  });
+
+  it('stackcount -f prints the folded stack: comm, user frames root first, kernel frames', async () => {
+    const t = target(['tick', String(TICKS)]);
+    const r = start(['stackcount', '-f', '-P', 't:syscalls:sys_enter_getppid', '--verbose']);
+    await r.stderrMatch(/attached/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    const line = r.lines.find((l) => l.startsWith('tool-target;'));
+    expect(line, r.output()).toMatch(new RegExp(`;main;tsbcc_tick;.*do_syscall_64.* ${TICKS}$`));
+  });
+
+  it('stacksnoop prints the kernel stack of every hit', async () => {
+    const t = target(['tick', String(TICKS)]);
+    const what = kprobes ? `${getSyscallPrefix()}getppid` : 't:syscalls:sys_enter_getppid';
+    const r = start(['stacksnoop', '-v', '-p', String(t.pid), what]);
+    // -v (--verbose) adds the COMM, PID and CPU columns
+    await r.line(/^TIME\(s\)\s+COMM\s+PID\s+CPU\s+FUNCTION$/);
+    await t.go();
+    // every event is printed by the time the tool has handled Ctrl-C
+    expect(await r.interrupt()).toBe(0);
+    const hits = r.lines.filter((l) =>
+      new RegExp(`^[\\d.]+\\s+tool-target\\s+${t.pid}\\s+\\d+\\s+${what}$`).test(l),
+    );
+    expect(hits).toHaveLength(TICKS);
+    expect(r.lines.filter((l) => l === '\tdo_syscall_64')).toHaveLength(TICKS);
+    expect(r.stderr).toMatch(kprobes ? /attached kprobe/ : /attached tracepoint/);
+  });
+
+  it('offcputime -f shows where a sleeping process of the test blocked, in its user and kernel stacks', async () => {
+    const t = target(['nap', '10', '20']);
+    const r = start(['offcputime', '-f', '-p', String(t.pid), '30', '--verbose']);
+    await r.stderrMatch(/attached/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    const line = r.lines.find((l) => l.startsWith('tool-target;') && l.includes('tsbcc_nap'));
+    expect(line, r.output()).toMatch(/;main;tsbcc_nap;.*nanosleep.*;schedule(;|$| )/);
+    // ten naps of 20 ms: at least 200 ms off CPU there
+    expect(Number(line?.split(' ').at(-1))).toBeGreaterThanOrEqual(200_000);
+    expect(r.stderr).toMatch(
+      kprobes ? /attached kprobe finish_task_switch/ : /attached raw tracepoint sched_switch/,
+    );
+  });
+
+  it('wakeuptime shows the sleeping process of the test woken by its timer', async () => {
+    const t = target(['nap', '10', '20']);
+    const r = start(['wakeuptime', '-p', String(t.pid), '30']);
+    await r.line(/^Tracing blocked time \(us\) by kernel stack for 30 secs\.$/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    const at = r.lines.findIndex((l) => /^\s+target:\s+tool-target$/.test(l));
+    expect(at, r.output()).toBeGreaterThanOrEqual(0);
+    const stack = r.lines.slice(
+      at + 1,
+      r.lines.findIndex((l, i) => i > at && /^\s+waker:/.test(l)),
+    );
+    expect(
+      stack.some((l) => /\shrtimer_wakeup\+0x[0-9a-f]+$/.test(l)),
+      r.output(),
+    ).toBe(true);
+    expect(r.lines.at(-1)).toBe('Detaching...');
+  });
+});
