@@ -31,6 +31,18 @@ export const examples: readonly ExampleEntry[] = [
     summary: 'the smallest tc classifier on ingress and egress, with proof that it ran',
     load: () => import('./networking/simple_tc/simple_tc.js'),
   },
+  {
+    name: 'neighbor_sharing',
+    group: 'networking',
+    summary: 'per-IP rate limiting: neighbours share 128 kbit/s, everyone else 1 Mbit/s',
+    load: () => import('./networking/neighbor_sharing/neighbor_sharing.js'),
+  },
+  {
+    name: 'vlan_learning',
+    group: 'networking',
+    summary: 'clients and workers with the same addresses, kept apart only by VLAN; per-MAC counters',
+    load: () => import('./networking/vlan_learning/vlan_learning.js'),
+  },
 ];
 
 /** The entry of an example by name, or undefined. */

@@ -57,6 +57,14 @@ export function shellWord(w: string): string {
   return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`;
 }
 
+/** What an iperf3 server received. */
+export interface IperfResult {
+  /** Bits per second. */
+  bps: number;
+  bytes: number;
+  seconds: number;
+}
+
 /** Options of {@link Simulation.start}. */
 export type SimulationOptions = NetworkOptions;
 
@@ -176,7 +184,8 @@ export class Simulation implements AsyncDisposable {
   }
 
   /**
-   * Measures TCP throughput from `client` to `server` with iperf3 (bits per second received).
+   * Measures TCP throughput from `client` to `server` with iperf3 (bits per second received),
+   * with a one-shot server started for the run.
    * @throws TopologyError when iperf3 fails.
    */
   async iperf(
@@ -188,22 +197,56 @@ export class Simulation implements AsyncDisposable {
     const srv = this.net.spawn(server, ['iperf3', '-s', '-1', '-p', String(port)], { output: 'ignore' });
     try {
       await this.net.waitForTcpPort(server, port);
-      const out = await this.run(
-        client,
-        'iperf3',
-        '-c',
-        this.ip(server),
-        '-p',
-        String(port),
-        '-t',
-        String(opts.seconds ?? 3),
-        '-J',
-      );
-      const report = JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } };
-      return report.end.sum_received.bits_per_second;
+      return (await this.iperfClient(client, this.ip(server), { seconds: opts.seconds ?? 3, port })).bps;
     } finally {
       await srv.stop();
     }
+  }
+
+  /**
+   * Starts an iperf3 server (`iperf3 -s`, serving one client at a time, forever) in each host
+   * and waits until they listen; destroy() stops them.
+   */
+  async iperfServers(hosts: readonly string[], port = 5201): Promise<void> {
+    for (const h of hosts) this.net.spawn(h, ['iperf3', '-s', '-p', String(port)], { output: 'ignore' });
+    await Promise.all(hosts.map((h) => this.net.waitForTcpPort(h, port)));
+  }
+
+  /**
+   * Runs an iperf3 client in `client` against a server at `address` (see iperfServers) and
+   * returns what the server received. `window` (bytes) limits the socket buffers (`-w`).
+   * @throws TopologyError when iperf3 fails (its error message included).
+   */
+  async iperfClient(
+    client: string,
+    address: string,
+    opts: { seconds?: number; port?: number; window?: number } = {},
+  ): Promise<IperfResult> {
+    const seconds = opts.seconds ?? 3;
+    // A window (socket buffer) sized to a slow path keeps iperf3 from queueing many seconds of
+    // data that it would wait for after the test time.
+    const window = opts.window === undefined ? [] : ['-w', String(Math.round(opts.window))];
+    const r = await this.net.exec(
+      client,
+      ['iperf3', '-c', address, '-p', String(opts.port ?? 5201), '-t', String(seconds), ...window, '-J'],
+      { timeoutMs: (seconds + 30) * 1000 },
+    );
+    let report: {
+      error?: string;
+      end?: { sum_received?: { bits_per_second: number; bytes: number; seconds: number } };
+    };
+    try {
+      report = JSON.parse(r.stdout) as typeof report;
+    } catch {
+      throw new TopologyError(
+        `iperf3 ${client} -> ${address} printed no report: ${r.stderr.trim() || r.stdout.trim()}`,
+      );
+    }
+    const sum = report.end?.sum_received;
+    if (r.code !== 0 || !sum) {
+      throw new TopologyError(`iperf3 ${client} -> ${address} failed: ${report.error ?? r.stderr.trim()}`);
+    }
+    return { bps: sum.bits_per_second, bytes: sum.bytes, seconds: sum.seconds };
   }
 
   /** The BPF object compiled from one of the testbed's program files (to read its maps). */

@@ -65,3 +65,4 @@ export * from './tracing/perf-attr.js';
 export * from './tracing/demangle.js';
 export * from './tracing/usdt.js';
 export * from './events/trace-format.js';
+export * from './recipes/index.js';

@@ -75,6 +75,15 @@ export function numberOption(
   };
 }
 
+/** Parses a rate option such as 128kbit, 1mbit or 2.5gbit (kept as text for tc). */
+export function rateOption(name: string): (value: string) => string {
+  return (value: string): string => {
+    if (!/^\d+(\.\d+)?[kmg]?bit$/i.test(value) || parseFloat(value) <= 0)
+      throw new OptionError(`--${name} takes a rate such as 128kbit or 1mbit, not "${value}"`);
+    return value;
+  };
+}
+
 /** Parses an option that takes one of a few words. */
 export function choiceOption<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
   return (value: string): T => {

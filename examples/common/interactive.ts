@@ -2,22 +2,30 @@
  * The interactive half of an example: print what to try from another shell, keep the testbed
  * up (optionally printing something every few seconds) until Ctrl-C.
  */
-import type { Simulation } from '../../simulation/index.js';
+import { shellWord, type Simulation } from '../../simulation/index.js';
 import type { LogFn, RunMode } from './cli.js';
 
 /** A command worth trying while the testbed is up. */
 export interface TryCommand {
   /** What it shows, e.g. "a neighbour: held to 128 kbit/s". */
   note: string;
-  /** The host it runs in. */
-  host: string;
+  /** The host it runs in (or give `netns`, e.g. the fabric namespace, which is not a host). */
+  host?: string;
+  /** A namespace to run it in with `ip netns exec`. */
+  netns?: string;
   argv: string[];
 }
 
 /** The "try this" block: each note, then its `tsbcc topology exec` line. */
 export function tryCommandLines(sim: Simulation, commands: readonly TryCommand[]): string[] {
   const lines = [`testbed ${sim.prefix} is up. From another shell, try:`];
-  for (const c of commands) lines.push(`  # ${c.note}`, `  ${sim.tryCommand(c.host, ...c.argv)}`);
+  for (const c of commands) {
+    const line =
+      c.host !== undefined
+        ? sim.tryCommand(c.host, ...c.argv)
+        : ['ip', 'netns', 'exec', c.netns ?? '', ...c.argv.map(shellWord)].join(' ');
+    lines.push(`  # ${c.note}`, `  ${line}`);
+  }
   lines.push(
     `(tsbcc topology exec -t ${sim.prefix} HOST -- CMD is ip netns exec ${sim.prefix}-HOST CMD; tsbcc topology ls lists the testbed)`,
   );

@@ -1,45 +1,49 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runVlanLearning } from '../../examples/networking/vlan_learning/vlan_learning.js';
+import { features } from '../../src/index.js';
+import { drawVlans, runVlanLearning } from '../../examples/networking/vlan_learning/vlan_learning.js';
 
-describe('vlan_learning example (a tagged trunk to local ports without vlan devices, real pings)', () => {
-  it('sends each client to its port, tags the way back with the learned VLAN, and isolates the rest', async () => {
-    const lines: string[] = [];
-    const r = await runVlanLearning({ count: 3, log: (l) => lines.push(l) });
-    expect(r.pings).toEqual({
-      client0: { sent: 3, received: 3 },
-      client1: { sent: 3, received: 3 },
-      client2: { sent: 3, received: 3 },
-    });
-    expect(r.crossPortReplies).toBe(0);
-    expect(lines[0]).toContain(r.prefix);
-    // Each client MAC went to its own port, and each port back to the trunk with its VLAN's tag.
-    expect(r.ports.map((p) => [p.mac, p.port])).toEqual([
-      ['02:00:00:00:61:00', 'port0'],
-      ['02:00:00:00:61:01', 'port1'],
-      ['02:00:00:00:61:02', 'port2'],
-    ]);
-    expect(r.trunks.map((t) => [t.port, t.trunk, t.vlan, t.proto])).toEqual([
-      ['port0', 'trunk0', 100, 0x8100],
-      ['port1', 'trunk0', 200, 0x8100],
-      ['port2', 'trunk0', 300, 0x8100],
-    ]);
-    // Counters: every echo request (98-byte frame) one way, every reply the other, plus ARP
-    // (42-byte frames); the tag is not part of skb->len (it sits in the skb's metadata).
-    for (const e of [...r.ports, ...r.trunks]) {
-      const arps = e.pkts - 3;
-      expect(arps, `${e.port}`).toBeGreaterThanOrEqual(1);
-      expect(e.bytes, `${e.port}`).toBe(3 * 98 + arps * 42);
+describe('vlan_learning example (same addresses, separated by VLAN only; HTTP with curl)', () => {
+  it('draws distinct VLANs from 2..17, differently from run to run', () => {
+    const draws = Array.from({ length: 20 }, () => drawVlans(3));
+    for (const d of draws) {
+      expect(new Set(d).size).toBe(3);
+      for (const v of d) expect(v >= 2 && v <= 17).toBe(true);
     }
-    // client0 sent one more ARP request (for worker1), which only port0 saw.
-    expect(r.ports[0]!.pkts).toBeGreaterThan(r.ports[1]!.pkts);
-    for (const [c, s] of Object.entries(r.clients)) {
-      expect(s.tagged, c).toBeGreaterThanOrEqual(4);
-      expect(s.received, c).toBeGreaterThanOrEqual(4);
+    expect(new Set(draws.map((d) => d.join(','))).size).toBeGreaterThan(1);
+  });
+
+  it('sends every client to its own worker, learns each VLAN, and counts each MAC exactly', async () => {
+    const has8021q = (await features()).has('8021q');
+    const r = await runVlanLearning({ mode: { kind: 'duration', seconds: 2 }, interval: 0.5 });
+    // real vlan devices where the kernel has 8021q, the tagging program where not
+    expect(r.clientTagging).toBe(has8021q ? '8021q' : 'tc');
+    expect(r.taggingReason).toContain(has8021q ? 'vlan device' : 'CONFIG_VLAN_8021Q');
+    // every client is 172.16.1.100 and every worker 172.16.1.5; each client got its own worker
+    expect(r.http).toEqual(
+      [0, 1, 2].map((i) => ({ client: `client${i}`, answers: { [`worker${i}`]: 4 }, failures: 0 })),
+    );
+    expect(r.learned).toEqual(
+      [0, 1, 2].map((i) => ({
+        port: `port${i}`,
+        vlan: r.vlans[i],
+        proto: 0x8100,
+        mac: `02:00:00:00:00:0${i}`,
+      })),
+    );
+    for (const c of r.counters) {
+      // four HTTP exchanges, each a TCP connection: at least SYN, ACK, request and FIN from the
+      // client, and SYN-ACK, response and FIN from the worker; plus ARP
+      expect(c.rxPackets, c.mac).toBeGreaterThanOrEqual(4 * 4 + 1);
+      expect(c.txPackets, c.mac).toBeGreaterThanOrEqual(4 * 3 + 1);
+      expect([c.rxPackets, c.rxBytes, c.txPackets, c.txBytes], c.mac).toEqual([
+        c.workerRxPackets,
+        c.workerRxBytes,
+        c.workerTxPackets,
+        c.workerTxBytes,
+      ]);
     }
-    // client0's broadcasts (vlan 100) were flooded to the others and dropped there.
-    expect(r.clients.client1!.dropped).toBeGreaterThanOrEqual(2);
-    expect(r.clients.client2!.dropped).toBeGreaterThanOrEqual(2);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(r.prefix);
   });
 });

@@ -29,6 +29,10 @@ export const vmLaneFiles: readonly string[] = [
   'test/kernel/kprobe-counts.test.ts',
   // vlan sub-interfaces carry tagged pings; a dummy device's egress
   'test/kernel/vlan-dummy-devices.test.ts',
+  // PerIpRateLimit's police path (act_police), with iperf3
+  'test/kernel/per-ip-rate-limit.test.ts',
+  // vlan_learning with real 8021q vlan devices on the client side
+  'test/examples/vlan-learning.test.ts',
 ];
 
 /**

@@ -1,7 +1,6 @@
-// The tagged side of the vlan_learning testbed: a client on the physical network whose frames
-// carry an 802.1Q tag. Without 8021q (no vlan devices on this kernel) the tag is pushed on the
-// client interface's egress and popped on its ingress. The client stands for a vlan device, so
-// frames of another VLAN and untagged frames are dropped: that device would not see them.
+// The client side of vlan_learning where the kernel has no 8021q (no vlan devices): the tag a
+// vlan device would add is pushed on the client interface's egress and popped on its ingress,
+// and frames of other VLANs (or untagged ones) are dropped, as a vlan device would not see them.
 BPF_ARRAY(client_vlan, u32, 1);  // the client's VLAN id (index 0)
 BPF_ARRAY(client_stats, u64, 3); // 0: tagged frames sent, 1: own-VLAN frames received, 2: dropped
 

@@ -1,0 +1,3 @@
+/** Recipes: ready-made combinations of programs, tc objects and maps for common jobs. Re-exports only. */
+export * from './per-ip-rate-limit.js';
+export * from './per-ip-classifier.js';
