@@ -43,6 +43,12 @@ export const examples: readonly ExampleEntry[] = [
     summary: 'clients and workers with the same addresses, kept apart only by VLAN; per-MAC counters',
     load: () => import('./networking/vlan_learning/vlan_learning.js'),
   },
+  {
+    name: 'distributed_bridge',
+    group: 'networking',
+    summary: 'one bridge per VNI across N hosts over flow-based vxlan: multicast, mesh and dhcp modes',
+    load: () => import('./networking/distributed_bridge/distributed_bridge.js'),
+  },
 ];
 
 /** The entry of an example by name, or undefined. */

@@ -14,6 +14,7 @@ PACKAGES=(
   pkg-config make g++ python3
   iproute2 iputils-ping iperf3 curl bpftool
   chromium # the tunnel_monitor web page is tested in headless Chromium
+  dnsmasq-base isc-dhcp-client # distributed_bridge's dhcp mode (a DHCP server and client)
 )
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }

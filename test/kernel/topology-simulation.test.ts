@@ -102,10 +102,10 @@ describe('every bundled testbed', () => {
     });
   });
 
-  it('neighbor_sharing: all hosts share the switch bridge', async () => {
+  it("neighbor_sharing: all hosts share br100, the operator's bridge in the fabric", async () => {
     await withSim('neighbor_sharing', async (sim) => {
       expect((await sim.pingAll()).failures).toEqual([]);
-      expect(await sim.run('switch', 'ip', '-o', 'link', 'show', 'master', 'br100')).toContain('wan-port');
+      expect(await sim.run('@fabric', 'ip', '-o', 'link', 'show', 'master', 'br100')).toContain('wan0-port');
     });
   });
 
