@@ -49,6 +49,48 @@ export const examples: readonly ExampleEntry[] = [
     summary: 'one bridge per VNI across N hosts over flow-based vxlan: multicast, mesh and dhcp modes',
     load: () => import('./networking/distributed_bridge/distributed_bridge.js'),
   },
+  {
+    name: 'hello_world',
+    group: 'tracing',
+    summary: '"Hello, World!" on trace_pipe for every clone(2)',
+    load: () => import('./tracing/hello_world/hello_world.js'),
+  },
+  {
+    name: 'trace_fields',
+    group: 'tracing',
+    summary: 'PID and message of each trace_pipe line, trace_print("{1} {5}")',
+    load: () => import('./tracing/trace_fields/trace_fields.js'),
+  },
+  {
+    name: 'task_switch',
+    group: 'tracing',
+    summary: 'context switches counted per (prev pid, next pid)',
+    load: () => import('./tracing/task_switch/task_switch.js'),
+  },
+  {
+    name: 'bitehist',
+    group: 'tracing',
+    summary: 'block I/O size histograms, log2 and linear',
+    load: () => import('./tracing/bitehist/bitehist.js'),
+  },
+  {
+    name: 'disksnoop',
+    group: 'tracing',
+    summary: 'one line per block I/O: type, bytes, latency',
+    load: () => import('./tracing/disksnoop/disksnoop.js'),
+  },
+  {
+    name: 'vfsreadlat',
+    group: 'tracing',
+    summary: 'vfs_read latency histogram every interval',
+    load: () => import('./tracing/vfsreadlat/vfsreadlat.js'),
+  },
+  {
+    name: 'tcpv4connect',
+    group: 'tracing',
+    summary: 'every IPv4 TCP connect: pid, comm, addresses, port',
+    load: () => import('./tracing/tcpv4connect/tcpv4connect.js'),
+  },
 ];
 
 /** The entry of an example by name, or undefined. */

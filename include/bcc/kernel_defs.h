@@ -28,6 +28,26 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define KBUILD_MODNAME "bcc"
 
+/* Byte order (linux/byteorder/generic.h; kernel headers give every program these; x86_64 and
+ * arm64 are little-endian) */
+#define __swab16(x) ((__u16)__builtin_bswap16((__u16)(x)))
+#define __swab32(x) ((__u32)__builtin_bswap32((__u32)(x)))
+#define __swab64(x) ((__u64)__builtin_bswap64((__u64)(x)))
+#define be16_to_cpu(x) __swab16(x)
+#define be32_to_cpu(x) __swab32(x)
+#define be64_to_cpu(x) __swab64(x)
+#define cpu_to_be16(x) __swab16(x)
+#define cpu_to_be32(x) __swab32(x)
+#define cpu_to_be64(x) __swab64(x)
+#define __be16_to_cpu(x) __swab16(x)
+#define __be32_to_cpu(x) __swab32(x)
+#define __cpu_to_be16(x) __swab16(x)
+#define __cpu_to_be32(x) __swab32(x)
+#define ntohs(x) __swab16(x)
+#define htons(x) __swab16(x)
+#define ntohl(x) __swab32(x)
+#define htonl(x) __swab32(x)
+
 /* Ethernet (uapi/linux/if_ether.h) */
 #define ETH_ALEN 6
 #define ETH_TLEN 2

@@ -27,6 +27,11 @@ export const vmLaneFiles: readonly string[] = [
   'test/kernel/tc-qdiscs-traffic.test.ts',
   // a kprobe and a kretprobe count calls exactly
   'test/kernel/kprobe-counts.test.ts',
+  // the tracing API's kprobe rows: kprobe/kretprobe by regex, maxactive through kprobe_events,
+  // BPF.create's message for a kprobe that cannot attach
+  'test/kernel/tracing-kprobes.test.ts',
+  // BCC's tracing examples in their kprobe forms (and the tracepoint forms on 6.1's formats)
+  'test/examples/tracing-examples.test.ts',
   // vlan sub-interfaces carry tagged pings; a dummy device's egress
   'test/kernel/vlan-dummy-devices.test.ts',
   // PerIpRateLimit's police path (act_police), with iperf3

@@ -1,0 +1,140 @@
+/**
+ * What BCC's tracing examples share here: the choice between BCC's kprobe form and the
+ * tracepoint form (announced in one line where the kernel has no kprobes), the tracing window
+ * (until Ctrl-C, or `--duration S` with the example's own workload), and trace_pipe lines
+ * collected as they come.
+ */
+import { NotSupportedError, supportKprobes, type BPF, type TraceFields } from '../../../src/index.js';
+import { Option, type Command } from 'commander';
+import { choiceOption, type CommonRunOptions, type LogFn, type RunMode } from '../../common/cli.js';
+
+/** Which form of the example runs: BCC's kprobes, or the tracepoint equivalent. */
+export type AttachChoice = 'auto' | 'kprobe' | 'tracepoint';
+
+/** Options of every tracing example's run function. */
+export interface TracingRunOptions extends CommonRunOptions {
+  /** `auto` (default): kprobes where the kernel has them, else the tracepoint form. */
+  attach?: AttachChoice;
+}
+
+/** The form chosen, and the line that announces a fallback. */
+export interface ChosenForm {
+  kprobe: boolean;
+  /** e.g. `no kprobes: using sched:sched_switch` (auto fallback), or why the form was taken. */
+  note: string;
+}
+
+/**
+ * Chooses the form: BCC's kprobes where asked for or available, else `fallback` (what the
+ * tracepoint form attaches to, for the announcement).
+ * @throws NotSupportedError for `kprobe` on a kernel without kprobes, before anything is made.
+ */
+export function chooseForm(choice: AttachChoice, fallback: string): ChosenForm {
+  const has = supportKprobes();
+  if (choice === 'kprobe' && !has)
+    throw new NotSupportedError('kprobes', 'CONFIG_KPROBE_EVENTS', `use --attach tracepoint (${fallback})`);
+  if (choice === 'kprobe' || (choice === 'auto' && has))
+    return { kprobe: true, note: choice === 'kprobe' ? 'kprobes, as asked' : 'kprobes, as BCC' };
+  return {
+    kprobe: false,
+    note: choice === 'tracepoint' ? `using ${fallback}, as asked` : `no kprobes: using ${fallback}`,
+  };
+}
+
+/** Adds `--attach auto|kprobe|tracepoint` to an example's command. */
+export function addAttachOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      '--attach <form>',
+      "auto: BCC's kprobes where the kernel has them, else the tracepoint form; or kprobe / tracepoint",
+    )
+      .argParser(choiceOption('attach', ['auto', 'kprobe', 'tracepoint'] as const))
+      .default('auto'),
+  );
+}
+
+/**
+ * The tracing window: in interactive mode until Ctrl-C (SIGINT/SIGTERM/SIGHUP); in --duration
+ * mode the workload runs first (when given), then the rest of the S seconds pass. Resolves
+ * with what stopped it.
+ */
+export async function traceWindow(
+  mode: RunMode,
+  workload?: () => Promise<void>,
+): Promise<'interrupt' | 'duration'> {
+  if (mode.kind === 'interactive') {
+    // signal handlers do not keep node running: a timer does, until Ctrl-C
+    const alive = setInterval(() => undefined, 1 << 30);
+    try {
+      await mode.waitForStop();
+    } finally {
+      clearInterval(alive);
+    }
+    return 'interrupt';
+  }
+  const end = Date.now() + mode.seconds * 1000;
+  if (workload) await workload();
+  const left = end - Date.now();
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
+  return 'duration';
+}
+
+/** trace_pipe lines as they arrive, kept for checks. */
+export interface TraceFollower {
+  /** Every line read so far (raw) and its parse (undefined for lines that are not events). */
+  readonly lines: { raw: string; fields: TraceFields | undefined }[];
+  /** Waits until `done(lines)` holds or `timeoutMs` passes; true when it held. */
+  until(done: (lines: TraceFollower['lines']) => boolean, timeoutMs?: number): Promise<boolean>;
+  stop(): void;
+}
+
+/**
+ * Follows the BPF object's trace_pipe, calling `each` for every line (BCC's trace_print /
+ * trace_fields loop) and keeping them.
+ * @throws SyscallError EBUSY when another program is reading trace_pipe.
+ */
+export async function followTrace(
+  bpf: BPF,
+  each: (raw: string, fields: TraceFields | undefined) => void,
+  parse: (raw: string) => TraceFields | undefined,
+): Promise<TraceFollower> {
+  const pipe = await bpf.tracePipe();
+  const lines: TraceFollower['lines'] = [];
+  const waiters = new Set<() => void>();
+  const off = pipe.onLine((raw) => {
+    const fields = parse(raw);
+    lines.push({ raw, fields });
+    each(raw, fields);
+    for (const w of [...waiters]) w();
+  });
+  return {
+    lines,
+    async until(done, timeoutMs = 5000) {
+      if (done(lines)) return true;
+      return new Promise<boolean>((resolve) => {
+        const check = (): void => {
+          if (!done(lines)) return;
+          finish(true);
+        };
+        const timer = setTimeout(() => finish(false), timeoutMs);
+        const finish = (v: boolean): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(v);
+        };
+        waiters.add(check);
+      });
+    },
+    stop: off,
+  };
+}
+
+/** Waits `ms` more for stragglers after the expected lines arrived (an observation window). */
+export function settle(ms = 300): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Logs the one-line announcement of the tracepoint form (BCC's kprobe form prints nothing extra). */
+export function announce(log: LogFn, form: ChosenForm): void {
+  if (!form.kprobe) log(form.note);
+}

@@ -1,0 +1,117 @@
+/**
+ * hello_world: BCC's first example. Prints trace_pipe as it comes (BCC's trace_print()): one
+ * "Hello, World!" line for every clone(2) on the machine, from the process that called it.
+ * BCC's form is a kprobe on the clone syscall; where the kernel has no kprobes the example
+ * says so in one line and uses the syscalls:sys_enter_clone tracepoint instead.
+ *
+ * `tsbcc example hello_world` runs until Ctrl-C. With `--duration S` it also starts a shell
+ * that forks (3 children by default), prints what arrived during S seconds, and exits 0 only
+ * when exactly that many hellos came from the shell's pid.
+ */
+import { BPF, fixSyscallFnname, parseTraceLine } from '../../../src/index.js';
+import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { assetPath } from '../../common/paths.js';
+import { Checks, type ExampleReport } from '../../common/report.js';
+import {
+  addAttachOption,
+  announce,
+  chooseForm,
+  followTrace,
+  settle,
+  traceWindow,
+  type AttachChoice,
+  type ChosenForm,
+  type TracingRunOptions,
+} from '../common/trace-example.js';
+import { forkWorkload, type Ran } from '../common/workloads.js';
+
+/** Options of {@link runHelloWorld}. */
+export interface HelloWorldOptions extends TracingRunOptions {
+  /** Children the --duration workload's shell forks (default 3). */
+  forks?: number;
+}
+
+/** What the example printed and saw. */
+export interface HelloWorldResult extends ExampleReport {
+  form: ChosenForm;
+  /** The trace_pipe lines printed, as printed. */
+  lines: string[];
+  /** The forking shell (--duration mode). */
+  workload?: Ran & { forks: number };
+  /** Hello lines whose pid is the workload shell's. */
+  workloadHellos: number;
+}
+
+/** Attaches hello to clone(2), prints trace_pipe until Ctrl-C or for the duration. */
+export async function runHelloWorld(opts: HelloWorldOptions = {}): Promise<HelloWorldResult> {
+  const log: LogFn = opts.log ?? ((): void => undefined);
+  const mode = opts.mode ?? { kind: 'duration', seconds: 2 };
+  const form = chooseForm(opts.attach ?? 'auto', 'syscalls:sys_enter_clone');
+  using b = await BPF.create({ file: assetPath(import.meta.url, 'hello_world.c'), autoAttach: false });
+  if (form.kprobe) b.attachKprobe({ event: fixSyscallFnname('sys_clone'), fnName: 'kprobe__sys_clone' });
+  else
+    b.attachTracepoint({ tp: 'syscalls:sys_enter_clone', fnName: 'tracepoint__syscalls__sys_enter_clone' });
+  announce(log, form);
+
+  const lines: string[] = [];
+  const trace = await followTrace(
+    b,
+    (raw) => {
+      lines.push(raw);
+      log(raw);
+    },
+    parseTraceLine,
+  );
+  let workload: HelloWorldResult['workload'];
+  const forks = opts.forks ?? 3;
+  const fromWorkload = (): number =>
+    trace.lines.filter((l) => l.fields?.pid === workload?.pid && l.fields?.msg === 'Hello, World!').length;
+  try {
+    await traceWindow(mode, async () => {
+      workload = { ...(await forkWorkload(forks)), forks };
+      if (await trace.until(() => fromWorkload() >= forks)) await settle();
+    });
+  } finally {
+    trace.stop();
+  }
+  const checks = new Checks();
+  if (workload)
+    checks.add(
+      `one hello per clone(2) of the workload shell (pid ${workload.pid})`,
+      fromWorkload() === forks,
+      `${fromWorkload()} hellos for ${forks} forks`,
+    );
+  return {
+    example: 'hello_world',
+    prefix: '',
+    checks: checks.list,
+    summary: [`${lines.length} trace_pipe lines; ${form.kprobe ? 'kprobe' : 'tracepoint'} form`],
+    form,
+    lines,
+    ...(workload ? { workload } : {}),
+    workloadHellos: fromWorkload(),
+  };
+}
+
+/** `tsbcc example hello_world [options]`. */
+export function main(argv: readonly string[]): Promise<number> {
+  const cmd = addAttachOption(
+    exampleCommand('hello_world', '"Hello, World!" for every clone(2), from trace_pipe'),
+  )
+    .option(
+      '--forks <n>',
+      'children the --duration workload forks',
+      numberOption('forks', { min: 1, max: 1000, integer: true }),
+      3,
+    )
+    .addHelpText(
+      'after',
+      '\nWithout --duration it prints trace_pipe until Ctrl-C. With --duration S a shell forks N children;\n' +
+        'the example exits 0 when exactly N hellos came from that shell.',
+    );
+  return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
+    runHelloWorld({ ...common, attach: o.attach, forks: o.forks }),
+  );
+}
+
+runIfMain(import.meta.url, main);

@@ -1,0 +1,113 @@
+/**
+ * trace_fields: tracing an event and printing chosen fields of each trace_pipe line. BCC's
+ * version attaches `hello` to the clone syscall with a kprobe and prints `PID MESSAGE` lines
+ * with `trace_print(fmt="{1} {5}")` — a Python format string over (task, pid, cpu, flags, ts,
+ * msg), which tsbcc's tracePrint takes as it is. Where the kernel has no kprobes, `hello` goes
+ * on syscalls:sys_enter_clone, announced in one line.
+ *
+ * `tsbcc example trace_fields` runs until Ctrl-C; `--duration S` also runs a shell that forks N
+ * children and exits 0 only when exactly N `<shell pid> Hello, World!` lines came.
+ */
+import { BPF, formatTraceFields, getSyscallPrefix, parseTraceLine } from '../../../src/index.js';
+import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { assetPath } from '../../common/paths.js';
+import { Checks, type ExampleReport } from '../../common/report.js';
+import {
+  addAttachOption,
+  announce,
+  chooseForm,
+  followTrace,
+  settle,
+  traceWindow,
+  type AttachChoice,
+  type ChosenForm,
+  type TracingRunOptions,
+} from '../common/trace-example.js';
+import { forkWorkload, type Ran } from '../common/workloads.js';
+
+/** BCC's format: the pid and the message. */
+export const FORMAT = '{1} {5}';
+
+/** Options of {@link runTraceFields}. */
+export interface TraceFieldsOptions extends TracingRunOptions {
+  /** Children the --duration workload's shell forks (default 3). */
+  forks?: number;
+}
+
+/** What the example printed. */
+export interface TraceFieldsResult extends ExampleReport {
+  form: ChosenForm;
+  /** Every line printed, the `PID MESSAGE` header first. */
+  output: string[];
+  workload?: Ran & { forks: number };
+}
+
+/** Attaches hello to clone(2) and prints `{1} {5}` of every trace_pipe line. */
+export async function runTraceFields(opts: TraceFieldsOptions = {}): Promise<TraceFieldsResult> {
+  const log: LogFn = opts.log ?? ((): void => undefined);
+  const mode = opts.mode ?? { kind: 'duration', seconds: 2 };
+  const form = chooseForm(opts.attach ?? 'auto', 'syscalls:sys_enter_clone');
+  using b = await BPF.create({ file: assetPath(import.meta.url, 'trace_fields.c'), autoAttach: false });
+  // BCC: b.attach_kprobe(event=b.get_syscall_fnname("clone"), fn_name="hello")
+  if (form.kprobe) b.attachKprobe({ event: `${getSyscallPrefix()}clone`, fnName: 'hello' });
+  else b.attachTracepoint({ tp: 'syscalls:sys_enter_clone', fnName: 'hello' });
+  announce(log, form);
+
+  const output = ['PID MESSAGE'];
+  log('PID MESSAGE');
+  const trace = await followTrace(
+    b,
+    (_raw, f) => {
+      if (!f) return; // BCC's trace_fields skips what is not an event line
+      const line = formatTraceFields(FORMAT, f);
+      output.push(line);
+      log(line);
+    },
+    parseTraceLine,
+  );
+  let workload: TraceFieldsResult['workload'];
+  const forks = opts.forks ?? 3;
+  const expected = (): string => `${workload?.pid} Hello, World!`;
+  const seen = (): number => output.filter((l) => l === expected()).length;
+  try {
+    await traceWindow(mode, async () => {
+      workload = { ...(await forkWorkload(forks)), forks };
+      if (await trace.until(() => seen() >= forks)) await settle();
+    });
+  } finally {
+    trace.stop();
+  }
+  const checks = new Checks();
+  if (workload)
+    checks.add(
+      `"${expected()}" once per fork of the workload shell`,
+      seen() === forks,
+      `${seen()} of ${forks}`,
+    );
+  return {
+    example: 'trace_fields',
+    prefix: '',
+    checks: checks.list,
+    summary: [`${output.length - 1} lines formatted with "${FORMAT}"`],
+    form,
+    output,
+    ...(workload ? { workload } : {}),
+  };
+}
+
+/** `tsbcc example trace_fields [options]`. */
+export function main(argv: readonly string[]): Promise<number> {
+  const cmd = addAttachOption(
+    exampleCommand('trace_fields', 'PID and message of every trace_pipe line, as trace_print("{1} {5}")'),
+  ).option(
+    '--forks <n>',
+    'children the --duration workload forks',
+    numberOption('forks', { min: 1, max: 1000, integer: true }),
+    3,
+  );
+  return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
+    runTraceFields({ ...common, attach: o.attach, forks: o.forks }),
+  );
+}
+
+runIfMain(import.meta.url, main);

@@ -1,0 +1,157 @@
+// BCC's tracing examples, each in its tracepoint form here and its kprobe form where the kernel
+// has kprobes (the Debian 6.1 VM lane runs this file: test/vm/lane.ts). Each run generates its
+// workload (forks, sleeps, direct I/O on a loop device, paced reads, curl between two
+// namespaces) and the assertions say the output shows exactly that.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { supportKprobes } from '../../src/index.js';
+import { runHelloWorld } from '../../examples/tracing/hello_world/hello_world.js';
+import { runTraceFields } from '../../examples/tracing/trace_fields/trace_fields.js';
+import { formatSwitch, runTaskSwitch } from '../../examples/tracing/task_switch/task_switch.js';
+import { runBitehist } from '../../examples/tracing/bitehist/bitehist.js';
+import { HEADER as DISK_HEADER, runDisksnoop } from '../../examples/tracing/disksnoop/disksnoop.js';
+import { log2Slot, runVfsreadlat } from '../../examples/tracing/vfsreadlat/vfsreadlat.js';
+import { HEADER as TCP_HEADER, runTcpv4connect } from '../../examples/tracing/tcpv4connect/tcpv4connect.js';
+import type { AttachChoice } from '../../examples/tracing/common/trace-example.js';
+import { requireFeatures } from '../kernel/helpers/require-features.js';
+
+const duration = (seconds: number) => ({ kind: 'duration', seconds }) as const;
+const FORMS = ['tracepoint', 'kprobe'] as const;
+
+/** Runs `body` for each form; the kprobe form skips, saying why, where the kernel has none. */
+function eachForm(title: string, body: (attach: AttachChoice) => Promise<void>): void {
+  for (const attach of FORMS) {
+    it(`${title} (${attach} form)`, async (ctx) => {
+      if (attach === 'kprobe') await requireFeatures(ctx, 'kprobes'); // the VM lane runs this form
+      await body(attach);
+    });
+  }
+}
+
+function loopDevices(): string {
+  return execFileSync('losetup', ['-a'], { encoding: 'utf8' });
+}
+
+describe('hello_world', () => {
+  eachForm('prints one BCC trace_pipe line per clone(2) of the workload shell', async (attach) => {
+    const logged: string[] = [];
+    const r = await runHelloWorld({ mode: duration(1), attach, forks: 3, log: (l) => logged.push(l) });
+    expect(r.form.kprobe).toBe(attach === 'kprobe');
+    const pid = r.workload?.pid as number;
+    const mine = r.lines.filter((l) =>
+      new RegExp(`^\\s*sh-${pid}\\s+\\[\\d+\\] \\S+\\s+\\d+\\.\\d+: .*Hello, World!$`).test(l),
+    );
+    expect(mine.length, r.lines.join('\n')).toBe(3);
+    expect(r.workloadHellos).toBe(3);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
+    // the tracepoint form is announced in one line, before any output; the kprobe form prints BCC's output only
+    if (attach === 'tracepoint') expect(logged[0]).toBe('using syscalls:sys_enter_clone, as asked');
+    else expect(logged.some((l) => l.startsWith('using ') || l.startsWith('no kprobes'))).toBe(false);
+  });
+
+  it('auto picks kprobes where the kernel has them, else announces the tracepoint in one line', async () => {
+    const logged: string[] = [];
+    const r = await runHelloWorld({ mode: duration(1), forks: 1, log: (l) => logged.push(l) });
+    expect(r.form.kprobe).toBe(supportKprobes());
+    if (!supportKprobes()) expect(logged[0]).toBe('no kprobes: using syscalls:sys_enter_clone');
+    expect(r.workloadHellos).toBe(1);
+  });
+});
+
+describe('trace_fields', () => {
+  eachForm('prints "{1} {5}" (pid and message) under a PID MESSAGE header', async (attach) => {
+    const r = await runTraceFields({ mode: duration(1), attach, forks: 4 });
+    expect(r.output[0]).toBe('PID MESSAGE');
+    const pid = r.workload?.pid as number;
+    expect(r.output.filter((l) => l === `${pid} Hello, World!`).length).toBe(4);
+    expect(r.output.slice(1).every((l) => /^\d+ /.test(l))).toBe(true);
+  });
+});
+
+describe('task_switch', () => {
+  eachForm(
+    'counts the sleeper’s switches: out at each sleep and at exit, in at its start and each wake-up',
+    async (attach) => {
+      const r = await runTaskSwitch({ mode: duration(1), attach, sleeps: 50, sleepMs: 5 });
+      if (attach === 'kprobe') expect(r.kprobeFunctions[0]).toMatch(/^finish_task_switch(\.isra\.\d)?$/);
+      const w = r.workload;
+      expect(w?.switchesOut).toBeGreaterThanOrEqual(51n);
+      expect(w?.switchesIn).toBeGreaterThanOrEqual(51n);
+      expect(r.checks.every((c) => c.ok)).toBe(true);
+      const pid = w?.pid as number;
+      const lines = r.lines.filter((l) => l.includes(`${String(pid).padStart(5)}->`));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) expect(l).toMatch(/^task_switch\[[ \d]{5,}->[ \d]{5,}\]=\d+$/);
+      expect(formatSwitch({ prevPid: 7, currPid: 12345, count: 3n })).toBe('task_switch[    7->12345]=3');
+    },
+  );
+});
+
+describe('bitehist', () => {
+  eachForm('shows exactly the workload’s direct I/O on its loop device, log2 and linear', async (attach) => {
+    const before = loopDevices();
+    const r = await runBitehist({ mode: duration(1), attach });
+    // 5 x 64 KiB writes, 3 x 4 KiB reads: bpf_log2l(64) = 7, bpf_log2l(4) = 3
+    expect(r.log2).toEqual(
+      new Map([
+        [3, 3n],
+        [7, 5n],
+      ]),
+    );
+    expect(r.linear).toEqual(
+      new Map([
+        [4, 3n],
+        [64, 5n],
+      ]),
+    );
+    expect(r.text).toMatch(/^log2 histogram\n~~~~~~~~~~~~~~\n\s+kbytes\s+: count\s+distribution\n/);
+    expect(r.text).toMatch(/\n\s+4 -> 7\s+: 3\s+\|\*+\s*\|\n/);
+    expect(r.text).toMatch(/\n\s+64 -> 127\s+: 5\s+\|\*{40}\|/);
+    expect(r.text).toMatch(/\nlinear histogram\n~~~~~~~~~~~~~~~~\n/);
+    expect(r.text).toMatch(/\n\s+64\s+: 5\s+\|\*{40}\|/);
+    if (attach === 'kprobe') expect(r.kprobeFunction).toBe('blk_mq_end_request');
+    expect(loopDevices()).toBe(before); // the loop device is gone
+  });
+});
+
+describe('disksnoop', () => {
+  eachForm('prints one BCC line per request of the workload: 5 W 65536, 3 R 4096', async (attach) => {
+    const r = await runDisksnoop({ mode: duration(1), attach });
+    expect(r.lines[0]).toBe(DISK_HEADER);
+    expect(DISK_HEADER).toBe('TIME(s)            T  BYTES    LAT(ms)');
+    expect(r.ios.map((i) => `${i.type} ${i.bytes}`)).toEqual([
+      ...Array<string>(5).fill('W 65536'),
+      ...Array<string>(3).fill('R 4096'),
+    ]);
+    for (const l of r.lines.slice(1)) expect(l).toMatch(/^\d+\.\d{9}\s+[WRM]\s+\d+\s+\d+\.\d\d$/);
+    if (attach === 'kprobe') expect(r.kprobeFunctions?.done).toBe('blk_mq_end_request');
+  });
+});
+
+describe('vfsreadlat', () => {
+  eachForm('times exactly the 20 paced reads of its dd, each 16 ms or more', async (attach) => {
+    const r = await runVfsreadlat({ mode: duration(1), attach, interval: 5 });
+    const all = new Map<number, bigint>();
+    for (const i of r.intervals) for (const [k, v] of i.slots) all.set(k, (all.get(k) ?? 0n) + v);
+    expect([...all.values()].reduce((a, v) => a + v, 0n)).toBe(20n);
+    expect([...all.keys()].every((k) => k >= log2Slot(16_384))).toBe(true);
+    expect(r.intervals[0]?.text).toMatch(/^\s+usecs\s+: count\s+distribution\n/);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('tcpv4connect', () => {
+  eachForm('prints one line per curl between two namespaces: pid, comm, addresses, port', async (attach) => {
+    const r = await runTcpv4connect({ mode: duration(1), attach, connects: 2 });
+    expect(r.lines[0]).toBe(TCP_HEADER);
+    expect(TCP_HEADER).toBe('PID    COMM         SADDR            DADDR            DPORT');
+    const pids = r.workload?.pids ?? [];
+    const mine = r.connects.filter((c) => pids.includes(c.pid));
+    expect(mine.map((c) => [c.pid, c.comm, c.saddr, c.daddr, c.dport])).toEqual(
+      pids.map((p) => [p, 'curl', '10.20.0.1', '10.20.0.2', 8080]),
+    );
+    const line = r.lines.find((l) => l.startsWith(`${pids[0]} `));
+    expect(line).toMatch(new RegExp(`^${pids[0]}\\s+curl\\s+10\\.20\\.0\\.1\\s+10\\.20\\.0\\.2\\s+8080$`));
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(r.prefix);
+  });
+});
