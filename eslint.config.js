@@ -18,6 +18,11 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
+    // CommonJS tool configuration (.dependency-cruiser.cjs)
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['src/cli/**', 'examples/**', 'bench/**', 'scripts/**', 'tools/**', 'test/**', 'simulation/**'],
     rules: { 'no-console': 'off' },
   },

@@ -7,8 +7,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfObject, compile, Network, PacketSocket, Topology } from '../src/index.js';
-import { features } from '../src/features/index.js';
+import { BpfObject, compile, features, Network, PacketSocket, Topology } from '../src/index.js';
 import { renderFeatureTable } from '../src/cli/doctor.js';
 import { runNeighborSharing } from './networking/neighbor_sharing/neighbor_sharing.js';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { compile } from '../../src/compiler/compile.js';
 import { BpfObject } from '../../src/core/bpf-object.js';
-import type { ProgramTypeName } from '../../src/core/program-type.js';
+import type { ProgramTypeName } from '../../src/uapi/program-type.js';
 import { native } from '../../src/native.js';
 
 const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0'] = process.argv.slice(2);

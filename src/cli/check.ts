@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { compile } from '../compiler/compile.js';
 import type { ObjectSpec } from '../compiler/object-spec.js';
 import { BpfObject } from '../core/bpf-object.js';
-import { ProgramType, isProgramTypeName } from '../core/program-type.js';
+import { ProgramType, isProgramTypeName } from '../uapi/program-type.js';
 import { InvalidArgumentError, TsbccError } from '../errors.js';
 import { collectCflags, parseUsdtOptions } from './compile.js';
 

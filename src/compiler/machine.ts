@@ -1,16 +1,10 @@
 /** Machine facts the BCC dialect bakes into objects: CPU counts and the page size. */
 import { readFileSync } from 'node:fs';
+import { parseCpuList } from '../util/cpus.js';
 
 function countCpus(path: string): number {
   try {
-    const text = readFileSync(path, 'utf8').trim();
-    let n = 0;
-    for (const part of text.split(',')) {
-      const [a, b] = part.split('-').map(Number);
-      if (a === undefined || Number.isNaN(a)) continue;
-      n += b === undefined ? 1 : b - a + 1;
-    }
-    return n || 1;
+    return parseCpuList(readFileSync(path, 'utf8')).length || 1;
   } catch {
     return 1;
   }

@@ -8,7 +8,7 @@
  * the section rules, auto-attach reads `attachKind`/`attachTarget`, and loadFunc defaults the
  * program type and expected attach type from the spec.
  */
-import { AttachType, ProgramType } from '../core/program-type.js';
+import { AttachType, ProgramType } from '../uapi/program-type.js';
 import type { AttachKind, ProgramSpec } from './object-spec.js';
 
 export type { AttachKind };

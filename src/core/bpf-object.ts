@@ -1,7 +1,9 @@
 /**
  * BpfObject: the live form of an ObjectSpec. Maps are created once; any function can then be
  * loaded as any type, at any time and in any order, and all share the object's maps (D4: one
- * libbpf object per loaded function, with the map fds reused).
+ * libbpf object per loaded function, with the map fds reused). The object model: programs, raw
+ * map handles, pins and ownership; typed tables, readers and attachments live in the layers
+ * above, and the BCC facade (src/bcc/bpf.ts) composes them.
  */
 import { unlinkSync } from 'node:fs';
 import type { NativeLoadError, NativeObject } from '../../native/index.js';
@@ -9,14 +11,17 @@ import type { ObjectSpec } from '../compiler/object-spec.js';
 import { ClosedError, InvalidArgumentError, TsbccError, fromNative } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';
-import { RawMap } from '../maps/raw-map.js';
-import { openTable, type TableOptions } from '../maps/open-table.js';
-import type { Table } from '../maps/table.js';
+import { RawMap } from './raw-map.js';
 import { pinObject, type PinOptions } from './pin.js';
 import { registerSharedMap, sharedMapFd, unregisterSharedMaps } from './shared-maps.js';
 import { Program } from './program.js';
-import { ProgramType, isProgramTypeName, programTypeName, type ProgramTypeName } from './program-type.js';
-import { track, untrack, type Closeable } from './resources.js';
+import {
+  ProgramType,
+  isProgramTypeName,
+  programTypeName,
+  type ProgramTypeName,
+} from '../uapi/program-type.js';
+import { track, untrack, type Closeable } from '../resources.js';
 import { verifierError } from './verifier.js';
 
 /** Options for loading a function. */
@@ -46,7 +51,6 @@ export class BpfObject implements Closeable {
   private mapsObj: NativeObject | undefined;
   private readonly programs = new Map<string, Program>();
   private readonly mapHandles = new Map<string, RawMap>();
-  private readonly tables = new Map<string, Table>();
   private readonly owned = new Set<Closeable>();
   private readonly pins: string[] = [];
 
@@ -202,24 +206,6 @@ export class BpfObject implements Closeable {
     );
     this.mapHandles.set(name, m);
     return m;
-  }
-
-  /**
-   * The map `name` as a typed table of the class its type calls for (HashTable, ArrayTable,
-   * PerCpuHashTable, RingBufTable, ...), decoding with the layouts from the program's BTF. The
-   * table is owned by this object. Without options the same table is returned every time.
-   * @throws InvalidArgumentError when there is no such map or no table class for its type.
-   */
-  table<K = unknown, V = unknown>(name: string, opts?: TableOptions): Table<K, V> {
-    const cached = opts ? undefined : this.tables.get(name);
-    if (cached && !cached.closed) return cached as Table<K, V>;
-    const raw = this.map(name);
-    const spec = this.spec.maps.find((m) => m.name === name);
-    const inner = spec?.innerMap ? this.spec.maps.find((m) => m.name === spec.innerMap) : undefined;
-    const t = openTable(raw, spec, this.spec.events?.[name], opts, inner);
-    t.adopt = (c) => void this.own(c);
-    if (!opts) this.tables.set(name, t);
-    return t as Table<K, V>;
   }
 
   /** Closes `c` when this object closes (event readers, links made from its programs). */

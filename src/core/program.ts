@@ -2,8 +2,8 @@
 import type { NativeObject } from '../../native/index.js';
 import { ClosedError } from '../errors.js';
 import { native } from '../native.js';
-import { programTypeName } from './program-type.js';
-import { track, untrack, type Closeable } from './resources.js';
+import { programTypeName } from '../uapi/program-type.js';
+import { track, untrack, type Closeable } from '../resources.js';
 
 /**
  * A program loaded into the kernel. Owned by its BpfObject, which closes it; closing it

@@ -6,8 +6,8 @@
 import type { NativePerfBuffer } from '../../native/index.js';
 import { ClosedError, InvalidArgumentError, fromNative } from '../errors.js';
 import { native } from '../native.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
-import type { Codec } from '../maps/codec.js';
+import { track, untrack, type Closeable } from '../resources.js';
+import type { Codec } from '../codec/codec.js';
 import { EventQueue, onAbort, type IterateOptions } from './event-queue.js';
 
 /** One decoded perf record and the CPU it came from. */

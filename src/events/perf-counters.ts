@@ -5,7 +5,7 @@
  */
 import { fromNative } from '../errors.js';
 import { native } from '../native.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { track, untrack, type Closeable } from '../resources.js';
 
 /** The counters opened into one map; close() closes the perf events (the slots go stale). */
 export class PerfCounters implements Closeable {

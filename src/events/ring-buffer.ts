@@ -7,8 +7,8 @@
 import type { NativeRingBuffer } from '../../native/index.js';
 import { ClosedError, fromNative } from '../errors.js';
 import { native } from '../native.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
-import type { Codec } from '../maps/codec.js';
+import { track, untrack, type Closeable } from '../resources.js';
+import type { Codec } from '../codec/codec.js';
 import { EventQueue, onAbort, type IterateOptions } from './event-queue.js';
 
 /** Options of a ring buffer consumer. */

@@ -8,7 +8,7 @@ import type { NativeFdWatcher } from '../../native/index.js';
 import { ClosedError, NotSupportedError, SyscallError, TsbccError } from '../errors.js';
 import { native } from '../native.js';
 import { ensureTracefs } from '../features/mounts.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { track, untrack, type Closeable } from '../resources.js';
 import { EventQueue, type IterateOptions } from './event-queue.js';
 import { formatTraceFields } from './trace-format.js';
 import { parseTraceLine, type TraceFields } from './trace-fields.js';

@@ -2,7 +2,7 @@
 import { fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { netnsPath, type NetnsRef } from '../util/netns-path.js';
-import { UpdateFlags } from './raw-map.js';
+import { UpdateFlags } from '../core/raw-map.js';
 import { Table } from './table.js';
 
 /**

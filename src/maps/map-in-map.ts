@@ -2,9 +2,14 @@
 import { fromNative } from '../errors.js';
 import { native } from '../native.js';
 import type { TypeLayout } from '../compiler/type-layout.js';
-import { openTable, type TableOptions } from './open-table.js';
-import { RawMap } from './raw-map.js';
+import type { MapSpec } from '../compiler/object-spec.js';
+import type { Codec } from '../codec/codec.js';
+import { RawMap } from '../core/raw-map.js';
 import { Table } from './table.js';
+import type { TableOptions } from './table-options.js';
+
+/** @internal Opens an inner map as a table (openTable, handed in so the two files do not import each other). */
+export type InnerOpener = (raw: RawMap, spec: MapSpec, opts: TableOptions | undefined) => Table;
 
 /** Something that names an inner map: a table, a raw map or a map fd. */
 export type InnerMap = Table | RawMap | number;
@@ -21,6 +26,16 @@ function innerFd(m: InnerMap | unknown): unknown {
 export class MapInMapTable<K = unknown> extends Table<K, number> {
   /** @internal */
   innerLayouts: { key?: TypeLayout; value?: TypeLayout } = {};
+
+  /** @internal Use BPF.table(). */
+  constructor(
+    raw: RawMap,
+    keyCodec: Codec<K>,
+    valueCodec: Codec<number>,
+    private readonly openInner: InnerOpener,
+  ) {
+    super(raw, keyCodec, valueCodec);
+  }
 
   override set(k: K, inner: InnerMap | unknown, flags?: number): this {
     return super.set(k, innerFd(inner), flags);
@@ -65,7 +80,7 @@ export class MapInMapTable<K = unknown> extends Table<K, number> {
         btfValueTypeId: 0,
         ...this.innerLayouts,
       };
-      return openTable(raw, spec, undefined, opts) as Table<IK, IV>;
+      return this.openInner(raw, spec, opts) as Table<IK, IV>;
     } catch (e) {
       native().closeFd(fd);
       throw fromNative(e, `open inner map ${id} of ${this.description}`);

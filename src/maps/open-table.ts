@@ -1,12 +1,13 @@
 /** Choosing the table class and codecs for a map (BCC's get_table). */
 import { InvalidArgumentError } from '../errors.js';
-import { native } from '../native.js';
-import { MapType, mapTypeName } from '../core/map-type.js';
+import { possibleCpus } from '../util/cpus.js';
+import { MapType, mapTypeName } from '../uapi/map-type.js';
 import type { MapSpec } from '../compiler/object-spec.js';
+import type { BpfObject } from '../core/bpf-object.js';
 import type { TypeLayout } from '../compiler/type-layout.js';
 import { ArrayTable } from './array.js';
 import { CgroupArrayTable } from './cgroup-array.js';
-import { codecFor, codecForSize, type Codec, type CodecOptions } from './codec.js';
+import { codecFor, codecForSize, type Codec, type CodecOptions } from '../codec/codec.js';
 import { CpuMapTable, DevMapTable, XskMapTable } from './dev-map.js';
 import { HashTable, LruHashTable } from './hash.js';
 import { LpmTrieTable } from './lpm-trie.js';
@@ -15,27 +16,13 @@ import { PerCpuArrayTable, PerCpuHashTable, perCpuCodec } from './percpu.js';
 import { PerfEventArrayTable } from './perf-event-array.js';
 import { ProgArrayTable } from './prog-array.js';
 import { QueueStackTable } from './queue-stack.js';
-import type { RawMap } from './raw-map.js';
+import type { RawMap } from '../core/raw-map.js';
 import { RingBufTable } from './ring-buf.js';
 import { StackTraceTable } from './stack-trace.js';
 import { Table } from './table.js';
+import type { TableOptions } from './table-options.js';
 
-/** Options of table(): codecs override the layouts from BTF. */
-export interface TableOptions extends CodecOptions {
-  /** Key codec (default: from the map's BTF key layout, else by size). */
-  key?: Codec;
-  /** Value codec for one value (per-CPU maps: one CPU's value). */
-  value?: Codec;
-  /** Codec for ring/perf buffer records (default: the event layout the compiler captured). */
-  event?: Codec;
-}
-
-let cpus: number | undefined;
-/** The number of possible CPUs (the per-CPU value count). */
-export function possibleCpus(): number {
-  cpus ??= native().numPossibleCpus();
-  return cpus;
-}
+export type { TableOptions };
 
 const u32: TypeLayout = { kind: 'int', name: 'unsigned int', size: 4, signed: false };
 const none: Codec<never> = {
@@ -109,7 +96,9 @@ export function openTable(
       return new QueueStackTable(raw, none as Codec<null>, value());
     case MapType.ARRAY_OF_MAPS:
     case MapType.HASH_OF_MAPS: {
-      const t = new MapInMapTable(raw, type === MapType.ARRAY_OF_MAPS ? index : key(), u32v);
+      const t = new MapInMapTable(raw, type === MapType.ARRAY_OF_MAPS ? index : key(), u32v, (r, s, o) =>
+        openTable(r, s, undefined, o),
+      );
       if (inner?.key) t.innerLayouts.key = inner.key;
       if (inner?.value) t.innerLayouts.value = inner.value;
       return t;
@@ -126,4 +115,23 @@ export function openTable(
     default:
       throw new InvalidArgumentError(`no table class for map ${raw.name} of type ${mapTypeName(type)}`);
   }
+}
+
+/**
+ * The map `name` of `obj` as a typed table of the class its type calls for (HashTable,
+ * ArrayTable, PerCpuHashTable, RingBufTable, ...), decoding with the layouts from the program's
+ * BTF; readers and counters opened through it are owned by `obj`. `BPF.table()` caches these.
+ * @throws InvalidArgumentError when there is no such map or no table class for its type.
+ */
+export function objectTable<K = unknown, V = unknown>(
+  obj: BpfObject,
+  name: string,
+  opts?: TableOptions,
+): Table<K, V> {
+  const raw = obj.map(name);
+  const spec = obj.spec.maps.find((m) => m.name === name);
+  const inner = spec?.innerMap ? obj.spec.maps.find((m) => m.name === spec.innerMap) : undefined;
+  const t = openTable(raw, spec, obj.spec.events?.[name], opts, inner);
+  t.adopt = (c) => void obj.own(c);
+  return t as Table<K, V>;
 }

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { ArrayTable } from './array.js';
-import type { Codec } from './codec.js';
+import type { Codec } from '../codec/codec.js';
 import { Table } from './table.js';
 
 /** Combines the per-CPU values of one key into one. */

@@ -1,9 +1,9 @@
 /** PERF_EVENT_ARRAY maps: per-CPU perf rings for perf_submit (read through a PerfBuffer). */
 import { PerfBuffer, type PerfBufferOptions } from '../events/perf-buffer.js';
 import { PerfCounters } from '../events/perf-counters.js';
-import { onlineCpus } from '../tracing/attach.js';
-import type { Codec } from './codec.js';
-import type { RawMap } from './raw-map.js';
+import { onlineCpus } from '../util/cpus.js';
+import type { Codec } from '../codec/codec.js';
+import type { RawMap } from '../core/raw-map.js';
 import { Table } from './table.js';
 
 /**

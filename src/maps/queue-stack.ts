@@ -2,7 +2,7 @@
 import { fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { Table } from './table.js';
-import { UpdateFlags } from './raw-map.js';
+import { UpdateFlags } from '../core/raw-map.js';
 
 /** A queue (FIFO) or stack (LIFO). Keyed operations are not supported; use push/pop/peek. */
 export class QueueStackTable<V = unknown> extends Table<null, V> {

@@ -1,7 +1,7 @@
 /** RINGBUF maps: the table side of a ring buffer (reading happens through a RingBuffer). */
 import { RingBuffer, type RingBufferOptions } from '../events/ring-buffer.js';
-import type { Codec } from './codec.js';
-import type { RawMap } from './raw-map.js';
+import type { Codec } from '../codec/codec.js';
+import type { RawMap } from '../core/raw-map.js';
 import { Table } from './table.js';
 
 /**

@@ -7,9 +7,9 @@ import type { NativeDump } from '../../native/index.js';
 import { InvalidArgumentError, SyscallError, fromNative } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';
-import { mapTypeName } from '../core/map-type.js';
-import type { Closeable } from '../core/resources.js';
-import { encodeToBuffer, type Codec } from './codec.js';
+import { mapTypeName } from '../uapi/map-type.js';
+import type { Closeable } from '../resources.js';
+import { encodeToBuffer, type Codec } from '../codec/codec.js';
 import {
   formatLinearHist,
   formatLog2Hist,
@@ -17,7 +17,7 @@ import {
   type HistogramOptions,
   type JsonHist,
 } from './histogram.js';
-import { RawMap, UpdateFlags } from './raw-map.js';
+import { RawMap, UpdateFlags } from '../core/raw-map.js';
 
 /** Options of the histogram printers: BCC's options plus where the text goes. */
 export interface PrintHistOptions<B = unknown> extends HistogramOptions<B> {

@@ -10,7 +10,7 @@
  * `strategy: 'police'`, by one cls_bpf filter per class with a police action. Which one is used
  * and why is in `strategy` and `reason`.
  */
-import { BPF } from '../core/bpf.js';
+import { BPF } from '../bcc/bpf.js';
 import type { Link } from '../core/link.js';
 import type { Program } from '../core/program.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';

@@ -4,7 +4,7 @@
  */
 import type { Link } from '../core/link.js';
 import type { Program } from '../core/program.js';
-import { ProgramType } from '../core/program-type.js';
+import { ProgramType } from '../uapi/program-type.js';
 import { InvalidArgumentError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 

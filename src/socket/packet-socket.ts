@@ -6,9 +6,9 @@ import { ClosedError, SyscallError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import type { Program } from '../core/program.js';
 import type { Link } from '../core/link.js';
-import { ProgramType } from '../core/program-type.js';
+import { ProgramType } from '../uapi/program-type.js';
 import { InvalidArgumentError } from '../errors.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { track, untrack, type Closeable } from '../resources.js';
 import { checkInterfaceName, netnsPath, type NetnsRef } from '../util/netns-path.js';
 import { PacketQueue, type PacketIteratorOptions } from './packet-queue.js';
 

@@ -5,7 +5,7 @@
  * which then creates nothing) and reported as NotSupportedError naming the kernel option.
  */
 import type { Program } from '../core/program.js';
-import { ProgramType } from '../core/program-type.js';
+import { ProgramType } from '../uapi/program-type.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { FeatureName } from '../features/catalog.js';
 import type { MessageBuilder } from '../netlink/message.js';

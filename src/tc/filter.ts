@@ -6,7 +6,7 @@
  * on close(), only while it still runs our program.
  */
 import type { Program } from '../core/program.js';
-import { ProgramType } from '../core/program-type.js';
+import { ProgramType } from '../uapi/program-type.js';
 import { InvalidArgumentError, NetlinkError } from '../errors.js';
 import { features } from '../features/probe.js';
 import { logger } from '../logger.js';

@@ -8,7 +8,7 @@ import { NetlinkError, SyscallError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
 import type { NetlinkMessage } from '../netlink/message.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { track, untrack, type Closeable } from '../resources.js';
 import { runAll, runAllSync } from './tc-netlink.js';
 
 /** Whether an error says the namespace could not be entered because it is gone. */

@@ -4,7 +4,7 @@
  * syscalls:sys_enter_kill / sys_exit_kill tracepoints.
  */
 import { readFileSync } from 'node:fs';
-import { getSyscallPrefix } from '../core/auto-attach.js';
+import { getSyscallPrefix } from '../bcc/syscall-prefix.js';
 import { intArg, intList } from './args.js';
 import { clockTime, sprintf } from './format.js';
 import { tracepointProbe, type Attachment } from './session.js';

@@ -4,7 +4,7 @@
  * (BCC's form), else the syscalls:sys_enter_* / sys_exit_* tracepoints.
  */
 import { readlinkSync } from 'node:fs';
-import { getSyscallPrefix } from '../core/auto-attach.js';
+import { getSyscallPrefix } from '../bcc/syscall-prefix.js';
 import { InvalidArgumentError } from '../errors.js';
 import { ksymname } from '../tracing/ksyms.js';
 import { tracepointExists } from '../tracing/attach.js';

@@ -4,7 +4,7 @@
  * --ebpf), saying what was attached (--verbose), waiting for intervals, durations and Ctrl-C,
  * and writing output lines.
  */
-import { BPF } from '../core/bpf.js';
+import { BPF } from '../bcc/bpf.js';
 import type { UsdtContext } from '../compiler/usdt.js';
 import { CompileError, NotSupportedError } from '../errors.js';
 import type { PerfBuffer } from '../events/perf-buffer.js';

@@ -3,7 +3,7 @@
  * sync_file_range, syncfs), one line per call. Kprobes on the syscall functions where the
  * kernel has kprobes (BCC's form), else the syscalls:sys_enter_* tracepoints.
  */
-import { getSyscallPrefix } from '../core/auto-attach.js';
+import { getSyscallPrefix } from '../bcc/syscall-prefix.js';
 import { sprintf } from './format.js';
 import { tracepointProbe, type Attachment } from './session.js';
 import { defineTool } from './tool.js';

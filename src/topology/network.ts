@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ClosedError, TopologyError } from '../errors.js';
 import { logger } from '../logger.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { track, untrack, type Closeable } from '../resources.js';
 import { listAddresses } from '../netlink/address.js';
 import { getLink } from '../netlink/link.js';
 import type { NamedNamespace } from '../netlink/netns.js';

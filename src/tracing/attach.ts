@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { InvalidArgumentError, NotSupportedError, fromNative } from '../errors.js';
 import { native } from '../native.js';
+import { onlineCpus } from '../util/cpus.js';
 import type { Program } from '../core/program.js';
 import { FdLink } from './fd-link.js';
 import { symbolOffset } from './elf-symbols.js';
@@ -54,18 +55,6 @@ function tracepointId(tp: string): number {
   const path = join(tracefs(), 'events', cat, ev, 'id');
   if (!existsSync(path)) throw new InvalidArgumentError(`no tracepoint ${cat}:${ev} (${path} is missing)`);
   return Number.parseInt(readFileSync(path, 'utf8'), 10);
-}
-
-/** CPUs that are online (from /sys/devices/system/cpu/online). */
-export function onlineCpus(): number[] {
-  const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const [a, b] = part.split('-').map(Number);
-    if (a === undefined || Number.isNaN(a)) continue;
-    for (let i = a; i <= (b ?? a); i++) out.push(i);
-  }
-  return out;
 }
 
 function attachPerf(prog: Program, perfFd: number, what: string): number[] {

@@ -1,7 +1,7 @@
 /** FdLink: an attachment held by file descriptors (bpf links, perf events, raw tracepoints). */
 import { native } from '../native.js';
 import type { Link } from '../core/link.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { track, untrack, type Closeable } from '../resources.js';
 
 /**
  * An attachment that lasts as long as its fds are open: closing them detaches. Closed by its

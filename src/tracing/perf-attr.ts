@@ -6,7 +6,7 @@
 import { InvalidArgumentError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import type { Program } from '../core/program.js';
-import { onlineCpus } from './attach.js';
+import { onlineCpus } from '../util/cpus.js';
 import { FdLink } from './fd-link.js';
 
 /** The one-bit flags of perf_event_attr, by their kernel names (bit order as in the header). */

@@ -7,8 +7,8 @@ import { InvalidArgumentError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import type { Link } from '../core/link.js';
 import type { Program } from '../core/program.js';
-import { AttachType } from '../core/program-type.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { AttachType } from '../uapi/program-type.js';
+import { track, untrack, type Closeable } from '../resources.js';
 
 /** BPF_PROG_ATTACH flags. */
 export const ProgAttachFlags = {

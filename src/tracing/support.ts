@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../native.js';
-import { AttachType } from '../core/program-type.js';
+import { AttachType } from '../uapi/program-type.js';
 import { kernelEnumHasValue } from '../core/kernel-btf.js';
 import { ksymname } from './ksyms.js';
 import { tracefsRoot } from './tracefs.js';

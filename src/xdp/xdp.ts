@@ -6,8 +6,8 @@
  */
 import type { Link } from '../core/link.js';
 import type { Program } from '../core/program.js';
-import { ProgramType } from '../core/program-type.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { ProgramType } from '../uapi/program-type.js';
+import { track, untrack, type Closeable } from '../resources.js';
 import { InvalidArgumentError, NetlinkError, NotSupportedError } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';

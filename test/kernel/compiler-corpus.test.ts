@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/compile.js';
 import { machineFacts } from '../../src/compiler/machine.js';
 import { BpfObject } from '../../src/core/bpf-object.js';
-import { ProgramType, isProgramTypeName } from '../../src/core/program-type.js';
+import { ProgramType, isProgramTypeName } from '../../src/uapi/program-type.js';
 import { features } from '../../src/features/index.js';
 
 const CORPUS = join(import.meta.dirname, '..', 'corpus');

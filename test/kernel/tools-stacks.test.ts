@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { getSyscallPrefix } from '../../src/core/auto-attach.js';
+import { getSyscallPrefix } from '../../src/bcc/syscall-prefix.js';
 import { features } from '../../src/features/index.js';
 import { ToolRun } from './helpers/tool-run.js';
 import { buildTarget, Target } from './helpers/tool-target.js';

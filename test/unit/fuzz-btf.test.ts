@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Btf, elfSection, mapLayoutsFromBtf } from '../../src/compiler/btf-layout.js';
 import type { TypeLayout } from '../../src/compiler/type-layout.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { codecFor, encodeToBuffer } from '../../src/maps/codec.js';
+import { codecFor, encodeToBuffer } from '../../src/codec/codec.js';
 import { fuzzParams, mutated, truncated, typedOrResult } from './helpers/fuzz.js';
 
 const KIND = {

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProgramType } from '../../src/core/program-type.js';
+import { ProgramType } from '../../src/uapi/program-type.js';
 import type { Program } from '../../src/core/program.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { MessageBuilder, parseMessages } from '../../src/netlink/message.js';

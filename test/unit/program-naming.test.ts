@@ -6,7 +6,7 @@ import {
   programConvention,
   rewriterNamingRules,
 } from '../../src/compiler/program-naming.js';
-import { AttachType, ProgramType } from '../../src/core/program-type.js';
+import { AttachType, ProgramType } from '../../src/uapi/program-type.js';
 
 describe('the naming table', () => {
   it('says for every BCC prefix its kind, type, target and whether it auto-attaches', () => {

@@ -8,11 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { compile, describeElf, type CompileOptions } from '../compiler/compile.js';
 import type { ObjectSpec } from '../compiler/object-spec.js';
-import { fixSyscallFnname } from './auto-attach.js';
+import { fixSyscallFnname } from './syscall-prefix.js';
 import { mapLayoutsFromBtf } from '../compiler/btf-layout.js';
 import { ClosedError, InvalidArgumentError, TsbccError } from '../errors.js';
 import { logger } from '../logger.js';
-import type { TableOptions } from '../maps/open-table.js';
+import { objectTable, type TableOptions } from '../maps/open-table.js';
 import type { Table } from '../maps/table.js';
 import { PerfEventArrayTable } from '../maps/perf-event-array.js';
 import { RingBufTable } from '../maps/ring-buf.js';
@@ -44,11 +44,11 @@ import { attachPerfEventRaw, type PerfEventAttr, type PerfEventRawOptions } from
 import { resolveUsdtContexts, type UsdtPidContext } from '../tracing/usdt.js';
 import { loadAndAttachBtf, type BtfAttachKind } from '../tracing/btf-attach.js';
 import type { UsdtContext } from '../compiler/usdt.js';
-import { BpfObject, type LoadFuncOptions } from './bpf-object.js';
-import type { Program } from './program.js';
-import { AttachType, type ProgramTypeName } from './program-type.js';
-import { track, untrack, type Closeable } from './resources.js';
-import type { PinOptions } from './pin.js';
+import { BpfObject, type LoadFuncOptions } from '../core/bpf-object.js';
+import type { Program } from '../core/program.js';
+import { AttachType, type ProgramTypeName } from '../uapi/program-type.js';
+import { track, untrack, type Closeable } from '../resources.js';
+import type { PinOptions } from '../core/pin.js';
 
 /** Options shared by kprobe attaches. */
 export interface KprobeAttachOptions {
@@ -100,6 +100,7 @@ interface AttachedLink {
  */
 export class BPF implements Closeable {
   private readonly links: AttachedLink[] = [];
+  private readonly tables = new Map<string, Table>();
   private pipe: TracePipe | undefined;
   private isClosed = false;
 
@@ -251,9 +252,19 @@ export class BPF implements Closeable {
     return this.live().spec.programs.map((p) => this.loadFunc(p.name, type));
   }
 
-  /** The map `name` as a typed table (BCC's get_table / b[name]). */
+  /**
+   * The map `name` as a typed table of the class its type calls for (BCC's get_table / b[name]),
+   * decoding with the layouts from the program's BTF; owned by this object. Without options the
+   * same table is returned every time.
+   * @throws InvalidArgumentError when there is no such map or no table class for its type.
+   */
   table<K = unknown, V = unknown>(name: string, opts?: TableOptions): Table<K, V> {
-    return this.live().table<K, V>(name, opts);
+    const obj = this.live();
+    const cached = opts ? undefined : this.tables.get(name);
+    if (cached && !cached.closed) return cached as Table<K, V>;
+    const t = objectTable<K, V>(obj, name, opts);
+    if (!opts) this.tables.set(name, t as Table);
+    return t;
   }
 
   /** Alias of table(). */
@@ -541,6 +552,7 @@ export class BPF implements Closeable {
     if (this.isClosed) return;
     this.isClosed = true;
     this.links.length = 0;
+    this.tables.clear();
     untrack(this);
     this.object.closeSync();
   }

@@ -5,7 +5,7 @@
  * things stay open for that handler and are closed when the process exits. Handlers are
  * installed on first registration, never at import time.
  */
-import { logger } from '../logger.js';
+import { logger } from './logger.js';
 
 /** Something the registry can close. */
 export interface Closeable {

@@ -1,8 +1,8 @@
 /** A map as raw bytes: the base every typed table builds on. */
 import { ClosedError, fromNative, InvalidArgumentError } from '../errors.js';
 import { native } from '../native.js';
-import { mapTypeName } from '../core/map-type.js';
-import { track, untrack, type Closeable } from '../core/resources.js';
+import { mapTypeName } from '../uapi/map-type.js';
+import { track, untrack, type Closeable } from '../resources.js';
 
 /** Update flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST). */
 export const UpdateFlags = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;
