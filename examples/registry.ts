@@ -44,6 +44,12 @@ export const examples: readonly ExampleEntry[] = [
     load: () => import('./networking/vlan_learning/vlan_learning.js'),
   },
   {
+    name: 'tunnel_monitor',
+    group: 'networking',
+    summary: 'vxlan flows of 9 hosts and 4 VNIs counted on the underlay, live chord diagram and /metrics',
+    load: () => import('./networking/tunnel_monitor/tunnel_monitor.js'),
+  },
+  {
     name: 'distributed_bridge',
     group: 'networking',
     summary: 'one bridge per VNI across N hosts over flow-based vxlan: multicast, mesh and dhcp modes',

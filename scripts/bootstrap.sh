@@ -60,3 +60,9 @@ if [ ! -f dist/.tsbuildinfo ] || [ -n "$(find src examples simulation tools benc
   log "compiling TypeScript"
   npx tsc -p tsconfig.json
 fi
+
+# The examples' web pages (d3 bundled with esbuild) are built when their sources changed.
+if [ ! -f dist/web/tunnel_monitor/dashboard.js ] || [ -n "$(find examples -path '*/web/*' -newer dist/web/tunnel_monitor/dashboard.js -print -quit 2>/dev/null)" ] || [ package-lock.json -nt dist/web/tunnel_monitor/dashboard.js ]; then
+  log "bundling the examples' web pages"
+  node scripts/build-web.mjs
+fi

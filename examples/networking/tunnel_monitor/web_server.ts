@@ -1,23 +1,33 @@
 /**
- * The tunnel_monitor web server: the chord diagram page (web/index.html, web/chord.js) and the
- * live flows as JSON (/flows.json, re-read on every request), on 127.0.0.1 only.
+ * tunnel_monitor's web server, on 127.0.0.1 only: the dashboard (web/index.html and the d3
+ * bundle built from web/dashboard.js into dist/), the latest flow sample as JSON
+ * (/flows.json), and the flow counters as Prometheus metrics (/metrics).
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { TsbccError, type FlowSample } from '../../../src/index.js';
+import { packageRootOf, sourceDirOf } from '../../common/paths.js';
 
-/** A running flow server; close() ends it (open connections included). */
-export interface FlowServer {
-  /** The page's address, `http://127.0.0.1:PORT/`; the JSON is at `${url}flows.json`. */
+/** What the dashboard reads besides the flows: names for the endpoints, the VNIs. */
+export interface DashboardInfo {
+  /** Outer (underlay) address -> host name. */
+  hosts: Record<string, string>;
+  vnis: number[];
+}
+
+/** A running server; close() ends it (open connections included). */
+export interface DashboardServer {
+  /** `http://127.0.0.1:PORT/` */
   readonly url: string;
   close(): Promise<void>;
 }
 
-const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/chord.js': { file: 'chord.js', type: 'text/javascript; charset=utf-8' },
-};
+/** Where the built page script is (`npm run build:web`, run by bootstrap). */
+export function dashboardBundlePath(): string {
+  return join(packageRootOf(import.meta.url), 'dist', 'web', 'tunnel_monitor', 'dashboard.js');
+}
 
 async function listen(server: Server, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -29,19 +39,26 @@ async function listen(server: Server, port: number): Promise<number> {
 }
 
 /**
- * Serves the page from `webDir` and `flows()` as JSON on 127.0.0.1:port (0: any free port).
- * The page files are read once, here, so a missing file fails now rather than in the browser.
- * @throws Error from listen (e.g. EADDRINUSE) or from reading the page files.
+ * Serves the dashboard on 127.0.0.1:port (0: any free port).
+ * @throws TsbccError when the page bundle has not been built; the listen error (EADDRINUSE ...).
  */
-export async function startFlowServer(
-  webDir: string,
-  port: number,
-  flows: () => unknown,
-): Promise<FlowServer> {
-  const files = new Map<string, { body: Buffer; type: string }>();
-  for (const [path, { file, type }] of Object.entries(STATIC)) {
-    files.set(path, { body: await readFile(join(webDir, file)), type });
+export async function startDashboard(opts: {
+  port: number;
+  info: DashboardInfo;
+  /** The latest sample (taken by the caller on its interval). */
+  sample: () => FlowSample;
+  /** Prometheus exposition text and its content type. */
+  metrics: () => Promise<{ body: string; contentType: string }>;
+}): Promise<DashboardServer> {
+  const bundle = dashboardBundlePath();
+  if (!existsSync(bundle)) {
+    throw new TsbccError(
+      `the dashboard page is not built (${bundle} is missing): run npm run build:web`,
+      'ENOENT',
+    );
   }
+  const page = await readFile(join(sourceDirOf(import.meta.url), 'web', 'index.html'));
+  const script = await readFile(bundle);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     res.setHeader('cache-control', 'no-store');
@@ -49,25 +66,37 @@ export async function startFlowServer(
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    if (path === '/flows.json') {
-      let body: string;
-      try {
-        body = JSON.stringify(flows());
-      } catch (e) {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(e instanceof Error ? e.message : String(e));
+    const fail = (e: unknown): void => {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(e instanceof Error ? e.message : String(e));
+    };
+    switch (path) {
+      case '/':
+      case '/index.html':
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
         return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-      return;
+      case '/dashboard.js':
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+        return;
+      case '/flows.json':
+        try {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ ...opts.info, ...opts.sample() }));
+        } catch (e) {
+          fail(e);
+        }
+        return;
+      case '/metrics':
+        opts.metrics().then((m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body), fail);
+        return;
+      case '/favicon.ico':
+        res.writeHead(204).end();
+        return;
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
     }
-    const f = files.get(path);
-    if (!f) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-      return;
-    }
-    res.writeHead(200, { 'content-type': f.type }).end(f.body);
   });
-  const bound = await listen(server, port);
+  const bound = await listen(server, opts.port);
   let closed: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${bound}/`,
