@@ -10,7 +10,7 @@
  * setInterval(() => console.log(tracker.sample().totals), 5000);
  * ```
  */
-import { BPF } from '../core/bpf.js';
+import { BPF } from '../bcc/bpf.js';
 import type { Link } from '../core/link.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import { formatIPv4 } from '../maps/net-format.js';
