@@ -11,7 +11,7 @@ import type { ObjectSpec } from '../compiler/object-spec.js';
 import { ClosedError, InvalidArgumentError, TsbccError, fromNative } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';
-import { RawMap } from './raw-map.js';
+import { mapInfoOf, RawMap } from './raw-map.js';
 import { pinObject, type PinOptions } from './pin.js';
 import { registerSharedMap, sharedMapFd, unregisterSharedMaps } from './shared-maps.js';
 import { Program } from './program.js';
@@ -193,17 +193,7 @@ export class BpfObject implements Closeable {
       throw new InvalidArgumentError(`${this.spec.name} has no map "${name}" (maps: ${known})`);
     }
     const fd = native().dupFd(obj.mapFd(name));
-    m = new RawMap(
-      {
-        name,
-        type: spec.type,
-        keySize: spec.keySize,
-        valueSize: spec.valueSize,
-        maxEntries: spec.maxEntries,
-        flags: spec.flags,
-      },
-      fd,
-    );
+    m = new RawMap(mapInfoOf(spec), fd);
     this.mapHandles.set(name, m);
     return m;
   }

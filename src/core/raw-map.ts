@@ -17,6 +17,18 @@ export interface MapInfo {
   flags: number;
 }
 
+/** The MapInfo fields of anything that has them (a MapSpec, the kernel's bpf_map_info). */
+export function mapInfoOf(m: MapInfo): MapInfo {
+  return {
+    name: m.name,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+  };
+}
+
 /**
  * A map accessed with Buffers of exactly keySize/valueSize bytes. Owns its fd (a duplicate);
  * close() releases it (the kernel frees the map when nothing else holds it).

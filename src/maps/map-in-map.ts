@@ -4,7 +4,7 @@ import { native } from '../native.js';
 import type { TypeLayout } from '../compiler/type-layout.js';
 import type { MapSpec } from '../compiler/object-spec.js';
 import type { Codec } from '../codec/codec.js';
-import { RawMap } from '../core/raw-map.js';
+import { mapInfoOf, RawMap } from '../core/raw-map.js';
 import { Table } from './table.js';
 import type { TableOptions } from './table-options.js';
 
@@ -57,25 +57,10 @@ export class MapInMapTable<K = unknown> extends Table<K, number> {
       throw fromNative(e, `open inner map ${id} of ${this.description}`);
     }
     try {
-      const info = native().mapInfoByFd(fd);
-      const raw = new RawMap(
-        {
-          name: info.name,
-          type: info.type,
-          keySize: info.keySize,
-          valueSize: info.valueSize,
-          maxEntries: info.maxEntries,
-          flags: info.flags,
-        },
-        fd,
-      );
+      const info = mapInfoOf(native().mapInfoByFd(fd));
+      const raw = new RawMap(info, fd);
       const spec = {
-        name: info.name,
-        type: info.type,
-        keySize: info.keySize,
-        valueSize: info.valueSize,
-        maxEntries: info.maxEntries,
-        flags: info.flags,
+        ...info,
         btfKeyTypeId: 0,
         btfValueTypeId: 0,
         ...this.innerLayouts,
