@@ -7,7 +7,7 @@
  */
 import { ksymname } from '../tracing/ksyms.js';
 import { tracepointExists } from '../tracing/attach.js';
-import { diskDev, diskNames } from './block.js';
+import { diskDev, diskNames, firstKprobeable } from './block.js';
 import { sprintf } from './format.js';
 import { tracepointProbe, type Attachment } from './session.js';
 import { defineTool } from './tool.js';
@@ -39,12 +39,10 @@ interface Hooks {
   done?: Hook;
 }
 
-const sym = (names: string[]): string | undefined => names.find((n) => ksymname(n) !== -1n);
-
 function hooks(kprobes: boolean): Hooks {
   const tp = (n: string): Hook | undefined => (tracepointExists('block', n) ? { tracepoint: n } : undefined);
   const k = (names: string[]): Hook | undefined => {
-    const f = kprobes ? sym(names) : undefined;
+    const f = kprobes ? firstKprobeable(names) : undefined;
     return f ? { kprobe: f } : undefined;
   };
   const pidStart =

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
 import { ksymname } from '../tracing/ksyms.js';
 import { tracepointExists } from '../tracing/attach.js';
+import { getKprobeFunctions } from '../tracing/kprobe-functions.js';
 
 /** The kernel's dev_t (MKDEV: major << 20 | minor) of disk `name` under /dev. */
 export function diskDev(name: string): number {
@@ -45,7 +46,13 @@ export interface BlockHooks {
   doneTracepoint?: string;
 }
 
-const firstSymbol = (names: string[]): string | undefined => names.find((n) => ksymname(n) !== -1n);
+/**
+ * The first of `names` a kprobe can go on (BCC tests with get_kprobe_functions), or undefined.
+ * A name in /proc/kallsyms is not enough: on Debian's 6.1 `blk_account_io_done` is listed there
+ * but not in available_filter_functions, and a kprobe on it fails with EINVAL.
+ */
+export const firstKprobeable = (names: string[]): string | undefined =>
+  names.find((n) => getKprobeFunctions(n.replace(/[.]/g, '\\.')).length > 0);
 const firstTracepoint = (names: string[]): string | undefined =>
   names.find((n) => tracepointExists('block', n));
 
@@ -59,13 +66,13 @@ export function blockHooks(kprobes: boolean, queued: boolean): BlockHooks {
   const h: BlockHooks = { startKprobes: [] };
   if (kprobes) {
     if (queued) {
-      const f = firstSymbol(['__blk_account_io_start', 'blk_account_io_start']);
+      const f = firstKprobeable(['__blk_account_io_start', 'blk_account_io_start']);
       if (f) h.startKprobes.push(f);
     } else {
       if (ksymname('blk_start_request') !== -1n) h.startKprobes.push('blk_start_request');
       h.startKprobes.push('blk_mq_start_request');
     }
-    const d = firstSymbol(['__blk_account_io_done', 'blk_account_io_done']);
+    const d = firstKprobeable(['__blk_account_io_done', 'blk_account_io_done']);
     if (d) h.doneKprobe = d;
   }
   if (h.startKprobes.length === 0) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { features } from '../../src/features/index.js';
+import { requireFeatures, requireMissing } from './helpers/require-features.js';
 import { ToolRun } from './helpers/tool-run.js';
 
 const fs = await features();
@@ -67,25 +68,24 @@ describe.skipIf(noTracing)('tools: VFS', () => {
     expect(sum(3)).toBeGreaterThanOrEqual(2);
   });
 
-  it.runIf(fs.has('kprobes'))(
-    'vfscount counts the vfs_read and vfs_write calls of a process the test ran',
-    async () => {
-      const p = readerWaiting();
-      const r = ToolRun.start(['vfscount']);
-      runs.push(r);
-      await r.line(/^Tracing\.\.\. Ctrl-C to end\.$/, 120_000);
-      await p.go();
-      expect(await r.interrupt()).toBe(0);
-      const count = (fn: string): number =>
-        Number(r.lines.find((l) => new RegExp(`^[0-9a-f]+\\s+${fn}\\s+\\d+$`).test(l))?.split(/\s+/)[2] ?? 0);
-      expect(r.lines).toContainEqual(expect.stringMatching(/^ADDR\s+FUNC\s+COUNT$/));
-      // every process's calls are counted: at least dd's
-      expect(count('vfs_read')).toBeGreaterThanOrEqual(N);
-      expect(count('vfs_write')).toBeGreaterThanOrEqual(N);
-    },
-  );
+  it('vfscount counts the vfs_read and vfs_write calls of a process the test ran', async (ctx) => {
+    await requireFeatures(ctx, 'kprobes');
+    const p = readerWaiting();
+    const r = ToolRun.start(['vfscount']);
+    runs.push(r);
+    await r.line(/^Tracing\.\.\. Ctrl-C to end\.$/, 120_000);
+    await p.go();
+    expect(await r.interrupt()).toBe(0);
+    const count = (fn: string): number =>
+      Number(r.lines.find((l) => new RegExp(`^[0-9a-f]+\\s+${fn}\\s+\\d+$`).test(l))?.split(/\s+/)[2] ?? 0);
+    expect(r.lines).toContainEqual(expect.stringMatching(/^ADDR\s+FUNC\s+COUNT$/));
+    // every process's calls are counted: at least dd's
+    expect(count('vfs_read')).toBeGreaterThanOrEqual(N);
+    expect(count('vfs_write')).toBeGreaterThanOrEqual(N);
+  });
 
-  it.runIf(!fs.has('kprobes'))('vfscount says in one line that it needs kprobes and exits 2', async () => {
+  it('vfscount says in one line that it needs kprobes and exits 2', async (ctx) => {
+    await requireMissing(ctx, 'kprobes');
     const { code, out, err } = await ToolRun.complete(['vfscount']);
     expect(code).toBe(2);
     expect(out).toBe('');
