@@ -28,9 +28,15 @@ const tcState = (ns: string, dev: string): string =>
   nsExec(ns, ['tc', 'filter', 'show', 'dev', dev, 'ingress']) +
   nsExec(ns, ['tc', 'filter', 'show', 'dev', dev, 'egress']);
 
-/** UDP from ns1 to ns2 offered at twice `rate` bit/s for 4 s: what ns2 received, in bit/s. */
+/**
+ * UDP from ns1 to ns2 offered at twice `rate` bit/s for 6 s: what ns2 received, in bit/s. The
+ * policers below get a 256 KB bucket (~260 ms at 8 Mbit/s): under the VM's emulation on a busy
+ * host the sender stalls for a hundred milliseconds and more, and a bucket that fills during
+ * the stall wastes what the rate allowed then (with 100 KB, 6.7 of 8 Mbit/s on a loaded machine).
+ * The full bucket at the start adds ~0.35 Mbit/s over 6 s.
+ */
 async function udpThrough(net: VethPairFixture, rate: number, port: number): Promise<number> {
-  const r = await iperf(net.ns1, net.ns2, net.ip2, port, 4, ['-u', '-b', String(2 * rate), '-l', '1400']);
+  const r = await iperf(net.ns1, net.ns2, net.ip2, port, 6, ['-u', '-b', String(2 * rate), '-l', '1400']);
   return r.receivedBps;
 }
 
@@ -65,11 +71,11 @@ describe('tc actions with traffic', () => {
       const link = await dev.attachBpf(obj.loadFunc('match_all', 'SCHED_CLS'), {
         parent: 'ingress',
         name: 'police',
-        actions: [{ kind: 'police', rate: '8mbit', burst: '100k', exceed: 'drop' }],
+        actions: [{ kind: 'police', rate: '8mbit', burst: '256k', exceed: 'drop' }],
       });
       within15('police 8mbit', await udpThrough(n, 8e6, 5401), 8e6);
       const shown = nsExec(n.ns2, ['tc', '-s', 'filter', 'show', 'dev', n.if2, 'ingress']);
-      expect(shown).toMatch(/police .*rate 8Mbit burst 100Kb/);
+      expect(shown).toMatch(/police .*rate 8Mbit burst 256Kb/);
       expect(Number(/dropped (\d+)/.exec(shown)?.[1] ?? 0), shown).toBeGreaterThan(0);
       await link.close();
       expect(tcState(n.ns2, n.if2)).toBe(before);
@@ -148,6 +154,7 @@ describe('tc actions with traffic', () => {
       netns: n.ns1,
       direction: 'egress',
       rate: '8mbit',
+      burst: '256k',
       strategy: 'police',
     });
     try {
