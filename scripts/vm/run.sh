@@ -12,7 +12,8 @@
 # TSBCC_VM_CPUS (default 2), TSBCC_VM_ACCEL (tcg, the default, or kvm),
 # TSBCC_VM_DIR (where setup.sh put the initramfs), TSBCC_VM_RESULTS (keep output.log and rc
 # there instead of a temporary directory). TSBCC_*, VITEST_*, CI and NODE_OPTIONS pass through.
-# Exit codes: the command's; 124 on timeout; 125 when the VM could not run it.
+# Exit codes: the command's; 124 on timeout; 125 when the VM could not run it; 130 when
+# interrupted (INT/TERM/HUP), after stopping the VM.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
@@ -58,23 +59,45 @@ done < <(env)
 append="console=ttyS0 panic=-1 quiet loglevel=3 tsbcc_stage2=$here/guest-init.sh"
 start=$(date +%s.%N)
 set +e
-timeout -k 10 "${TSBCC_VM_TIMEOUT:-900}" qemu-system-x86_64 \
+# timeout runs qemu in a process group of its own, so a Ctrl-C or kill aimed at this script
+# would not reach it: on INT/TERM/HUP this script stops it (timeout passes the signal on), and
+# if this script dies without a chance to (SIGKILL), the kernel sends timeout SIGTERM
+# (setpriv --pdeathsig; qemu's command is a simple one so that bash execs it from its own
+# child: with a pipe or redirection to a process substitution, a subshell in between would
+# be its parent). The console goes to this script's stdout through sed (CRs dropped).
+exec 3>&1 > >(sed -u 's/\r//g')
+setpriv --pdeathsig TERM timeout -k 10 "${TSBCC_VM_TIMEOUT:-900}" qemu-system-x86_64 \
   -accel "$accel" -cpu "$cpu" -smp "${TSBCC_VM_CPUS:-2}" -m "${TSBCC_VM_MEM:-4096}" \
   -nographic -no-reboot -nic none \
   -kernel "$kernel" -initrd "$initrd" -append "$append" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$results,mount_tag=results,security_model=none" \
-  </dev/null | sed -u 's/\r//g'
-status=("${PIPESTATUS[@]}")
+  </dev/null &
+vm=$!
+interrupted=""
+trap 'interrupted=1; kill -TERM "$vm" 2>/dev/null' INT TERM HUP
+wait "$vm"
+status=$?
+# wait returns early when a trapped signal arrives: wait again for qemu to be gone.
+while kill -0 "$vm" 2>/dev/null; do
+  wait "$vm"
+  status=$?
+done
+trap - INT TERM HUP
+exec 1>&3 3>&-
+if [ -n "$interrupted" ]; then
+  echo "vm-run: interrupted; the VM was stopped" >&2
+  exit 130
+fi
 set -e
 elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 
-if [ "${status[0]}" -eq 124 ] || [ "${status[0]}" -eq 137 ]; then
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   echo "vm-run: timed out after ${TSBCC_VM_TIMEOUT:-900}s" >&2
   exit 124
 fi
 if [ ! -s "$results/rc" ]; then
-  echo "vm-run: the VM stopped without running the command (qemu exit ${status[0]}, ${elapsed}s)" >&2
+  echo "vm-run: the VM stopped without running the command (qemu exit ${status}, ${elapsed}s)" >&2
   exit 125
 fi
 rc="$(cat "$results/rc")"

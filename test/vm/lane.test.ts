@@ -4,7 +4,7 @@
 // results here: every feature of GUEST_FEATURES present in the guest, and every listed test
 // passed there — a test that failed, skipped without a feature reason, or skipped for a feature
 // the guest has fails its file here.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +19,7 @@ const VM_TIMEOUT = Number(process.env.TSBCC_VM_LANE_TIMEOUT ?? 1200);
 describe('VM lane: the files of test/vm/lane.ts on Debian 6.1 under qemu', () => {
   const results = mkdtempSync(join(tmpdir(), 'tsbcc-vmlane-'));
   let exit: number | null = null;
+  let child: ChildProcess | undefined;
   let tail = '';
   let report: LaneReport | undefined;
   let doctor: { name: string; status: string }[] = [];
@@ -33,7 +34,8 @@ describe('VM lane: the files of test/vm/lane.ts on Debian 6.1 under qemu', () =>
       const started = Date.now();
       // Asynchronously (a blocked worker misses vitest's RPC deadlines); the guest's console goes
       // to this run's output as it comes, so a slow or stuck lane shows where it is.
-      const child = spawn('bash', ['scripts/vm/run.sh', command], {
+      // setpriv: if this worker dies, run.sh gets SIGTERM and stops the VM.
+      child = spawn('setpriv', ['--pdeathsig', 'TERM', 'bash', 'scripts/vm/run.sh', command], {
         cwd: root,
         env: { ...process.env, TSBCC_VM_RESULTS: results, TSBCC_VM_TIMEOUT: String(VM_TIMEOUT) },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,7 +46,7 @@ describe('VM lane: the files of test/vm/lane.ts on Debian 6.1 under qemu', () =>
       };
       child.stdout.on('data', take);
       child.stderr.on('data', take);
-      exit = await new Promise<number | null>((done) => child.on('close', done));
+      exit = await new Promise<number | null>((done) => child?.on('close', done));
       console.log(`VM lane: exit ${exit}, ${((Date.now() - started) / 1000).toFixed(1)} s wall`);
       const json = join(results, 'vitest.json');
       if (existsSync(json)) report = JSON.parse(readFileSync(json, 'utf8')) as LaneReport;
@@ -53,7 +55,11 @@ describe('VM lane: the files of test/vm/lane.ts on Debian 6.1 under qemu', () =>
     },
     (VM_TIMEOUT + 180) * 1000,
   );
-  afterAll(() => rmSync(results, { recursive: true, force: true }));
+  afterAll(() => {
+    // Still running when the hook timed out or the run was interrupted: run.sh stops the VM.
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    rmSync(results, { recursive: true, force: true });
+  });
 
   it('the guest booted and ran the lane', () => {
     expect(exit, `scripts/vm/run.sh exited ${exit} (124: timeout, 125: VM failure)\n${tail}`).not.toBe(124);
