@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { features } from '../../src/features/index.js';
+import { requireFeatures, requireMissing } from './helpers/require-features.js';
 import { ToolRun } from './helpers/tool-run.js';
 import { buildTarget, Target } from './helpers/tool-target.js';
 
 const fs = await features();
 const noUprobes = fs.missingReason('uprobes') ?? fs.missingReason('tracepoints');
-const kprobes = fs.has('kprobes');
 const runs: ToolRun[] = [];
 const targets: Target[] = [];
 let dir = '';
@@ -104,7 +104,8 @@ describe.skipIf(noUprobes)('tools: function counts and latency', () => {
     expect(rows.filter(([high, c]) => high < 16 && c > 0)).toEqual([]);
   });
 
-  it.runIf(kprobes)('funccount and funclatency count the vfs_read calls of a process (kprobes)', async () => {
+  it('funccount and funclatency count the vfs_read calls of a process (kprobes)', async (ctx) => {
+    await requireFeatures(ctx, 'kprobes');
     const input = join(dir, 'in');
     writeFileSync(input, Buffer.alloc(200, 'x'));
     const sh = spawn('sh', ['-c', `read x; exec dd if=${input} of=/dev/null bs=1 count=200 status=none`], {
@@ -125,16 +126,14 @@ describe.skipIf(noUprobes)('tools: function counts and latency', () => {
     expect(lat.lines).toContainEqual(expect.stringMatching(new RegExp(`count: ${n}$`)));
   });
 
-  it.runIf(!kprobes)(
-    'funccount and funclatency of a kernel function say in one line they need kprobes (exit 2)',
-    async () => {
-      for (const tool of ['funccount', 'funclatency']) {
-        const { code, out, err } = await ToolRun.complete([tool, 'vfs_read']);
-        expect(code).toBe(2);
-        expect(out).toBe('');
-        expect(err.trim().split('\n')).toHaveLength(1);
-        expect(err).toMatch(/kprobes/);
-      }
-    },
-  );
+  it('funccount and funclatency of a kernel function say in one line they need kprobes (exit 2)', async (ctx) => {
+    await requireMissing(ctx, 'kprobes');
+    for (const tool of ['funccount', 'funclatency']) {
+      const { code, out, err } = await ToolRun.complete([tool, 'vfs_read']);
+      expect(code).toBe(2);
+      expect(out).toBe('');
+      expect(err.trim().split('\n')).toHaveLength(1);
+      expect(err).toMatch(/kprobes/);
+    }
+  });
 });
