@@ -176,6 +176,7 @@ export class BPF implements Closeable {
           // say which function, why, and what to attach instead when the kprobe cannot go on
           const event = fixSyscallFnname(p.attachTarget);
           const retprobe = p.attachKind === 'kretprobe';
+          this.loadFunc(p.name, 'KPROBE'); // a verifier error is the program's, not the hook's
           try {
             this.attachKprobe({ event, fnName: p.name, retprobe });
           } catch (e) {

@@ -3,6 +3,8 @@ import {
   describeUsdtArg,
   encodePerfEventAttr,
   filterKprobeFunctions,
+  matchKprobeFunctions,
+  parseKprobeBlacklist,
   formatTraceFields,
   fullMatch,
   InvalidArgumentError,
@@ -110,6 +112,13 @@ describe('kprobe-able functions (BCC get_kprobe_functions rules)', () => {
     'ffffffff82000200 T __init_end',
     'ffffffff82000300 T vfs_read',
     'ffffffffc0000000 t mod_fn\t[mymod]',
+    // ftrace lists one name per address: the syscall wrapper is an alias of __do_sys_getppid
+    'ffffffff83000000 t __do_sys_getppid',
+    'ffffffff83000000 T __ia32_sys_getppid',
+    'ffffffff83000000 T __x64_sys_getppid',
+    // blacklisted by address range: its alias goes too
+    'ffffffff84000000 t bl_range_fn',
+    'ffffffff84000000 t bl_range_alias',
   ].join('\n');
   const available = new Set([
     'vfs_read',
@@ -125,11 +134,40 @@ describe('kprobe-able functions (BCC get_kprobe_functions rules)', () => {
     'irq_fn',
     'init_fn',
     'mod_fn',
+    '__do_sys_getppid',
+    'bl_range_alias',
   ]);
-  const fns = filterKprobeFunctions(kallsyms, available, new Set(['blacklisted_fn']));
+  const black = parseKprobeBlacklist(
+    '0xffffffff81001900-0xffffffff81001a00\tblacklisted_fn\n0xffffffff84000000-0xffffffff84000040\tbl_range_fn\n',
+  );
+  const all = filterKprobeFunctions(kallsyms, available, black);
+  const fns = all.map((f) => f.name);
 
   it('keeps traceable text symbols once, drops the sections and names BCC drops', () => {
-    expect(fns).toEqual(['vfs_read', 'vfs_readv', 'finish_task_switch.isra.0', 'mod_fn']);
+    expect(fns).toEqual([
+      'vfs_read',
+      'vfs_readv',
+      'finish_task_switch.isra.0',
+      'mod_fn',
+      '__do_sys_getppid',
+      '__ia32_sys_getppid',
+      '__x64_sys_getppid',
+    ]);
+    // names only, as BCC (an unreadable kallsyms address is 0): no aliases
+    const noAddr = kallsyms.replace(/^[0-9a-f]+ /gm, '0000000000000000 ');
+    expect(filterKprobeFunctions(noAddr, available, black).map((f) => f.name)).toEqual([
+      'vfs_read',
+      'vfs_readv',
+      'finish_task_switch.isra.0',
+      'mod_fn',
+      '__do_sys_getppid',
+      'bl_range_alias',
+    ]);
+  });
+
+  it('gives one name per address, the first in kallsyms order', () => {
+    expect(matchKprobeFunctions(all, /.*getppid/)).toEqual(['__do_sys_getppid']);
+    expect(matchKprobeFunctions(all, '__x64_sys_getppid')).toEqual(['__x64_sys_getppid']);
   });
 
   it('matches whole names (re.fullmatch)', () => {
