@@ -13,6 +13,7 @@ import { HEADER as DISK_HEADER, runDisksnoop } from '../../examples/tracing/disk
 import { log2Slot, runVfsreadlat } from '../../examples/tracing/vfsreadlat/vfsreadlat.js';
 import { HEADER as TCP_HEADER, runTcpv4connect } from '../../examples/tracing/tcpv4connect/tcpv4connect.js';
 import type { AttachChoice } from '../../examples/tracing/common/trace-example.js';
+import { pacedReader } from '../../examples/tracing/common/workloads.js';
 import { requireFeatures } from '../kernel/helpers/require-features.js';
 
 const duration = (seconds: number) => ({ kind: 'duration', seconds }) as const;
@@ -137,6 +138,36 @@ describe('vfsreadlat', () => {
     expect([...all.keys()].every((k) => k >= log2Slot(16_384))).toBe(true);
     expect(r.intervals[0]?.text).toMatch(/^\s+usecs\s+: count\s+distribution\n/);
     expect(r.checks.every((c) => c.ok)).toBe(true);
+  });
+
+  it('loses no read between intervals: histograms every 0.2 s sum to the same 20 reads', async () => {
+    const r = await runVfsreadlat({ mode: duration(1), attach: 'tracepoint', interval: 0.2 });
+    expect(r.intervals.length).toBeGreaterThanOrEqual(5);
+    const total = r.intervals.reduce((a, i) => a + [...i.slots.values()].reduce((b, v) => b + v, 0n), 0n);
+    expect(total).toBe(20n);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('pacedReader', () => {
+  it('close() during feed() ends the feed without writing to the killed dd', async () => {
+    const reader = await pacedReader(20);
+    const feeding = reader.feed(20, 20);
+    await new Promise((r) => setTimeout(r, 100));
+    reader.close();
+    await expect(feeding).resolves.toBeUndefined();
+  });
+
+  it('a dd killed by someone else makes feed() reject with a typed EPIPE error', async () => {
+    const reader = await pacedReader(20);
+    try {
+      const feeding = reader.feed(20, 20);
+      await new Promise((r) => setTimeout(r, 100));
+      process.kill(reader.pid, 'SIGKILL');
+      await expect(feeding).rejects.toMatchObject({ name: 'TsbccError', code: 'EPIPE' });
+    } finally {
+      reader.close();
+    }
   });
 });
 

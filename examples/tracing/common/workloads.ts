@@ -120,17 +120,41 @@ export async function loopDevice(): Promise<LoopDevice> {
 export interface PacedReader {
   pid: number;
   /**
-   * Writes `n` bytes, one every `gapMs`, so each of the reader's next `n` reads blocks about
-   * that long; resolves when the reader has exited (after `n` reads beyond the first).
+   * Writes `n + 1` bytes: the first ends the read that was blocked when the reader started;
+   * each of the others is written `gapMs` after the reader was seen blocked in its next
+   * read(2), so each of those `n` reads lasts at least `gapMs`, however loaded the machine
+   * (a reader that is slow to run only makes its reads longer). Resolves when the reader has
+   * exited; returns early after close().
+   * @throws TsbccError (EPIPE) when the reader exits or stops reading before the end.
    */
   feed(n: number, gapMs: number): Promise<void>;
-  /** Kills it if still running. */
+  /** Kills it if still running; a feed() under way stops. */
   close(): void;
+}
+
+/** Bytes dd has read so far (`rchar` of /proc/PID/io), or undefined when it is gone. */
+function bytesRead(pid: number): number | undefined {
+  try {
+    const m = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the task is asleep in read(2) of fd 0 (/proc/PID/syscall: `0 0x0 ...` on x86_64). */
+function blockedReadingStdin(pid: number): boolean {
+  try {
+    return /^0 0x0 /.test(readFileSync(`/proc/${pid}/syscall`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /**
  * `dd bs=1 count=N+1` reading its stdin, started and left blocked in its first read(2) (so a
  * tracer attached now sees only the reads that follow).
+ * @throws TsbccError when dd does not block reading its stdin within 10 s.
  */
 export async function pacedReader(reads: number): Promise<PacedReader> {
   const c = spawn('dd', ['bs=1', `count=${reads + 1}`, 'of=/dev/null', 'status=none'], {
@@ -138,34 +162,58 @@ export async function pacedReader(reads: number): Promise<PacedReader> {
   });
   const pid = c.pid ?? -1;
   const exited = new Promise<void>((r) => c.once('exit', () => r()));
-  // blocked in read(2): /proc/PID/syscall starts with the read syscall's number (0 on x86_64)
-  const end = Date.now() + 10_000;
-  for (;;) {
-    let sys = '';
-    try {
-      sys = readFileSync(`/proc/${pid}/syscall`, 'utf8');
-    } catch {
-      // not there yet
+  const gone = (): boolean => c.exitCode !== null || c.signalCode !== null;
+  // a write to a dd that has exited (killed by close(), or gone on its own) fails with EPIPE:
+  // kept here and reported by feed() as a typed error, never an unhandled 'error' event
+  let writeError: Error | undefined;
+  c.stdin?.on('error', (e) => (writeError ??= e));
+  let closed = false;
+  const stopped = (fed: number, total: number): TsbccError =>
+    new TsbccError(
+      `dd (pid ${pid}) stopped after ${fed} of ${total} bytes: ${writeError?.message ?? (gone() ? `exit ${c.exitCode ?? c.signalCode}` : 'it did not read the last one within 10 s')}`,
+      'EPIPE',
+    );
+  /** Waits until dd has consumed `consumed` bytes beyond `base` and sleeps in its next read. */
+  const waitBlocked = async (base: number, consumed: number): Promise<boolean> => {
+    const end = Date.now() + 10_000;
+    while (!closed && !gone() && Date.now() < end) {
+      // rchar first: once the bytes are counted, a sleeping read(2) can only be the next one
+      if (bytesRead(pid) === base + consumed && blockedReadingStdin(pid)) return true;
+      await new Promise((r) => setTimeout(r, 2));
     }
-    if (/^0 0x0 /.test(sys)) break;
-    if (Date.now() > end) {
-      c.kill('SIGKILL');
-      throw new TsbccError(`dd (pid ${pid}) did not block reading its stdin within 10 s`);
+    return false;
+  };
+  const base = await (async (): Promise<number> => {
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const before = bytesRead(pid);
+      if (before !== undefined && blockedReadingStdin(pid) && bytesRead(pid) === before) return before;
+      if (gone() || Date.now() > end) {
+        c.kill('SIGKILL');
+        throw new TsbccError(`dd (pid ${pid}) did not block reading its stdin within 10 s`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
     }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  })();
   return {
     pid,
     async feed(n, gapMs) {
       for (let i = 0; i <= n; i++) {
+        if (!(await waitBlocked(base, i))) {
+          if (closed) return; // close() ended the workload
+          throw stopped(i, n + 1);
+        }
         await new Promise((r) => setTimeout(r, gapMs));
+        if (closed) return;
+        if (writeError || gone()) throw stopped(i, n + 1);
         c.stdin?.write('x');
       }
       c.stdin?.end();
       await exited;
     },
     close() {
-      if (c.exitCode === null) c.kill('SIGKILL');
+      closed = true;
+      if (!gone()) c.kill('SIGKILL');
     },
   };
 }

@@ -6,10 +6,11 @@
  * syscall).
  *
  * `--pid PID` (an addition) times one process. `--duration S` starts `dd` reading its stdin
- * one byte at a time, feeds it 20 bytes 50 ms apart, and exits 0 only when the histograms hold
+ * one byte at a time and, 20 times, feeds it a byte 50 ms after it was seen blocked in read(2)
+ * (so a loaded machine cannot make a read short); it exits 0 only when the histograms hold
  * exactly those 20 reads, each in a bucket of 16 ms or more.
  */
-import { BPF, InvalidArgumentError, type Table } from '../../../src/index.js';
+import { BPF, formatLog2Hist, InvalidArgumentError, type Table } from '../../../src/index.js';
 import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
@@ -61,6 +62,7 @@ export async function runVfsreadlat(opts: VfsreadlatOptions = {}): Promise<Vfsre
     'syscalls:sys_enter_read/sys_exit_read (an approximation of vfs_read: read(2) only)',
   );
   let reader: PacedReader | undefined;
+  let feeding: Promise<void> | undefined;
   try {
     // the reader starts first and blocks in read(2); only the reads that follow are timed
     if (mode.kind === 'duration' && opts.pid === undefined) reader = await pacedReader(WORKLOAD.reads);
@@ -81,39 +83,50 @@ export async function runVfsreadlat(opts: VfsreadlatOptions = {}): Promise<Vfsre
     announce(log, form);
     if (reader)
       log(
-        `workload: dd (pid ${reader.pid}) reads its stdin, fed ${WORKLOAD.reads} bytes ${WORKLOAD.gapMs} ms apart`,
+        `workload: dd (pid ${reader.pid}) reads its stdin, fed a byte ${WORKLOAD.gapMs} ms after each of its next ${WORKLOAD.reads} reads blocks`,
       );
     log('Tracing... Hit Ctrl-C to end.');
 
     const dist = b.table<number, bigint>('dist') as Table<number, bigint>;
     const intervals: VfsreadlatResult['intervals'] = [];
+    // BCC prints the map and clears it; a read that lands between the two is lost. Here the
+    // map is read once per interval and the interval shows what grew since the last read:
+    // the same histogram, without the lost counts.
+    const seen = new Map<number, bigint>();
     const print = (): void => {
-      const slots = new Map([...dist.entries()].filter(([, v]) => v > 0n));
-      const text = dist.formatLog2Hist({ valType: 'usecs' });
+      const slots = new Map<number, bigint>();
+      for (const [k, v] of dist.entries()) {
+        const grew = v - (seen.get(k) ?? 0n);
+        seen.set(k, v);
+        if (grew > 0n) slots.set(k, grew);
+      }
+      const text = formatLog2Hist(slots, { valType: 'usecs' });
       log('');
       log(text.replace(/\n$/, ''));
       intervals.push({ slots, text });
-      dist.clear();
     };
     let interrupted = false;
     const stopped =
       mode.kind === 'interactive' ? mode.waitForStop().then(() => (interrupted = true)) : undefined;
     const deadline = mode.kind === 'duration' ? Date.now() + mode.seconds * 1000 : Infinity;
-    let fed = false;
-    const feeding = reader?.feed(WORKLOAD.reads, WORKLOAD.gapMs).then(() => (fed = true));
+    feeding = reader?.feed(WORKLOAD.reads, WORKLOAD.gapMs);
     for (;;) {
-      const wait = Math.min(interval * 1000, Math.max(0, deadline - Date.now()));
+      // whether this interval is the last is decided before waiting, from one clock reading:
+      // a timer may fire a millisecond before Date.now() reaches the deadline
+      const left = deadline - Date.now();
+      const lastByTime = left <= interval * 1000;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([new Promise((r) => (timer = setTimeout(r, wait))), ...(stopped ? [stopped] : [])]);
+      await Promise.race([
+        new Promise((r) => (timer = setTimeout(r, lastByTime ? Math.max(0, left) : interval * 1000))),
+        ...(stopped ? [stopped] : []),
+      ]);
       clearTimeout(timer);
-      if (feeding && !fed && Date.now() >= deadline) await feeding; // the workload ends inside the window
+      const last =
+        lastByTime || interrupted || (opts.count !== undefined && intervals.length + 1 >= opts.count);
+      // the workload's reads all land in the histograms before the last one is printed
+      if (last && feeding) await feeding;
       print();
-      if (
-        interrupted ||
-        (opts.count !== undefined && intervals.length >= opts.count) ||
-        Date.now() >= deadline
-      )
-        break;
+      if (last) break;
     }
     const checks = new Checks();
     if (reader) {
@@ -144,6 +157,7 @@ export async function runVfsreadlat(opts: VfsreadlatOptions = {}): Promise<Vfsre
     };
   } finally {
     reader?.close();
+    await feeding?.catch(() => undefined); // stopped by close(); its error, if any, was reported above
   }
 }
 
