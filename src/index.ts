@@ -67,3 +67,4 @@ export * from './tracing/demangle.js';
 export * from './tracing/usdt.js';
 export * from './events/trace-format.js';
 export * from './recipes/index.js';
+export * from './deploy/index.js';

@@ -26,6 +26,7 @@ const [
   { registerTopologyCommands },
   { registerTcCommands },
   { registerToolCommand },
+  { registerFlowmonCommand },
 ] = await Promise.all([
   import('./check.js'),
   import('./compile.js'),
@@ -34,6 +35,7 @@ const [
   import('./topology.js'),
   import('./tc.js'),
   import('./tool.js'),
+  import('./flowmon.js'),
 ]);
 
 const program = new Command();
@@ -50,6 +52,7 @@ registerTopologyCommands(program);
 registerTcCommands(program);
 registerToolCommand(program);
 registerExampleCommand(program);
+registerFlowmonCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof TsbccError) {

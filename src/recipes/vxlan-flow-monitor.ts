@@ -26,6 +26,12 @@ export interface VxlanFlowMonitorOptions {
   port?: number;
   /** Size of the flow table (default 4096). */
   maxFlows?: number;
+  /**
+   * Make the flow table an LRU hash (default false): when it is full, a new flow evicts the
+   * least recently used one instead of going uncounted. {@link VxlanFlowMonitor.expire} removes
+   * idle flows either way.
+   */
+  lru?: boolean;
 }
 
 /** Where to watch. */
@@ -56,6 +62,8 @@ export interface VxlanFlow {
   /** outerB -> outerA. */
   rxPackets: number;
   rxBytes: number;
+  /** Milliseconds since the flow's last packet (either direction) when it was read. */
+  idleMs: number;
 }
 
 /** Frames the monitor saw and did not count as flows. */
@@ -78,7 +86,11 @@ interface Counters {
   tx_bytes: bigint | number;
   rx_pkts: bigint | number;
   rx_bytes: bigint | number;
+  last_seen: bigint | number;
 }
+
+/** CLOCK_MONOTONIC in ns, the clock of bpf_ktime_get_ns (libuv's hrtime reads it on Linux). */
+const monotonicNs = (): bigint => process.hrtime.bigint();
 
 /** The identity of a flow, as text: `outerA,outerB,vni,innerA,innerB`. */
 export function flowId(f: Pick<VxlanFlow, 'outerA' | 'outerB' | 'vni' | 'innerA' | 'innerB'>): string {
@@ -86,6 +98,22 @@ export function flowId(f: Pick<VxlanFlow, 'outerA' | 'outerB' | 'vni' | 'innerA'
 }
 
 const ipValue = (a: string): number => a.split('.').reduce((v, o) => v * 256 + Number(o), 0);
+
+function decodeFlow(k: Key, v: Counters, now: bigint): VxlanFlow {
+  return {
+    outerA: formatIPv4(k.outer_a, { hostOrder: true }),
+    outerB: formatIPv4(k.outer_b, { hostOrder: true }),
+    vni: k.vni,
+    innerA: formatIPv4(k.inner_a, { hostOrder: true }),
+    innerB: formatIPv4(k.inner_b, { hostOrder: true }),
+    ipv4: k.inner_a !== 0 || k.inner_b !== 0,
+    txPackets: Number(v.tx_pkts),
+    txBytes: Number(v.tx_bytes),
+    rxPackets: Number(v.rx_pkts),
+    rxBytes: Number(v.rx_bytes),
+    idleMs: Math.max(0, Number((now - BigInt(v.last_seen)) / 1_000_000n)),
+  };
+}
 
 /** The flow monitor: one BPF object; attach it to any number of interfaces; close() removes it all. */
 export class VxlanFlowMonitor implements Link {
@@ -109,18 +137,22 @@ export class VxlanFlowMonitor implements Link {
   static async create(opts: VxlanFlowMonitorOptions = {}): Promise<VxlanFlowMonitor> {
     const port = opts.port ?? 4789;
     const maxFlows = opts.maxFlows ?? 4096;
+    const lru = opts.lru ?? false;
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new InvalidArgumentError(`VXLAN port ${String(port)}: 1-65535`);
     }
     if (!Number.isInteger(maxFlows) || maxFlows < 1 || maxFlows > 1 << 20) {
       throw new InvalidArgumentError(`maxFlows ${String(maxFlows)}: 1-1048576`);
     }
-    const bpf = await BPF.create({ text: vxlanFlowSource({ port, maxFlows }), name: 'vxlan_flow_monitor' });
+    const bpf = await BPF.create({
+      text: vxlanFlowSource({ port, maxFlows, lru }),
+      name: 'vxlan_flow_monitor',
+    });
     try {
       const parser = bpf.table('parser') as ProgArrayTable;
       parser.set(1, bpf.loadFunc('parse_outer', 'SCHED_CLS'));
       parser.set(2, bpf.loadFunc('parse_inner', 'SCHED_CLS'));
-      return new VxlanFlowMonitor(bpf, `vxlan flow monitor (port ${port})`);
+      return new VxlanFlowMonitor(bpf, `vxlan flow monitor (port ${port}${lru ? ', LRU table' : ''})`);
     } catch (e) {
       bpf.close();
       throw e;
@@ -164,19 +196,9 @@ export class VxlanFlowMonitor implements Link {
   /** Every flow counted so far, sorted by VNI, endpoints and inner addresses. */
   flows(): VxlanFlow[] {
     this.live();
+    const now = monotonicNs();
     return [...this.bpf.table<Key, Counters>('flows').entries()]
-      .map(([k, v]) => ({
-        outerA: formatIPv4(k.outer_a, { hostOrder: true }),
-        outerB: formatIPv4(k.outer_b, { hostOrder: true }),
-        vni: k.vni,
-        innerA: formatIPv4(k.inner_a, { hostOrder: true }),
-        innerB: formatIPv4(k.inner_b, { hostOrder: true }),
-        ipv4: k.inner_a !== 0 || k.inner_b !== 0,
-        txPackets: Number(v.tx_pkts),
-        txBytes: Number(v.tx_bytes),
-        rxPackets: Number(v.rx_pkts),
-        rxBytes: Number(v.rx_bytes),
-      }))
+      .map(([k, v]) => decodeFlow(k, v, now))
       .sort(
         (x, y) =>
           x.vni - y.vni ||
@@ -185,6 +207,29 @@ export class VxlanFlowMonitor implements Link {
           ipValue(x.innerA) - ipValue(y.innerA) ||
           ipValue(x.innerB) - ipValue(y.innerB),
       );
+  }
+
+  /**
+   * Removes the flows without a packet for `idleMs` milliseconds or more (a sweep over the
+   * table; a flow that sees a packet again starts from zero). Returns the flows removed, with
+   * their final counts.
+   * @throws InvalidArgumentError for a negative or non-finite idle time.
+   */
+  expire(idleMs: number): VxlanFlow[] {
+    this.live();
+    if (!Number.isFinite(idleMs) || idleMs < 0) {
+      throw new InvalidArgumentError(`idle time ${String(idleMs)} ms: a number of at least 0`);
+    }
+    const table = this.bpf.table<Key, Counters>('flows');
+    const now = monotonicNs();
+    const limit = now - BigInt(Math.floor(idleMs * 1e6));
+    const removed: VxlanFlow[] = [];
+    for (const [k, v] of [...table.entries()]) {
+      if (BigInt(v.last_seen) > limit) continue;
+      table.delete(k);
+      removed.push(decodeFlow(k, v, now));
+    }
+    return removed;
   }
 
   /** Frames seen and not counted as flows, summed over CPUs. */

@@ -12,6 +12,7 @@ describe('FlowTracker and the Prometheus registry of VxlanFlowMonitor (pure: a f
       innerA: '192.168.0.1',
       innerB: '192.168.0.2',
       ipv4: true,
+      idleMs: 0,
     };
     const t = new FlowTracker(fake);
     flows = [{ ...f, txPackets: 2, txBytes: 200, rxPackets: 1, rxBytes: 100 }];

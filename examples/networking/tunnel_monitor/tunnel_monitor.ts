@@ -20,9 +20,11 @@
 import {
   FlowTracker,
   flowId,
+  startDashboard,
   VxlanFlowMonitor,
   vxlanFlowRegistry,
   vxlanFlowSource,
+  type DashboardServer,
   type FlowSample,
   type VxlanFlow,
 } from '../../../src/index.js';
@@ -47,7 +49,6 @@ import {
   type PingPair,
   type PingResult,
 } from './traffic.js';
-import { startDashboard, type DashboardServer } from './web_server.js';
 
 const HOSTS = 9;
 const VNIS = [10000, 10001, 10002, 10003] as const;
