@@ -18,7 +18,11 @@ export interface PerfEvent<T> {
 export interface PerfBufferOptions<T> extends EventReaderOptions {
   /** Called for every record: (event, cpu). */
   callback?: (event: T, cpu: number) => void;
-  /** Called when the kernel dropped records because a CPU's ring was full: (count, cpu). */
+  /**
+   * Called when the kernel dropped records because a CPU's ring was full: (count, cpu). Without
+   * it, losses are reported as BCC reports them: a process warning `Possibly lost N samples`
+   * (code TSBCC_LOST_SAMPLES; `process.on('warning')` sees it, node prints it to stderr).
+   */
   lost?: (count: number, cpu: number) => void;
   /** Pages per CPU ring; a power of two. Default 8. */
   pageCount?: number;
@@ -58,11 +62,17 @@ export class PerfBuffer<T = Buffer> extends EventReader<PerfEvent<T>> {
         if (this.iterating) this.push({ cpu, data: ev });
       }
       if (lostPairs) {
+        let batch = 0;
         for (let i = 0; i < lostPairs.length; i += 2) {
           const n = lostPairs[i + 1] as number;
           this.lostCount += n;
+          batch += n;
           lost?.(n, lostPairs[i] as number);
         }
+        if (!lost && batch > 0)
+          process.emitWarning(`Possibly lost ${batch} samples (perf buffer ${mapName})`, {
+            code: 'TSBCC_LOST_SAMPLES',
+          });
       }
     };
     this.open(() => new (native().NativePerfBuffer)(mapFd, pages, opts.wakeupEvents ?? 1, onData), opts);
