@@ -12,10 +12,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   attachFunc,
   BPF,
-  clearUserSymbolCache,
   fixSyscallFnname,
   getUserFunctions,
-  kprobeAlternatives,
   listUsdtProbes,
   NotSupportedError,
   PerfSWConfig,
@@ -27,11 +25,13 @@ import {
   supportLsm,
   supportRawTracepoint,
   supportUprobes,
-  usdtArgumentReaders,
   UserSymbols,
   usym,
   InvalidArgumentError,
 } from '../../src/index.js';
+import { clearUserSymbolCache } from '../../src/tracing/usyms.js';
+import { kprobeAlternatives } from '../../src/tracing/kprobe-alternatives.js';
+import { usdtArgumentReaders } from '../../src/tracing/usdt.js';
 import { features } from '../../src/features/index.js';
 import { waitFor } from './helpers/wait.js';
 

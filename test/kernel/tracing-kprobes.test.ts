@@ -11,12 +11,12 @@ import {
   fixSyscallFnname,
   getKprobeFunctions,
   InvalidArgumentError,
-  KPROBE_BLACKLIST,
   NotSupportedError,
   supportKprobes,
-  tracefsRoot,
   TsbccError,
 } from '../../src/index.js';
+import { KPROBE_BLACKLIST } from '../../src/tracing/kprobe-functions.js';
+import { tracefsRoot } from '../../src/tracing/tracefs.js';
 import { requireFeatures } from './helpers/require-features.js';
 
 const COUNTERS = `

@@ -18,12 +18,11 @@ import {
   PerfType,
   ProgramType,
   resolveBinary,
-  symbolOffset,
   tracepointExists,
   UserSymbols,
   StackTraceTable,
-  vaddrToFileOffset,
 } from '../../src/index.js';
+import { symbolOffset, vaddrToFileOffset } from '../../src/tracing/elf-symbols.js';
 import { waitFor } from './helpers/wait.js';
 import { features } from '../../src/features/index.js';
 import { programConvention } from '../../src/compiler/program-naming.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventQueue } from '../../src/index.js';
+import { EventQueue } from '../../src/events/event-queue.js';
 
 describe('event stream iterators', () => {
   it('every iterator sees every event in order, from when it opened', async () => {

@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  formatFlowTable,
-  parseListenAddress,
   readFlowmonConfig,
   resolveFlowmonOptions,
-  topFlows,
   type FlowSample,
   type TrackedFlow,
 } from '../../src/index.js';
+import { parseListenAddress } from '../../src/deploy/flowmon-options.js';
+import { formatFlowTable, topFlows } from '../../src/deploy/flowmon-table.js';
 
 describe('tsbcc flowmon options (pure)', () => {
   it('parses ADDR:PORT forms and refuses the rest naming the option', () => {

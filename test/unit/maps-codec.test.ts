@@ -11,10 +11,10 @@ import {
   parseIPv4,
   parseIPv6,
   parseMac,
-  perCpuCodec,
   sumReducer,
   type TypeLayout,
 } from '../../src/index.js';
+import { perCpuCodec } from '../../src/maps/percpu.js';
 
 const u8: TypeLayout = { kind: 'int', name: 'unsigned char', size: 1, signed: false };
 const char: TypeLayout = { kind: 'int', name: 'char', size: 1, signed: true, char: true };

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { formatTraceFields, InvalidArgumentError } from '../../src/index.js';
+import { describeUsdtArg, usdtArgCtype, usdtArgSpec } from '../../src/tracing/usdt.js';
+import { encodePerfEventAttr, PERF_ATTR_SIZE } from '../../src/tracing/perf-attr.js';
 import {
-  describeUsdtArg,
-  encodePerfEventAttr,
   filterKprobeFunctions,
+  fullMatch,
   matchKprobeFunctions,
   parseKprobeBlacklist,
-  formatTraceFields,
-  fullMatch,
-  InvalidArgumentError,
-  PERF_ATTR_SIZE,
-  parseUsdtArg,
-  pythonFormat,
-  usdtArgCtype,
-  usdtArgSpec,
-} from '../../src/index.js';
+} from '../../src/tracing/kprobe-functions.js';
+import { parseUsdtArg } from '../../src/compiler/usdt.js';
+import { pythonFormat } from '../../src/events/trace-format.js';
 
 describe('trace_print format strings (Python str.format over trace_fields)', () => {
   const f = { task: 'bash', pid: 1234, cpu: 1, flags: 'd..31', ts: 5678.123456, msg: 'Hello, World!' };
