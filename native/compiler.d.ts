@@ -8,6 +8,8 @@ export interface NativeDiagnostic {
   line: number;
   column: number;
   option: string;
+  /** The macros the location was expanded from, innermost first, as `NAME@definition file`. */
+  macros?: string[];
 }
 
 /** One clang invocation: cc1 arguments, the main file and extra in-memory files. */
@@ -112,9 +114,11 @@ export interface CompilerNative {
   bccRewriteSync(req: NativeBccRewriteRequest): NativeBccRewriteResult;
   /**
    * The C text of every type in a BTF file (e.g. /sys/kernel/btf/vmlinux), as bpftool's
-   * `format c` writes it. Throws an errno error when the file cannot be parsed.
+   * `format c` writes it, and for each fact asked whether the BTF has it: `"sock:__sk_common.skc_daddr"`
+   * (a member path of a struct or union, through anonymous members) or `"enum:__REQ_SYNC"` (an
+   * enumerator). Throws an errno error when the file cannot be parsed.
    */
-  btfHeader(path: string): string;
+  btfHeader(path: string, facts?: string[]): { text: string; facts: boolean[] };
   /** The linked clang's version, e.g. "19.1.7". */
   readonly clangVersion: string;
 }

@@ -4,6 +4,7 @@
 #include <clang/Basic/DiagnosticOptions.h>
 #include <clang/Basic/SourceManager.h>
 #include <clang/Frontend/CompilerInvocation.h>
+#include <clang/Lex/Lexer.h>
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
@@ -34,6 +35,21 @@ void CollectingConsumer::HandleDiagnostic(clang::DiagnosticsEngine::Level level,
       d.file = ploc.getFilename();
       d.line = ploc.getLine();
       d.column = ploc.getColumn();
+    }
+    if (langOpts_) {
+      clang::SourceLocation loc = info.getLocation();
+      for (int depth = 0; loc.isMacroID() && depth < 16; depth++) {
+        llvm::StringRef name = clang::Lexer::getImmediateMacroName(loc, sm, *langOpts_);
+        // where the macro is defined (its current definition), else where its body is spelled
+        clang::SourceLocation defAt = sm.getSpellingLoc(loc);
+        if (pp_ && !name.empty()) {
+          if (const clang::MacroInfo* mi = pp_->getMacroInfo(pp_->getIdentifierInfo(name)))
+            defAt = mi->getDefinitionLoc();
+        }
+        clang::PresumedLoc defLoc = sm.getPresumedLoc(defAt);
+        if (!name.empty()) d.macros.push_back(name.str() + "@" + (defLoc.isValid() ? defLoc.getFilename() : ""));
+        loc = sm.getImmediateMacroCallerLoc(loc);
+      }
     }
   }
   diags.push_back(std::move(d));
@@ -144,6 +160,11 @@ Napi::Array diagsToJs(Napi::Env env, const std::vector<Diag>& diags) {
     o.Set("line", d.line);
     o.Set("column", d.column);
     o.Set("option", d.option);
+    if (!d.macros.empty()) {
+      Napi::Array m = Napi::Array::New(env, d.macros.size());
+      for (size_t j = 0; j < d.macros.size(); j++) m.Set(j, d.macros[j]);
+      o.Set("macros", m);
+    }
     out.Set(i, o);
   }
   return out;

@@ -3,6 +3,7 @@
 #pragma once
 #include <clang/Basic/Diagnostic.h>
 #include <clang/Frontend/CompilerInstance.h>
+#include <clang/Lex/Preprocessor.h>
 #include <llvm/Support/VirtualFileSystem.h>
 #include <napi.h>
 
@@ -21,12 +22,23 @@ struct Diag {
   unsigned line = 0;
   unsigned column = 0;
   std::string option;
+  // The macros the location was expanded from, innermost first, as "NAME@definition file".
+  std::vector<std::string> macros;
 };
 
 class CollectingConsumer : public clang::DiagnosticConsumer {
  public:
   std::vector<Diag> diags;
+  void BeginSourceFile(const clang::LangOptions& lo, const clang::Preprocessor* pp) override {
+    langOpts_ = &lo;
+    pp_ = pp;
+    clang::DiagnosticConsumer::BeginSourceFile(lo, pp);
+  }
   void HandleDiagnostic(clang::DiagnosticsEngine::Level level, const clang::Diagnostic& info) override;
+
+ private:
+  const clang::LangOptions* langOpts_ = nullptr;
+  const clang::Preprocessor* pp_ = nullptr;
 };
 
 // The inputs every clang run shares.
