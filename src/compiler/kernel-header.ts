@@ -1,10 +1,11 @@
 /**
  * The kernel's type header from BTF (DESIGN D1), precompiled once per kernel (D2): the text of
- * every BTF type, our header of macro constants BTF cannot carry, and libbpf's helper
- * prototypes, as one PCH in the cache directory, keyed by the BTF, our headers and clang.
+ * every BTF type, the UAPI headers' integer constants (generated), our header of kernel macros
+ * BTF cannot carry (filtered by what this kernel's BTF has), and libbpf's helper prototypes, as
+ * one PCH in the cache directory, keyed by the BTF, our headers and clang.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { release, version } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -73,6 +74,7 @@ export async function kernelHeader(
 ): Promise<KernelHeader> {
   const tc = toolchain();
   const defsPath = join(tc.tsbccInclude, 'bcc', 'kernel_defs.h');
+  const uapiPath = join(tc.tsbccInclude, 'bcc', 'uapi_defs.h');
   let btf: string;
   try {
     btf = await btfHash(btfPath);
@@ -84,6 +86,7 @@ export async function kernelHeader(
   const h = createHash('sha256')
     .update(btf)
     .update(await fileIdentity(defsPath))
+    .update(await fileIdentity(uapiPath))
     .update(await fileIdentity(LIBBPF_HELPER_DEFS))
     .update(native().clangVersion)
     .update(JSON.stringify(baseArgs))
@@ -91,11 +94,36 @@ export async function kernelHeader(
   const key = h.digest('hex').slice(0, 24);
   let p = pending.get(key);
   if (!p) {
-    p = build(join(dir, 'kernel', key), key, btfPath, defsPath, baseArgs);
+    p = build(join(dir, 'kernel', key), key, btfPath, { defs: defsPath, uapi: uapiPath }, baseArgs);
     pending.set(key, p);
     p.catch(() => pending.delete(key));
   }
   return p;
+}
+
+/**
+ * Writes a header and precompiles it (PCH written to a temporary name, then renamed, so readers
+ * never see half a file).
+ * @throws CompileError naming `what` when the header does not compile.
+ */
+export async function precompileHeader(
+  header: string,
+  text: string,
+  pch: string,
+  baseArgs: string[],
+  what: string,
+): Promise<void> {
+  await writeFile(header, text);
+  const tmp = `${pch}.${process.pid}.tmp`;
+  const res = await native().clangCompile({
+    args: [...baseArgs, '-x', 'c-header'],
+    mainPath: header,
+    mainSource: text,
+    emit: 'pch',
+    outputPath: tmp,
+  });
+  if (!res.ok) throw new CompileError(toDiagnostics(res.diagnostics, []), `${what} does not compile`);
+  await rename(tmp, pch);
 }
 
 /** Removes kernel headers of other keys not used for an hour (other kernels, older tsbcc). */
@@ -112,11 +140,40 @@ async function pruneOld(kernelDir: string, keep: string): Promise<void> {
   }
 }
 
+/** The facts a `/* btf: ... *\/` line comment of kernel_defs.h names. */
+const FACT_LINE = /\/\* btf: ([^*]+?) \*\/\s*$/;
+
+/**
+ * kernel_defs.h with every line whose BTF facts this kernel lacks commented out (line count
+ * kept, so diagnostics keep pointing at the maintained header's lines), given the facts' answers.
+ */
+export function filterKernelDefs(text: string, has: (fact: string) => boolean): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const m = FACT_LINE.exec(line);
+      if (!m) return line;
+      const missing = (m[1] ?? '').split(/\s+/).filter((f) => f && !has(f));
+      return missing.length ? `/* not in this kernel's BTF (${missing.join(' ')}) */` : line;
+    })
+    .join('\n');
+}
+
+/** Every fact kernel_defs.h's lines name. */
+export function kernelDefsFacts(text: string): string[] {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = FACT_LINE.exec(line);
+    for (const f of (m?.[1] ?? '').split(/\s+/)) if (f) out.add(f);
+  }
+  return [...out];
+}
+
 async function build(
   dir: string,
   key: string,
   btfPath: string,
-  defsPath: string,
+  headers: { defs: string; uapi: string },
   baseArgs: string[],
 ): Promise<KernelHeader> {
   const header = join(dir, 'kernel.h');
@@ -139,41 +196,34 @@ async function build(
     );
   }
   await mkdir(dir, { recursive: true });
-  let vmlinux: string;
+  const defs = readFileSync(headers.defs, 'utf8');
+  const facts = kernelDefsFacts(defs);
+  let vmlinux: { text: string; facts: boolean[] };
   try {
-    vmlinux = native().btfHeader(btfPath);
+    vmlinux = native().btfHeader(btfPath, facts);
   } catch (e) {
     throw fromNative(e, `generating the kernel header from ${btfPath}`);
   }
-  await writeFile(join(dir, 'vmlinux.h'), vmlinux);
+  const known = new Map(facts.map((f, i) => [f, vmlinux.facts[i] === true]));
+  await writeFile(join(dir, 'vmlinux.h'), vmlinux.text);
+  await writeFile(
+    join(dir, 'kernel_defs.h'),
+    filterKernelDefs(defs, (f) => known.get(f) === true),
+  );
   const text = [
     '/* tsbcc: kernel types from BTF, constants, helper prototypes (generated) */',
     '#pragma once',
     '/* no blanket CO-RE: the rewriter marks the reads it makes relocatable (BCC-C semantics) */',
     '#define BPF_NO_PRESERVE_ACCESS_INDEX',
     `#include "${join(dir, 'vmlinux.h')}"`,
-    `#include "${defsPath}"`,
+    `#include "${headers.uapi}"`,
+    `#include "${join(dir, 'kernel_defs.h')}"`,
     '#define bpf_trace_printk __tsbcc_raw_trace_printk',
     `#include "${LIBBPF_HELPER_DEFS}"`,
     '#undef bpf_trace_printk',
     '',
   ].join('\n');
-  await writeFile(header, text);
-  const tmp = `${pch}.${process.pid}.tmp`;
-  const res = await native().clangCompile({
-    args: [...baseArgs, '-x', 'c-header'],
-    mainPath: header,
-    mainSource: text,
-    emit: 'pch',
-    outputPath: tmp,
-  });
-  if (!res.ok) {
-    throw new CompileError(
-      toDiagnostics(res.diagnostics, []),
-      `the kernel header generated from ${btfPath} does not compile`,
-    );
-  }
-  await rename(tmp, pch);
+  await precompileHeader(header, text, pch, baseArgs, `the kernel header generated from ${btfPath}`);
   await pruneOld(dirname(dir), key);
   logger().info(`precompiled the kernel header (${key}) in ${Math.round(performance.now() - started)} ms`);
   return { header, pch, key };
