@@ -7,6 +7,8 @@ import { toolchain } from './toolchain.js';
 export const KERNEL_STUB_DIR = '/virtual/tsbcc/kernel';
 /** Where the generated tracepoint structs are visible. */
 export const TRACEPOINT_HEADER = '/virtual/tsbcc/generated/tracepoints.h';
+/** Where the #undef lines of compat macros a program redefines are visible. */
+export const UNDEFS_HEADER = '/virtual/tsbcc/generated/undefs.h';
 /** Where the generated USDT argument readers are visible. */
 export const USDT_HEADER = '/virtual/tsbcc/generated/usdt.h';
 
@@ -64,11 +66,13 @@ export function bccIncludeArgs(
   userDir: string | undefined,
   tracepoints: boolean,
   usdt = false,
+  undefs = false,
 ): string[] {
   const tc = toolchain();
   const args = ['-include-pch', pch, '-include', join(tc.tsbccInclude, 'bcc', 'helpers.h')];
   if (tracepoints) args.push('-include', TRACEPOINT_HEADER);
   if (usdt) args.push('-include', USDT_HEADER);
+  if (undefs) args.push('-include', UNDEFS_HEADER);
   if (userDir) args.push('-I', userDir);
   args.push('-I', tc.tsbccInclude, '-internal-isystem', `${tc.resourceDir}/include`);
   args.push('-internal-isystem', KERNEL_STUB_DIR, '-x', 'c');

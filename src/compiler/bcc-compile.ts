@@ -5,18 +5,26 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { NativeBccMap, NativeDiagnostic } from '../../native/index.js';
+import type { NativeBccMap, NativeBccRewriteResult, NativeDiagnostic } from '../../native/index.js';
 import { CompileError, type Diagnostic } from '../errors.js';
 import { ensureTracefs } from '../features/mounts.js';
 import { logger } from '../logger.js';
 import { native, packageRoot } from '../native.js';
-import { bccBaseArgs, bccIncludeArgs, KERNEL_STUB_DIR, TRACEPOINT_HEADER, USDT_HEADER } from './bcc-args.js';
+import {
+  bccBaseArgs,
+  bccIncludeArgs,
+  KERNEL_STUB_DIR,
+  TRACEPOINT_HEADER,
+  UNDEFS_HEADER,
+  USDT_HEADER,
+} from './bcc-args.js';
+import { findCollisions, kernelHeaderVariant } from './collisions.js';
 import { resolveUsdt, type UsdtContext } from './usdt.js';
 import { bccTypeDesc } from './bcc-type-desc.js';
 import { objectBtf, type Btf } from './btf-layout.js';
 import { cacheDir } from './cache-dir.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
-import { fileIdentity, kernelHeader, VMLINUX_BTF } from './kernel-header.js';
+import { fileIdentity, kernelHeader, VMLINUX_BTF, type KernelHeader } from './kernel-header.js';
 import { machineFacts } from './machine.js';
 import { cacheGet, cacheKey, cachePut } from './object-cache.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
@@ -130,7 +138,7 @@ function localHeaders(text: string, dir: string | undefined, cflags: string[]): 
 
 async function dialectHeadersText(): Promise<string> {
   const inc = join(toolchain().tsbccInclude, 'bcc');
-  const names = ['helpers.h', 'proto.h', 'footer.h', 'kernel_defs.h'];
+  const names = ['helpers.h', 'proto.h', 'footer.h', 'kernel_defs.h', 'uapi_defs.h'];
   return (await Promise.all(names.map((n) => fileIdentity(join(inc, n))))).join('\0');
 }
 
@@ -257,29 +265,40 @@ export async function compileBcc(
     }
   }
 
-  const args = [
-    ...base,
-    ...cflags,
-    ...bccIncludeArgs(kernel.pch, includeDir, tpHeader !== '', usdt !== undefined),
-  ];
   const files = tpHeader ? [{ path: TRACEPOINT_HEADER, contents: tpHeader }] : [];
   if (usdt) files.push({ path: USDT_HEADER, contents: usdt.header });
-  const rw = await native().bccRewrite({
-    args,
-    mainPath: source.virtualPath,
-    mainSource: source.text,
-    files,
-    stubDirs: [KERNEL_STUB_DIR],
-    ...facts,
-    ...rewriterNamingRules(),
-  });
   const sources = [source];
+  const attempt = async (header: KernelHeader, undefs: string[]) => {
+    const args = [
+      ...base,
+      ...cflags,
+      ...bccIncludeArgs(header.pch, includeDir, tpHeader !== '', usdt !== undefined, undefs.length > 0),
+    ];
+    const all = undefs.length
+      ? [...files, { path: UNDEFS_HEADER, contents: undefs.map((u) => `#undef ${u}\n`).join('') }]
+      : files;
+    const rw = await native().bccRewrite({
+      args,
+      mainPath: source.virtualPath,
+      mainSource: source.text,
+      files: all,
+      stubDirs: [KERNEL_STUB_DIR],
+      ...facts,
+      ...rewriterNamingRules(),
+    });
+    return { args, files: all, rw };
+  };
+  let current = await attempt(kernel, []);
+  if (!current.rw.ok) current = await retryWithoutCollisions(current, attempt, kernel, base, sources);
+  const { args, rw } = current;
+  const rwFiles = current.files;
   const rwDiags = toDiagnostics(rw.diagnostics, sources).map(explainTableMember);
   if (!rw.ok) throw new CompileError(rwDiags);
 
   // Event structs live in locals, which BTF does not describe: an unused, kept subprogram
   // taking each one brings it into the object's BTF (libbpf never loads unreferenced .text).
   const anchors = rw.events
+    .filter((e) => e.type !== '')
     .map((e) => `static __attribute__((used, noinline)) void __tsbcc_event_${e.map}(${e.type} *e) {}\n`)
     .join('');
   const rewritten = rw.output + FOOTER + anchors;
@@ -287,7 +306,7 @@ export async function compileBcc(
     args,
     mainPath: source.virtualPath,
     mainSource: rewritten,
-    files,
+    files: rwFiles,
     stubDirs: [KERNEL_STUB_DIR],
     emit: 'obj',
     isolate: rw.coreReads > 0 || /preserve_access_index|bpf_core_|BPF_CORE_/.test(source.text),
@@ -301,7 +320,7 @@ export async function compileBcc(
       args,
       mainPath: source.virtualPath,
       mainSource: rewritten,
-      files,
+      files: rwFiles,
       stubDirs: [KERNEL_STUB_DIR],
       emit: 'llvm',
       isolate: true,
@@ -321,7 +340,8 @@ export async function compileBcc(
   const eventFields: Record<string, string[]> = {};
   for (const e of rw.events) {
     eventFields[e.map] = e.fields;
-    const id = btf?.findByName(e.type) ?? 0;
+    // a local or anonymous struct is anchored by a static variable (table_methods.cc)
+    const id = (e.type ? btf?.findByName(e.type) : btf?.varType(`__tsbcc_event_${e.map}`)) ?? 0;
     if (btf && id) events[e.map] = btf.layout(id);
   }
   const spec: ObjectSpec = {
@@ -340,6 +360,52 @@ export async function compileBcc(
   if (llvmIr !== undefined) spec.llvmIr = llvmIr;
   if (key) await cachePut(dir, key, spec);
   return spec;
+}
+
+type Attempt = { args: string[]; files: { path: string; contents: string }[]; rw: NativeBccRewriteResult };
+
+function errorCount(rw: NativeBccRewriteResult): number {
+  return rw.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'fatal').length;
+}
+
+/**
+ * A program that brings its own definitions of kernel names, or uses names our compat macros
+ * take (collisions.ts): compiled again with those kernel names renamed and those macros
+ * undefined, up to three rounds. Returns the attempt with the fewest errors (the first on a tie,
+ * so a plain mistake keeps its first diagnostics).
+ */
+async function retryWithoutCollisions(
+  first: Attempt,
+  attempt: (header: KernelHeader, undefs: string[]) => Promise<Attempt>,
+  kernel: KernelHeader,
+  base: string[],
+  sources: UserSource[],
+): Promise<Attempt> {
+  const kernelDir = dirname(kernel.header);
+  const macroFiles = [join(kernelDir, 'kernel_defs.h'), join(toolchain().tsbccInclude, 'bcc', 'uapi_defs.h')];
+  const renames = new Set<string>();
+  const undefs = new Set<string>();
+  let best = first;
+  let last = first;
+  for (let round = 0; round < 3 && !last.rw.ok; round++) {
+    const kernelFiles = [join(kernelDir, 'vmlinux.h')];
+    if (renames.size) kernelFiles.push(join(dirname((await variantOf([...renames])).header), 'vmlinux.h'));
+    const found = findCollisions(last.rw.diagnostics, sources, kernelFiles, macroFiles);
+    const before = renames.size + undefs.size;
+    for (const n of found.renames) renames.add(n);
+    for (const n of found.undefs) undefs.add(n);
+    if (renames.size + undefs.size === before) break;
+    logger().debug(
+      `recompiling ${sources[0]?.displayName ?? ''} with its own definitions of ${[...renames, ...undefs].join(', ')}`,
+    );
+    last = await attempt(await variantOf([...renames].sort()), [...undefs].sort());
+    if (last.rw.ok || errorCount(last.rw) < errorCount(best.rw)) best = last;
+  }
+  return best;
+
+  function variantOf(names: string[]): Promise<KernelHeader> {
+    return kernelHeaderVariant(kernel, names, base);
+  }
 }
 
 /**

@@ -184,6 +184,18 @@ export class Btf {
   }
 
   /**
+   * The type id of the variable named `name`, or 0: a global, or a function's static (which
+   * BTF names `function.name`).
+   */
+  varType(name: string): number {
+    for (let id = 1; id < this.types.length; id++) {
+      const t = this.types[id];
+      if (t?.kind === KIND.VAR && (t.name === name || t.name.endsWith(`.${name}`))) return t.sizeOrType;
+    }
+    return 0;
+  }
+
+  /**
    * The layout of type `id`.
    * @throws CompileError when the type refers back to itself (damaged BTF) or nests too deeply.
    */

@@ -86,14 +86,14 @@ class Context {
   const clang::FunctionDecl* currentFn = nullptr;
   std::string ctxName;
   // Implicit kernel-memory reads: the context parameter when it is a tracing context, and the
-  // declarations known to hold pointers into kernel memory.
+  // kernel-pointer level of what the program holds: 1 = the value is a pointer into kernel
+  // memory; n > 1 = it points to program memory (stack, map value) whose (n-1)-th dereference
+  // is one (`struct sock **pp = &sk` is 2). Levels of variables, parameters and fields of the
+  // program's own structs (`l.ptr`, `lp->ptr`), of static helpers' results, of maps' values.
   const clang::ParmVarDecl* tracingCtx = nullptr;
-  std::set<const clang::ValueDecl*> external;
-  // Variables pointing at memory (map values) that holds kernel pointers: `*v` is external.
-  std::set<const clang::ValueDecl*> externalValue;
-  // Static helpers returning kernel pointers; maps whose values hold kernel pointers.
-  std::set<const clang::FunctionDecl*> externalFns;
-  std::set<std::string> externalMaps;
+  std::map<const clang::ValueDecl*, int> levels;
+  std::map<const clang::FunctionDecl*, int> fnLevels;
+  std::map<std::string, int> mapValueLevels;
   unsigned coreReads = 0;  // probe reads emitted with CO-RE relocations
 
   // Reports a diagnostic at `loc` (error unless `warning`).
@@ -103,6 +103,11 @@ class Context {
   // Text of a range after the edits made so far.
   std::string text(clang::SourceRange r) const;
   std::string text(const clang::Expr* e) const { return text(e->getSourceRange()); }
+  // The main-file characters a range was written as: valid when the range is plain text, or
+  // begins and ends at the edges of whole macro expansions (`sk->sk_daddr` with sk_daddr an
+  // alias macro, `TCP_SKB_CB(skb)->seq`); invalid when it is part of one macro's expansion.
+  clang::CharSourceRange fileRange(clang::SourceRange r) const;
+  std::string text(clang::CharSourceRange r) const { return rw.getRewrittenText(r); }
   // True when any part of the range comes from a macro expansion.
   bool inMacro(clang::SourceRange r) const { return r.getBegin().isMacroID() || r.getEnd().isMacroID(); }
   bool inMainFile(clang::SourceLocation loc) const;

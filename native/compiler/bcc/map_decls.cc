@@ -3,6 +3,9 @@
 // macro invocation is replaced, on the same line, by a libbpf BTF-defined map in ".maps".
 #include <clang/AST/Attr.h>
 #include <clang/AST/RecordLayout.h>
+#include <clang/Lex/Lexer.h>
+
+#include <algorithm>
 
 #include "compiler/bcc/context.h"
 
@@ -152,11 +155,31 @@ bool handleMapDecl(Context& c, clang::VarDecl* v) {
   }
   if (kind == "queue" || kind == "stack") m.keySize = 0;
   if (kind == "stacktrace") m.maxEntries = roundupPow2(m.maxEntries);
-  if (m.keyType.find("(unnamed") != std::string::npos || m.valueType.find("(unnamed") != std::string::npos ||
-      m.keyType.find("(anonymous") != std::string::npos || m.valueType.find("(anonymous") != std::string::npos) {
-    c.error(v->getLocation(), "map " + m.name + ": key and leaf types must be named (give the struct a tag)");
+  // Anonymous key/leaf types (`BPF_HASH(m, int, struct { u64 a; u64 b:36; })`): the struct as
+  // the user spelled it, given a tag, is defined in the replacement ahead of the map.
+  std::string anonDefs;
+  auto nameAnonymous = [&](clang::QualType t, const char* role, std::string& spelling) -> bool {
+    if (spelling.find("(unnamed") == std::string::npos && spelling.find("(anonymous") == std::string::npos)
+      return true;
+    const clang::RecordDecl* rd = t->getAsRecordDecl();
+    std::string text;
+    if (rd) {
+      clang::SourceLocation from = sm.getSpellingLoc(rd->getBeginLoc());
+      clang::SourceLocation to = sm.getSpellingLoc(rd->getBraceRange().getEnd());
+      if (from.isValid() && to.isValid() && sm.isWrittenInMainFile(from) && sm.isWrittenInMainFile(to))
+        text = clang::Lexer::getSourceText(clang::CharSourceRange::getTokenRange(from, to), sm, c.ast.getLangOpts()).str();
+    }
+    std::string kw = rd && rd->isUnion() ? "union" : "struct";
+    if (text.rfind(kw, 0) != 0) {
+      c.error(v->getLocation(), "map " + m.name + ": cannot name the anonymous " + role + " type (give the struct a tag)");
+      return false;
+    }
+    std::string tag = kw + " __tsbcc_" + m.name + "_" + role;
+    anonDefs += tag + text.substr(kw.size()) + "; ";
+    spelling = tag;
     return true;
-  }
+  };
+  if (!nameAnonymous(keyT, "key", m.keyType) || !nameAnonymous(leafT, "leaf", m.valueType)) return true;
 
   const MapDecl* innerMap = nullptr;
   if (!m.inner.empty()) {
@@ -173,7 +196,7 @@ bool handleMapDecl(Context& c, clang::VarDecl* v) {
   }
 
   // The libbpf BTF-defined map, on one line.
-  std::string def = "struct { int (*type)[" + std::to_string(m.type) + "]; int (*max_entries)[" +
+  std::string def = anonDefs + "struct { int (*type)[" + std::to_string(m.type) + "]; int (*max_entries)[" +
                     std::to_string(m.maxEntries) + "];";
   if (m.flags) def += " int (*map_flags)[" + std::to_string(m.flags) + "];";
   if (m.type == 27) {
@@ -187,7 +210,12 @@ bool handleMapDecl(Context& c, clang::VarDecl* v) {
     def += " typeof(" + m.keyType + ") *key; typeof(" + m.valueType + ") *value;";
   }
   def += " } " + m.name + " __attribute__((section(\".maps\"), used))";
-  c.rw.ReplaceText(clang::CharSourceRange::getTokenRange(b, e), def);
+  // a declaration over several lines keeps them (later diagnostics stay on the user's lines)
+  clang::CharSourceRange whole = clang::CharSourceRange::getTokenRange(b, e);
+  std::string original = c.text(whole);
+  long lines = std::count(original.begin(), original.end(), '\n') - std::count(def.begin(), def.end(), '\n');
+  if (lines > 0) def += std::string(lines, '\n');
+  c.rw.ReplaceText(whole, def);
   c.replacedMacros.insert(offset);
 
   c.mapIndex[v] = c.maps.size();

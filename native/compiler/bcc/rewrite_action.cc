@@ -5,6 +5,7 @@
 #include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/FrontendAction.h>
+#include <clang/Lex/Lexer.h>
 
 #include <malloc.h>
 
@@ -31,6 +32,13 @@ std::string Context::text(clang::SourceRange r) const {
     return rw.getRewrittenText(fr);
   }
   return rw.getRewrittenText(r);
+}
+
+clang::CharSourceRange Context::fileRange(clang::SourceRange r) const {
+  clang::CharSourceRange fr =
+      clang::Lexer::makeFileCharRange(clang::CharSourceRange::getTokenRange(r), sm(), ast.getLangOpts());
+  if (fr.isInvalid() || !sm().isInMainFile(fr.getBegin())) return {};
+  return fr;
 }
 
 bool Context::inMainFile(clang::SourceLocation loc) const { return sm().isInMainFile(sm().getExpansionLoc(loc)); }

@@ -9,19 +9,34 @@ namespace tsbcc::bcc {
 
 namespace {
 
-void recordEvent(Context& c, const MapDecl& m, const clang::Expr* data) {
+// Records the event struct of an output map (first use). Returns true when the struct is
+// anonymous or local to a function: BTF describes only what reaches file scope, so the caller
+// declares a static variable of the type right there (`anchor`), which brings it into the
+// object's BTF under the name __tsbcc_event_<map>.
+bool recordEvent(Context& c, const MapDecl& m, const clang::Expr* data) {
   clang::QualType t = data->IgnoreParenImpCasts()->getType();
   if (t->isPointerType()) t = t->getPointeeType();
   const clang::RecordType* rt = t->getAs<clang::RecordType>();
-  if (!rt || !rt->getDecl()->getDefinition()) return;
+  if (!rt || !rt->getDecl()->getDefinition()) return false;
   for (const auto& e : c.events)
-    if (e.map == m.name) return;
+    if (e.map == m.name) return false;
   EventDecl ev;
   ev.map = m.name;
   ev.type = c.typeName(t.getUnqualifiedType());
-  for (const clang::FieldDecl* f : rt->getDecl()->getDefinition()->fields())
+  const clang::RecordDecl* rd = rt->getDecl()->getDefinition();
+  bool local = ev.type.find("(unnamed") != std::string::npos || ev.type.find("(anonymous") != std::string::npos ||
+               !rd->getDeclContext()->getRedeclContext()->isFileContext();
+  if (local) ev.type.clear();
+  for (const clang::FieldDecl* f : rd->fields())
     ev.fields.push_back(f->getName().str() + "#" + f->getType().getAsString(c.ast.getPrintingPolicy()));
   c.events.push_back(std::move(ev));
+  return local;
+}
+
+// The static variable that brings a local event struct into BTF (see recordEvent).
+std::string eventAnchor(const MapDecl& m, const std::string& data) {
+  return "static __attribute__((section(\".tsbcc.events\"), used)) typeof(*(" + data + ")) __tsbcc_event_" +
+         m.name + "; ";
 }
 
 }  // namespace
@@ -74,8 +89,9 @@ bool rewriteTableCall(Context& c, clang::CallExpr* call) {
   } else if (method == "call") {
     out = "bpf_tail_call_(" + map + ", " + arg(0) + ", " + arg(1) + ")";
   } else if (method == "perf_submit") {
-    if (call->getNumArgs() > 1) recordEvent(c, *m, call->getArg(1));
     out = "bpf_perf_event_output(" + arg(0) + ", " + map + ", CUR_CPU_IDENTIFIER, " + arg(1) + ", " + arg(2) + ")";
+    if (call->getNumArgs() > 1 && recordEvent(c, *m, call->getArg(1)))
+      out = "({ " + eventAnchor(*m, arg(1)) + out + "; })";
   } else if (method == "perf_submit_skb") {
     out = "bpf_perf_event_output(" + arg(0) + ", " + map + ", ((__u64)" + arg(1) + " << 32) | BPF_F_CURRENT_CPU, " +
           arg(2) + ", " + arg(3) + ");";
@@ -100,13 +116,15 @@ bool rewriteTableCall(Context& c, clang::CallExpr* call) {
   } else if (method == "peek") {
     out = "bpf_map_peek_elem(" + map + ", " + arg(0) + ")";
   } else if (method == "ringbuf_output") {
-    if (call->getNumArgs() > 0) recordEvent(c, *m, call->getArg(0));
     out = "bpf_ringbuf_output(" + map + ", " + arg(0) + ", " + arg(1) + ", " + arg(2) + ")";
+    if (call->getNumArgs() > 0 && recordEvent(c, *m, call->getArg(0)))
+      out = "({ " + eventAnchor(*m, arg(0)) + out + "; })";
   } else if (method == "ringbuf_reserve") {
     out = "bpf_ringbuf_reserve(" + map + ", " + arg(0) + ", 0)";
   } else if (method == "ringbuf_submit") {
-    if (call->getNumArgs() > 0) recordEvent(c, *m, call->getArg(0));
     out = "bpf_ringbuf_submit(" + arg(0) + ", " + arg(1) + ")";
+    if (call->getNumArgs() > 0 && recordEvent(c, *m, call->getArg(0)))
+      out = "({ " + eventAnchor(*m, arg(0)) + out + "; })";
   } else if (method == "ringbuf_discard") {
     out = "bpf_ringbuf_discard(" + arg(0) + ", " + arg(1) + ")";
   } else if (method == "ringbuf_query") {
