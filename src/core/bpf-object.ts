@@ -43,6 +43,12 @@ function isLoadError(e: unknown): e is NativeLoadError {
   return typeof e === 'object' && e !== null && 'verifierLogs' in e;
 }
 
+/** Program types the kernel refuses without an expected attach type, and the hooks to name. */
+const ATTACH_REQUIRED: Record<number, string> = {
+  25: 'CGROUP_GETSOCKOPT or CGROUP_SETSOCKOPT', // CGROUP_SOCKOPT
+  18: 'CGROUP_INET4_BIND, CGROUP_INET4_CONNECT, CGROUP_UDP4_SENDMSG, ...', // CGROUP_SOCK_ADDR
+};
+
 /**
  * A loaded object. Close it (or `using`) to unload every program and release every map; the
  * registry closes it at exit otherwise.
@@ -142,6 +148,11 @@ export class BpfObject implements Closeable {
     else throw new InvalidArgumentError(`unknown program type "${String(type)}"`);
     const expectedAttachType =
       opts.expectedAttachType ?? (spec.type === typeNum ? spec.expectedAttachType : undefined);
+    const hooks = ATTACH_REQUIRED[typeNum];
+    if (hooks && expectedAttachType === undefined)
+      throw new InvalidArgumentError(
+        `loadFunc("${name}", ${programTypeName(typeNum)}): the kernel loads this type for one hook only; give expectedAttachType (${hooks})`,
+      );
 
     let logSize = opts.logSize ?? 1 << 20;
     for (;;) {

@@ -95,6 +95,11 @@ export function programTypeName(type: number): string {
   return `UNKNOWN(${type})`;
 }
 
+/** Whether a string is a known attach-type name (BCC's BPFAttachType). */
+export function isAttachTypeName(s: string): s is keyof typeof AttachType {
+  return Object.prototype.hasOwnProperty.call(AttachType, s);
+}
+
 /** Whether a string is a known BCC program-type name. */
 export function isProgramTypeName(s: string): s is ProgramTypeName {
   return Object.prototype.hasOwnProperty.call(ProgramType, s);
