@@ -1,7 +1,8 @@
 /**
  * The BCC-C corpus: every program compiles and every function loads into this kernel's
- * verifier with the type its name implies, else the type a `// load: NAME=TYPE` line gives
- * it, else the file's `// load: TYPE` default.
+ * verifier with the type its name implies, else the type a `// load: NAME=TYPE[:ATTACH]` line
+ * gives it, else the file's `// load: TYPE` default. A `// maps-only` program has no function:
+ * creating its maps is its check.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/compile.js';
 import { machineFacts } from '../../src/compiler/machine.js';
 import { BpfObject } from '../../src/core/bpf-object.js';
-import { ProgramType, isProgramTypeName } from '../../src/uapi/program-type.js';
+import { AttachType, ProgramType, isAttachTypeName, isProgramTypeName } from '../../src/uapi/program-type.js';
 import { features } from '../../src/features/index.js';
 
 const CORPUS = join(import.meta.dirname, '..', 'corpus');
-const DIRS = ['networking', 'tracing', 'socket', 'xdp', 'usdt'];
+const DIRS = ['networking', 'tracing', 'socket', 'xdp', 'usdt', 'compat'];
 const cache = mkdtempSync(join(tmpdir(), 'tsbcc-corpus-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
@@ -30,9 +31,14 @@ function defaultType(text: string, dir: string): string | undefined {
   return dir === 'networking' ? 'SCHED_CLS' : undefined;
 }
 
-/** `// load: NAME=TYPE` lines: the type of one function whose name implies none. */
-function functionTypes(text: string): Map<string, string> {
-  return new Map([...text.matchAll(/^\/\/ load: (\w+)=(\w+)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+/** `// load: NAME=TYPE[:ATTACH]` lines: the type (and attach type) of one function. */
+function functionTypes(text: string): Map<string, { type: string; attach?: string }> {
+  return new Map(
+    [...text.matchAll(/^\/\/ load: (\w+)=(\w+)(?::(\w+))?$/gm)].map((m) => [
+      m[1] ?? '',
+      m[3] ? { type: m[2] ?? '', attach: m[3] } : { type: m[2] ?? '' },
+    ]),
+  );
 }
 
 describe('BCC-C corpus loads into the verifier', () => {
@@ -52,6 +58,17 @@ describe('BCC-C corpus loads into the verifier', () => {
       }
       const spec = await compile({ file: path }, { cacheDir: cache, usdt });
       expect(spec.dialect).toBe('bcc');
+      if (/^\/\/ maps-only$/m.test(text)) {
+        expect(spec.programs).toEqual([]);
+        expect(spec.maps.length).toBeGreaterThan(0);
+        const maps = BpfObject.create(spec);
+        try {
+          for (const m of spec.maps) expect(maps.map(m.name).fd).toBeGreaterThan(0);
+        } finally {
+          maps.close();
+        }
+        return;
+      }
       expect(spec.programs.length).toBeGreaterThan(0);
       const fallback = defaultType(text, file.split('/')[0] ?? '');
       const perFunction = functionTypes(text);
@@ -68,13 +85,16 @@ describe('BCC-C corpus loads into the verifier', () => {
             continue;
           }
           let type: number | undefined = p.type;
-          const named = perFunction.get(p.name) ?? fallback;
+          const given = perFunction.get(p.name);
+          const named = given?.type ?? fallback;
           if (type === undefined && named && isProgramTypeName(named)) type = ProgramType[named];
           if (type === undefined) {
             skipped.push(`${p.name} (no type)`);
             continue;
           }
-          const opts = p.expectedAttachType !== undefined ? { expectedAttachType: p.expectedAttachType } : {};
+          const attach =
+            given?.attach && isAttachTypeName(given.attach) ? AttachType[given.attach] : p.expectedAttachType;
+          const opts = attach !== undefined ? { expectedAttachType: attach } : {};
           const prog = obj.loadFunc(p.name, type, opts);
           expect(prog.closed).toBe(false);
           loaded++;
