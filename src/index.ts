@@ -208,13 +208,23 @@ export type {
   VxlanWatchOptions,
 } from './recipes/vxlan-flow-monitor.js';
 
-// Deployment (tsbcc flowmon as a library)
+// Deployment (tsbcc flowmon and tsbcc ratelimit as a library)
 export { startDashboard } from './deploy/dashboard-server.js';
 export type { DashboardInfo, DashboardOptions, DashboardServer } from './deploy/dashboard-server.js';
 export { readFlowmonConfig, resolveFlowmonOptions } from './deploy/flowmon-options.js';
 export type { FlowmonInput, FlowmonOptions, ListenAddress } from './deploy/flowmon-options.js';
 export { Flowmon } from './deploy/flowmon.js';
 export type { FlowmonLog } from './deploy/flowmon.js';
+export { PolicyError, checkPolicy, checkPolicyOnHost, readPolicy } from './deploy/ratelimit-policy.js';
+export type {
+  HostInterface,
+  PolicyClass,
+  PolicyDirection,
+  PolicyPrefix,
+  PolicyProblem,
+  RatePolicy,
+} from './deploy/ratelimit-policy.js';
+export { checkPolicyHere, hostInterfaces } from './deploy/ratelimit-host.js';
 
 // Topology
 export { TopologyValidationError } from './topology/checks.js';

@@ -27,6 +27,7 @@ const [
   { registerTcCommands },
   { registerToolCommand },
   { registerFlowmonCommand },
+  { registerRatelimitCommands },
 ] = await Promise.all([
   import('./check.js'),
   import('./compile.js'),
@@ -36,6 +37,7 @@ const [
   import('./tc.js'),
   import('./tool.js'),
   import('./flowmon.js'),
+  import('./ratelimit.js'),
 ]);
 
 const program = new Command();
@@ -53,6 +55,7 @@ registerTcCommands(program);
 registerToolCommand(program);
 registerExampleCommand(program);
 registerFlowmonCommand(program);
+registerRatelimitCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof TsbccError) {
