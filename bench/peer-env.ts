@@ -5,7 +5,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The source directory of a bench module, from its `import.meta.url`: the same directory under
+ * vite-node, and `bench/<area>` instead of `dist/bench/<area>` when run as `node dist/bench/...`
+ * (tsc emits only the .ts files; the peers' C and Python files stay in bench/).
+ */
+export function benchSourceDir(moduleUrl: string): string {
+  const dir = dirname(fileURLToPath(moduleUrl));
+  return dir.replace(`${sep}dist${sep}bench`, `${sep}bench`);
+}
 
 /** Makes /lib/modules/$(uname -r)/{build,source} point at Debian's linux-headers for BCC; returns an undo. */
 export function bccHeaders(): () => void {

@@ -1,6 +1,6 @@
 # BCC peer of bench/events: the same program in BCC's dialect; starts the producer, decodes each
 # event with the table's event() in a Python callback (as BCC tools do), polls until the producer
-# is done; prints one JSON line. argv: producer seconds ring|perf burst
+# is done; prints one JSON line. argv: producer seconds ring|perf burst [wakeup_events (perf)]
 import json
 import subprocess
 import sys
@@ -8,6 +8,7 @@ import sys
 from bcc import BPF
 
 producer, secs, mode, burst = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+wakeup = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 text = """
 struct event { u32 pid; u32 cpu; u64 seq; u64 ts; char comm[16]; u64 pad[3]; };
 BPF_ARRAY(cfg, u32, 3);
@@ -66,7 +67,7 @@ if mode == "ring":
     table.open_ring_buffer(on_event)
 else:
     table = b["events"]
-    table.open_perf_buffer(on_perf, page_cnt=256, lost_cb=on_lost)
+    table.open_perf_buffer(on_perf, page_cnt=256, lost_cb=on_lost, wakeup_events=wakeup)
 p = subprocess.Popen([producer, secs], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 cfg = b["cfg"]
 cfg[cfg.Key(0)] = cfg.Leaf(p.pid)

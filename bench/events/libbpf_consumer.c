@@ -1,8 +1,11 @@
 // libbpf C reference of bench/events: loads events.bpf.o (argv[1]), starts the producer
 // (argv[2], run for argv[3] seconds), consumes the ring buffer (argv[4] = ring) or perf buffer
 // (perf) with a counting callback (argv[5] events per call) until the producer is done, prints one JSON line.
+// argv[6] (perf only, default 1): the perf events' wakeup_events, as tsbcc's wakeupEvents option
+// (perf_buffer__new_raw with libbpf's default attributes but that field).
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,25 @@ static void on_perf(void *ctx, int cpu, void *data, __u32 size) {
 }
 static void on_lost(void *ctx, int cpu, __u64 n) { lost += n; }
 
+// Raw records of perf_buffer__new_raw: a sample carries (size, data), a lost record (id, lost).
+static enum bpf_perf_event_ret on_raw(void *ctx, int cpu, struct perf_event_header *h) {
+  if (h->type == PERF_RECORD_SAMPLE) {
+    struct {
+      struct perf_event_header h;
+      __u32 size;
+      char data[];
+    } *s = (void *)h;
+    on_perf(ctx, cpu, s->data, s->size);
+  } else if (h->type == PERF_RECORD_LOST) {
+    struct {
+      struct perf_event_header h;
+      __u64 id, lost;
+    } *l = (void *)h;
+    on_lost(ctx, cpu, l->lost);
+  }
+  return LIBBPF_PERF_EVENT_CONT;
+}
+
 int main(int argc, char **argv) {
   int ring = strcmp(argv[4], "ring") == 0;
   struct bpf_object *o = bpf_object__open_file(argv[1], NULL);
@@ -36,8 +58,22 @@ int main(int argc, char **argv) {
   struct perf_buffer *pb = NULL;
   if (ring)
     rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(o, "rb")), on_ring, NULL, NULL);
-  else
-    pb = perf_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(o, "events")), 256, on_perf, on_lost, NULL, NULL);
+  else {
+    int wakeup = argc > 6 ? atoi(argv[6]) : 1;
+    int fd = bpf_map__fd(bpf_object__find_map_by_name(o, "events"));
+    if (wakeup <= 1) {
+      pb = perf_buffer__new(fd, 256, on_perf, on_lost, NULL, NULL);
+    } else {
+      struct perf_event_attr attr = {0};
+      attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+      attr.type = PERF_TYPE_SOFTWARE;
+      attr.sample_type = PERF_SAMPLE_RAW;
+      attr.sample_period = 1;
+      attr.wakeup_events = wakeup;
+      pb = perf_buffer__new_raw(fd, 256, &attr, on_raw, NULL, NULL);
+    }
+    if (!pb) return fprintf(stderr, "perf_buffer__new failed\n"), 1;
+  }
   int in[2], out[2];
   if (pipe(in) || pipe(out)) return 1;
   pid_t child = fork();

@@ -1,11 +1,14 @@
 /**
  * bench/maps: dumping and clearing a 100,000-entry u32 -> u64 hash, tsbcc against BCC's Python
- * bindings (items(), items_lookup_batch(), clear()) and a libbpf C reference (batch lookup, the
- * physical limit). Run: `npx vite-node bench/maps/hash-dump.ts [-- --n 100000 --reps 5]`.
+ * bindings (items(), items_lookup_batch(), clear(), items_delete_batch()) and a libbpf C reference
+ * (batch lookup and batch delete, the physical limit). Every tool gets one untimed warm-up dump,
+ * then --reps timed dumps, and --clear-reps timed clears (refilled before each, untimed); medians.
+ * Run: `npx vite-node bench/maps/hash-dump.ts [--n 100000 --reps 5 --clear-reps 3]` or
+ * `node dist/bench/maps/hash-dump.js [...]`.
  */
 import { join } from 'node:path';
 import { BPF, compile } from '../../src/index.js';
-import { bccHeaders, gccBuild, median, ms, runJson } from '../peer-env.js';
+import { bccHeaders, benchSourceDir, gccBuild, median, ms, runJson } from '../peer-env.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {
@@ -14,7 +17,8 @@ const opt = (name: string, def: number): number => {
 };
 const N = opt('n', 100_000);
 const REPS = opt('reps', 5);
-const here = import.meta.dirname;
+const CLEAR_REPS = opt('clear-reps', 3);
+const here = benchSourceDir(import.meta.url);
 
 const SRC = `
 #include <linux/bpf.h>
@@ -51,7 +55,7 @@ for (let r = 0; r < REPS + 1; r++) {
   if (r > 0) iter.push(d);
 }
 const clears: number[] = [];
-for (let r = 0; r < 3; r++) {
+for (let r = 0; r < CLEAR_REPS; r++) {
   fill();
   const [d] = time(() => t.clear());
   if (t.size !== 0) throw new Error('clear left entries');
@@ -61,29 +65,35 @@ b.close();
 
 const c = runJson<{ batch: number; clear: number }>(
   gccBuild(join(here, 'libbpf_hash.c'), '/tmp/tsbcc-bench-libbpf-hash'),
-  [String(N), String(REPS)],
+  [String(N), String(REPS), String(CLEAR_REPS)],
 );
 const undo = bccHeaders();
-let bcc: { items: number; batch: number; clear: number };
+let bcc: { items: number; batch: number; clear: number; delete_batch: number };
 try {
-  bcc = runJson('/usr/bin/python3', [join(here, 'bcc_hash.py'), String(N), String(Math.min(REPS, 3))]);
+  bcc = runJson('/usr/bin/python3', [join(here, 'bcc_hash.py'), String(N), String(REPS), String(CLEAR_REPS)]);
 } finally {
   undo();
 }
 
+/** "tsbcc Nx faster" or "tsbcc Nx slower": a peer's time against tsbcc's. */
+const versus = (peer: number, ours: number): string =>
+  peer >= ours ? `tsbcc ${(peer / ours).toFixed(1)}x faster` : `tsbcc ${(ours / peer).toFixed(2)}x slower`;
 const tsDump = median(dump);
 const tsIter = median(iter);
 const tsClear = median(clears);
 const rows = [
   ['dump, decoded into JS (lookupBatch)', 'tsbcc', tsDump, `${(tsDump / c.batch).toFixed(2)}x libbpf C`],
   ['dump, decoded into JS (for..of table)', 'tsbcc', tsIter, `${(tsIter / c.batch).toFixed(2)}x libbpf C`],
-  ['dump', 'BCC items()', bcc.items, `tsbcc ${(bcc.items / tsDump).toFixed(1)}x faster`],
-  ['dump', 'BCC items_lookup_batch()', bcc.batch, `tsbcc ${(bcc.batch / tsDump).toFixed(1)}x faster`],
+  ['dump', 'BCC items()', bcc.items, versus(bcc.items, tsDump)],
+  ['dump', 'BCC items_lookup_batch()', bcc.batch, versus(bcc.batch, tsDump)],
   ['dump (raw, no decoding)', 'libbpf C batch lookup', c.batch, '1.0x'],
   ['clear()', 'tsbcc', tsClear, `${(tsClear / c.clear).toFixed(2)}x libbpf C`],
-  ['clear()', 'BCC clear()', bcc.clear, `tsbcc ${(bcc.clear / tsClear).toFixed(0)}x faster`],
+  ['clear()', 'BCC clear()', bcc.clear, versus(bcc.clear, tsClear)],
+  ['clear', 'BCC items_delete_batch()', bcc.delete_batch, versus(bcc.delete_batch, tsClear)],
   ['clear', 'libbpf C delete batch', c.clear, '1.0x'],
 ] as const;
-console.log(`\n${N} entries u32 -> u64, median of ${REPS} runs (BCC clear: one run)\n`);
+console.log(
+  `\n${N} entries u32 -> u64; every tool: 1 warm-up, median of ${REPS} dumps and of ${CLEAR_REPS} clears\n`,
+);
 console.log('| operation | tool | time | ratio |\n| --- | --- | --- | --- |');
 for (const [op, tool, v, ratio] of rows) console.log(`| ${op} | ${tool} | ${ms(v)} | ${ratio} |`);
