@@ -1,4 +1,5 @@
-"""One measurement in a fresh process: BCC compiles FILE and loads FUNCTION. Prints JSON {ms}."""
+"""One measurement in a fresh process: BCC compiles FILE and loads FUNCTION. Prints JSON {ms, hwm}
+(hwm: this process's peak RSS in MB, VmHWM)."""
 import json
 import sys
 import time
@@ -13,4 +14,6 @@ b = BPF(text=text)
 b.load_func(fn, getattr(BPF, typ))
 ms = (time.perf_counter() - t0) * 1000
 b.cleanup()
-print(json.dumps({"ms": ms}))
+with open("/proc/self/status") as f:
+    hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024.0
+print(json.dumps({"ms": ms, "hwm": hwm}))

@@ -1,6 +1,7 @@
 /**
  * One measurement in a fresh process: compile a BCC-C file with tsbcc and load its function
- * into the verifier. Prints JSON {ms, fromCache}. Used by bench/compile/run.py.
+ * into the verifier. Prints JSON {ms, fromCache, hwm} (hwm: this process's peak RSS in MB,
+ * VmHWM; run.py adds its forked children's). Used by bench/compile/run.py.
  * Args: FILE FUNCTION TYPE MODE(new|cached|first) RUN_ID
  */
 import { readFileSync } from 'node:fs';
@@ -19,4 +20,5 @@ const obj = BpfObject.create(spec);
 obj.loadFunc(fn, type as ProgramTypeName);
 const ms = performance.now() - t0;
 obj.close();
-console.log(JSON.stringify({ ms, fromCache: spec.fromCache === true }));
+const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
+console.log(JSON.stringify({ ms, fromCache: spec.fromCache === true, hwm }));
