@@ -10,6 +10,7 @@ export function errnoName(errno: number): string {
     for (const [name, value] of Object.entries(constants.errno))
       if (!byNumber.has(value)) byNumber.set(value, name);
     byNumber.set(95, 'EOPNOTSUPP');
+    byNumber.set(54, 'EXFULL'); // not in Node's table: a bridge with no free port number, for one
     byNumber.set(524, 'ENOTSUPP');
   }
   return byNumber.get(errno) ?? `E${errno}`;

@@ -10,6 +10,9 @@ import { interfaceNameProblem } from '../util/netns-path.js';
 import { resolveShaping, type Problem } from './checks.js';
 import { resolveProgramFilter } from './program-options.js';
 
+/** Ports a Linux bridge can hold: port numbers are 10 bits and 0 is reserved (BR_MAX_PORTS - 1). */
+const BRIDGE_MAX_PORTS = 1023;
+
 export { TopologyValidationError, type Problem } from './checks.js';
 
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -199,6 +202,7 @@ export function resolveTopology(
   }
 
   // links
+  const bridgePorts = new Map<string, number>();
   (spec.links ?? []).forEach((l, i) => {
     const path = `links[${i}]`;
     const ends: (PlanIface | undefined)[] = [];
@@ -229,6 +233,13 @@ export function resolveTopology(
         add(`${p}`, `unknown bridge "${e.bridge}"`);
         return undefined;
       }
+      const ports = (bridgePorts.get(e.bridge ?? '') ?? 0) + 1;
+      bridgePorts.set(e.bridge ?? '', ports);
+      if (ports === BRIDGE_MAX_PORTS + 1)
+        add(
+          `${p}`,
+          `bridge "${e.bridge}" would get its ${ports}th port here; a Linux bridge holds at most ${BRIDGE_MAX_PORTS} (use more bridges)`,
+        );
       if (e.addresses?.length)
         add(`${p}.addresses`, 'a bridge port takes no addresses (put them on the bridge)');
       return { nsKey: bk, bridge: e.bridge };

@@ -43,6 +43,18 @@ describe('topology validation', () => {
     ]);
   });
 
+  it('refuses a 1024th port on one bridge (the kernel would fail with EXFULL midway)', () => {
+    const t = new Topology('lab').bridge('br0').bridge('br1');
+    for (let i = 0; i < 1025; i++)
+      t.host(`h${i}`).link({ host: `h${i}` }, { bridge: i < 1023 ? 'br0' : 'br1' });
+    expect(t.validate()).toEqual([]);
+    t.host('h1025').link({ host: 'h1025' }, { bridge: 'br0' });
+    t.host('h1026').link({ host: 'h1026' }, { bridge: 'br0' });
+    expect(t.validate().map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'links[1025].b: bridge "br0" would get its 1024th port here; a Linux bridge holds at most 1023 (use more bridges)',
+    ]);
+  });
+
   it('rejects bad names, CIDRs, MACs, MTUs and over-long interface names', () => {
     const p = problems({
       hosts: { 'bad name': {}, h1: {}, h2: {} },
