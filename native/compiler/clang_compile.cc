@@ -62,22 +62,20 @@ Result runCompile(const Request& req, bool locked = true) {
   if (req.emit != "pch") ci.setOutputStream(std::make_unique<llvm::raw_svector_ostream>(buffer));
 
   llvm::LLVMContext ctx;
-  bool ok = false;
+  std::unique_ptr<clang::FrontendAction> act;
   if (req.emit == "llvm") {
-    clang::EmitLLVMAction act(&ctx);
-    ok = ci.ExecuteAction(act);
+    act = std::make_unique<clang::EmitLLVMAction>(&ctx);
   } else if (req.emit == "syntax") {
-    clang::SyntaxOnlyAction act;
-    ok = ci.ExecuteAction(act);
+    act = std::make_unique<clang::SyntaxOnlyAction>();
   } else if (req.emit == "pch") {
     ci.getFrontendOpts().OutputFile = req.outputPath;
     ci.getFrontendOpts().ProgramAction = clang::frontend::GeneratePCH;
-    clang::GeneratePCHAction act;
-    ok = ci.ExecuteAction(act);
+    act = std::make_unique<clang::GeneratePCHAction>();
   } else {
-    clang::EmitObjAction act(&ctx);
-    ok = ci.ExecuteAction(act);
+    act = std::make_unique<clang::EmitObjAction>(&ctx);
   }
+  act = withExpansionBudget(std::move(act));
+  bool ok = ci.ExecuteAction(*act);
   res.ok = ok && !ci.getDiagnostics().hasErrorOccurred();
   res.output.assign(buffer.data(), buffer.size());
   res.diags = std::move(cons->diags);
@@ -198,7 +196,9 @@ Result runIsolated(const Request& req) {
 }
 
 Result runRequest(const Request& req) {
-  Result r = req.isolate ? runIsolated(req) : runCompile(req);
+  Result r;
+  // an isolated run forks from the big-stack thread, so the child has its stack too
+  runOnCompilerStack([&]() { r = req.isolate ? runIsolated(req) : runCompile(req); });
   malloc_trim(0);  // give LLVM's freed memory back to the system
   return r;
 }

@@ -5,9 +5,13 @@
 #include <clang/Basic/SourceManager.h>
 #include <clang/Frontend/CompilerInvocation.h>
 #include <clang/Lex/Lexer.h>
+#include <clang/Lex/MacroInfo.h>
+#include <clang/Lex/PPCallbacks.h>
+#include <clang/Lex/Preprocessor.h>
 #include <llvm/ADT/SmallString.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
+#include <pthread.h>
 
 #include <mutex>
 
@@ -168,6 +172,74 @@ Napi::Array diagsToJs(Napi::Env env, const std::vector<Diag>& diags) {
     out.Set(i, o);
   }
   return out;
+}
+
+namespace {
+
+// Stack sizes tried for a clang run, largest first: reserved address space, only touched as
+// deep as the input nests (a 1 MB source of casts, `(int)(int)...x`, needs ~1 GB at ~5 KB a
+// level). Where the kernel refuses to reserve that much (strict or small-memory overcommit),
+// a smaller one is used.
+constexpr size_t kCompilerStacks[] = {size_t(3) << 30, size_t(1) << 30, size_t(256) << 20};
+
+void* runFn(void* arg) {
+  (*static_cast<const std::function<void()>*>(arg))();
+  return nullptr;
+}
+
+class ExpansionBudget : public clang::PPCallbacks {
+ public:
+  explicit ExpansionBudget(clang::Preprocessor& pp) : pp_(pp) {}
+  void MacroExpands(const clang::Token& name, const clang::MacroDefinition& md, clang::SourceRange,
+                    const clang::MacroArgs*) override {
+    const clang::MacroInfo* mi = md.getMacroInfo();
+    produced_ += mi ? mi->getNumTokens() : 0;
+    if (stopped_ || produced_ <= kMacroTokenBudget) return;
+    stopped_ = true;
+    clang::DiagnosticsEngine& d = pp_.getDiagnostics();
+    unsigned id = d.getCustomDiagID(clang::DiagnosticsEngine::Fatal,
+                                    "macro expansion produced more than %0 tokens (a macro that expands "
+                                    "exponentially?); compilation stopped");
+    d.Report(name.getLocation(), id) << kMacroTokenBudget;
+    pp_.SetMacroExpansionOnlyInDirectives();
+  }
+
+ private:
+  clang::Preprocessor& pp_;
+  uint64_t produced_ = 0;
+  bool stopped_ = false;
+};
+
+class BudgetAction : public clang::WrapperFrontendAction {
+ public:
+  using WrapperFrontendAction::WrapperFrontendAction;
+  bool BeginSourceFileAction(clang::CompilerInstance& ci) override {
+    if (!WrapperFrontendAction::BeginSourceFileAction(ci)) return false;
+    ci.getPreprocessor().addPPCallbacks(std::make_unique<ExpansionBudget>(ci.getPreprocessor()));
+    return true;
+  }
+};
+
+}  // namespace
+
+void runOnCompilerStack(const std::function<void()>& fn) {
+  for (size_t size : kCompilerStacks) {
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) break;
+    pthread_t t;
+    int err = pthread_attr_setstacksize(&attr, size);
+    if (err == 0) err = pthread_create(&t, &attr, runFn, const_cast<std::function<void()>*>(&fn));
+    pthread_attr_destroy(&attr);
+    if (err == 0) {
+      pthread_join(t, nullptr);
+      return;
+    }
+  }
+  fn();  // no thread could be made: run here, on the caller's stack
+}
+
+std::unique_ptr<clang::FrontendAction> withExpansionBudget(std::unique_ptr<clang::FrontendAction> action) {
+  return std::make_unique<BudgetAction>(std::move(action));
 }
 
 std::shared_mutex& clangForkLock() {

@@ -4,9 +4,11 @@
 #include <clang/Basic/Diagnostic.h>
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Lex/Preprocessor.h>
+#include <clang/Frontend/FrontendAction.h>
 #include <llvm/Support/VirtualFileSystem.h>
 #include <napi.h>
 
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -61,6 +63,22 @@ bool setupInstance(clang::CompilerInstance& ci, const SessionRequest& req, Colle
 Napi::Array diagsToJs(Napi::Env env, const std::vector<Diag>& diags);
 
 void initBpfTargets();
+
+// Hostile input must not crash the process. clang's parser and Sema recurse once per level of
+// expression nesting (`!!!!x`, `1+1+...+1`: ~400 bytes a level), so stock clang overflows its
+// 8 MB stack at ~20,000 levels and dies with SIGSEGV (casts take ~5 KB a level). Every clang
+// run therefore happens on a thread with a 3 GiB stack (reserved address space, touched only as
+// deep as the input goes; smaller where the kernel will not reserve it), and...
+void runOnCompilerStack(const std::function<void()>& fn);
+
+// ...the depth macros can add is bounded: a run's macro expansions may produce at most
+// kMacroTokenBudget tokens (262,144: BPF_CORE_READ costs a few hundred). Past it, a fatal
+// diagnostic is reported at the expansion and macros are no longer expanded (a macro doubling
+// itself 24 times asks for 16 million tokens; stock clang grinds through them and then
+// overflows). The source text itself is checked before (src/compiler/nesting.ts). Wraps the
+// run's FrontendAction.
+constexpr unsigned kMacroTokenBudget = 1u << 18;
+std::unique_ptr<clang::FrontendAction> withExpansionBudget(std::unique_ptr<clang::FrontendAction> action);
 
 // In-process clang/LLVM work holds this shared; fork() for an isolated compile holds it
 // exclusively, so no other thread is inside LLVM (holding its locks) when the child is made.

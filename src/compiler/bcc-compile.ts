@@ -27,6 +27,7 @@ import { toDiagnostics, type UserSource } from './diagnostics.js';
 import { fileIdentity, kernelHeader, VMLINUX_BTF, type KernelHeader } from './kernel-header.js';
 import { machineFacts } from './machine.js';
 import { cacheGet, cacheKey, cachePut } from './object-cache.js';
+import { checkNesting } from './nesting.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
 import { describeProgram, rewriterNamingRules } from './program-naming.js';
 import { readTracepointFormat, referencedTracepoints, tracepointStruct } from './tracepoint-structs.js';
@@ -265,6 +266,7 @@ export async function compileBcc(
     }
   }
 
+  checkNesting(source);
   const files = tpHeader ? [{ path: TRACEPOINT_HEADER, contents: tpHeader }] : [];
   if (usdt) files.push({ path: USDT_HEADER, contents: usdt.header });
   const sources = [source];

@@ -9,6 +9,7 @@ import { toDiagnostics, type UserSource } from './diagnostics.js';
 import { compileBcc } from './bcc-compile.js';
 import { describeProgram } from './program-naming.js';
 import { mapLayoutsFromBtf } from './btf-layout.js';
+import { checkNesting } from './nesting.js';
 import type { UsdtContext } from './usdt.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
 
@@ -147,6 +148,7 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
     if (debug & DEBUG_LLVM_IR) logger().info(`LLVM IR of ${source.displayName}:\n${spec.llvmIr ?? ''}`);
     return spec;
   }
+  checkNesting(source);
   const cflags = [...(opts.cflags ?? [])];
   if (includeDir) cflags.push('-I', includeDir);
   const result = await native().clangCompile({

@@ -5,7 +5,7 @@
  * one PCH in the cache directory, keyed by the BTF, our headers and clang.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { release, version } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -113,7 +113,7 @@ export async function precompileHeader(
   baseArgs: string[],
   what: string,
 ): Promise<void> {
-  await writeFile(header, text);
+  await writeAtomic(header, text);
   const tmp = `${pch}.${process.pid}.tmp`;
   const res = await native().clangCompile({
     args: [...baseArgs, '-x', 'c-header'],
@@ -122,7 +122,10 @@ export async function precompileHeader(
     emit: 'pch',
     outputPath: tmp,
   });
-  if (!res.ok) throw new CompileError(toDiagnostics(res.diagnostics, []), `${what} does not compile`);
+  if (!res.ok) {
+    await rm(tmp, { force: true });
+    throw new CompileError(toDiagnostics(res.diagnostics, []), `${what} does not compile`);
+  }
   await rename(tmp, pch);
 }
 
@@ -169,6 +172,49 @@ export function kernelDefsFacts(text: string): string[] {
   return [...out];
 }
 
+/** Whether the process that wrote a lock file is gone (or the file is gone or unreadable). */
+function lockOwnerGone(lock: string): boolean {
+  try {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return true;
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}
+
+/**
+ * Takes `dir/.building` (created exclusively, holding our pid): one process builds a kernel
+ * header at a time, so no process reads a header another is writing (clang maps big headers:
+ * a file truncated under it is SIGBUS) or a PCH whose header was rewritten after it was made.
+ * Returns undefined when the header became ready while waiting; a lock whose process died is
+ * taken over.
+ */
+async function buildLock(dir: string, ready: () => boolean): Promise<(() => Promise<void>) | undefined> {
+  const lock = join(dir, '.building');
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rm(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (ready()) return undefined;
+    if (lockOwnerGone(lock)) await rm(lock, { force: true });
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Writes a file under a private name and renames it into place (readers see all or nothing). */
+async function writeAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
 async function build(
   dir: string,
   key: string,
@@ -178,7 +224,8 @@ async function build(
 ): Promise<KernelHeader> {
   const header = join(dir, 'kernel.h');
   const pch = join(dir, 'kernel.h.pch');
-  if (existsSync(pch) && existsSync(header)) {
+  const ready = (): boolean => existsSync(pch) && existsSync(header);
+  if (ready()) {
     // mark it used (pruning removes headers unused for an hour)
     try {
       utimesSync(dir, new Date(), new Date());
@@ -187,6 +234,26 @@ async function build(
     }
     return { header, pch, key };
   }
+  await mkdir(dir, { recursive: true });
+  const unlock = await buildLock(dir, ready);
+  if (!unlock) return { header, pch, key };
+  try {
+    if (ready()) return { header, pch, key }; // made by the process that held the lock before
+    return await buildLocked(dir, key, btfPath, headers, baseArgs, header, pch);
+  } finally {
+    await unlock();
+  }
+}
+
+async function buildLocked(
+  dir: string,
+  key: string,
+  btfPath: string,
+  headers: { defs: string; uapi: string },
+  baseArgs: string[],
+  header: string,
+  pch: string,
+): Promise<KernelHeader> {
   const started = performance.now();
   if (!existsSync(LIBBPF_HELPER_DEFS)) {
     // the helpers' prototypes (bpf_map_lookup_elem, ...): without them no program compiles
@@ -195,7 +262,6 @@ async function build(
       'ENOENT',
     );
   }
-  await mkdir(dir, { recursive: true });
   const defs = readFileSync(headers.defs, 'utf8');
   const facts = kernelDefsFacts(defs);
   let vmlinux: { text: string; facts: boolean[] };
@@ -205,8 +271,8 @@ async function build(
     throw fromNative(e, `generating the kernel header from ${btfPath}`);
   }
   const known = new Map(facts.map((f, i) => [f, vmlinux.facts[i] === true]));
-  await writeFile(join(dir, 'vmlinux.h'), vmlinux.text);
-  await writeFile(
+  await writeAtomic(join(dir, 'vmlinux.h'), vmlinux.text);
+  await writeAtomic(
     join(dir, 'kernel_defs.h'),
     filterKernelDefs(defs, (f) => known.get(f) === true),
   );

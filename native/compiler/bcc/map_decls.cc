@@ -101,6 +101,7 @@ bool handleMapDecl(Context& c, clang::VarDecl* v) {
     return true;
   }
   const clang::RecordDecl* rd = rt->getDecl()->getDefinition();
+  if (!rd || v->isInvalidDecl()) return true;  // clang has reported why
   clang::QualType keyT, leafT;
   int idxMax = -1, idxFlags = -1, i = 0;
   for (const clang::FieldDecl* f : rd->fields()) {

@@ -103,6 +103,10 @@ class Consumer : public clang::ASTConsumer {
     return true;
   }
   void HandleTranslationUnit(clang::ASTContext& ast) override {
+    // After a fatal error (too many errors, a missing header) the parse stopped midway and
+    // declarations may be half-built (a map's struct without its definition): nothing to
+    // rewrite, and walking them is unsafe. The run fails with clang's diagnostics.
+    if (ast.getDiagnostics().hasFatalErrorOccurred()) return;
     Context c(ast, rw_, opts_);
     // maps first (method calls refer to them), then where kernel pointers flow
     std::vector<clang::FunctionDecl*> programs;
@@ -183,15 +187,16 @@ Result run(const Request& req) {
     res.diags = std::move(cons->diags);
     return res;
   }
-  Action act(req.opts, res.out);
-  bool ok = ci.ExecuteAction(act);
+  auto act = withExpansionBudget(std::make_unique<Action>(req.opts, res.out));
+  bool ok = ci.ExecuteAction(*act);
   res.ok = ok && !ci.getDiagnostics().hasErrorOccurred();
   res.diags = std::move(cons->diags);
   return res;
 }
 
 Result runAndTrim(const Request& req) {
-  Result r = run(req);
+  Result r;
+  runOnCompilerStack([&]() { r = run(req); });
   malloc_trim(0);  // give clang's freed memory back to the system
   return r;
 }
