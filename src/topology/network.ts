@@ -4,7 +4,6 @@
  * in reverse order — exactly what was created, nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { ClosedError, TopologyError } from '../errors.js';
 import { logger } from '../logger.js';
 import { track, untrack, type Closeable } from '../resources.js';
@@ -26,7 +25,14 @@ import { pool, undoFailed, type ProgressEvent, type RealiseContext, type Step } 
 import { realise } from './pipeline.js';
 import { requireNetemFor } from './shaping.js';
 import type { TopologySpec } from './spec.js';
-import { processStart, removeState, statePath, writeState, defaultStateDir, type RunState } from './state.js';
+import {
+  claimState,
+  defaultStateDir,
+  processStart,
+  removeState,
+  writeState,
+  type RunState,
+} from './state.js';
 import { runPrefix, Topology } from './topology.js';
 
 /** Attaches one planned tc program; returns what detaches it. Supplied by the caller (BPF lives outside topology). */
@@ -118,14 +124,14 @@ export class Network implements AsyncDisposable {
         'programs',
       );
     }
-    if (existsSync(statePath(plan.prefix, opts.stateDir ?? defaultStateDir()))) {
+    const net = new Network(plan, opts);
+    // claimed exclusively: of two runs with one prefix, the second is refused before it makes anything
+    if (!claimState(net.state, opts.stateDir ?? defaultStateDir())) {
       throw new TopologyError(
         `a testbed with prefix ${plan.prefix} is recorded already (tsbcc topology ls; clean or down removes it)`,
         'prefix',
       );
     }
-    const net = new Network(plan, opts);
-    writeState(net.state, opts.stateDir ?? defaultStateDir());
     track(net.closer);
     try {
       await realise(net.ctx);

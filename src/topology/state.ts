@@ -3,7 +3,16 @@
  * written before anything is created, under /run/tsbcc/topology/PREFIX.json. `clean` removes
  * exactly the leftovers of runs whose process died, and nothing else.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { logger } from '../logger.js';
 import { deleteLink, getLink } from '../netlink/link.js';
@@ -75,6 +84,28 @@ export function writeState(s: RunState, dir = defaultStateDir()): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
   renameSync(tmp, file);
+}
+
+/**
+ * Writes the first state file of a run, only if none exists for its prefix: written under a
+ * private name and linked into place (link fails when the name exists), so of two processes
+ * bringing up one prefix at once exactly one gets it.
+ * @returns false when the prefix is recorded already.
+ */
+export function claimState(s: RunState, dir = defaultStateDir()): boolean {
+  mkdirSync(dir, { recursive: true });
+  const file = statePath(s.prefix, dir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** Removes a state file (missing is fine). */
