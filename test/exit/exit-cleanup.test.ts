@@ -32,7 +32,7 @@ async function runChild(mode: string, signal?: NodeJS.Signals): Promise<Outcome>
   const pinDir = `/sys/fs/bpf/tsbcc-exit-${randomBytes(4).toString('hex')}`;
   mkdirSync(pinDir, { recursive: true });
   try {
-    const p = spawn(viteNode, [child, mode, pinDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(viteNode, [child, mode, pinDir], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -46,6 +46,7 @@ async function runChild(mode: string, signal?: NodeJS.Signals): Promise<Outcome>
     const report = JSON.parse(first) as { ids: number[]; pins: string[] };
     expect(report.ids.every((id) => loadedIds().has(id))).toBe(true);
     expect(report.pins.every((x) => existsSync(x))).toBe(true);
+    p.stdin.end(); // exit/uncaught children go on once stdin closes
     if (signal) p.kill(signal);
     const rest: string[] = [];
     lines.on('line', (l) => rest.push(l));
