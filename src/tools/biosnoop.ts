@@ -250,19 +250,6 @@ export default defineTool<Options>({
     const h = hooks(s.kprobes);
     const b = await s.loadFirst([program(o, h, 'q->disk'), program(o, h, 'rq_disk')], attachments(h));
     if (!b) return 0;
-    let header = sprintf(
-      '%-11s %-14s %-7s %-9s %-1s %-10s %-7s',
-      'TIME(s)',
-      'COMM',
-      'PID',
-      'DISK',
-      'T',
-      'SECTOR',
-      'BYTES',
-    );
-    if (o.pattern) header += sprintf('%-1s ', 'P');
-    if (o.queue) header += sprintf('%7s ', 'QUE(ms)');
-    s.print(header + sprintf('%7s', 'LAT(ms)'));
     const disk = diskNames();
     let first: bigint | undefined;
     s.perfBuffer<BioEvent>(b, 'events', (e) => {
@@ -281,6 +268,20 @@ export default defineTool<Options>({
       if (o.queue) line += sprintf('%7.2f ', Number(e.qdelta) / 1e6);
       s.print(line + sprintf('%7.2f', Number(e.delta) / 1e6));
     });
+    // the header says the tool is tracing: the perf rings are open by then
+    let header = sprintf(
+      '%-11s %-14s %-7s %-9s %-1s %-10s %-7s',
+      'TIME(s)',
+      'COMM',
+      'PID',
+      'DISK',
+      'T',
+      'SECTOR',
+      'BYTES',
+    );
+    if (o.pattern) header += sprintf('%-1s ', 'P');
+    if (o.queue) header += sprintf('%7s ', 'QUE(ms)');
+    s.print(header + sprintf('%7s', 'LAT(ms)'));
     await s.wait();
     return 0;
   },

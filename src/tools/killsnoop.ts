@@ -124,13 +124,14 @@ export default defineTool<Options>({
     const b = await s.load(program(o, kprobes), attachments);
     if (!b) return 0;
     const w = pidColumnWidth();
-    s.print(sprintf('%-9s %-*s %-16s %-4s %-*s %s', 'TIME', w, 'PID', 'COMM', 'SIG', w, 'TPID', 'RESULT'));
     s.perfBuffer<KillEvent>(b, 'events', (e) => {
       if (o.failed && e.ret >= 0) return;
       s.print(
         sprintf('%-9s %-*d %-16s %-4d %-*d %d', clockTime(), w, e.pid, e.comm, e.sig, w, e.tpid, e.ret),
       );
     });
+    // the header says the tool is tracing: the perf rings are open by then
+    s.print(sprintf('%-9s %-*s %-16s %-4s %-*s %s', 'TIME', w, 'PID', 'COMM', 'SIG', w, 'TPID', 'RESULT'));
     await s.wait();
     return 0;
   },

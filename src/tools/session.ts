@@ -227,7 +227,12 @@ export class ToolSession {
     this.note(`attached ${what}`);
   }
 
-  /** Consumes perf buffer `name`; lost records are reported on stderr as BCC does. */
+  /**
+   * Consumes perf buffer `name`; lost records are reported on stderr as BCC does. Open it before
+   * the tool's first line: that line says the tool is tracing (a user, or a test, starts the
+   * workload on it), and until a CPU's ring is open, perf_submit on that CPU fails (ENOENT) and
+   * the event is gone — a ring buffer map, by contrast, keeps events from the moment it loads.
+   */
   perfBuffer<E>(b: BPF, name: string, cb: (e: E, cpu: number) => void, pageCount = 64): PerfBuffer<E> {
     const pb = b.openPerfBuffer<E>(name, cb, {
       pageCount,

@@ -4,11 +4,12 @@
  * tracepoint given as `t:category:event`. A kernel function without kprobes is one line and
  * exit 2.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, NotSupportedError } from '../errors.js';
+import { ksymname } from '../tracing/ksyms.js';
 import type { StackTraceTable } from '../maps/stack-trace.js';
 import { intArg } from './args.js';
 import { sprintf } from './format.js';
-import { parseProbePattern, resolveTargets } from './probe-pattern.js';
+import { parseProbePattern, resolveTargets, type ProbeTarget } from './probe-pattern.js';
 import type { Attachment } from './session.js';
 import { StackPrinter } from './stacks.js';
 import { defineTool } from './tool.js';
@@ -52,6 +53,16 @@ int trace_stack(void *ctx)
 `;
 }
 
+function resolveKernelFunction(fn: string, kprobes: boolean): ProbeTarget[] {
+  if (!kprobes)
+    throw new NotSupportedError(
+      'stacksnoop of kernel functions (kprobes)',
+      'CONFIG_KPROBE_EVENTS',
+      'tracepoints (t:category:event) work here',
+    );
+  return ksymname(fn) === -1n ? [] : [{ name: fn }];
+}
+
 export default defineTool<Options>({
   name: 'stacksnoop',
   description: 'Trace and print kernel stack traces for a kernel function',
@@ -73,10 +84,13 @@ export default defineTool<Options>({
     const p = parseProbePattern(fn, true);
     if (p.type === 'u' || p.library !== '')
       throw new InvalidArgumentError(`stacksnoop traces kernel functions or tracepoints, not ${fn}`);
-    const exact = p.type === 't' ? `^${fn.slice(2)}$` : `^${fn}$`;
+    // a kernel function is probed by name, as BCC's attach_kprobe(event=...) does (kprobes go
+    // on functions ftrace does not list, e.g. the __x64_sys_* wrappers); tracepoints are looked up
     const targets = s.options.ebpf
       ? []
-      : resolveTargets({ ...p, re: new RegExp(exact) }, 'stacksnoop', s.kprobes);
+      : p.type === 't'
+        ? resolveTargets({ ...p, re: new RegExp(`^${fn.slice(2)}$`) }, 'stacksnoop', false)
+        : resolveKernelFunction(fn, s.kprobes);
     if (targets.length === 0 && !s.options.ebpf) {
       s.print(`Function "${fn}" not found. Exiting.`);
       return 1;
@@ -89,11 +103,6 @@ export default defineTool<Options>({
     const b = await s.load(program(o), attachments);
     if (!b) return 0;
     const traces = b.table('stack_traces') as StackTraceTable;
-    s.print(
-      o.verbose
-        ? sprintf('%-18s %-12s %-6s %-3s %s', 'TIME(s)', 'COMM', 'PID', 'CPU', 'FUNCTION')
-        : sprintf('%-18s %s', 'TIME(s)', 'FUNCTION'),
-    );
     const start = performance.now();
     s.perfBuffer<StackEvent>(b, 'events', (e, cpu) => {
       const ts = (performance.now() - start) / 1000;
@@ -107,6 +116,12 @@ export default defineTool<Options>({
         s.print(`\t${st.kernel(a, o.offset)}`);
       s.print();
     });
+    // the header says the tool is tracing: the perf rings are open by then
+    s.print(
+      o.verbose
+        ? sprintf('%-18s %-12s %-6s %-3s %s', 'TIME(s)', 'COMM', 'PID', 'CPU', 'FUNCTION')
+        : sprintf('%-18s %s', 'TIME(s)', 'FUNCTION'),
+    );
     await s.wait();
     return 0;
   },

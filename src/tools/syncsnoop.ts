@@ -59,11 +59,12 @@ export default defineTool<Record<string, never>>({
       : CALLS.map((c) => tracepointProbe('syscalls', `sys_enter_${c}`));
     const b = await s.load(program(kprobes), attachments);
     if (!b) return 0;
-    s.print(sprintf('%-18s %-16s %-16s', 'TIME(s)', 'COMM', 'CALL'));
     s.perfBuffer<SyncEvent>(b, 'events', (e) => {
       const name = CALLS[e.call - 1] ?? 'N/A';
       s.print(sprintf('%-18.9f %-16s %-16s', Number(e.ts) / 1e6, e.comm, name));
     });
+    // the header says the tool is tracing: the perf rings are open by then
+    s.print(sprintf('%-18s %-16s %-16s', 'TIME(s)', 'COMM', 'CALL'));
     await s.wait();
     return 0;
   },

@@ -172,22 +172,6 @@ export default defineTool<Options>({
       : [tracepointProbe('syscalls', 'sys_exit_accept'), tracepointProbe('syscalls', 'sys_exit_accept4')];
     const b = await s.load(program(o, kprobes), attachments);
     if (!b) return 0;
-    let header = '';
-    if (o.time) header += sprintf('%-9s', 'TIME');
-    if (o.timestamp) header += sprintf('%-9s', 'TIME(s)');
-    s.print(
-      header +
-        sprintf(
-          '%-7s %-12s %-2s %-16s %-5s %-16s %-5s',
-          'PID',
-          'COMM',
-          'IP',
-          'RADDR',
-          'RPORT',
-          'LADDR',
-          'LPORT',
-        ),
-    );
     let first: bigint | undefined;
     s.perfBuffer<AcceptEvent>(b, 'events', (e) => {
       let line = '';
@@ -210,6 +194,23 @@ export default defineTool<Options>({
           ),
       );
     });
+    // the header says the tool is tracing: the perf rings are open by then
+    let header = '';
+    if (o.time) header += sprintf('%-9s', 'TIME');
+    if (o.timestamp) header += sprintf('%-9s', 'TIME(s)');
+    s.print(
+      header +
+        sprintf(
+          '%-7s %-12s %-2s %-16s %-5s %-16s %-5s',
+          'PID',
+          'COMM',
+          'IP',
+          'RADDR',
+          'RPORT',
+          'LADDR',
+          'LPORT',
+        ),
+    );
     await s.wait();
     return 0;
   },

@@ -265,8 +265,8 @@ export default defineTool<Options>({
       : [tracepointProbe('sock', 'inet_sock_set_state'), tracepointProbe('syscalls', 'sys_exit_connect')];
     const b = await s.load(program(o, kprobes), attachments);
     if (!b) return 0;
-    s.print('Tracing connect ... Hit Ctrl-C to end');
     if (o.count) {
+      s.print('Tracing connect ... Hit Ctrl-C to end');
       await s.wait();
       s.print();
       s.print(sprintf('%-25s %-25s %-20s %-10s', 'LADDR', 'RADDR', 'RPORT', 'CONNECTS'));
@@ -285,22 +285,6 @@ export default defineTool<Options>({
           );
       return 0;
     }
-    let header = '';
-    if (o.timestamp) header += sprintf('%-9s', 'TIME(s)');
-    if (o.printUid) header += sprintf('%-6s', 'UID');
-    header += o.lport
-      ? sprintf(
-          '%-7s %-12s %-2s %-16s %-6s %-16s %-6s',
-          'PID',
-          'COMM',
-          'IP',
-          'SADDR',
-          'LPORT',
-          'DADDR',
-          'DPORT',
-        )
-      : sprintf('%-7s %-12s %-2s %-16s %-16s %-6s', 'PID', 'COMM', 'IP', 'SADDR', 'DADDR', 'DPORT');
-    s.print(header);
     let first: bigint | undefined;
     s.perfBuffer<ConnectEvent>(b, 'events', (e) => {
       let line = '';
@@ -326,6 +310,24 @@ export default defineTool<Options>({
         : sprintf('%-7d %-12.12s %-2d %-16s %-16s %-6d %s', e.pid, e.task, e.ip, saddr, daddr, e.dport, '');
       s.print(line);
     });
+    // the first lines say the tool is tracing: the perf rings are open by then
+    s.print('Tracing connect ... Hit Ctrl-C to end');
+    let header = '';
+    if (o.timestamp) header += sprintf('%-9s', 'TIME(s)');
+    if (o.printUid) header += sprintf('%-6s', 'UID');
+    header += o.lport
+      ? sprintf(
+          '%-7s %-12s %-2s %-16s %-6s %-16s %-6s',
+          'PID',
+          'COMM',
+          'IP',
+          'SADDR',
+          'LPORT',
+          'DADDR',
+          'DPORT',
+        )
+      : sprintf('%-7s %-12s %-2s %-16s %-16s %-6s', 'PID', 'COMM', 'IP', 'SADDR', 'DADDR', 'DPORT');
+    s.print(header);
     await s.wait();
     return 0;
   },
