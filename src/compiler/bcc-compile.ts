@@ -313,7 +313,7 @@ export async function compileBcc(
     emit: 'obj',
     isolate: rw.coreReads > 0 || /preserve_access_index|bpf_core_|BPF_CORE_/.test(source.text),
   });
-  const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags);
+  const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags).map(explainUsdtReader);
   if (!cg.ok) throw new CompileError(cgDiags, 'the rewritten program does not compile');
   const diagnostics = mergeDiagnostics(rwDiags, cgDiags);
   let llvmIr: string | undefined;
@@ -441,6 +441,20 @@ function explainTableMember(d: Diagnostic): Diagnostic {
   const m = /^no member named '(\w+)' in 'struct (\w+)_table_t'$/.exec(d.message);
   if (!m) return d;
   return { ...d, message: `invalid bpf_table operation ${m[1]}: map ${m[2]} has no method ${m[1]}` };
+}
+
+/**
+ * `bpf_usdt_readarg*()` in a handler no USDT probe was enabled for calls a reader that was
+ * never generated: say so, and how to enable one.
+ */
+function explainUsdtReader(d: Diagnostic): Diagnostic {
+  const m = /^call to undeclared function '_bpf_readarg_(\w+)_(\d+)'/.exec(d.message);
+  if (!m) return d;
+  const fn = m[1] ?? '';
+  return {
+    ...d,
+    message: `bpf_usdt_readarg(${m[2]}, ...) in ${fn}: no USDT probe is enabled for ${fn}; enable one with --usdt PATH@[provider:]name=${fn} (tsbcc compile/check) or the usdt option (compile, BPF.create)`,
+  };
 }
 
 function mergeDiagnostics(a: Diagnostic[], b: Diagnostic[]): Diagnostic[] {

@@ -155,6 +155,20 @@ int f(struct __sk_buff *skb) {
   });
 });
 
+describe('USDT readers without a probe', () => {
+  it('bpf_usdt_readarg in a handler no probe was enabled for says how to enable one', async () => {
+    const e = await compileError(`int do_trace(struct pt_regs *ctx) {
+  u64 v = 0;
+  bpf_usdt_readarg(1, ctx, &v);
+  return 0;
+}
+`);
+    expect(e.message).toMatch(
+      /compat\.c:3:\d+: error: bpf_usdt_readarg\(1, \.\.\.\) in do_trace: no USDT probe is enabled for do_trace; enable one with --usdt PATH@\[provider:\]name=do_trace/,
+    );
+  });
+});
+
 describe('CGROUP_SOCKOPT (class 8)', () => {
   it('loading without an expected attach type names the hooks', async () => {
     const spec = await compile({ file: join(CORPUS, 'sockopt.c') }, { cacheDir: cache });
