@@ -8,16 +8,24 @@ load), new source (PCH present, object cache bypassed) and cached. Prints the me
 
 Usage: python3 bench/compile/ab.py A_CHECKOUT B_CHECKOUT   (BENCH_RUNS, default 7)
 """
+import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run  # noqa: E402  (run_one, PROGRAMS)
+import run  # noqa: E402  (ROOT, PROGRAMS)
 
 N = int(os.environ.get("BENCH_RUNS", "7"))
+
+
+def one(command, env):
+    """Milliseconds one run reports (builds of different ages print different JSON fields)."""
+    out = subprocess.run(command, env=env, cwd=run.ROOT, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["ms"]
 
 
 def cmd(root, src, fn, typ, mode, i):
@@ -33,19 +41,19 @@ def main():
         warm = {k: tempfile.mkdtemp(prefix="tsbcc-ab-warm-") for k in roots}
         try:
             for k, root in roots.items():
-                run.run_one(cmd(root, src, fn, typ, "cached", 0), dict(os.environ, TSBCC_CACHE_DIR=warm[k]))
+                one(cmd(root, src, fn, typ, "cached", 0), dict(os.environ, TSBCC_CACHE_DIR=warm[k]))
             res = {(k, m): [] for k in roots for m in ("first", "new", "cached")}
             for i in range(N):
                 for k, root in roots.items():
                     first = tempfile.mkdtemp(prefix="tsbcc-ab-first-")
                     try:
-                        res[(k, "first")].append(run.run_one(cmd(root, src, fn, typ, "first", i + 1),
-                                                             dict(os.environ, TSBCC_CACHE_DIR=first))[0])
+                        res[(k, "first")].append(one(cmd(root, src, fn, typ, "first", i + 1),
+                                                     dict(os.environ, TSBCC_CACHE_DIR=first)))
                     finally:
                         shutil.rmtree(first, ignore_errors=True)
                     env = dict(os.environ, TSBCC_CACHE_DIR=warm[k])
-                    res[(k, "new")].append(run.run_one(cmd(root, src, fn, typ, "new", i + 1), env)[0])
-                    res[(k, "cached")].append(run.run_one(cmd(root, src, fn, typ, "cached", 0), env)[0])
+                    res[(k, "new")].append(one(cmd(root, src, fn, typ, "new", i + 1), env))
+                    res[(k, "cached")].append(one(cmd(root, src, fn, typ, "cached", 0), env))
         finally:
             for d in warm.values():
                 shutil.rmtree(d, ignore_errors=True)
