@@ -1,5 +1,6 @@
 // Packet-header fields with their address taken for checksum helpers, as BCC's proto.h allows
 // (compat class 6): `&ip->hchecksum`, `&udp->crc` and `&tcp->cksum` are packet offsets.
+// load: rewrite_dst=SCHED_CLS
 #include <bcc/proto.h>
 
 int rewrite_dst(struct __sk_buff *skb) {
