@@ -453,7 +453,7 @@ function explainUsdtReader(d: Diagnostic): Diagnostic {
   const fn = m[1] ?? '';
   return {
     ...d,
-    message: `bpf_usdt_readarg(${m[2]}, ...) in ${fn}: no USDT probe is enabled for ${fn}; enable one with --usdt PATH@[provider:]name=${fn} (tsbcc compile/check) or the usdt option (compile, BPF.create)`,
+    message: `bpf_usdt_readarg(${m[2]}, ...) in ${fn}: no USDT probe is enabled for ${fn} (no reader _bpf_readarg_${fn}_${m[2]}); enable one with --usdt PATH@[provider:]name=${fn} (tsbcc compile/check) or the usdt option (compile, BPF.create)`,
   };
 }
 

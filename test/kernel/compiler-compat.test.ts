@@ -164,7 +164,7 @@ describe('USDT readers without a probe', () => {
 }
 `);
     expect(e.message).toMatch(
-      /compat\.c:3:\d+: error: bpf_usdt_readarg\(1, \.\.\.\) in do_trace: no USDT probe is enabled for do_trace; enable one with --usdt PATH@\[provider:\]name=do_trace/,
+      /compat\.c:3:\d+: error: bpf_usdt_readarg\(1, \.\.\.\) in do_trace: no USDT probe is enabled for do_trace \(no reader _bpf_readarg_do_trace_1\); enable one with --usdt PATH@\[provider:\]name=do_trace/,
     );
   });
 });
