@@ -102,6 +102,7 @@ export type { TraceFormat, TracePrintOptions } from './events/trace-pipe.js';
 // Tracing
 export { attachKprobes, attachUprobes, getUserFunctions } from './tracing/attach-regex.js';
 export type { KprobeRegexOptions, UserFunction } from './tracing/attach-regex.js';
+export { DEFAULT_PROBE_LIMIT, getProbeLimit, numOpenProbes } from './tracing/probe-quota.js';
 export {
   attachKprobe,
   attachPerfEvent,

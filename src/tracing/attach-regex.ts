@@ -8,6 +8,7 @@ import { attachKprobe, attachUprobe, kprobesAvailable, resolveBinary, type Uprob
 import { elfFunctions } from './elf-symbols.js';
 import type { FdLink } from './fd-link.js';
 import { getKprobeFunctions } from './kprobe-functions.js';
+import { checkProbeQuota } from './probe-quota.js';
 
 /** Options of a kprobe attach by regular expression. */
 export interface KprobeRegexOptions {
@@ -34,6 +35,7 @@ export function attachKprobes(prog: Program, opts: KprobeRegexOptions): FdLink[]
     throw new InvalidArgumentError(
       `no kprobe-able kernel function matches ${String(opts.eventRe)} (available_filter_functions minus the kprobe blacklist)`,
     );
+  checkProbeQuota(fns.length, `${kind} ${String(opts.eventRe)} (${fns.length} functions)`);
   const links: FdLink[] = [];
   const failed: string[] = [];
   let last: unknown;
@@ -101,6 +103,10 @@ export function attachUprobes(
     throw new InvalidArgumentError(
       `no function of ${resolveBinary(opts.name)} matches ${String(opts.symRe)}`,
     );
+  checkProbeQuota(
+    fns.length,
+    `${opts.retprobe ? 'uretprobe' : 'uprobe'} ${resolveBinary(opts.name)}:${String(opts.symRe)} (${fns.length} functions)`,
+  );
   const links: FdLink[] = [];
   try {
     for (const f of fns)

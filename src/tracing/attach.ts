@@ -12,6 +12,7 @@ import { onlineCpus } from '../util/cpus.js';
 import type { Program } from '../core/program.js';
 import { FdLink } from './fd-link.js';
 import { symbolOffset } from './elf-symbols.js';
+import { checkProbeQuota, holdProbe } from './probe-quota.js';
 import { PerfType } from './perf-types.js';
 import { tracefsRoot } from './tracefs.js';
 import { createKprobeEvent } from './probe-events.js';
@@ -163,6 +164,7 @@ export function attachKprobe(prog: Program, opts: KprobeOptions): FdLink {
   const kind = opts.retprobe ? 'kretprobe' : 'kprobe';
   const what = `${kind} ${opts.event}`;
   const legacy = (opts.retprobe && (opts.maxactive ?? 0) > 0) || !p;
+  if (p !== undefined || kprobesAvailable()) checkProbeQuota(1, what);
   if (legacy && kprobesAvailable()) {
     const ev = createKprobeEvent(opts.event, {
       retprobe: opts.retprobe ?? false,
@@ -177,7 +179,11 @@ export function attachKprobe(prog: Program, opts: KprobeOptions): FdLink {
       ev.remove();
       throw fromNative(e, `open ${kind} event ${ev.name} on ${opts.event}`);
     }
-    return new FdLink(`${what} (${ev.name}) -> ${prog.name}`, fds, opts.event, prog.name, ev.remove);
+    const release = holdProbe();
+    return new FdLink(`${what} (${ev.name}) -> ${prog.name}`, fds, opts.event, prog.name, () => {
+      release();
+      ev.remove();
+    });
   }
   if (!p)
     throw new NotSupportedError(
@@ -201,7 +207,13 @@ export function attachKprobe(prog: Program, opts: KprobeOptions): FdLink {
   } catch (e) {
     throw fromNative(e, `open ${kind} on ${opts.event}`);
   }
-  return new FdLink(`${what} -> ${prog.name}`, attachPerf(prog, fd, what), opts.event, prog.name);
+  return new FdLink(
+    `${what} -> ${prog.name}`,
+    attachPerf(prog, fd, what),
+    opts.event,
+    prog.name,
+    holdProbe(),
+  );
 }
 
 /**
@@ -266,6 +278,7 @@ export function attachUprobe(prog: Program, opts: UprobeOptions): FdLink {
   if (opts.sym) offset = symbolOffset(path, opts.sym) + BigInt(opts.symOffset ?? 0);
   else if (opts.address !== undefined) offset = BigInt(opts.address);
   else throw new InvalidArgumentError(`${kind} on ${path}: give sym or address`);
+  checkProbeQuota(1, `${kind} ${path}:${opts.sym ?? offset}`);
   const pid = opts.pid ?? -1;
   let fd: number;
   try {
@@ -289,6 +302,7 @@ export function attachUprobe(prog: Program, opts: UprobeOptions): FdLink {
     attachPerf(prog, fd, what),
     `${path}:${opts.sym ?? offset}`,
     prog.name,
+    holdProbe(),
   );
 }
 

@@ -12,6 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   attachFunc,
   BPF,
+  DEFAULT_PROBE_LIMIT,
+  getProbeLimit,
+  numOpenProbes,
   fixSyscallFnname,
   getUserFunctions,
   listUsdtProbes,
@@ -96,6 +99,52 @@ describe('tracing API rows', () => {
     expect(() => b?.attachUprobe({ name: 'c', symRe: /^no_such_fn_tsbcc/, fnName: 'on_entry' })).toThrow(
       new InvalidArgumentError(`no function of ${libc} matches /^no_such_fn_tsbcc/`),
     );
+  });
+
+  it('probe quota (BCC_PROBE_LIMIT): a regex that would pass it attaches nothing; closing gives probes back', async () => {
+    const saved = process.env['BCC_PROBE_LIMIT'];
+    const before = numOpenProbes();
+    try {
+      process.env['BCC_PROBE_LIMIT'] = String(before + 1);
+      expect(getProbeLimit()).toBe(before + 1);
+      b = await BPF.create({ text: COUNTERS });
+      const two = /^getpriorit|^setpriorit/;
+      expect(
+        getUserFunctions('c', two)
+          .map((f) => f.name)
+          .sort(),
+      ).toEqual(['getpriority', 'setpriority']);
+      expect(() => b?.attachUprobe({ name: 'c', symRe: two, fnName: 'on_entry', pid: process.pid })).toThrow(
+        expect.objectContaining({
+          name: 'TsbccError',
+          code: 'PROBE_QUOTA',
+          message: expect.stringMatching(
+            /2 more probes with \d+ open would exceed the limit of \d+ \(BCC_PROBE_LIMIT\)/,
+          ),
+        }),
+      );
+      expect(b.numOpenUprobes()).toBe(0);
+      expect(numOpenProbes()).toBe(before);
+      const one = b.attachUprobe({ name: 'c', sym: 'getpriority', fnName: 'on_entry', pid: process.pid });
+      expect(numOpenProbes()).toBe(before + 1);
+      getPriority();
+      expect(hits(b, 0)).toBe(1n);
+      expect(() =>
+        b?.attachUretprobe({ name: 'c', sym: 'getpriority', fnName: 'on_return', pid: process.pid }),
+      ).toThrow(expect.objectContaining({ code: 'PROBE_QUOTA' }));
+      one.closeSync();
+      expect(numOpenProbes()).toBe(before);
+      b.attachUretprobe({ name: 'c', sym: 'getpriority', fnName: 'on_return', pid: process.pid });
+      b.close();
+      b = undefined;
+      expect(numOpenProbes()).toBe(before);
+      process.env['BCC_PROBE_LIMIT'] = 'many';
+      expect(() => getProbeLimit()).toThrow(InvalidArgumentError);
+    } finally {
+      if (saved === undefined) delete process.env['BCC_PROBE_LIMIT'];
+      else process.env['BCC_PROBE_LIMIT'] = saved;
+    }
+    expect(getProbeLimit()).toBe(saved === undefined ? DEFAULT_PROBE_LIMIT : Number(saved));
   });
 
   it('attachFunc attaches a cgroup program to a cgroup directory; close detaches it', async (ctx) => {
@@ -208,16 +257,30 @@ int on_call(struct pt_regs *ctx) {
 
     // a process that exits after its stack was taken resolves to [unknown], as in BCC
     b.attachUprobe({ name: 'c', sym: 'getpriority', fnName: 'on_call' });
+    // the child says when getpriority has returned (its uprobe ran before): no polling against
+    // a clock, however long python takes to start on a loaded machine
     const child = spawn(
       'python3',
-      ['-c', 'import os, sys; os.getpriority(os.PRIO_PROCESS, 0); sys.stdin.read()'],
+      [
+        '-c',
+        'import os, sys; os.getpriority(os.PRIO_PROCESS, 0); print("called", flush=True); sys.stdin.read()',
+      ],
       {
-        stdio: ['pipe', 'ignore', 'inherit'],
+        stdio: ['pipe', 'pipe', 'inherit'],
       },
     );
     children.push(child);
     const pid = child.pid as number;
-    await waitFor(() => (ids.get(pid) ?? -1) >= 0, 'a stack of the child in getpriority');
+    const said = await new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out);
+      });
+      child.once('exit', () => resolve(out));
+    });
+    expect(said).toBe('called\n');
+    expect(ids.get(pid) ?? -1).toBeGreaterThanOrEqual(0);
     const addrs = stacks.walk(ids.get(pid) ?? -1);
     expect(new UserSymbols(pid).sym(addrs[0] ?? 0n)).toBe('getpriority');
     child.stdin?.end();
@@ -333,12 +396,21 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getpriority) {
     // Python decides at start-up whether its probes are live, so each process waits, then
     // re-executes itself (same pid, fresh start) once the probe is enabled
     const script =
-      "import os, sys\nsys.stdin.readline()\nos.execv(sys.executable, [sys.executable, '-c', 'def f():\\n    pass\\nfor i in range(40):\\n    f()\\n'])\n";
-    const target = spawn(python, ['-c', script], { stdio: ['pipe', 'ignore', 'inherit'] });
-    const other = spawn(python, ['-c', script], { stdio: ['pipe', 'ignore', 'inherit'] });
+      "import os, sys\nprint('ready', flush=True)\nsys.stdin.readline()\nos.execv(sys.executable, [sys.executable, '-c', 'def f():\\n    pass\\nfor i in range(40):\\n    f()\\n'])\n";
+    const target = spawn(python, ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const other = spawn(python, ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
     children.push(target, other);
     const pid = target.pid as number;
-    await waitFor(() => listUsdtProbes({ pid }).some((p) => p.path === python), 'python to map itself');
+    // each says when it runs (and so has python mapped): no polling against a clock
+    const ready = (c: ChildProcess): Promise<void> =>
+      new Promise((resolve, reject) => {
+        c.stdout?.once('data', () => resolve());
+        c.once('exit', (code) => reject(new Error(`python exited (${code}) before it was ready`)));
+      });
+    await Promise.all([ready(target), ready(other)]);
+    target.stdout?.resume();
+    other.stdout?.resume();
+    expect(listUsdtProbes({ pid }).some((p) => p.path === python)).toBe(true);
     expect(listUsdtProbes({ pid }).find((p) => p.name === 'function__entry')?.path).toBe(python);
 
     const readers = usdtArgumentReaders({ pid }, 'python:function__entry', 'on_entry');
