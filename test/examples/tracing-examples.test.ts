@@ -39,8 +39,11 @@ describe('hello_world', () => {
     const r = await runHelloWorld({ mode: duration(1), attach, forks: 3, log: (l) => logged.push(l) });
     expect(r.form.kprobe).toBe(attach === 'kprobe');
     const pid = r.workload?.pid as number;
+    // the shell is known by its pid: the task name trace_pipe shows comes from the kernel's
+    // saved-cmdlines cache, which can still hold the name before exec (`node (vitest 1)-233`
+    // for the first clone of sh-233 in the 6.1 guest)
     const mine = r.lines.filter((l) =>
-      new RegExp(`^\\s*sh-${pid}\\s+\\[\\d+\\] \\S+\\s+\\d+\\.\\d+: .*Hello, World!$`).test(l),
+      new RegExp(`^\\s*.+-${pid}\\s+\\[\\d+\\] \\S+\\s+\\d+\\.\\d+: .*Hello, World!$`).test(l),
     );
     expect(mine.length, r.lines.join('\n')).toBe(3);
     expect(r.workloadHellos).toBe(3);
@@ -142,9 +145,12 @@ describe('vfsreadlat', () => {
 
   it('loses no read between intervals: histograms every 0.2 s sum to the same 20 reads', async () => {
     const r = await runVfsreadlat({ mode: duration(1), attach: 'tracepoint', interval: 0.2 });
-    expect(r.intervals.length).toBeGreaterThanOrEqual(5);
-    const total = r.intervals.reduce((a, i) => a + [...i.slots.values()].reduce((b, v) => b + v, 0n), 0n);
-    expect(total).toBe(20n);
+    const counts = r.intervals.map((i) => [...i.slots.values()].reduce((b, v) => b + v, 0n));
+    // the first histogram is printed before the 5th byte is written (its 200 ms timer expires
+    // before the feed's 5th 50 ms one), so it cannot hold all 20: they straddle intervals
+    expect(counts.length).toBeGreaterThanOrEqual(2);
+    expect(counts[0]).toBeLessThan(20n);
+    expect(counts.reduce((a, v) => a + v, 0n)).toBe(20n);
     expect(r.checks.every((c) => c.ok)).toBe(true);
   });
 });

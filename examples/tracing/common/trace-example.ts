@@ -83,7 +83,11 @@ export async function traceWindow(
 export interface TraceFollower {
   /** Every line read so far (raw) and its parse (undefined for lines that are not events). */
   readonly lines: { raw: string; fields: TraceFields | undefined }[];
-  /** Waits until `done(lines)` holds or `timeoutMs` passes; true when it held. */
+  /**
+   * Waits until `done(lines)` holds or `timeoutMs` passes (default 30 s: a bound for a run
+   * that went wrong, not a pace; it returns as soon as the lines are there, and an emulated
+   * guest on a loaded host can take seconds to deliver them); true when it held.
+   */
   until(done: (lines: TraceFollower['lines']) => boolean, timeoutMs?: number): Promise<boolean>;
   stop(): void;
 }
@@ -109,7 +113,7 @@ export async function followTrace(
   });
   return {
     lines,
-    async until(done, timeoutMs = 5000) {
+    async until(done, timeoutMs = 30_000) {
       if (done(lines)) return true;
       return new Promise<boolean>((resolve) => {
         const check = (): void => {

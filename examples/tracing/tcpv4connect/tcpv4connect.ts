@@ -131,7 +131,8 @@ export async function runTcpv4connect(opts: Tcpv4connectOptions = {}): Promise<T
           `s.bind(("0.0.0.0", ${PORT}))\ns.listen(16)\nwhile True:\n    c, _ = s.accept()\n    c.close()\n`,
       );
       try {
-        await sim.net.waitForTcpPort('b', PORT);
+        // a bound, not a pace: python took over 10 s to listen in the emulated 6.1 guest
+        await sim.net.waitForTcpPort('b', PORT, 120_000);
         for (let i = 0; i < n; i++) {
           const curl = sim.spawn(
             'a',
