@@ -309,47 +309,61 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getpriority) {
   return 0;
 }`;
     const CALLS = 2000;
-    for (const withCallback of [false, true]) {
-      const c = await BPF.create({ text });
-      try {
-        let lostByCallback = 0;
-        const warnings: Error[] = [];
-        const onWarning = (w: Error): void => void warnings.push(w);
-        process.on('warning', onWarning);
+    // The kernel writes a CPU's LOST record when that CPU's next sample finds room. The calls
+    // below run on the JS thread; if it migrated mid-loop, the other CPU's record would wait
+    // for a sample that never comes (seen: 417 reported of 1970 refused). So the thread is
+    // pinned to one CPU (its own tid only: `taskset -p`) for the test, and given back its mask.
+    const was = /affinity mask: ([0-9a-f]+)/.exec(
+      execFileSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' }),
+    )?.[1];
+    expect(was).toBeDefined();
+    const firstCpu = BigInt(`0x${was}`).toString(2).split('').reverse().indexOf('1');
+    execFileSync('taskset', ['-p', '-c', String(firstCpu), String(process.pid)], { stdio: 'ignore' });
+    try {
+      for (const withCallback of [false, true]) {
+        const c = await BPF.create({ text });
         try {
-          const reader = c.openPerfBuffer('events', undefined, {
-            pageCount: 1,
-            ...(withCallback ? { lost: (n: number) => void (lostByCallback += n) } : {}),
-          });
-          // the ring (one page) fills while the JS thread is busy here; the rest is lost. The
-          // kernel writes its LOST record when the next sample finds room: drain, one more
-          // call, drain again.
-          for (let i = 0; i < CALLS; i++) getPriority();
-          reader.consume();
-          getPriority();
-          reader.consume();
-          await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
-          const submits = c.table<number, bigint>('submits');
-          expect(reader.lostCount).toBeGreaterThan(0);
-          expect(reader.received).toBe(Number(submits.get(0)));
-          expect(reader.lostCount).toBe(Number(submits.get(1)));
-          const mine = warnings.filter((w) => (w as { code?: string }).code === 'TSBCC_LOST_SAMPLES');
-          if (withCallback) {
-            expect(lostByCallback).toBe(reader.lostCount);
-            expect(mine).toEqual([]);
-          } else {
-            const total = mine.reduce(
-              (n, w) => n + Number(/Possibly lost (\d+) samples/.exec(w.message)?.[1]),
-              0,
-            );
-            expect(total).toBe(reader.lostCount);
+          let lostByCallback = 0;
+          const warnings: Error[] = [];
+          const onWarning = (w: Error): void => void warnings.push(w);
+          process.on('warning', onWarning);
+          try {
+            const reader = c.openPerfBuffer('events', undefined, {
+              pageCount: 1,
+              ...(withCallback ? { lost: (n: number) => void (lostByCallback += n) } : {}),
+            });
+            // the ring (one page) fills while the JS thread is busy here; the rest is lost. The
+            // kernel writes its LOST record when the next sample finds room: drain, one more
+            // call, drain again.
+            for (let i = 0; i < CALLS; i++) getPriority();
+            reader.consume();
+            getPriority();
+            reader.consume();
+            await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+            const submits = c.table<number, bigint>('submits');
+            expect(reader.lostCount).toBeGreaterThan(0);
+            expect(reader.received).toBe(Number(submits.get(0)));
+            expect(reader.lostCount).toBe(Number(submits.get(1)));
+            const mine = warnings.filter((w) => (w as { code?: string }).code === 'TSBCC_LOST_SAMPLES');
+            if (withCallback) {
+              expect(lostByCallback).toBe(reader.lostCount);
+              expect(mine).toEqual([]);
+            } else {
+              const total = mine.reduce(
+                (n, w) => n + Number(/Possibly lost (\d+) samples/.exec(w.message)?.[1]),
+                0,
+              );
+              expect(total).toBe(reader.lostCount);
+            }
+          } finally {
+            process.off('warning', onWarning);
           }
         } finally {
-          process.off('warning', onWarning);
+          c.close();
         }
-      } finally {
-        c.close();
       }
+    } finally {
+      execFileSync('taskset', ['-p', was ?? 'ffffffff', String(process.pid)], { stdio: 'ignore' });
     }
   });
 
