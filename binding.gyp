@@ -27,8 +27,7 @@
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native",
-        "/usr/lib/llvm-19/include",
-        "/usr/include/libnl3"
+        "/usr/lib/llvm-19/include"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE", "__STDC_CONSTANT_MACROS", "__STDC_FORMAT_MACROS", "__STDC_LIMIT_MACROS"],
       "cflags!": ["-fno-exceptions"],
@@ -47,8 +46,6 @@
         "-ldl",
         "-lm",
         "-lbpf",
-        "-lnl-route-3",
-        "-lnl-3",
         "-lelf",
         "-lz"
       ]

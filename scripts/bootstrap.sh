@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   clang-19 libclang-cpp19-dev libclang-19-dev llvm-19-dev lld-19
-  libbpf-dev libnl-3-dev libnl-route-3-dev libelf-dev zlib1g-dev libzstd-dev linux-libc-dev
+  libbpf-dev libelf-dev zlib1g-dev libzstd-dev linux-libc-dev
   pkg-config make g++ python3
   iproute2 iputils-ping iperf3 curl bpftool
   chromium # the tunnel_monitor web page is tested in headless Chromium
@@ -55,6 +55,9 @@ if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" \( -name
   log "building the native addon"
   bash scripts/build-native.sh
 fi
+
+# the tc kind registry: one import per kind file under src/netlink/tc/ (rewritten only on change)
+node scripts/gen-tc-kinds.mjs
 
 if [ ! -f dist/.tsbuildinfo ] || [ -n "$(find src examples simulation tools bench native tsconfig.json -newer dist/.tsbuildinfo \( -name '*.ts' -o -name tsconfig.json \) -print -quit 2>/dev/null)" ]; then
   log "compiling TypeScript"

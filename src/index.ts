@@ -146,8 +146,9 @@ export {
   parseRate,
   parseSize,
   parseTime,
-} from './netlink/tc-units.js';
-export type { HandleInput, RateInput, SizeInput, TcVerdictName, TimeInput } from './netlink/tc-units.js';
+} from './netlink/tc/units.js';
+export type { HandleInput, RateInput, SizeInput, TimeInput } from './netlink/tc/units.js';
+export type { TcVerdictName } from './netlink/tc/verdict.js';
 export { attachSocketFilter } from './socket/attach.js';
 export type { SocketLike } from './socket/attach.js';
 export type { PacketIteratorOptions } from './socket/packet-queue.js';
@@ -155,38 +156,35 @@ export { ETH_P_ALL, PacketSocket } from './socket/packet-socket.js';
 export type { PacketSocketOptions } from './socket/packet-socket.js';
 export type { BpfAction, GactAction, MirredAction, PoliceAction, TcAction, Verdict } from './tc/actions.js';
 export { listTcFilters, removeTsbccFilters } from './tc/clean.js';
-export { TC_ACT } from './tc/constants.js';
+export { TC_ACT } from './netlink/tc/tca.js';
 export { TcDevice } from './tc/device.js';
 export type { TcDeviceOptions } from './tc/device.js';
 export type { FilterInfo } from './tc/filter-list.js';
 export { TcFilterLink } from './tc/filter.js';
 export type { BpfFilterOptions, FilterParent } from './tc/filter.js';
 export { HtbClassLink } from './tc/htb.js';
-export type { HtbClassParams, HtbClassSpec } from './tc/htb.js';
+export type { HtbClassSpec } from './tc/htb.js';
 export { IfbLink } from './tc/ifb.js';
 export type { IfbOptions } from './tc/ifb.js';
-export type {
-  ClsactQdisc,
-  EncodedQdisc,
-  FqCodelQdisc,
-  HtbQdisc,
-  IngressQdisc,
-  NetemQdisc,
-  PrioQdisc,
-  QdiscSpec,
-  SfqQdisc,
-  TbfQdisc,
-} from './tc/qdisc-options.js';
+export type { ClsactSpec as ClsactQdisc } from './netlink/tc/qdisc/clsact.js';
+export type { FqCodelSpec as FqCodelQdisc } from './netlink/tc/qdisc/fq_codel.js';
+export type { HtbSpec as HtbQdisc } from './netlink/tc/qdisc/htb.js';
+export type { IngressSpec as IngressQdisc } from './netlink/tc/qdisc/ingress.js';
+export type { NetemSpec as NetemQdisc } from './netlink/tc/qdisc/netem.js';
+export type { PrioSpec as PrioQdisc } from './netlink/tc/qdisc/prio.js';
+export type { SfqSpec as SfqQdisc } from './netlink/tc/qdisc/sfq.js';
+export type { TbfSpec as TbfQdisc } from './netlink/tc/qdisc/tbf.js';
+export type { QdiscSpec } from './netlink/tc/qdisc.js';
 export { QdiscLink, listQdiscs } from './tc/qdisc.js';
 export type { QdiscInfo, QdiscOptions } from './tc/qdisc.js';
-export { RateLimit } from './tc/rate-limit.js';
-export type { RateClass, RateLimitOptions, RateLimitStrategy } from './tc/rate-limit.js';
 export type { KeepOption } from './tc/tc-link.js';
-export type { TcTarget } from './tc/tc-netlink.js';
+export type { DeviceTarget as TcTarget } from './netlink/device.js';
 export { XdpLink, attachXdp, xdpState } from './xdp/xdp.js';
 export type { XdpMode, XdpOptions, XdpState } from './xdp/xdp.js';
 
 // Recipes
+export { RateLimit } from './recipes/rate-limit.js';
+export type { RateClass, RateLimitOptions, RateLimitStrategy } from './recipes/rate-limit.js';
 export { perIpClassifierSource } from './recipes/per-ip-classifier.js';
 export type { PerIpClassifierShape } from './recipes/per-ip-classifier.js';
 export { PerIpRateLimit } from './recipes/per-ip-rate-limit.js';
@@ -255,10 +253,7 @@ export type {
   RouteDef,
   ShapingSpec,
   TcProgramAction,
-  TcProgramGactAction,
-  TcProgramMirredAction,
   TcProgramOptions,
-  TcProgramPoliceAction,
   TcProgramSpec,
   TopologySpec,
   VxlanDef,

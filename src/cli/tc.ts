@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { listTcFilters, removeTsbccFilters } from '../tc/clean.js';
 import type { FilterInfo } from '../tc/filter-list.js';
 import { parentName } from '../tc/filter.js';
-import { formatHandle } from '../netlink/tc-units.js';
+import { formatHandle } from '../netlink/tc/units.js';
 
 /** One line per filter, tc-like. */
 export function renderFilters(list: FilterInfo[]): string {

@@ -19,7 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { InvalidArgumentError } from '../errors.js';
-import { parseRate, parseSize } from '../netlink/tc-units.js';
+import { parseRate, parseSize } from '../netlink/tc/units.js';
 import { interfaceNameProblem } from '../util/netns-path.js';
 
 /** An address or prefix of a class, parsed. */

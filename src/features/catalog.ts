@@ -1,4 +1,9 @@
-/** The kernel features tsbcc probes, with the option that enables each and what tsbcc does without it. */
+/**
+ * The kernel features tsbcc probes, with the option that enables each and what tsbcc does
+ * without it. The tc kinds (qdiscs, classifiers, actions) are learnt from the tc object model's
+ * registry (src/netlink/tc), each kind declaring its own feature; the rest are listed here.
+ */
+import { tcFeatures, type TcFeatureName } from '../netlink/tc/registry.js';
 
 /** One feature's static description. */
 export interface FeatureInfo {
@@ -12,96 +17,48 @@ export interface FeatureInfo {
   fallback: string;
 }
 
-/** Every feature name. */
-export const FEATURE_NAMES = [
-  'btf',
-  'clsact',
-  'ingress',
-  'cls_bpf',
-  'act_police',
-  'act_gact',
-  'act_bpf',
-  'act_mirred',
-  'htb',
-  'tbf',
-  'sfq',
-  'prio',
-  'fq_codel',
-  'netem',
-  'ifb',
-  'veth',
-  'bridge',
-  'vxlan',
-  'dummy',
-  '8021q',
-  'kprobes',
-  'fentry',
-  'tracepoints',
-  'raw_tracepoints',
-  'uprobes',
-  'perf_events',
-  'ringbuf',
-  'batch_ops',
-  'devmap',
-  'cpumap',
-  'xskmap',
-] as const;
+/** The features that are not tc kinds. */
+type OtherFeatureName =
+  | 'btf'
+  | 'ifb'
+  | 'veth'
+  | 'bridge'
+  | 'vxlan'
+  | 'dummy'
+  | '8021q'
+  | 'kprobes'
+  | 'fentry'
+  | 'tracepoints'
+  | 'raw_tracepoints'
+  | 'uprobes'
+  | 'perf_events'
+  | 'ringbuf'
+  | 'batch_ops'
+  | 'devmap'
+  | 'cpumap'
+  | 'xskmap';
 
 /** A feature name. */
-export type FeatureName = (typeof FEATURE_NAMES)[number];
+export type FeatureName = OtherFeatureName | TcFeatureName;
 
-const F = (name: FeatureName, description: string, kernelOption: string, fallback: string): FeatureInfo => ({
+const F = (
+  name: OtherFeatureName,
+  description: string,
+  kernelOption: string,
+  fallback: string,
+): FeatureInfo => ({
   name,
   description,
   kernelOption,
   fallback,
 });
 
-/** Descriptions of every feature, in display order. */
-export const FEATURES: readonly FeatureInfo[] = [
+const OTHER_FEATURES: readonly FeatureInfo[] = [
   F(
     'btf',
     'kernel BTF (/sys/kernel/btf/vmlinux)',
     'CONFIG_DEBUG_INFO_BTF',
     'none: kernel types and CO-RE need BTF',
-  ),
-  F(
-    'clsact',
-    'clsact qdisc (tc ingress+egress hooks)',
-    'CONFIG_NET_SCH_INGRESS',
-    'ingress qdisc for ingress only',
-  ),
-  F('ingress', 'ingress qdisc', 'CONFIG_NET_SCH_INGRESS', 'clsact'),
-  F('cls_bpf', 'BPF tc classifier', 'CONFIG_NET_CLS_BPF', 'none: tc programs cannot attach'),
-  F(
-    'act_police',
-    'police action (rate limiting)',
-    'CONFIG_NET_ACT_POLICE',
-    'ifb + htb classes chosen by classid, or a token bucket in a BPF map',
-  ),
-  F(
-    'act_gact',
-    'generic action (pass/drop)',
-    'CONFIG_NET_ACT_GACT',
-    'direct-action verdicts from the program',
-  ),
-  F('act_bpf', 'BPF program as a tc action', 'CONFIG_NET_ACT_BPF', 'direct-action classifier'),
-  F(
-    'act_mirred',
-    'mirred action (redirect/mirror)',
-    'CONFIG_NET_ACT_MIRRED',
-    'bpf_redirect / bpf_clone_redirect from the program',
-  ),
-  F('htb', 'HTB qdisc', 'CONFIG_NET_SCH_HTB', 'tbf for a single rate'),
-  F('tbf', 'token bucket filter qdisc', 'CONFIG_NET_SCH_TBF', 'htb with one class'),
-  F('sfq', 'SFQ qdisc', 'CONFIG_NET_SCH_SFQ', 'clsact egress for egress filters'),
-  F('prio', 'prio qdisc', 'CONFIG_NET_SCH_PRIO', 'htb classes'),
-  F('fq_codel', 'fq_codel qdisc', 'CONFIG_NET_SCH_FQ_CODEL', 'the default pfifo_fast/noqueue'),
-  F(
-    'netem',
-    'netem qdisc (delay, loss)',
-    'CONFIG_NET_SCH_NETEM',
-    'none: delay and loss shaping raise NotSupportedError',
   ),
   F(
     'ifb',
@@ -151,6 +108,16 @@ export const FEATURES: readonly FeatureInfo[] = [
   ),
   F('xskmap', 'XSKMAP maps (XDP redirect to AF_XDP sockets)', 'CONFIG_XDP_SOCKETS', 'AF_PACKET sockets'),
 ];
+
+/** Descriptions of every feature, in display order: BTF, the tc kinds, then the rest. */
+export const FEATURES: readonly FeatureInfo[] = [
+  ...OTHER_FEATURES.slice(0, 1),
+  ...tcFeatures().map((f) => ({ ...f, name: f.name as TcFeatureName })),
+  ...OTHER_FEATURES.slice(1),
+];
+
+/** Every feature name, in display order. */
+export const FEATURE_NAMES: readonly FeatureName[] = FEATURES.map((f) => f.name);
 
 /** The description of one feature. */
 export function featureInfo(name: FeatureName): FeatureInfo {

@@ -2,67 +2,22 @@
  * Probes for link kinds, qdiscs, classifiers and actions, run as netlink requests in a fresh,
  * throwaway network namespace. The kernel says "unknown kind" in a recognisable way (EOPNOTSUPP
  * for links, ENOENT for tc objects, with an extended-ack text); any other answer means the kind
- * exists.
+ * exists. The tc probes come from the tc object model (one per kind it declares).
  */
+import { ERRNO } from '../errno.js';
 import { NetlinkError } from '../errors.js';
-import { MessageBuilder, NLM_F } from '../netlink/message.js';
+import { IFLA_VLAN, LINK_INFO_DATA, LINK_MSG, VETH_INFO } from '../netlink/ifla.js';
+import { buildMessage, REQUEST, type MessageBuilder } from '../netlink/message.js';
+import { RTM } from '../netlink/rtnetlink.js';
+import { nestPayload, type Payload } from '../netlink/schema.js';
 import { transactIn, type NetlinkRequest } from '../netlink/socket.js';
+import { PROBE_VETH_INDEX, probeSaysMissing, tcKindProbes } from '../netlink/tc/probe.js';
 
-const RTM_NEWLINK = 16;
-const RTM_NEWQDISC = 36;
-const RTM_NEWTFILTER = 44;
-const RTM_NEWACTION = 48;
-const IFLA_IFNAME = 3;
-const IFLA_LINK = 5;
-const IFLA_LINKINFO = 18;
-const IFLA_INFO_KIND = 1;
-const IFLA_INFO_DATA = 2;
-const TCA_KIND = 1;
-const TCA_ACT_TAB = 1;
-const TCA_ACT_KIND = 1;
-const TC_H_CLSACT = 0xfffffff1;
-const TC_H_ROOT = 0xffffffff;
-const ETH_P_ALL_BE = 0x0300;
-const LO = 1;
-const VETH_INDEX = 100;
-
-const CREATE = NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL;
-
-function ifinfomsg(index = 0): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeInt32LE(index, 4);
-  return b;
-}
-
-function tcmsg(ifindex: number, handle: number, parent: number, info = 0): Buffer {
-  const b = Buffer.alloc(20);
-  b.writeInt32LE(ifindex, 4);
-  b.writeUInt32LE(handle >>> 0, 8);
-  b.writeUInt32LE(parent >>> 0, 12);
-  b.writeUInt32LE(info >>> 0, 16);
-  return b;
-}
-
-function link(
-  kind: string,
-  name: string,
-  index: number,
-  data?: (m: MessageBuilder) => void,
-  parent?: number,
-): MessageBuilder {
-  const m = new MessageBuilder(RTM_NEWLINK, CREATE).raw(ifinfomsg(index)).str(IFLA_IFNAME, name);
-  if (parent !== undefined) m.u32(IFLA_LINK, parent);
-  m.nest(IFLA_LINKINFO, (li) => {
-    li.str(IFLA_INFO_KIND, kind);
-    if (data) li.nest(IFLA_INFO_DATA, data);
+function link(kind: string, name: string, index: number, data?: Payload, parent?: number): MessageBuilder {
+  return buildMessage(RTM.NEWLINK, REQUEST.CREATE, LINK_MSG, {
+    header: { ifi_index: index },
+    attrs: { IFNAME: name, LINK: parent, LINKINFO: { KIND: kind, DATA: data } },
   });
-  return m;
-}
-
-function qdisc(kind: string, ifindex: number, handle: number, parent: number): MessageBuilder {
-  return new MessageBuilder(RTM_NEWQDISC, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.REPLACE)
-    .raw(tcmsg(ifindex, handle, parent))
-    .str(TCA_KIND, kind);
 }
 
 /** What a probe asks, and how to read the answer. */
@@ -74,9 +29,7 @@ interface KindProbe {
 }
 
 const unknownLink = (e: NetlinkError): boolean =>
-  e.errno === 95 && /unknown device type/i.test(e.extack ?? 'unknown device type');
-const unknownTc = (e: NetlinkError): boolean =>
-  e.errno === 2 && /unknown|not found|load/i.test(e.extack ?? 'unknown');
+  e.errno === ERRNO.EOPNOTSUPP && /unknown device type/i.test(e.extack ?? 'unknown device type');
 
 function probes(): KindProbe[] {
   const l = (feature: string, m: MessageBuilder): KindProbe => ({
@@ -84,52 +37,22 @@ function probes(): KindProbe[] {
     request: { message: m, operation: `probe ${feature}` },
     missing: unknownLink,
   });
-  const t = (feature: string, m: MessageBuilder): KindProbe => ({
-    feature,
-    request: { message: m, operation: `probe ${feature}` },
-    missing: unknownTc,
-  });
   return [
     // veth first, at a known ifindex, so later probes can use it as a parent device.
     l(
       'veth',
-      link('veth', 'p0', VETH_INDEX, (d) =>
-        d.nest(1 /* VETH_INFO_PEER */, (p) => p.raw(ifinfomsg()).str(IFLA_IFNAME, 'p1')),
-      ),
+      link('veth', 'p0', PROBE_VETH_INDEX, nestPayload(VETH_INFO, { PEER: { attrs: { IFNAME: 'p1' } } })),
     ),
     l('bridge', link('bridge', 'br0', 0)),
-    l(
-      'vxlan',
-      link('vxlan', 'vx0', 0, (d) => d.u32(1 /* IFLA_VXLAN_ID */, 42)),
-    ),
+    l('vxlan', link('vxlan', 'vx0', 0, nestPayload(LINK_INFO_DATA.vxlan, { ID: 42 }))),
     l('dummy', link('dummy', 'd0', 0)),
     l('ifb', link('ifb', 'ifbp0', 0)),
-    l(
-      '8021q',
-      link('vlan', 'p0.5', 0, (d) => d.u16(1 /* IFLA_VLAN_ID */, 5), VETH_INDEX),
-    ),
-    t('clsact', qdisc('clsact', LO, 0xffff0000, TC_H_CLSACT)),
-    t('ingress', qdisc('ingress', VETH_INDEX, 0xffff0000, TC_H_CLSACT)),
-    t(
-      'cls_bpf',
-      new MessageBuilder(RTM_NEWTFILTER, CREATE)
-        .raw(tcmsg(LO, 0, 0xfffffff2, (1 << 16) | ETH_P_ALL_BE))
-        .str(TCA_KIND, 'bpf'),
-    ),
-    t('htb', qdisc('htb', LO, 0x10000, TC_H_ROOT)),
-    t('tbf', qdisc('tbf', LO, 0x20000, TC_H_ROOT)),
-    t('sfq', qdisc('sfq', LO, 0x30000, TC_H_ROOT)),
-    t('prio', qdisc('prio', LO, 0x40000, TC_H_ROOT)),
-    t('fq_codel', qdisc('fq_codel', LO, 0x50000, TC_H_ROOT)),
-    t('netem', qdisc('netem', LO, 0x60000, TC_H_ROOT)),
-    ...(['police', 'gact', 'bpf', 'mirred'] as const).map((kind) =>
-      t(
-        `act_${kind}`,
-        new MessageBuilder(RTM_NEWACTION, CREATE)
-          .raw(Buffer.alloc(4))
-          .nest(TCA_ACT_TAB, (tab) => tab.nest(1, (a) => a.str(TCA_ACT_KIND, kind))),
-      ),
-    ),
+    l('8021q', link('vlan', 'p0.5', 0, nestPayload(IFLA_VLAN, { ID: 5 }), PROBE_VETH_INDEX)),
+    ...tcKindProbes().map((p) => ({
+      feature: p.feature,
+      request: { message: p.message, operation: `probe ${p.feature}` },
+      missing: probeSaysMissing,
+    })),
   ];
 }
 

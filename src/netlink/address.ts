@@ -1,19 +1,14 @@
 /**
  * rtnetlink address and route messages (RTM_NEWADDR, RTM_GETADDR, RTM_NEWROUTE), as typed
- * options. Builders are pure; send them with a {@link NetlinkSocket}.
+ * options over the IFA/RTA schemas. Builders are pure; send them with a {@link NetlinkSocket}.
  */
-import { MessageBuilder, NLM_F, attrMap, decoding, type NetlinkMessage } from './message.js';
+import { ADDR_MSG, IFA_F } from './ifa.js';
+import { formatIp, networkOf, parseCidr } from './ip.js';
+import { buildMessage, REQUEST } from './message.js';
+import { ROUTE_MSG } from './rta.js';
+import { AF, RT_SCOPE, RT_TABLE, RTM, RTN, RTPROT } from './rtnetlink.js';
+import { decodeMessage } from './schema.js';
 import type { NetlinkRequest, NetlinkSocket } from './socket.js';
-import { AF_INET, AF_INET6, formatIp, networkOf, parseCidr, parseIp } from './ip.js';
-import { RTM } from './link.js';
-
-const IFA_ADDRESS = 1;
-const IFA_LOCAL = 2;
-const IFA_BROADCAST = 4;
-const IFA_FLAGS = 8;
-/** IFA_F_NODAD and IFA_F_TENTATIVE (linux/if_addr.h). */
-const IFA_F_NODAD = 0x02;
-const IFA_F_TENTATIVE = 0x40;
 
 /**
  * An RTM_NEWADDR request adding `cidr` (e.g. 10.0.0.1/24 or fd00::1/64) to ifindex. IPv6
@@ -25,24 +20,23 @@ export function addAddress(
   opts: { dad?: boolean; dev?: string } = {},
 ): NetlinkRequest {
   const c = parseCidr(cidr);
-  const hdr = Buffer.alloc(8);
-  hdr.writeUInt8(c.family === 4 ? AF_INET : AF_INET6, 0);
-  hdr.writeUInt8(c.prefix, 1);
-  const flags = c.family === 6 && !opts.dad ? IFA_F_NODAD : 0;
-  hdr.writeUInt8(flags, 2);
-  hdr.writeUInt32LE(index, 4);
-  const m = new MessageBuilder(RTM.NEWADDR, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL).raw(hdr);
-  m.attr(IFA_LOCAL, c.bytes).attr(IFA_ADDRESS, c.bytes);
+  const flags = c.family === 6 && !opts.dad ? IFA_F.NODAD : 0;
+  let broadcast: string | undefined;
   if (c.family === 4 && c.prefix < 31) {
-    const bcast = networkOf(c);
-    for (let i = 0; i < 4; i++) {
-      const bits = Math.max(0, Math.min(8, c.prefix - i * 8));
-      bcast[i] = (bcast[i] ?? 0) | (0xff >> bits);
-    }
-    m.attr(IFA_BROADCAST, bcast);
+    const b = networkOf(c);
+    for (let i = 0; i < 4; i++) b[i] = (b[i] ?? 0) | (0xff >> Math.max(0, Math.min(8, c.prefix - i * 8)));
+    broadcast = formatIp(b);
   }
-  if (flags) m.u32(IFA_FLAGS, flags);
-  return { message: m, operation: `add address ${cidr}${opts.dev ? ` to ${opts.dev}` : ''}` };
+  const message = buildMessage(RTM.NEWADDR, REQUEST.CREATE, ADDR_MSG, {
+    header: {
+      ifa_family: c.family === 4 ? AF.INET : AF.INET6,
+      ifa_prefixlen: c.prefix,
+      ifa_flags: flags,
+      ifa_index: index,
+    },
+    attrs: { LOCAL: c.text, ADDRESS: c.text, BROADCAST: broadcast, FLAGS: flags || undefined },
+  });
+  return { message, operation: `add address ${cidr}${opts.dev ? ` to ${opts.dev}` : ''}` };
 }
 
 /** One configured address. */
@@ -56,37 +50,23 @@ export interface AddressInfo {
 
 /** Every address in the socket's namespace. */
 export async function listAddresses(sock: NetlinkSocket): Promise<AddressInfo[]> {
-  const m = new MessageBuilder(RTM.GETADDR, NLM_F.REQUEST | NLM_F.DUMP).raw(Buffer.alloc(8));
-  const replies = await sock.request(m, 'dump addresses');
-  return decoding('address dump', () => replies.flatMap(decodeAddress));
+  const out: AddressInfo[] = [];
+  const dump = buildMessage(RTM.GETADDR, REQUEST.DUMP, ADDR_MSG, {});
+  for (const r of await sock.request(dump, 'dump addresses')) {
+    if (r.type !== RTM.NEWADDR) continue;
+    const { header, attrs } = decodeMessage(ADDR_MSG, r.payload);
+    const address = attrs.LOCAL ?? attrs.ADDRESS;
+    if (!address) continue;
+    const flags = attrs.FLAGS ?? header.ifa_flags;
+    out.push({
+      index: header.ifa_index,
+      address,
+      prefix: header.ifa_prefixlen,
+      tentative: (flags & IFA_F.TENTATIVE) !== 0,
+    });
+  }
+  return out;
 }
-
-function decodeAddress(r: NetlinkMessage): AddressInfo[] {
-  if (r.type !== RTM.NEWADDR) return [];
-  const a = attrMap(r.payload.subarray(8));
-  const bytes = a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS);
-  if (!bytes) return [];
-  const flagsAttr = a.get(IFA_FLAGS);
-  const flags = flagsAttr ? flagsAttr.readUInt32LE(0) : r.payload.readUInt8(2);
-  return [
-    {
-      index: r.payload.readUInt32LE(4),
-      address: formatIp(bytes),
-      prefix: r.payload.readUInt8(1),
-      tentative: (flags & IFA_F_TENTATIVE) !== 0,
-    },
-  ];
-}
-
-const RTA_DST = 1;
-const RTA_OIF = 4;
-const RTA_GATEWAY = 5;
-const RTA_PRIORITY = 6;
-const RT_TABLE_MAIN = 254;
-const RTPROT_STATIC = 4;
-const RT_SCOPE_UNIVERSE = 0;
-const RT_SCOPE_LINK = 253;
-const RTN_UNICAST = 1;
 
 /** A route: destination prefix (or default), through a gateway and/or out of a device. */
 export interface RouteSpec {
@@ -102,30 +82,23 @@ export interface RouteSpec {
 /** An RTM_NEWROUTE request in the main table. */
 export function addRoute(r: RouteSpec, operation = `add route ${r.dst}`): NetlinkRequest {
   const dflt = r.dst === 'default' || r.dst === 'default6';
-  const family = dflt
-    ? r.dst === 'default6' || (r.via && r.via.includes(':'))
-      ? 6
-      : 4
-    : parseCidr(r.dst).family;
-  const hdr = Buffer.alloc(12);
-  hdr.writeUInt8(family === 4 ? AF_INET : AF_INET6, 0);
-  const m = new MessageBuilder(RTM.NEWROUTE, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL);
-  let dstLen = 0;
-  let dstBytes: Buffer | undefined;
-  if (!dflt) {
-    const c = parseCidr(r.dst);
-    dstLen = c.prefix;
-    dstBytes = networkOf(c);
-  }
-  hdr.writeUInt8(dstLen, 1);
-  hdr.writeUInt8(RT_TABLE_MAIN, 4);
-  hdr.writeUInt8(RTPROT_STATIC, 5);
-  hdr.writeUInt8(r.via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK, 6);
-  hdr.writeUInt8(RTN_UNICAST, 7);
-  m.raw(hdr);
-  if (dstBytes) m.attr(RTA_DST, dstBytes);
-  if (r.via) m.attr(RTA_GATEWAY, parseIp(r.via).bytes);
-  if (r.oif !== undefined) m.u32(RTA_OIF, r.oif);
-  if (r.metric !== undefined) m.u32(RTA_PRIORITY, r.metric);
-  return { message: m, operation };
+  const dst = dflt ? undefined : parseCidr(r.dst);
+  const family = dst ? dst.family : r.dst === 'default6' || r.via?.includes(':') ? 6 : 4;
+  const message = buildMessage(RTM.NEWROUTE, REQUEST.CREATE, ROUTE_MSG, {
+    header: {
+      rtm_family: family === 4 ? AF.INET : AF.INET6,
+      rtm_dst_len: dst?.prefix ?? 0,
+      rtm_table: RT_TABLE.MAIN,
+      rtm_protocol: RTPROT.STATIC,
+      rtm_scope: r.via ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK,
+      rtm_type: RTN.UNICAST,
+    },
+    attrs: {
+      DST: dst ? formatIp(networkOf(dst)) : undefined,
+      GATEWAY: r.via,
+      OIF: r.oif,
+      PRIORITY: r.metric,
+    },
+  });
+  return { message, operation };
 }

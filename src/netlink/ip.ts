@@ -19,10 +19,6 @@ export interface Cidr extends IpAddress {
   prefix: number;
 }
 
-/** AF_INET / AF_INET6. */
-export const AF_INET = 2;
-export const AF_INET6 = 10;
-
 function ipv6Bytes(s: string): Buffer {
   let text = s;
   const out = Buffer.alloc(16);

@@ -3,71 +3,20 @@
  * another namespace), bridges, vxlan devices and ifb devices, as typed options. Builders are
  * pure; send them with a {@link NetlinkSocket}.
  */
-import {
-  MessageBuilder,
-  NLM_F,
-  attrMap,
-  attrString,
-  decoding,
-  parseAttrs,
-  type NetlinkMessage,
-} from './message.js';
-import type { NetlinkRequest, NetlinkSocket } from './socket.js';
-import { parseIp, parseMac } from './ip.js';
+import { ERRNO } from '../errno.js';
 import { NetlinkError } from '../errors.js';
+import { IFLA, LINK_INFO_DATA, LINK_MSG } from './ifla.js';
+import { buildMessage, REQUEST, type NetlinkMessage } from './message.js';
+import { IFF, RTM } from './rtnetlink.js';
+import { decodeMessage, nestPayload, type AttrsIn } from './schema.js';
+import type { NetlinkRequest, NetlinkSocket } from './socket.js';
 
-/** rtnetlink message types (linux/rtnetlink.h) used by src/netlink, src/topology and src/tc. */
-export const RTM = {
-  NEWLINK: 16,
-  DELLINK: 17,
-  GETLINK: 18,
-  SETLINK: 19,
-  NEWADDR: 20,
-  DELADDR: 21,
-  GETADDR: 22,
-  NEWROUTE: 24,
-  DELROUTE: 25,
-  NEWQDISC: 36,
-  DELQDISC: 37,
-  GETQDISC: 38,
-  NEWTCLASS: 40,
-  DELTCLASS: 41,
-  GETTCLASS: 42,
-  NEWTFILTER: 44,
-  DELTFILTER: 45,
-  GETTFILTER: 46,
-} as const;
-
-const IFLA = {
-  ADDRESS: 1,
-  IFNAME: 3,
-  MTU: 4,
-  LINK: 5,
-  MASTER: 10,
-  OPERSTATE: 16,
-  LINKINFO: 18,
-  NET_NS_FD: 28,
-} as const;
-const INFO_KIND = 1;
-const INFO_DATA = 2;
-const VETH_INFO_PEER = 1;
-const VXLAN = {
-  ID: 1,
-  GROUP: 2,
-  LINK: 3,
-  LOCAL: 4,
-  TTL: 5,
-  LEARNING: 7,
-  PORT: 15,
-  GROUP6: 16,
-  LOCAL6: 17,
-  COLLECT_METADATA: 25,
-} as const;
-const IFLA_BR_STP_STATE = 5;
+/** rtnetlink message types: defined in ./rtnetlink.ts. */
+export { RTM };
 
 /** IFF_UP and IFF_LOWER_UP (linux/if.h). */
-export const IFF_UP = 0x1;
-export const IFF_LOWER_UP = 0x10000;
+export const IFF_UP = IFF.UP;
+export const IFF_LOWER_UP = IFF.LOWER_UP;
 
 /** Settings every new device may take. */
 export interface LinkCommon {
@@ -117,64 +66,57 @@ export type LinkSpec =
       ttl?: number;
     });
 
-function ifinfomsg(index = 0, flags = 0, change = 0): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeInt32LE(index, 4);
-  b.writeUInt32LE(flags >>> 0, 8);
-  b.writeUInt32LE(change >>> 0, 12);
-  return b;
+type LinkAttrs = AttrsIn<typeof IFLA.defs>;
+
+function common(l: LinkCommon | VethPeer): LinkAttrs {
+  return { IFNAME: l.name, MTU: l.mtu, ADDRESS: l.mac, MASTER: l.master };
 }
 
-function common(m: MessageBuilder, l: LinkCommon | VethPeer): void {
-  m.str(IFLA.IFNAME, l.name);
-  if (l.mtu !== undefined) m.u32(IFLA.MTU, l.mtu);
-  if (l.mac !== undefined) m.attr(IFLA.ADDRESS, parseMac(l.mac));
-  if (l.master !== undefined) m.u32(IFLA.MASTER, l.master);
-}
-
-function vxlanData(m: MessageBuilder, s: Extract<LinkSpec, { kind: 'vxlan' }>): void {
-  m.u32(VXLAN.ID, s.vni);
-  const dst = s.group ?? s.remote;
-  if (dst) {
-    const ip = parseIp(dst);
-    m.attr(ip.family === 4 ? VXLAN.GROUP : VXLAN.GROUP6, ip.bytes);
+function infoData(s: LinkSpec): LinkAttrs['LINKINFO'] {
+  switch (s.kind) {
+    case 'veth': {
+      const p = s.peer;
+      return {
+        KIND: 'veth',
+        DATA: nestPayload(LINK_INFO_DATA.veth, {
+          PEER: { header: { ifi_index: p.index ?? 0 }, attrs: { ...common(p), NET_NS_FD: p.nsFd } },
+        }),
+      };
+    }
+    case 'bridge':
+      return { KIND: 'bridge', DATA: nestPayload(LINK_INFO_DATA.bridge, { STP_STATE: s.stp ? 1 : 0 }) };
+    case 'vxlan': {
+      const dst = s.group ?? s.remote;
+      const v6 = (ip: string | undefined): boolean => ip !== undefined && ip.includes(':');
+      return {
+        KIND: 'vxlan',
+        DATA: nestPayload(LINK_INFO_DATA.vxlan, {
+          ID: s.vni,
+          GROUP: dst !== undefined && !v6(dst) ? dst : undefined,
+          GROUP6: v6(dst) ? dst : undefined,
+          LOCAL: s.local !== undefined && !v6(s.local) ? s.local : undefined,
+          LOCAL6: v6(s.local) ? s.local : undefined,
+          LINK: s.device,
+          PORT: s.port ?? 4789,
+          LEARNING: s.learning === undefined ? undefined : s.learning ? 1 : 0,
+          TTL: s.ttl,
+          COLLECT_METADATA: s.external ? 1 : undefined,
+        }),
+      };
+    }
+    case 'ifb':
+      return { KIND: 'ifb' };
   }
-  if (s.local) {
-    const ip = parseIp(s.local);
-    m.attr(ip.family === 4 ? VXLAN.LOCAL : VXLAN.LOCAL6, ip.bytes);
-  }
-  if (s.device !== undefined) m.u32(VXLAN.LINK, s.device);
-  m.be16(VXLAN.PORT, s.port ?? 4789);
-  if (s.learning !== undefined) m.u8(VXLAN.LEARNING, s.learning ? 1 : 0);
-  if (s.ttl !== undefined) m.u8(VXLAN.TTL, s.ttl);
-  if (s.external) m.u8(VXLAN.COLLECT_METADATA, 1);
 }
 
 /** An RTM_NEWLINK request creating the device (NLM_F_EXCL: an existing name is an error). */
 export function newLink(s: LinkSpec, operation = `create ${s.kind} ${s.name}`): NetlinkRequest {
-  const up = s.up ? IFF_UP : 0;
-  const m = new MessageBuilder(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL).raw(
-    ifinfomsg(s.index ?? 0, up, up),
-  );
-  common(m, s);
-  m.nest(IFLA.LINKINFO, (li) => {
-    li.str(INFO_KIND, s.kind);
-    if (s.kind === 'veth') {
-      const p = s.peer;
-      li.nest(INFO_DATA, (d) =>
-        d.nest(VETH_INFO_PEER, (pm) => {
-          pm.raw(ifinfomsg(p.index ?? 0));
-          common(pm, p);
-          if (p.nsFd !== undefined) pm.u32(IFLA.NET_NS_FD, p.nsFd);
-        }),
-      );
-    } else if (s.kind === 'bridge') {
-      li.nest(INFO_DATA, (d) => d.u32(IFLA_BR_STP_STATE, s.stp ? 1 : 0));
-    } else if (s.kind === 'vxlan') {
-      li.nest(INFO_DATA, (d) => vxlanData(d, s));
-    }
+  const up = s.up ? IFF.UP : 0;
+  const message = buildMessage(RTM.NEWLINK, REQUEST.CREATE, LINK_MSG, {
+    header: { ifi_index: s.index ?? 0, ifi_flags: up, ifi_change: up },
+    attrs: { ...common(s), LINKINFO: infoData(s) },
   });
-  return { message: m, operation };
+  return { message, operation };
 }
 
 /** Changes to apply to an existing device (by index). */
@@ -192,23 +134,24 @@ export interface LinkChange {
 
 /** An RTM_NEWLINK (modify) request for the device with ifindex `index`. */
 export function setLink(index: number, c: LinkChange, operation = `set link ${index}`): NetlinkRequest {
-  const flags = c.up === undefined ? 0 : c.up ? IFF_UP : 0;
-  const change = c.up === undefined ? 0 : IFF_UP;
-  const m = new MessageBuilder(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK).raw(ifinfomsg(index, flags, change));
-  if (c.name !== undefined) m.str(IFLA.IFNAME, c.name);
-  if (c.mtu !== undefined) m.u32(IFLA.MTU, c.mtu);
-  if (c.mac !== undefined) m.attr(IFLA.ADDRESS, parseMac(c.mac));
-  if (c.master !== undefined) m.u32(IFLA.MASTER, c.master);
-  if (c.nsFd !== undefined) m.u32(IFLA.NET_NS_FD, c.nsFd);
-  return { message: m, operation };
+  const message = buildMessage(RTM.NEWLINK, REQUEST.ACK, LINK_MSG, {
+    header: {
+      ifi_index: index,
+      ifi_flags: c.up ? IFF.UP : 0,
+      ifi_change: c.up === undefined ? 0 : IFF.UP,
+    },
+    attrs: { IFNAME: c.name, MTU: c.mtu, ADDRESS: c.mac, MASTER: c.master, NET_NS_FD: c.nsFd },
+  });
+  return { message, operation };
 }
 
-/** An RTM_DELLINK request for a device by name. */
-export function deleteLink(name: string): NetlinkRequest {
-  const m = new MessageBuilder(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK)
-    .raw(ifinfomsg())
-    .str(IFLA.IFNAME, name);
-  return { message: m, operation: `delete link ${name}` };
+/** An RTM_DELLINK request for a device by name, or by index. */
+export function deleteLink(name: string, index = 0): NetlinkRequest {
+  const message = buildMessage(RTM.DELLINK, REQUEST.ACK, LINK_MSG, {
+    header: { ifi_index: index },
+    attrs: { IFNAME: index ? undefined : name },
+  });
+  return { message, operation: `delete link ${name}` };
 }
 
 /** What a link dump says about one device. */
@@ -227,47 +170,44 @@ export interface LinkInfo {
 
 /** Decodes an RTM_NEWLINK message of a dump. */
 export function parseLink(msg: NetlinkMessage): LinkInfo {
-  return decoding('link message', () => decodeLink(msg));
-}
-
-function decodeLink(msg: NetlinkMessage): LinkInfo {
-  const index = msg.payload.readInt32LE(4);
-  const flags = msg.payload.readUInt32LE(8);
-  const a = attrMap(msg.payload.subarray(16));
+  const { header, attrs } = decodeMessage(LINK_MSG, msg.payload);
+  const flags = header.ifi_flags;
   const info: LinkInfo = {
-    index,
-    name: attrString(a.get(IFLA.IFNAME)) ?? '',
+    index: header.ifi_index,
+    name: attrs.IFNAME ?? '',
     flags,
-    up: (flags & IFF_UP) !== 0,
-    lowerUp: (flags & IFF_LOWER_UP) !== 0,
+    up: (flags & IFF.UP) !== 0,
+    lowerUp: (flags & IFF.LOWER_UP) !== 0,
   };
-  const li = a.get(IFLA.LINKINFO);
-  if (li) {
-    const kind = parseAttrs(li).find((x) => x.type === INFO_KIND);
-    if (kind) info.kind = attrString(kind.data) ?? '';
-  }
-  const mtu = a.get(IFLA.MTU);
-  if (mtu) info.mtu = mtu.readUInt32LE(0);
-  const master = a.get(IFLA.MASTER);
-  if (master) info.master = master.readUInt32LE(0);
+  if (attrs.LINKINFO?.KIND !== undefined) info.kind = attrs.LINKINFO.KIND;
+  if (attrs.MTU !== undefined) info.mtu = attrs.MTU;
+  if (attrs.MASTER !== undefined) info.master = attrs.MASTER;
   return info;
 }
 
 /** Every link in the socket's namespace. */
 export async function listLinks(sock: NetlinkSocket): Promise<LinkInfo[]> {
-  const m = new MessageBuilder(RTM.GETLINK, NLM_F.REQUEST | NLM_F.DUMP).raw(ifinfomsg());
-  const replies = await sock.request(m, 'dump links');
+  const replies = await sock.request(buildMessage(RTM.GETLINK, REQUEST.DUMP, LINK_MSG, {}), 'dump links');
   return replies.filter((r) => r.type === RTM.NEWLINK).map(parseLink);
+}
+
+/** An RTM_GETLINK request for one device, by name or by index. */
+export function getLinkRequest(by: { name?: string; index?: number }, operation: string): NetlinkRequest {
+  const message = buildMessage(RTM.GETLINK, REQUEST.ACK, LINK_MSG, {
+    header: { ifi_index: by.index ?? 0 },
+    attrs: { IFNAME: by.name },
+  });
+  return { message, operation };
 }
 
 /** One link by name, or undefined when there is none. */
 export async function getLink(sock: NetlinkSocket, name: string): Promise<LinkInfo | undefined> {
-  const m = new MessageBuilder(RTM.GETLINK, NLM_F.REQUEST).raw(ifinfomsg()).str(IFLA.IFNAME, name);
+  const { message, operation } = getLinkRequest({ name }, `get link ${name}`);
   try {
-    const [r] = await sock.request(m, `get link ${name}`);
+    const [r] = await sock.request(message, operation);
     return r ? parseLink(r) : undefined;
   } catch (e) {
-    if (e instanceof NetlinkError && e.errno === 19 /* ENODEV */) return undefined;
+    if (e instanceof NetlinkError && e.errno === ERRNO.ENODEV) return undefined;
     throw e;
   }
 }

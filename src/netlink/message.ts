@@ -1,8 +1,22 @@
 /**
- * Netlink message encoding and decoding (pure; no kernel). Messages are built with
- * {@link MessageBuilder} and replies parsed with {@link parseMessages} and {@link parseAttrs}.
+ * Netlink messages (pure; no kernel): struct nlmsghdr, its flags and control types, outgoing
+ * messages ({@link MessageBuilder}, {@link buildMessage}) and replies split into messages
+ * ({@link parseMessages}) and acks ({@link parseAck}). Bodies are encoded and decoded with the
+ * schemas of ./schema.ts.
  */
-import { NetlinkError } from '../errors.js';
+import {
+  align4,
+  attrs,
+  badMessage,
+  decodeAttrs,
+  encodeMessage,
+  encodeStruct,
+  struct,
+  type AttrDefs,
+  type FieldMap,
+  type Message,
+  type MessageIn,
+} from './schema.js';
 
 /** Netlink header flags and control message types (linux/netlink.h). */
 export const NLM_F = {
@@ -21,12 +35,22 @@ export const NLM_F = {
   ACK_TLVS: 0x200,
 } as const;
 
+/** The flag sets requests use. */
+export const REQUEST = {
+  /** A request the kernel acknowledges. */
+  ACK: NLM_F.REQUEST | NLM_F.ACK,
+  /** Create; fail when it exists. */
+  CREATE: NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL,
+  /** Create, or replace what is there. */
+  CREATE_OR_REPLACE: NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.REPLACE,
+  /** Replace what is there (fail when nothing is). */
+  REPLACE: NLM_F.REQUEST | NLM_F.ACK | NLM_F.REPLACE,
+  /** A dump. */
+  DUMP: NLM_F.REQUEST | NLM_F.DUMP,
+} as const;
+
+/** Control message types (NLMSG_*). */
 export const NLMSG = { NOOP: 1, ERROR: 2, DONE: 3, OVERRUN: 4 } as const;
-
-/** NLA_F_NESTED: set on nested attributes. */
-export const NLA_F_NESTED = 0x8000;
-
-const align4 = (n: number): number => (n + 3) & ~3;
 
 let nextSeq = 1;
 
@@ -40,29 +64,35 @@ export interface NetlinkMessage {
   payload: Buffer;
 }
 
-/** A parsed netlink attribute. */
-export interface NetlinkAttr {
-  type: number;
-  nested: boolean;
-  data: Buffer;
-}
+/** struct nlmsghdr (linux/netlink.h). */
+export const NLMSGHDR = struct('nlmsghdr', {
+  nlmsg_len: 'u32',
+  nlmsg_type: 'u16',
+  nlmsg_flags: 'u16',
+  nlmsg_seq: 'u32',
+  nlmsg_pid: 'u32',
+});
 
-/** Builds one netlink message: header, a fixed family struct, then attributes (nests allowed). */
+/**
+ * One outgoing netlink message: type, flags and a body (the family header and attributes,
+ * encoded with the schemas of ./schema.ts). Each gets its own sequence number.
+ */
 export class MessageBuilder {
   private readonly chunks: Buffer[] = [];
-  private length = 16;
-  private readonly nests: { offset: number; chunkIndex: number }[] = [];
+  private length = NLMSGHDR.size;
   readonly seq: number;
 
   constructor(
     readonly type: number,
     readonly flags: number,
+    body?: Buffer,
   ) {
     this.seq = nextSeq++;
     if (nextSeq > 0x7fffffff) nextSeq = 1;
+    if (body) this.raw(body);
   }
 
-  /** Appends raw bytes (padded to 4), e.g. the family header struct. */
+  /** Appends encoded bytes (padded to 4). */
   raw(b: Buffer): this {
     const padded = Buffer.alloc(align4(b.length));
     b.copy(padded);
@@ -71,147 +101,46 @@ export class MessageBuilder {
     return this;
   }
 
-  /** Appends an attribute with the given payload. */
-  attr(type: number, data: Buffer): this {
-    const hdr = Buffer.alloc(4);
-    hdr.writeUInt16LE(4 + data.length, 0);
-    hdr.writeUInt16LE(type, 2);
-    this.chunks.push(hdr);
-    this.length += 4;
-    return this.raw(data);
-  }
-
-  u8(type: number, v: number): this {
-    return this.attr(type, Buffer.from([v & 0xff]));
-  }
-  u16(type: number, v: number): this {
-    const b = Buffer.alloc(2);
-    b.writeUInt16LE(v);
-    return this.attr(type, b);
-  }
-  /** A 16-bit attribute in network byte order. */
-  be16(type: number, v: number): this {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(v);
-    return this.attr(type, b);
-  }
-  u32(type: number, v: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    return this.attr(type, b);
-  }
-  /** A 32-bit attribute in network byte order. */
-  be32(type: number, v: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(v >>> 0);
-    return this.attr(type, b);
-  }
-  u64(type: number, v: bigint): this {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(v);
-    return this.attr(type, b);
-  }
-  /** A NUL-terminated string attribute. */
-  str(type: number, s: string): this {
-    return this.attr(type, Buffer.from(`${s}\0`, 'utf8'));
-  }
-  /** A zero-length flag attribute. */
-  flag(type: number): this {
-    return this.attr(type, Buffer.alloc(0));
-  }
-
-  /** Appends a nested attribute whose children are added by fn. */
-  nest(type: number, fn: (b: this) => void): this {
-    const hdr = Buffer.alloc(4);
-    hdr.writeUInt16LE(type | NLA_F_NESTED, 2);
-    this.chunks.push(hdr);
-    const start = this.length;
-    this.length += 4;
-    fn(this);
-    hdr.writeUInt16LE(this.length - start, 0);
-    return this;
-  }
-
-  /** The finished message bytes. */
+  /** The finished message bytes (pid 0: the kernel fills in the port). */
   build(): Buffer {
-    const hdr = Buffer.alloc(16);
-    hdr.writeUInt32LE(this.length, 0);
-    hdr.writeUInt16LE(this.type, 4);
-    hdr.writeUInt16LE(this.flags, 6);
-    hdr.writeUInt32LE(this.seq, 8);
-    hdr.writeUInt32LE(0, 12);
+    const hdr = encodeStruct(NLMSGHDR, {
+      nlmsg_len: this.length,
+      nlmsg_type: this.type,
+      nlmsg_flags: this.flags,
+      nlmsg_seq: this.seq,
+      nlmsg_pid: 0,
+    });
     return Buffer.concat([hdr, ...this.chunks], this.length);
   }
+}
+
+/** Builds a message from a schema and its values. */
+export function buildMessage<H extends FieldMap, D extends AttrDefs>(
+  type: number,
+  flags: number,
+  schema: Message<H, D>,
+  values: MessageIn<H, D>,
+): MessageBuilder {
+  return new MessageBuilder(type, flags, encodeMessage(schema, values));
 }
 
 /** Splits a datagram into messages. */
 export function parseMessages(buf: Buffer): NetlinkMessage[] {
   const out: NetlinkMessage[] = [];
   let off = 0;
-  while (off + 16 <= buf.length) {
+  while (off + NLMSGHDR.size <= buf.length) {
     const len = buf.readUInt32LE(off);
-    if (len < 16 || off + len > buf.length) break;
+    if (len < NLMSGHDR.size || off + len > buf.length) break;
     out.push({
       type: buf.readUInt16LE(off + 4),
       flags: buf.readUInt16LE(off + 6),
       seq: buf.readUInt32LE(off + 8),
       pid: buf.readUInt32LE(off + 12),
-      payload: buf.subarray(off + 16, off + len),
+      payload: buf.subarray(off + NLMSGHDR.size, off + len),
     });
     off += align4(len);
   }
   return out;
-}
-
-/** Parses a run of attributes. */
-export function parseAttrs(buf: Buffer): NetlinkAttr[] {
-  const out: NetlinkAttr[] = [];
-  let off = 0;
-  while (off + 4 <= buf.length) {
-    const len = buf.readUInt16LE(off);
-    const rawType = buf.readUInt16LE(off + 2);
-    if (len < 4 || off + len > buf.length) break;
-    out.push({
-      type: rawType & 0x3fff,
-      nested: (rawType & NLA_F_NESTED) !== 0,
-      data: buf.subarray(off + 4, off + len),
-    });
-    off += align4(len);
-  }
-  return out;
-}
-
-/** Attributes by type (the last one wins for repeated types). */
-export function attrMap(buf: Buffer): Map<number, Buffer> {
-  const m = new Map<number, Buffer>();
-  for (const a of parseAttrs(buf)) m.set(a.type, a.data);
-  return m;
-}
-
-/** Reads a NUL-terminated string attribute. */
-export function attrString(b: Buffer | undefined): string | undefined {
-  if (!b) return undefined;
-  const nul = b.indexOf(0);
-  return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
-}
-
-/** errno EBADMSG: what a reply too short for what it should hold is reported as. */
-const EBADMSG = 74;
-
-/**
- * Runs a decoder over a kernel reply. Fixed structs and attributes are read at their offsets,
- * so a reply shorter than what it should hold (a damaged or unexpected message) would raise a
- * bare RangeError; it becomes a NetlinkError (EBADMSG) naming what was being decoded.
- */
-export function decoding<T>(what: string, decode: () => T): T {
-  try {
-    return decode();
-  } catch (e) {
-    if (e instanceof RangeError) {
-      throw new NetlinkError(`decode ${what}`, EBADMSG, 'EBADMSG', `reply too short (${e.message})`);
-    }
-    throw e;
-  }
 }
 
 /** The outcome of an NLMSG_ERROR message: errno (0 = ack) and the extended-ack text. */
@@ -220,20 +149,29 @@ export interface AckResult {
   extack?: string;
 }
 
-/** Decodes an NLMSG_ERROR payload (struct nlmsgerr plus optional extack TLVs). */
-export function parseAck(msg: NetlinkMessage): AckResult {
-  return decoding('netlink ack', () => decodeAck(msg));
-}
+/** Extended-ack attributes after struct nlmsgerr (NLMSGERR_ATTR_*). */
+export const NLMSGERR_ATTRS = attrs('NLMSGERR_ATTR', {
+  MSG: [1, 'string'],
+  OFFS: [2, 'u32'],
+  COOKIE: [3, 'binary'],
+  POLICY: [4, 'binary'],
+  MISS_TYPE: [5, 'u32'],
+  MISS_NEST: [6, 'u32'],
+});
 
-function decodeAck(msg: NetlinkMessage): AckResult {
+/**
+ * Decodes an NLMSG_ERROR payload (struct nlmsgerr plus optional extack TLVs).
+ * @throws NetlinkError EBADMSG when it is too short for the error number.
+ */
+export function parseAck(msg: NetlinkMessage): AckResult {
+  if (msg.payload.length < 4) throw badMessage('netlink ack', `${msg.payload.length} of 4 bytes`);
   const error = msg.payload.readInt32LE(0);
   const result: AckResult = { errno: -error || 0 }; // an ack is errno 0, not -0
   if (msg.flags & NLM_F.ACK_TLVS) {
     // struct nlmsgerr = int error + the original nlmsghdr (+ its payload unless capped)
-    const origLen = msg.flags & NLM_F.CAPPED ? 16 : msg.payload.readUInt32LE(4);
-    const tlvs = msg.payload.subarray(4 + align4(origLen));
-    const NLMSGERR_ATTR_MSG = 1;
-    const text = attrString(attrMap(tlvs).get(NLMSGERR_ATTR_MSG));
+    if (msg.payload.length < 4 + NLMSGHDR.size) throw badMessage('netlink ack', 'no original header');
+    const origLen = msg.flags & NLM_F.CAPPED ? NLMSGHDR.size : msg.payload.readUInt32LE(4);
+    const text = decodeAttrs(NLMSGERR_ATTRS, msg.payload.subarray(4 + align4(origLen))).MSG;
     if (text) result.extack = text;
   }
   return result;

@@ -1,6 +1,7 @@
 /**
  * A netlink socket bound to one network namespace. The socket is created on a native thread
- * that enters the namespace (DESIGN D7); requests run off the JS thread.
+ * that enters the namespace (DESIGN D7); requests run off the JS thread. One-shot transactions
+ * in a namespace (async, or synchronous for clean-up at exit) share the reply handling.
  */
 import { native } from '../native.js';
 import { NetlinkError, ClosedError, fromNative } from '../errors.js';
@@ -10,26 +11,31 @@ import { MessageBuilder, NLMSG, parseAck, parseMessages, type NetlinkMessage } f
 /** Netlink protocol families used by tsbcc. */
 export const NETLINK_ROUTE = 0;
 
-function collect(operation: string, datagrams: Buffer[], seq: number): NetlinkMessage[] {
+/** One step of a batch: the message and a description used in errors. */
+export interface NetlinkRequest {
+  message: MessageBuilder;
+  operation: string;
+}
+
+/** What one request came to: its reply messages, or the error the kernel answered. */
+export type Outcome = NetlinkMessage[] | NetlinkError;
+
+/** The replies to one request (those with its sequence number), or its NetlinkError. */
+function outcome(r: NetlinkRequest, datagrams: Buffer[] | undefined): Outcome {
   const out: NetlinkMessage[] = [];
-  for (const d of datagrams) {
+  for (const d of datagrams ?? []) {
     for (const m of parseMessages(d)) {
-      if (m.seq !== seq) continue;
+      if (m.seq !== r.message.seq) continue;
       if (m.type === NLMSG.ERROR) {
         const ack = parseAck(m);
-        if (ack.errno !== 0) throw new NetlinkError(operation, ack.errno, errnoName(ack.errno), ack.extack);
+        if (ack.errno !== 0)
+          return new NetlinkError(r.operation, ack.errno, errnoName(ack.errno), ack.extack);
       } else if (m.type !== NLMSG.DONE && m.type !== NLMSG.NOOP) {
         out.push(m);
       }
     }
   }
   return out;
-}
-
-/** One step of a batch: the message and a description used in errors. */
-export interface NetlinkRequest {
-  message: MessageBuilder;
-  operation: string;
 }
 
 /**
@@ -73,6 +79,11 @@ export class NetlinkSocket {
     return new NetlinkSocket(fd, nsPath);
   }
 
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.fd < 0;
+  }
+
   /**
    * Sends one request and returns its reply messages (for dumps, every message).
    * @throws NetlinkError with the kernel's errno and extended-ack text.
@@ -88,25 +99,43 @@ export class NetlinkSocket {
    * after it did. Transactions on one socket run one at a time, in the order asked for.
    * @throws NetlinkError naming the failed step.
    */
-  batch(requests: NetlinkRequest[]): Promise<NetlinkMessage[][]> {
-    const run = this.tail.then(() => this.transact(requests));
+  async batch(requests: NetlinkRequest[]): Promise<NetlinkMessage[][]> {
+    return (await this.outcomes(requests, true)).map((o) => {
+      if (o instanceof NetlinkError) throw o;
+      return o;
+    });
+  }
+
+  /**
+   * Sends every request (none is skipped when one is refused) and returns each one's outcome.
+   * @throws ClosedError after close().
+   */
+  all(requests: NetlinkRequest[]): Promise<Outcome[]> {
+    return this.outcomes(requests, false);
+  }
+
+  private outcomes(requests: NetlinkRequest[], stopOnError: boolean): Promise<Outcome[]> {
+    const run = this.tail.then(() => this.transact(requests, stopOnError));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async transact(requests: NetlinkRequest[]): Promise<NetlinkMessage[][]> {
+  private async transact(requests: NetlinkRequest[], stopOnError: boolean): Promise<Outcome[]> {
     if (this.fd < 0) throw new ClosedError('netlink socket');
     let datagrams: Buffer[][];
     try {
       datagrams = await native().netlinkTransact(
         this.fd,
         requests.map((r) => r.message.build()),
-        true,
+        stopOnError,
       );
     } catch (e) {
       throw fromNative(e, 'netlink');
     }
-    return requests.map((r, i) => collect(r.operation, datagrams[i] ?? [], r.message.seq));
+    const out = requests.map((r, i) => outcome(r, datagrams[i]));
+    // with stopOnError the requests after the refused one were not sent: they have no outcome
+    const failed = out.findIndex((o) => o instanceof NetlinkError);
+    return stopOnError && failed >= 0 ? out.slice(0, failed + 1) : out;
   }
 
   /** Closes the socket; idempotent. */
@@ -124,12 +153,13 @@ export class NetlinkSocket {
  * Runs requests on a one-shot socket in nsPath ("@fresh": a new, empty namespace that vanishes
  * afterwards). Unlike NetlinkSocket.batch, every request runs; each result is its replies or
  * the NetlinkError it failed with.
+ * @throws SyscallError when the namespace cannot be entered.
  */
 export async function transactIn(
   nsPath: string,
   requests: NetlinkRequest[],
   protocol = NETLINK_ROUTE,
-): Promise<(NetlinkMessage[] | NetlinkError)[]> {
+): Promise<Outcome[]> {
   let datagrams: Buffer[][];
   try {
     datagrams = await native().netlinkTransactIn(
@@ -138,14 +168,50 @@ export async function transactIn(
       requests.map((r) => r.message.build()),
     );
   } catch (e) {
-    throw fromNative(e, `netlink in ${nsPath}`);
+    throw fromNative(e, `netlink in ${nsPath || 'this namespace'}`);
   }
-  return requests.map((r, i) => {
-    try {
-      return collect(r.operation, datagrams[i] ?? [], r.message.seq);
-    } catch (e) {
-      if (e instanceof NetlinkError) return e;
-      throw e;
-    }
-  });
+  return requests.map((r, i) => outcome(r, datagrams[i]));
+}
+
+/**
+ * transactIn, synchronously (the JS thread waits for a native thread inside nsPath): for
+ * clean-up at process exit. Every request must ask for an ack.
+ * @throws SyscallError when the namespace cannot be entered.
+ */
+export function transactInSync(
+  nsPath: string,
+  requests: NetlinkRequest[],
+  protocol = NETLINK_ROUTE,
+): Outcome[] {
+  let datagrams: Buffer[][];
+  try {
+    datagrams = native().netlinkTransactInSync(
+      nsPath,
+      protocol,
+      requests.map((r) => r.message.build()),
+    );
+  } catch (e) {
+    throw fromNative(e, `netlink in ${nsPath || 'this namespace'}`);
+  }
+  return requests.map((r, i) => outcome(r, datagrams[i]));
+}
+
+/**
+ * Runs requests on `sock` when one is given and open, else on a one-shot socket in nsPath;
+ * every request runs, each result is its replies or its NetlinkError.
+ */
+export async function transactOn(
+  sock: NetlinkSocket | undefined,
+  nsPath: string,
+  requests: NetlinkRequest[],
+): Promise<Outcome[]> {
+  if (requests.length === 0) return [];
+  if (!sock || sock.closed) return transactIn(nsPath, requests);
+  try {
+    return await sock.all(requests);
+  } catch (e) {
+    // closed between the check and the transaction
+    if (e instanceof ClosedError) return transactIn(nsPath, requests);
+    throw e;
+  }
 }

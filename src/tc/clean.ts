@@ -3,12 +3,12 @@
  * the "tsbcc:" prefix) — what `tsbcc tc ls` and `tsbcc tc clean` do, e.g. for filters a process
  * left behind with keep: true. Filters made by anything else are never touched.
  */
+import { ERRNO } from '../errno.js';
 import { NetlinkError } from '../errors.js';
-import { MessageBuilder } from '../netlink/message.js';
-import { RTM, TCA } from './constants.js';
+import { transactIn } from '../netlink/socket.js';
+import { filterRequest } from '../netlink/tc/filter.js';
 import { TcDevice, type TcDeviceOptions } from './device.js';
 import type { FilterInfo } from './filter-list.js';
-import { REQUEST_ACK, runAll, tcmsg } from './tc-netlink.js';
 
 /**
  * Lists the filters on the interface — its ingress and egress hooks, every qdisc and every
@@ -34,22 +34,14 @@ export async function removeTsbccFilters(opts: TcDeviceOptions): Promise<FilterI
   const dev = await TcDevice.open(opts);
   try {
     const ours = (await dev.filters()).filter((f) => f.ours);
-    const requests = ours.map((f) => {
-      const m = new MessageBuilder(RTM.DELTFILTER, REQUEST_ACK)
-        .raw(
-          tcmsg({
-            ifindex: dev.ifindex,
-            handle: f.handle,
-            parent: f.parent,
-            info: (f.priority << 16) | f.protocolRaw,
-          }),
-        )
-        .str(TCA.KIND, 'bpf');
-      if (f.chain) m.u32(TCA.CHAIN, f.chain);
-      return { message: m, operation: `delete filter ${f.name ?? ''} on ${dev.description}` };
-    });
-    const results = await runAll(undefined, dev.nsPath, requests);
-    const failed = results.find((r): r is NetlinkError => r instanceof NetlinkError && r.errno !== 2);
+    const requests = ours.map((f) => ({
+      message: filterRequest('delete', dev.ifindex, f),
+      operation: `delete filter ${f.name ?? ''} on ${dev.description}`,
+    }));
+    const results = await transactIn(dev.nsPath, requests);
+    const failed = results.find(
+      (r): r is NetlinkError => r instanceof NetlinkError && r.errno !== ERRNO.ENOENT,
+    );
     if (failed) throw failed;
     return ours;
   } finally {

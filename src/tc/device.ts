@@ -4,15 +4,14 @@
  * what they made when closed (also after the device itself is closed).
  */
 import type { Program } from '../core/program.js';
+import { interfaceIndex, openIn, where, type DeviceTarget } from '../netlink/device.js';
 import type { NetlinkSocket } from '../netlink/socket.js';
 import { checkInterfaceName, netnsPath, type NetnsRef } from '../util/netns-path.js';
 import { listFilters, type FilterInfo } from './filter-list.js';
 import { parentHandle, TcFilterLink, type BpfFilterOptions, type FilterParent } from './filter.js';
 import { HtbClassLink, type HtbClassSpec } from './htb.js';
 import { IfbLink, type IfbOptions } from './ifb.js';
-import type { QdiscSpec } from './qdisc-options.js';
-import { listQdiscs, QdiscLink, type QdiscInfo, type QdiscOptions } from './qdisc.js';
-import { interfaceIndex, openIn, where, type TcTarget } from './tc-netlink.js';
+import { listQdiscs, QdiscLink, type QdiscInfo, type QdiscOptions, type QdiscSpec } from './qdisc.js';
 
 /** Which interface, in which namespace. */
 export interface TcDeviceOptions {
@@ -26,7 +25,7 @@ export interface TcDeviceOptions {
 }
 
 /** An interface to attach tc objects to. Close it when done (Links stay valid). */
-export class TcDevice implements TcTarget {
+export class TcDevice implements DeviceTarget {
   /** The interface name. */
   readonly interface: string;
 

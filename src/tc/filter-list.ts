@@ -1,17 +1,18 @@
-/** Decoding tc filter messages and listing an interface's filters with their programs. */
-import { attrMap, attrString, decoding, MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
-import type { NetlinkSocket } from '../netlink/socket.js';
+/** Listing an interface's filters with their programs, decoded by the tc object model. */
+import { ERRNO } from '../errno.js';
+import { NetlinkError } from '../errors.js';
 import { native } from '../native.js';
-import {
-  PARENT_EGRESS,
-  PARENT_INGRESS,
-  RTM,
-  TCA,
-  TCA_BPF,
-  TCA_BPF_FLAG_ACT_DIRECT,
-  TSBCC_FILTER_PREFIX,
-} from './constants.js';
-import { DUMP, readTcmsg, tcmsg, where, type TcTarget } from './tc-netlink.js';
+import { where, type DeviceTarget } from '../netlink/device.js';
+import type { NetlinkMessage } from '../netlink/message.js';
+import type { NetlinkSocket } from '../netlink/socket.js';
+import { dumpClasses } from '../netlink/tc/class.js';
+import { decodeFilter, dumpFilters } from '../netlink/tc/filter.js';
+import type { BpfFilterInfo } from '../netlink/tc/filter/bpf.js';
+import { decodeTcObject, dumpQdiscs } from '../netlink/tc/qdisc.js';
+import { HOOK_QDISC_HANDLE, PARENT_EGRESS, PARENT_INGRESS, tcMajor } from '../netlink/tc/tca.js';
+
+/** Every tsbcc cls_bpf filter's name starts with this, so `tsbcc tc ls/clean` find only ours. */
+export const TSBCC_FILTER_PREFIX = 'tsbcc:';
 
 /** A filter as the kernel reports it. */
 export interface FilterInfo {
@@ -41,41 +42,27 @@ export interface FilterInfo {
   ours: boolean;
 }
 
-/** Decodes one RTM_NEWTFILTER message. */
+/** Decodes one RTM_NEWTFILTER message (a dump entry or an echo). */
 export function parseFilterReply(msg: NetlinkMessage): FilterInfo {
-  return decoding('tc filter message', () => decodeFilter(msg));
-}
-
-function decodeFilter(msg: NetlinkMessage): FilterInfo {
-  const t = readTcmsg(msg.payload);
-  const attrs = attrMap(t.attrs);
-  const kind = attrString(attrs.get(TCA.KIND)) ?? '';
-  const chain = attrs.get(TCA.CHAIN)?.readUInt32LE(0) ?? 0;
-  const protocolRaw = t.info & 0xffff;
+  const f = decodeFilter(msg);
   const info: FilterInfo = {
-    kind,
-    parent: t.parent,
-    priority: t.info >>> 16,
-    protocol: ((protocolRaw & 0xff) << 8) | (protocolRaw >> 8),
-    protocolRaw,
-    handle: t.handle,
-    chain,
+    kind: f.kind,
+    parent: f.parent,
+    priority: f.priority,
+    protocol: f.protocol,
+    protocolRaw: f.protocolRaw,
+    handle: f.handle,
+    chain: f.chain,
     ours: false,
   };
-  const opts = attrs.get(TCA.OPTIONS);
-  if (kind === 'bpf' && opts) {
-    const o = attrMap(opts);
-    const name = attrString(o.get(TCA_BPF.NAME));
-    if (name !== undefined) info.name = name;
-    const id = o.get(TCA_BPF.ID);
-    if (id) info.programId = id.readUInt32LE(0);
-    const tag = o.get(TCA_BPF.TAG);
-    if (tag) info.programTag = tag.toString('hex');
-    const flags = o.get(TCA_BPF.FLAGS)?.readUInt32LE(0) ?? 0;
-    info.directAction = (flags & TCA_BPF_FLAG_ACT_DIRECT) !== 0;
-    const classid = o.get(TCA_BPF.CLASSID);
-    if (classid) info.classid = classid.readUInt32LE(0);
-    info.ours = name?.startsWith(TSBCC_FILTER_PREFIX) ?? false;
+  if (f.kind === 'bpf' && f.options) {
+    const o = f.options as BpfFilterInfo;
+    if (o.name !== undefined) info.name = o.name;
+    if (o.programId !== undefined) info.programId = o.programId;
+    if (o.programTag !== undefined) info.programTag = o.programTag;
+    info.directAction = o.directAction;
+    if (o.classid !== undefined) info.classid = o.classid;
+    info.ours = o.name?.startsWith(TSBCC_FILTER_PREFIX) ?? false;
   }
   return info;
 }
@@ -84,17 +71,19 @@ function decodeFilter(msg: NetlinkMessage): FilterInfo {
  * Every place a filter can hang on the interface: the clsact/ingress hooks, each classful
  * qdisc (its handle, e.g. 1:) and each class (1:10), found by dumping qdiscs and classes.
  */
-export async function filterParents(sock: NetlinkSocket, target: TcTarget): Promise<number[]> {
+export async function filterParents(sock: NetlinkSocket, target: DeviceTarget): Promise<number[]> {
   const parents = new Set<number>([PARENT_INGRESS, PARENT_EGRESS]);
-  for (const type of [RTM.GETQDISC, RTM.GETTCLASS]) {
-    const replies = await sock.request(
-      new MessageBuilder(type, DUMP).raw(tcmsg({ ifindex: target.ifindex, handle: 0, parent: 0, info: 0 })),
-      `list ${type === RTM.GETQDISC ? 'qdiscs' : 'classes'} on ${where(target)}`,
-    );
-    for (const t of replies.map((r) => readTcmsg(r.payload))) {
-      // ffff: is the ingress/clsact qdisc itself, whose filters sit on the hooks above
-      if (t.ifindex === target.ifindex && t.handle !== 0 && t.handle >>> 16 !== 0xffff) parents.add(t.handle);
-    }
+  const [qdiscs, classes] = await sock.batch([
+    { message: dumpQdiscs(target.ifindex), operation: `list qdiscs on ${where(target)}` },
+    { message: dumpClasses(target.ifindex), operation: `list classes on ${where(target)}` },
+  ]);
+  for (const t of [
+    ...(qdiscs ?? []).map((r) => decodeTcObject(r, 'qdisc')),
+    ...(classes ?? []).map((r) => decodeTcObject(r, 'class')),
+  ]) {
+    // ffff: is the ingress/clsact qdisc itself, whose filters sit on the hooks above
+    if (t.ifindex === target.ifindex && t.handle !== 0 && tcMajor(t.handle) !== HOOK_QDISC_HANDLE)
+      parents.add(t.handle);
   }
   return [...parents];
 }
@@ -106,25 +95,24 @@ export async function filterParents(sock: NetlinkSocket, target: TcTarget): Prom
  */
 export async function listFilters(
   sock: NetlinkSocket,
-  target: TcTarget,
+  target: DeviceTarget,
   parents?: number[],
 ): Promise<FilterInfo[]> {
   const out: FilterInfo[] = [];
-  for (const parent of parents ?? (await filterParents(sock, target))) {
-    let replies: NetlinkMessage[];
-    try {
-      replies = await sock.request(
-        new MessageBuilder(RTM.GETTFILTER, DUMP).raw(
-          tcmsg({ ifindex: target.ifindex, handle: 0, parent, info: 0 }),
-        ),
-        `list filters on ${where(target)}`,
-      );
-    } catch (e) {
-      if ((e as { errno?: number }).errno === 22 || (e as { errno?: number }).errno === 2) continue;
-      throw e;
+  const list = parents ?? (await filterParents(sock, target));
+  const dumps = await sock.all(
+    list.map((parent) => ({
+      message: dumpFilters(target.ifindex, parent),
+      operation: `list filters on ${where(target)}`,
+    })),
+  );
+  dumps.forEach((replies, i) => {
+    if (replies instanceof NetlinkError) {
+      if (replies.errno === ERRNO.EINVAL || replies.errno === ERRNO.ENOENT) return;
+      throw replies;
     }
     // A dump lists each priority's head entry (handle 0) too; keep real filters only.
-    for (const f of replies.map(parseFilterReply).filter((x) => x.handle !== 0 && x.parent === parent)) {
+    for (const f of replies.map(parseFilterReply).filter((x) => x.handle !== 0 && x.parent === list[i])) {
       if (f.programId !== undefined) {
         try {
           const p = native().progInfoById(f.programId);
@@ -135,6 +123,6 @@ export async function listFilters(
       }
       out.push(f);
     }
-  }
+  });
   return out;
 }

@@ -1,23 +1,12 @@
 /** ifb (intermediate functional block) devices as Links: made up, removed on close(). */
+import { ERRNO } from '../errno.js';
 import { InvalidArgumentError, NetlinkError } from '../errors.js';
-import { MessageBuilder } from '../netlink/message.js';
-import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
-import { checkInterfaceName } from '../util/netns-path.js';
-import { IFLA, IFLA_INFO, RTM } from './constants.js';
-import { notSupported } from './qdisc-options.js';
-import { TcObjectLink, type KeepOption } from './tc-link.js';
-import { CREATE_EXCL, interfaceIndex, nsLabel, REQUEST_ACK, type TcTarget } from './tc-netlink.js';
-import type { NetnsRef } from '../util/netns-path.js';
-
-const IFF_UP = 1;
-
-function ifinfomsg(index: number, flags = 0, change = 0): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeInt32LE(index, 4);
-  b.writeUInt32LE(flags, 8);
-  b.writeUInt32LE(change, 12);
-  return b;
-}
+import { interfaceIndex, nsLabel, type DeviceTarget } from '../netlink/device.js';
+import { deleteLink, newLink } from '../netlink/link.js';
+import type { NetlinkSocket } from '../netlink/socket.js';
+import { checkInterfaceName, type NetnsRef } from '../util/netns-path.js';
+import { notSupported } from './not-supported.js';
+import { removed, TcObjectLink, type KeepOption, type RemovalPlan } from './tc-link.js';
 
 /** Options of an ifb device. */
 export interface IfbOptions extends KeepOption {
@@ -32,7 +21,7 @@ export class IfbLink extends TcObjectLink {
   private constructor(
     sock: NetlinkSocket,
     /** The device as a tc target (attach qdiscs to it). */
-    readonly target: TcTarget,
+    readonly target: DeviceTarget,
     keep: boolean | undefined,
   ) {
     super(target.nsPath, keep, sock);
@@ -49,15 +38,15 @@ export class IfbLink extends TcObjectLink {
    */
   static async create(sock: NetlinkSocket, opts: IfbOptions): Promise<IfbLink> {
     checkInterfaceName(opts.name);
-    const add = new MessageBuilder(RTM.NEWLINK, CREATE_EXCL)
-      .raw(ifinfomsg(0, IFF_UP, IFF_UP))
-      .str(IFLA.IFNAME, opts.name)
-      .nest(IFLA.LINKINFO, (l) => l.str(IFLA_INFO.KIND, 'ifb'));
+    const add = newLink(
+      { kind: 'ifb', name: opts.name, up: true },
+      `add ifb device ${opts.name} in ${nsLabel(opts.netns)}`,
+    );
     try {
-      await sock.request(add, `add ifb device ${opts.name} in ${nsLabel(opts.netns)}`);
+      await sock.request(add.message, add.operation);
     } catch (e) {
-      if (e instanceof NetlinkError && e.errno === 95) throw notSupported('ifb');
-      if (e instanceof NetlinkError && e.errno === 17) {
+      if (e instanceof NetlinkError && e.errno === ERRNO.EOPNOTSUPP) throw notSupported('ifb');
+      if (e instanceof NetlinkError && e.errno === ERRNO.EEXIST) {
         throw new InvalidArgumentError(
           `an interface named "${opts.name}" already exists in ${nsLabel(opts.netns)}`,
         );
@@ -65,20 +54,12 @@ export class IfbLink extends TcObjectLink {
       throw e;
     }
     const ifindex = await interfaceIndex(sock, opts.name, opts.netns);
-    const target: TcTarget = { netns: opts.netns, nsPath: sock.nsPath, interface: opts.name, ifindex };
+    const target: DeviceTarget = { netns: opts.netns, nsPath: sock.nsPath, interface: opts.name, ifindex };
     return new IfbLink(sock, target, opts.keep);
   }
 
-  protected removal(): NetlinkRequest[] {
-    return [
-      {
-        message: new MessageBuilder(RTM.DELLINK, REQUEST_ACK).raw(ifinfomsg(this.target.ifindex)),
-        operation: `delete ${this.description}`,
-      },
-    ];
-  }
-
-  protected removalSync(): NetlinkRequest[] {
-    return this.removal();
+  protected *removal(): RemovalPlan {
+    const del = deleteLink(this.target.interface, this.target.ifindex);
+    removed(yield [{ message: del.message, operation: `delete ${this.description}` }]);
   }
 }

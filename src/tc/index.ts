@@ -1,4 +1,4 @@
-/** tc: qdiscs, classes, cls_bpf filters, actions, ifb devices and rate limiting. Re-exports only. */
+/** tc: qdiscs, classes, cls_bpf filters, actions and ifb devices as Links. Re-exports only. */
 export {
   parseRate as parseTcRate,
   parseSize as parseTcSize,
@@ -6,8 +6,10 @@ export {
   parseHandle,
   formatHandle,
   formatRate,
-} from '../netlink/tc-units.js';
-export type { RateInput, SizeInput, TimeInput, HandleInput } from '../netlink/tc-units.js';
+} from '../netlink/tc/units.js';
+export type { RateInput, SizeInput, TimeInput, HandleInput } from '../netlink/tc/units.js';
+export { TC_ACT } from '../netlink/tc/tca.js';
+export type { DeviceTarget as TcTarget } from '../netlink/device.js';
 export * from './actions.js';
 export * from './device.js';
 export * from './filter.js';
@@ -15,9 +17,5 @@ export * from './filter-list.js';
 export * from './htb.js';
 export * from './ifb.js';
 export * from './qdisc.js';
-export * from './qdisc-options.js';
-export { TSBCC_FILTER_PREFIX, TC_ACT } from './constants.js';
-export type { TcTarget } from './tc-netlink.js';
 export type { KeepOption } from './tc-link.js';
-export * from './rate-limit.js';
 export * from './clean.js';

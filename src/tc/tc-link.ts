@@ -1,23 +1,23 @@
 /**
  * The base of every tc attachment Link (qdisc, class, filter, ifb device): it remembers exactly
  * what it created, removes it on close(), and is closed synchronously at exit by the resource
- * registry unless the caller asked to keep it.
+ * registry unless the caller asked to keep it. Each Link writes its removal once, as a plan
+ * (lookups, then the deletions they call for) that runs asynchronously on close() and
+ * synchronously at exit.
  */
 import type { Link } from '../core/link.js';
-import { NetlinkError, SyscallError } from '../errors.js';
-import { logger } from '../logger.js';
-import type { NetlinkRequest, NetlinkSocket } from '../netlink/socket.js';
-import type { NetlinkMessage } from '../netlink/message.js';
 import { track, untrack, type Closeable } from '../resources.js';
-import { runAll, runAllSync } from './tc-netlink.js';
-
-/** Whether an error says the namespace could not be entered because it is gone. */
-export function namespaceGone(e: unknown): boolean {
-  return e instanceof SyscallError && e.call === 'setns' && e.errno === 2;
-}
-
-/** ENOENT / ENODEV / EINVAL-on-missing answers mean "already gone" when removing. */
-const GONE = new Set([2, 19]);
+import { ERRNO } from '../errno.js';
+import { NetlinkError } from '../errors.js';
+import { logger } from '../logger.js';
+import { namespaceGone } from '../netlink/device.js';
+import {
+  transactInSync,
+  transactOn,
+  type NetlinkRequest,
+  type NetlinkSocket,
+  type Outcome,
+} from '../netlink/socket.js';
 
 /** Options every tc Link shares. */
 export interface KeepOption {
@@ -26,6 +26,39 @@ export interface KeepOption {
    * objects outlive their creator). close() still removes it. Default false: removed at exit.
    */
   keep?: boolean;
+}
+
+/**
+ * A removal plan: it yields each batch of requests to run (a lookup, a deletion) and receives
+ * their outcomes, so one plan serves the asynchronous and the synchronous path.
+ */
+export type RemovalPlan = Generator<NetlinkRequest[], void, Outcome[]>;
+
+/** ENOENT / ENODEV answers to a deletion mean "already gone". */
+const GONE = new Set<number>([ERRNO.ENOENT, ERRNO.ENODEV]);
+
+/**
+ * Checks the outcomes of deletions: an object already gone is fine.
+ * @throws NetlinkError when the kernel refused a deletion for another reason.
+ */
+export function removed(outcomes: Outcome[]): void {
+  for (const r of outcomes) if (r instanceof NetlinkError && !GONE.has(r.errno)) throw r;
+}
+
+/** Runs a plan, each batch on `sock` (or a one-shot socket in nsPath when it is closed). */
+export async function runPlan(
+  plan: RemovalPlan,
+  sock: NetlinkSocket | undefined,
+  nsPath: string,
+): Promise<void> {
+  let step = plan.next([]);
+  while (!step.done) step = plan.next(await transactOn(sock, nsPath, step.value));
+}
+
+/** Runs a plan synchronously in nsPath (for clean-up at exit). */
+export function runPlanSync(plan: RemovalPlan, nsPath: string): void {
+  let step = plan.next([]);
+  while (!step.done) step = plan.next(step.value.length ? transactInSync(nsPath, step.value) : []);
 }
 
 /** A tc object this process created, removed by close(). */
@@ -50,17 +83,8 @@ export abstract class TcObjectLink implements Link, Closeable {
 
   abstract readonly description: string;
 
-  /** The requests that remove the object, given a way to run a lookup first. */
-  protected abstract removal(
-    lookup: (
-      requests: NetlinkRequest[],
-    ) => Promise<(NetlinkMessage[] | NetlinkError)[]> | (NetlinkMessage[] | NetlinkError)[],
-  ): Promise<NetlinkRequest[]> | NetlinkRequest[];
-
-  /** Synchronous variant of removal() (no awaiting allowed). */
-  protected abstract removalSync(
-    lookup: (requests: NetlinkRequest[]) => (NetlinkMessage[] | NetlinkError)[],
-  ): NetlinkRequest[];
+  /** How the object is removed (see {@link RemovalPlan}); deletions' outcomes go to {@link removed}. */
+  protected abstract removal(): RemovalPlan;
 
   get closed(): boolean {
     return this.isClosed;
@@ -74,16 +98,11 @@ export abstract class TcObjectLink implements Link, Closeable {
     if (this.isClosed) return;
     this.isClosed = true;
     untrack(this);
-    const run = (r: NetlinkRequest[]): Promise<(NetlinkMessage[] | NetlinkError)[]> =>
-      runAll(this.sock, this.nsPath, r);
     try {
-      const requests = await this.removal(run);
-      this.check(requests.length ? await run(requests) : []);
+      await runPlan(this.removal(), this.sock, this.nsPath);
     } catch (e) {
       // A namespace that no longer exists took everything in it along.
       if (!namespaceGone(e)) throw e;
-    } finally {
-      this.afterClose();
     }
   }
 
@@ -93,21 +112,10 @@ export abstract class TcObjectLink implements Link, Closeable {
     this.isClosed = true;
     untrack(this);
     try {
-      const run = (r: NetlinkRequest[]): (NetlinkMessage[] | NetlinkError)[] => runAllSync(this.nsPath, r);
-      const requests = this.removalSync(run);
-      this.check(requests.length ? run(requests) : []);
+      runPlanSync(this.removal(), this.nsPath);
     } catch (e) {
-      logger().warn(`removing ${this.description} failed`, { error: (e as Error).message });
-    }
-    this.afterClose();
-  }
-
-  /** Hook after removal (e.g. to release a shared qdisc). */
-  protected afterClose(): void {}
-
-  private check(results: (NetlinkMessage[] | NetlinkError)[]): void {
-    for (const r of results) {
-      if (r instanceof NetlinkError && !GONE.has(r.errno)) throw r;
+      if (!namespaceGone(e))
+        logger().warn(`removing ${this.description} failed`, { error: (e as Error).message });
     }
   }
 

@@ -1,14 +1,12 @@
 /** Problems of a topology, and the field checks that need no context (pure). */
 import { TopologyError } from '../errors.js';
+import type { Problem } from '../util/problem.js';
 import type { PlanShaping } from './plan.js';
 import type { ShapingSpec } from './spec.js';
 import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
 
 /** One thing wrong with a topology, at a path such as `links[3].a`. */
-export interface Problem {
-  path: string;
-  message: string;
-}
+export type { Problem };
 
 /** A topology failed validation; `problems` lists every problem found, in spec order. */
 export class TopologyValidationError extends TopologyError {

@@ -3,7 +3,7 @@
  * and ifindexes, masters, addresses, routes and shaping. Pure data, produced by
  * {@link resolveTopology}; a {@link Network} executes it.
  */
-import type { HandleInput } from '../netlink/tc-units.js';
+import type { HandleInput } from '../netlink/tc/units.js';
 import type { TcProgramAction, TcProgramOptions } from './spec.js';
 
 /** Key of the fabric namespace in a plan (hosts use their own names). */

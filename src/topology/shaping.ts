@@ -1,61 +1,52 @@
 /**
- * Link shaping as tc qdisc netlink messages: a rate with tbf or htb, and delay/loss with netem
- * where the kernel has it. The struct layouts and the kernel's units (psched ticks, rate specs)
- * are shared with src/tc (src/netlink/tc-qdisc.ts, tc-ratespec.ts); the policy here is
- * topology's own (root handle 1:, class 1:1, a ~50 ms tbf queue).
+ * Link shaping as tc qdisc messages: a rate with tbf or htb, and delay/loss with netem where the
+ * kernel has it. The qdiscs and classes are the tc object model's (src/netlink/tc: the same
+ * specs, checks and encoders src/tc uses); the policy here is topology's own (root handle 1:,
+ * class 1:1, a ~50 ms tbf queue, netem at 10:).
  */
 import { NotSupportedError } from '../errors.js';
-import { MessageBuilder, NLM_F } from '../netlink/message.js';
-import { transactIn, type NetlinkRequest } from '../netlink/socket.js';
-import { RTM } from '../netlink/link.js';
-import {
-  encodeHtbClassOptions,
-  encodeHtbQdisc,
-  encodeNetem,
-  encodeTbf,
-  TC_H,
-  tcmsg,
-} from '../netlink/tc-qdisc.js';
-import { usToTicks, xmitTicks, type RateSpec } from '../netlink/tc-ratespec.js';
+import type { NetlinkRequest } from '../netlink/socket.js';
+import { transactIn } from '../netlink/socket.js';
+import { newClass, resolveClass } from '../netlink/tc/class.js';
+import { isUnknownTcKind, PROBE_LO } from '../netlink/tc/probe.js';
+import { newQdisc, resolveQdisc, type QdiscSpec } from '../netlink/tc/qdisc.js';
+import { TC_H } from '../netlink/tc/tca.js';
+import { formatHandle } from '../netlink/tc/units.js';
 import type { PlanShaping } from './plan.js';
 
-const CREATE = NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL;
-
-/** The rate spec topology writes: bytes per second, cell_log 0 (cell_align -1). */
-function ratespec(bytesPerSecond: number): RateSpec {
-  return { bytesPerSecond, cellLog: 0 };
-}
-
-function qdisc(ifindex: number, handle: number, parent: number): MessageBuilder {
-  return new MessageBuilder(RTM.NEWQDISC, CREATE).raw(tcmsg({ ifindex, handle, parent, info: 0 }));
+/** The tbf of a shaped link: root 1:, `rate` bits/s, a `burst`-byte bucket, ~50 ms of queue. */
+export function tbfSpec(rate: number, burst: number): QdiscSpec {
+  const limit = Math.max(Math.ceil((rate / 8) * 0.05), 2 * burst);
+  return { kind: 'tbf', handle: '1:', parent: 'root', rate, burst, limit };
 }
 
 /** A root tbf qdisc (handle 1:) holding `rate` bits/s with a `burst`-byte bucket. */
 export function tbfQdisc(ifindex: number, rate: number, burst: number, dev = `${ifindex}`): NetlinkRequest {
-  const bps = Math.floor(rate / 8);
-  const limit = Math.max(Math.ceil(bps * 0.05), 2 * burst); // ~50 ms of queue
-  const m = qdisc(ifindex, 0x10000, TC_H.ROOT);
-  encodeTbf(m, { rate: ratespec(bps), limit, buffer: xmitTicks(bps, burst), mtu: 0, burst });
-  return { message: m, operation: `add tbf qdisc rate ${rate}bit on ${dev}` };
+  return {
+    message: newQdisc(ifindex, resolveQdisc(tbfSpec(rate, burst))),
+    operation: `add tbf qdisc rate ${rate}bit on ${dev}`,
+  };
 }
 
 /** A root htb qdisc (handle 1:, default class 1:1) and its class 1:1 at `rate` bits/s. */
 export function htbQdisc(ifindex: number, rate: number, burst: number, dev = `${ifindex}`): NetlinkRequest[] {
-  const bps = Math.floor(rate / 8);
-  const root = qdisc(ifindex, 0x10000, TC_H.ROOT);
-  encodeHtbQdisc(root, { r2q: 10, defaultClass: 1 });
-  const cls = new MessageBuilder(RTM.NEWTCLASS, CREATE).raw(
-    tcmsg({ ifindex, handle: 0x10001, parent: 0x10000, info: 0 }),
-  );
-  const buffer = xmitTicks(bps, burst);
-  encodeHtbClassOptions(cls, { rate: ratespec(bps), ceil: ratespec(bps), buffer, cbuffer: buffer });
+  const root = resolveQdisc({ kind: 'htb', handle: '1:', parent: 'root', defaultClass: 1, r2q: 10 });
+  const cls = resolveClass({
+    kind: 'htb',
+    classid: '1:1',
+    parent: '1:',
+    rate,
+    ceil: rate,
+    burst,
+    cburst: burst,
+  });
   return [
-    { message: root, operation: `add htb qdisc on ${dev}` },
-    { message: cls, operation: `add htb class 1:1 rate ${rate}bit on ${dev}` },
+    { message: newQdisc(ifindex, root), operation: `add htb qdisc on ${dev}` },
+    { message: newClass(ifindex, cls), operation: `add htb class 1:1 rate ${rate}bit on ${dev}` },
   ];
 }
 
-/** A netem qdisc with delay/loss under `parent` (handle 10:). Needs CONFIG_NET_SCH_NETEM. */
+/** A netem qdisc with delay (µs) and loss (fraction 0..1) under `parent` (handle 10:). Needs CONFIG_NET_SCH_NETEM. */
 export function netemQdisc(
   ifindex: number,
   parent: number,
@@ -63,14 +54,15 @@ export function netemQdisc(
   loss = 0,
   dev = `${ifindex}`,
 ): NetlinkRequest {
-  const m = qdisc(ifindex, 0x100000, parent);
-  encodeNetem(m, {
-    latency: usToTicks(delayUs),
+  const q = resolveQdisc({
+    kind: 'netem',
+    handle: '10:',
+    parent: formatHandle(parent),
+    delay: delayUs,
+    loss: loss * 100,
     limit: 1000,
-    loss,
-    latencyNs: delayUs * 1000,
   });
-  return { message: m, operation: `add netem qdisc on ${dev}` };
+  return { message: newQdisc(ifindex, q), operation: `add netem qdisc on ${dev}` };
 }
 
 /** Every request shaping one end of a link (egress of device ifindex). */
@@ -91,9 +83,9 @@ let netemProbe: Promise<boolean> | undefined;
 
 /** Whether the kernel has netem (probed once, in a throwaway namespace). */
 export function hasNetem(): Promise<boolean> {
-  netemProbe ??= transactIn('@fresh', [netemQdisc(1, TC_H.ROOT, 1000, 0, 'lo')]).then(([r]) => {
-    return !(r instanceof Error && (r as { errno?: number }).errno === 2);
-  });
+  netemProbe ??= transactIn('@fresh', [netemQdisc(PROBE_LO, TC_H.ROOT, 1000, 0, 'lo')]).then(
+    ([r]) => !isUnknownTcKind(r),
+  );
   return netemProbe;
 }
 

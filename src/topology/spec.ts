@@ -2,7 +2,9 @@
  * The plain-data description of a testbed (what YAML files and the {@link Topology} builder
  * produce). Pure types: nothing here touches the kernel.
  */
-import type { HandleInput, RateInput, SizeInput, TcVerdictName } from '../netlink/tc-units.js';
+import type { ActionKindSpec } from '../netlink/tc/registry.js';
+import type { HandleInput } from '../netlink/tc/units.js';
+import type { TcVerdictName } from '../netlink/tc/verdict.js';
 
 /** A network namespace standing for one machine. */
 export interface HostSpec {
@@ -107,43 +109,11 @@ export interface LinkSpec {
 /** A tc verdict by name (shared with src/tc). */
 export type { TcVerdictName };
 
-/** mirred: redirect (the packet leaves this path) or mirror (a copy) to another interface. */
-export interface TcProgramMirredAction {
-  kind: 'mirred';
-  mode: 'redirect' | 'mirror';
-  /** Interface in the same host (checked against the testbed). */
-  to: string;
-  /** Deliver on the target's egress (transmit, default) or ingress (receive). */
-  direction?: 'egress' | 'ingress';
-}
-
-/** police: a token bucket with verdicts for conforming and exceeding packets (CONFIG_NET_ACT_POLICE). */
-export interface TcProgramPoliceAction {
-  kind: 'police';
-  /** e.g. `1mbit`, or bits per second. */
-  rate: RateInput;
-  /** e.g. `10k`, or bytes. */
-  burst: SizeInput;
-  mtu?: SizeInput;
-  /** Needs mtu. */
-  peakrate?: RateInput;
-  /** Verdict for conforming packets; default ok. */
-  conform?: TcVerdictName;
-  /** Verdict for exceeding packets; default drop. */
-  exceed?: TcVerdictName;
-}
-
-/** gact: a fixed verdict (CONFIG_NET_ACT_GACT). */
-export interface TcProgramGactAction {
-  kind: 'gact';
-  verdict: TcVerdictName;
-}
-
 /**
- * An action on a topology's tc filter: the data-only actions of src/tc's `TcAction` (a bpf
- * action needs a loaded program, which a testbed description cannot hold).
+ * An action on a topology's tc filter: an action kind of the tc object model (mirred, police,
+ * gact, ...) that needs no loaded program (a testbed description cannot hold one).
  */
-export type TcProgramAction = TcProgramMirredAction | TcProgramPoliceAction | TcProgramGactAction;
+export type TcProgramAction = Exclude<ActionKindSpec, { fd: number }>;
 
 /**
  * How a topology's program is attached: the plain-data fields of src/tc's `BpfFilterOptions`

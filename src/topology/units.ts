@@ -1,10 +1,10 @@
 /**
  * Rates, sizes, times and percentages as written in testbeds (`10mbit`, `32kb`, `5ms`, `1%`).
- * Units are tc's (the shared core in src/netlink/tc-units.ts); these return undefined instead
+ * Units are tc's (the shared core in src/netlink/tc/units.ts); these return undefined instead
  * of throwing, so validation can collect every problem with its path.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { scaleQuantity, type QuantityKind } from '../netlink/tc-units.js';
+import { scaleQuantity, type QuantityKind } from '../netlink/tc/units.js';
 
 /** The quantity in its base unit, or undefined when the text is malformed or its unit unknown. */
 function quantity(kind: QuantityKind, text: string): number | undefined {

@@ -11,11 +11,13 @@ import { track, untrack, type Closeable } from '../resources.js';
 import { InvalidArgumentError, NetlinkError, NotSupportedError } from '../errors.js';
 import { logger } from '../logger.js';
 import { native } from '../native.js';
-import { attrMap, decoding, MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
-import type { NetlinkRequest } from '../netlink/socket.js';
-import { IFLA, RTM } from '../tc/constants.js';
-import { interfaceIndex, openIn, REQUEST_ACK, runAll, runAllSync, where } from '../tc/tc-netlink.js';
-import { namespaceGone } from '../tc/tc-link.js';
+import { ERRNO } from '../errno.js';
+import { interfaceIndex, namespaceGone, openIn, where } from '../netlink/device.js';
+import { LINK_MSG, XDP_ATTACHED, XDP_FLAGS } from '../netlink/ifla.js';
+import { buildMessage, REQUEST, type NetlinkMessage } from '../netlink/message.js';
+import { RTM } from '../netlink/rtnetlink.js';
+import { decodeMessage } from '../netlink/schema.js';
+import { transactIn, transactInSync, type NetlinkRequest, type Outcome } from '../netlink/socket.js';
 import { netnsPath, type NetnsRef } from '../util/netns-path.js';
 
 /** Where XDP runs: generic (after the skb is built; any device) or native (in the driver). */
@@ -35,18 +37,6 @@ export interface XdpOptions {
   keep?: boolean;
 }
 
-const IFLA_XDP = {
-  FD: 1,
-  ATTACHED: 2,
-  FLAGS: 3,
-  PROG_ID: 4,
-  DRV_PROG_ID: 5,
-  SKB_PROG_ID: 6,
-  EXPECTED_FD: 8,
-} as const;
-const XDP_FLAGS = { UPDATE_IF_NOEXIST: 1, SKB_MODE: 2, DRV_MODE: 4, REPLACE: 16 } as const;
-const XDP_ATTACHED = ['none', 'native', 'generic', 'offload', 'multi'] as const;
-
 /** What an interface has attached. */
 export interface XdpState {
   /** How it is attached ('none' when nothing is). */
@@ -54,12 +44,6 @@ export interface XdpState {
   /** The program id in each mode (0 = none). */
   nativeProgramId: number;
   genericProgramId: number;
-}
-
-function ifinfomsg(index: number): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeInt32LE(index, 4);
-  return b;
 }
 
 function modeFlag(mode: XdpMode | undefined): number {
@@ -76,40 +60,29 @@ function setRequest(
   expectedFd: number | undefined,
   op: string,
 ): NetlinkRequest {
-  const m = new MessageBuilder(RTM.SETLINK, REQUEST_ACK).raw(ifinfomsg(ifindex)).nest(IFLA.XDP, (x) => {
-    const fdb = Buffer.alloc(4);
-    fdb.writeInt32LE(fd);
-    x.attr(IFLA_XDP.FD, fdb);
-    if (flags) x.u32(IFLA_XDP.FLAGS, flags);
-    if (expectedFd !== undefined) {
-      const e = Buffer.alloc(4);
-      e.writeInt32LE(expectedFd);
-      x.attr(IFLA_XDP.EXPECTED_FD, e);
-    }
+  const message = buildMessage(RTM.SETLINK, REQUEST.ACK, LINK_MSG, {
+    header: { ifi_index: ifindex },
+    attrs: { XDP: { FD: fd, FLAGS: flags || undefined, EXPECTED_FD: expectedFd } },
   });
-  return { message: m, operation: op };
+  return { message, operation: op };
 }
 
 function getRequest(ifindex: number, op: string): NetlinkRequest {
-  return { message: new MessageBuilder(RTM.GETLINK, REQUEST_ACK).raw(ifinfomsg(ifindex)), operation: op };
+  return {
+    message: buildMessage(RTM.GETLINK, REQUEST.ACK, LINK_MSG, { header: { ifi_index: ifindex } }),
+    operation: op,
+  };
 }
 
 function parseState(replies: NetlinkMessage[]): XdpState {
-  return decoding('XDP link state', () => decodeState(replies));
-}
-
-function decodeState(replies: NetlinkMessage[]): XdpState {
   const state: XdpState = { attached: 'none', nativeProgramId: 0, genericProgramId: 0 };
   const link = replies.find((r) => r.type === RTM.NEWLINK);
-  const xdp = link && attrMap(link.payload.subarray(16)).get(IFLA.XDP);
+  const xdp = link && decodeMessage(LINK_MSG, link.payload).attrs.XDP;
   if (!xdp) return state;
-  const a = attrMap(xdp);
-  state.attached = XDP_ATTACHED[a.get(IFLA_XDP.ATTACHED)?.readUInt8(0) ?? 0] ?? 'none';
-  const id = a.get(IFLA_XDP.PROG_ID)?.readUInt32LE(0) ?? 0;
-  state.nativeProgramId =
-    a.get(IFLA_XDP.DRV_PROG_ID)?.readUInt32LE(0) ?? (state.attached === 'native' ? id : 0);
-  state.genericProgramId =
-    a.get(IFLA_XDP.SKB_PROG_ID)?.readUInt32LE(0) ?? (state.attached === 'generic' ? id : 0);
+  state.attached = XDP_ATTACHED[xdp.ATTACHED ?? 0] ?? 'none';
+  const id = xdp.PROG_ID ?? 0;
+  state.nativeProgramId = xdp.DRV_PROG_ID ?? (state.attached === 'native' ? id : 0);
+  state.genericProgramId = xdp.SKB_PROG_ID ?? (state.attached === 'generic' ? id : 0);
   return state;
 }
 
@@ -182,12 +155,12 @@ export class XdpLink implements Link, Closeable {
       try {
         await sock.request(set.message, set.operation);
       } catch (e) {
-        if (e instanceof NetlinkError && e.errno === 16) {
+        if (e instanceof NetlinkError && e.errno === ERRNO.EBUSY) {
           throw new InvalidArgumentError(
             `${where(opts)} already has an XDP program (${e.extack ?? 'EBUSY'}); pass replace: true to replace it`,
           );
         }
-        if (e instanceof NetlinkError && e.errno === 95 && opts.mode === 'native') {
+        if (e instanceof NetlinkError && e.errno === ERRNO.EOPNOTSUPP && opts.mode === 'native') {
           throw new NotSupportedError(
             `native XDP on ${opts.interface}`,
             undefined,
@@ -216,7 +189,7 @@ export class XdpLink implements Link, Closeable {
       );
     }
     const flags = modeFlag(this.mode) | XDP_FLAGS.REPLACE;
-    const [r] = await runAll(undefined, this.nsPath, [
+    const [r] = await transactIn(this.nsPath, [
       setRequest(this.ifindex, program.fd, flags, this.fdDup, `replace ${this.description}`),
     ]);
     if (r instanceof NetlinkError) throw r;
@@ -236,12 +209,13 @@ export class XdpLink implements Link, Closeable {
     );
   }
 
-  private finish(r: NetlinkMessage[] | NetlinkError | undefined): void {
+  private finish(r: Outcome | undefined): void {
     native().closeFd(this.fdDup);
     this.fdDup = -1;
     if (r instanceof NetlinkError) {
       // EEXIST: someone else's program is attached now; ENODEV: the interface is gone.
-      if (r.errno === 17 || r.errno === 19) logger().info(`${this.description}: not detached (${r.code})`);
+      if (r.errno === ERRNO.EEXIST || r.errno === ERRNO.ENODEV)
+        logger().info(`${this.description}: not detached (${r.code})`);
       else throw r;
     }
   }
@@ -251,9 +225,9 @@ export class XdpLink implements Link, Closeable {
     if (this.isClosed) return;
     this.isClosed = true;
     untrack(this);
-    let r: NetlinkMessage[] | NetlinkError | undefined;
+    let r: Outcome | undefined;
     try {
-      [r] = await runAll(undefined, this.nsPath, [this.detachRequest()]);
+      [r] = await transactIn(this.nsPath, [this.detachRequest()]);
     } catch (e) {
       if (!namespaceGone(e)) throw e;
     }
@@ -265,7 +239,7 @@ export class XdpLink implements Link, Closeable {
     this.isClosed = true;
     untrack(this);
     try {
-      const [r] = runAllSync(this.nsPath, [this.detachRequest()]);
+      const [r] = transactInSync(this.nsPath, [this.detachRequest()]);
       this.finish(r);
     } catch (e) {
       logger().warn(`detaching ${this.description} failed`, { error: (e as Error).message });

@@ -4,9 +4,8 @@ import { SyscallError, NetlinkError } from '../../src/errors.js';
 import { addAddress, listAddresses } from '../../src/netlink/address.js';
 import { getLink, listLinks, newLink, setLink } from '../../src/netlink/link.js';
 import { NamedNamespace } from '../../src/netlink/netns.js';
-import { MessageBuilder, NLM_F } from '../../src/netlink/message.js';
-import { PARENT_INGRESS, RTM } from '../../src/tc/constants.js';
-import { tcmsg } from '../../src/netlink/tc-qdisc.js';
+import { dumpFilters } from '../../src/netlink/tc/filter.js';
+import { PARENT_INGRESS } from '../../src/netlink/tc/tca.js';
 import { namespacesMatching, nsExec, uniqueName } from './helpers/netns.js';
 
 describe('named namespaces and rtnetlink objects', () => {
@@ -34,13 +33,7 @@ describe('named namespaces and rtnetlink objects', () => {
       // Started together; on one fd at once, one transaction would read the other's replies and
       // the other would wait for them forever (seen with the two filter dumps tc's clean-up
       // after a refused attach started at once).
-      const dump = (): Promise<unknown> =>
-        sock.request(
-          new MessageBuilder(RTM.GETTFILTER, NLM_F.REQUEST | NLM_F.DUMP).raw(
-            tcmsg({ ifindex: 1, handle: 0, parent: PARENT_INGRESS, info: 0 }),
-          ),
-          'list filters on lo',
-        );
+      const dump = (): Promise<unknown> => sock.request(dumpFilters(1, PARENT_INGRESS), 'list filters on lo');
 
       for (let round = 0; round < 8; round++) {
         const all = Promise.all([

@@ -6,28 +6,47 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { listAddresses } from '../../src/netlink/address.js';
-import { parseLink, RTM } from '../../src/netlink/link.js';
+import { interfaceIndex } from '../../src/netlink/device.js';
+import { IFLA, LINK_MSG } from '../../src/netlink/ifla.js';
+import { parseLink } from '../../src/netlink/link.js';
 import {
-  attrMap,
-  attrString,
+  buildMessage,
   MessageBuilder,
   NLM_F,
   NLMSG,
+  NLMSGERR_ATTRS,
   parseAck,
-  parseAttrs,
   parseMessages,
   type NetlinkMessage,
 } from '../../src/netlink/message.js';
+import { RTM } from '../../src/netlink/rtnetlink.js';
+import { attrRun, decodeAttrs, decodeMessage, encodeAttrs, nestPayload } from '../../src/netlink/schema.js';
 import type { NetlinkSocket } from '../../src/netlink/socket.js';
-import { readTcmsg, tcmsg } from '../../src/netlink/tc-qdisc.js';
-import { TCA, TCA_BPF } from '../../src/tc/constants.js';
+import { TCA_BPF } from '../../src/netlink/tc/filter/bpf.js';
+import { TC_MSG } from '../../src/netlink/tc/tca.js';
 import { parseFilterReply } from '../../src/tc/filter-list.js';
 import { listQdiscs } from '../../src/tc/qdisc.js';
-import { interfaceIndex } from '../../src/tc/tc-netlink.js';
 import { listeningTcpPorts } from '../../src/topology/listening.js';
 import { bytes, fuzzParams, mutated, truncated, typedOrResult, typedOrResultAsync } from './helpers/fuzz.js';
 
 const align4 = (n: number): number => (n + 3) & ~3;
+
+/** Attributes as they sit in a message (raw TLVs: the fuzz inputs are arbitrary type ids). */
+function tlvs(attrs: AttrSpec[]): Buffer {
+  return Buffer.concat(
+    attrs.map((a) => {
+      const b = Buffer.alloc(align4(4 + a.data.length));
+      b.writeUInt16LE(4 + a.data.length, 0);
+      b.writeUInt16LE(a.type, 2);
+      Buffer.from(a.data).copy(b, 4);
+      return b;
+    }),
+  );
+}
+
+/** The attributes of a run, as type and data. */
+const parseAttrs = (b: Buffer): { type: number; data: Buffer }[] =>
+  [...attrRun(b)].map((a) => ({ type: a.id, data: a.data }));
 
 interface AttrSpec {
   type: number;
@@ -53,9 +72,7 @@ const msgArb: fc.Arbitrary<MsgSpec> = fc.record({
 });
 
 function build(s: MsgSpec): MessageBuilder {
-  const m = new MessageBuilder(s.type, s.flags).raw(Buffer.from(s.header));
-  for (const a of s.attrs) m.attr(a.type, Buffer.from(a.data));
-  return m;
+  return new MessageBuilder(s.type, s.flags, Buffer.concat([Buffer.from(s.header), tlvs(s.attrs)]));
 }
 
 /** A message as the kernel frames it, around a payload. */
@@ -90,18 +107,20 @@ function filterReply(f: {
   classid?: number;
   chain?: number;
 }): Buffer {
-  const m = new MessageBuilder(RTM.NEWTFILTER, 0)
-    .raw(tcmsg({ ifindex: f.ifindex, handle: f.handle, parent: f.parent, info: f.info }))
-    .str(TCA.KIND, 'bpf');
-  if (f.chain !== undefined) m.u32(TCA.CHAIN, f.chain);
-  m.nest(TCA.OPTIONS, (o) => {
-    o.str(TCA_BPF.NAME, f.name);
-    o.u32(TCA_BPF.ID, f.id);
-    o.attr(TCA_BPF.TAG, Buffer.from(f.tag));
-    o.u32(TCA_BPF.FLAGS, f.flags);
-    if (f.classid !== undefined) o.u32(TCA_BPF.CLASSID, f.classid);
-  });
-  return m.build();
+  return buildMessage(RTM.NEWTFILTER, 0, TC_MSG, {
+    header: { tcm_ifindex: f.ifindex, tcm_handle: f.handle, tcm_parent: f.parent, tcm_info: f.info },
+    attrs: {
+      KIND: 'bpf',
+      CHAIN: f.chain,
+      OPTIONS: nestPayload(TCA_BPF, {
+        NAME: f.name,
+        ID: f.id,
+        TAG: Buffer.from(f.tag),
+        FLAGS: f.flags,
+        CLASSID: f.classid,
+      }),
+    },
+  }).build();
 }
 
 const filterArb = fc.record(
@@ -122,16 +141,10 @@ const filterArb = fc.record(
 
 /** An RTM_NEWLINK reply with a name, MTU, master and kind. */
 function linkReply(index: number, name: string, mtu: number, master: number, kind: string): Buffer {
-  const hdr = Buffer.alloc(16);
-  hdr.writeInt32LE(index, 4);
-  hdr.writeUInt32LE(0x10001, 8);
-  return new MessageBuilder(RTM.NEWLINK, 0)
-    .raw(hdr)
-    .str(3, name)
-    .u32(4, mtu)
-    .u32(10, master)
-    .nest(18, (l) => l.str(1, kind))
-    .build();
+  return buildMessage(RTM.NEWLINK, 0, LINK_MSG, {
+    header: { ifi_index: index, ifi_flags: 0x10001 },
+    attrs: { IFNAME: name, MTU: mtu, MASTER: master, LINKINFO: { KIND: kind } },
+  }).build();
 }
 
 /** An NLMSG_ERROR with extended-ack TLVs (the original header echoed, capped). */
@@ -140,7 +153,7 @@ function ackReply(errno: number, text: string): Buffer {
   const head = Buffer.alloc(4 + 16);
   head.writeInt32LE(-errno, 0);
   head.writeUInt32LE(16, 4);
-  payload.raw(head).str(1, text);
+  payload.raw(head).raw(encodeAttrs(NLMSGERR_ATTRS, { MSG: text }));
   return payload.build();
 }
 
@@ -148,10 +161,10 @@ function ackReply(errno: number, text: string): Buffer {
 function decodeAll(m: NetlinkMessage): void {
   typedOrResult(() => parseAck(m));
   typedOrResult(() => parseLink(m));
-  typedOrResult(() => readTcmsg(m.payload));
+  typedOrResult(() => decodeMessage(TC_MSG, m.payload));
   typedOrResult(() => parseFilterReply(m));
   typedOrResult(() => parseAttrs(m.payload));
-  typedOrResult(() => attrString(attrMap(m.payload).get(1)));
+  typedOrResult(() => decodeAttrs(IFLA, m.payload));
 }
 
 /** A socket that answers every request with the given messages (pure decoding only). */
@@ -160,6 +173,7 @@ function fakeSocket(replies: NetlinkMessage[]): NetlinkSocket {
     nsPath: '',
     request: async () => replies,
     batch: async (reqs: unknown[]) => reqs.map(() => replies),
+    all: async (reqs: unknown[]) => reqs.map(() => replies),
   } as unknown as NetlinkSocket;
 }
 

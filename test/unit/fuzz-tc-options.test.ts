@@ -11,6 +11,11 @@ import type { Program } from '../../src/core/program.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { MessageBuilder, parseMessages } from '../../src/netlink/message.js';
 import type { NetlinkSocket } from '../../src/netlink/socket.js';
+import { checkActions } from '../../src/netlink/tc/action.js';
+import { Check } from '../../src/netlink/tc/check.js';
+import { newClass, resolveClass, type ClassSpec } from '../../src/netlink/tc/class.js';
+import { newQdisc, resolveQdisc, type QdiscSpec } from '../../src/netlink/tc/qdisc.js';
+import { findKind } from '../../src/netlink/tc/registry.js';
 import {
   formatHandle,
   formatRate,
@@ -18,11 +23,9 @@ import {
   parseRate,
   parseSize,
   parseTime,
-} from '../../src/netlink/tc-units.js';
-import { encodeAction, type TcAction } from '../../src/tc/actions.js';
+} from '../../src/netlink/tc/units.js';
+import { actionSpec, type TcAction } from '../../src/tc/actions.js';
 import { TcFilterLink, type BpfFilterOptions } from '../../src/tc/filter.js';
-import { encodeHtbClass, type HtbClassSpec } from '../../src/tc/htb.js';
-import { encodeQdisc, type QdiscSpec } from '../../src/tc/qdisc-options.js';
 import * as topoUnits from '../../src/topology/units.js';
 import { fuzzParams, typedOrResult, typedOrResultAsync } from './helpers/fuzz.js';
 
@@ -84,10 +87,8 @@ const handleInput = fc.oneof(
 const maybeWrong = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
   fc.oneof({ weight: 9, arbitrary: a }, { weight: 1, arbitrary: fc.anything() });
 
-/** Builds a message around an encoder and checks it parses back as one well-formed message. */
-function wellFormed(encode: (m: MessageBuilder) => void): void {
-  const m = new MessageBuilder(36, 0).raw(Buffer.alloc(20));
-  encode(m);
+/** Checks a built message parses back as one well-formed message. */
+function wellFormed(m: MessageBuilder): void {
   const wire = m.build();
   const parsed = parseMessages(wire);
   expect(parsed).toHaveLength(1);
@@ -295,8 +296,8 @@ describe('tc encoders under random specs', () => {
   it('qdisc specs: a well-formed message or a typed error', () => {
     fc.assert(
       fc.property(qdiscSpec, (spec) => {
-        const q = typedOrResult(() => encodeQdisc(spec as QdiscSpec));
-        if (q.ok) typedOrResult(() => wellFormed(q.value.encode));
+        const q = typedOrResult(() => resolveQdisc(spec as QdiscSpec));
+        if (q.ok) typedOrResult(() => wellFormed(newQdisc(3, q.value)));
       }),
       fuzzParams(1000),
     );
@@ -305,21 +306,30 @@ describe('tc encoders under random specs', () => {
   it('htb classes: a well-formed message or a typed error', () => {
     fc.assert(
       fc.property(htbClass, (spec) => {
-        const c = typedOrResult(() => encodeHtbClass(spec as HtbClassSpec));
+        const c = typedOrResult(() => resolveClass({ ...(spec as object), kind: 'htb' } as ClassSpec));
         if (c.ok) {
-          expect(c.value.ceilBps).toBeGreaterThanOrEqual(c.value.rateBps);
-          typedOrResult(() => wellFormed(c.value.encode));
+          const info = findKind('class', 'htb')?.decode(c.value.options?.bytes ?? Buffer.alloc(0)) as {
+            rate: number;
+            ceil: number;
+          };
+          expect(info.ceil).toBeGreaterThanOrEqual(info.rate);
+          typedOrResult(() => wellFormed(newClass(3, c.value)));
         }
       }),
       fuzzParams(1000),
     );
   });
 
-  it('actions: a well-formed message or a typed error', async () => {
-    await fc.assert(
-      fc.asyncProperty(action, async (a) => {
-        const enc = await typedOrResultAsync(() => encodeAction(a as TcAction, async () => 7));
-        if (enc.ok) typedOrResult(() => wellFormed(enc.value));
+  it('actions: a well-formed message or a typed error', () => {
+    fc.assert(
+      fc.property(action, (a) => {
+        const enc = typedOrResult(() => {
+          const c = new Check('', 'filter');
+          const encode = checkActions([actionSpec(a as TcAction)], c);
+          c.orThrow();
+          return encode({ ifindex: () => 7 });
+        });
+        if (enc.ok) typedOrResult(() => wellFormed(new MessageBuilder(44, 0, enc.value?.bytes)));
       }),
       fuzzParams(800),
     );
@@ -353,6 +363,10 @@ describe('tc encoders under random specs', () => {
             request: async (m: MessageBuilder) => {
               sent.push(m.build());
               return [];
+            },
+            all: async (reqs: { message: MessageBuilder }[]) => {
+              for (const r of reqs) sent.push(r.message.build());
+              return reqs.map(() => []);
             },
           } as unknown as NetlinkSocket;
           const target = { netns: undefined, nsPath: '', interface: 'x0', ifindex: 3 };

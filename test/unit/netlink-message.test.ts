@@ -1,34 +1,34 @@
 import { describe, expect, it } from 'vitest';
+import { LINK_MSG } from '../../src/netlink/ifla.js';
 import {
+  buildMessage,
   MessageBuilder,
   NLM_F,
   NLMSG,
-  attrMap,
-  attrString,
   parseAck,
-  parseAttrs,
   parseMessages,
 } from '../../src/netlink/message.js';
+import { attrRun, decodeMessage } from '../../src/netlink/schema.js';
 
 describe('netlink message codec', () => {
   it('encodes header, family struct, attributes and nests with 4-byte alignment', () => {
-    const m = new MessageBuilder(16, NLM_F.REQUEST | NLM_F.ACK)
-      .raw(Buffer.alloc(16))
-      .str(3, 'veth0')
-      .nest(18, (n) => n.str(1, 'veth').u32(2, 7));
+    const m = buildMessage(16, NLM_F.REQUEST | NLM_F.ACK, LINK_MSG, {
+      attrs: { IFNAME: 'veth0', LINKINFO: { KIND: 'veth' }, MTU: 7 },
+    });
     const buf = m.build();
     expect(buf.readUInt32LE(0)).toBe(buf.length);
     expect(buf.length % 4).toBe(0);
     const [msg] = parseMessages(buf);
     expect(msg?.type).toBe(16);
     expect(msg?.seq).toBe(m.seq);
-    const attrs = parseAttrs(msg!.payload.subarray(16));
-    expect(attrs.map((a) => a.type)).toEqual([3, 18]);
-    expect(attrString(attrs[0]?.data)).toBe('veth0');
-    expect(attrs[1]?.nested).toBe(true);
-    const inner = attrMap(attrs[1]!.data);
-    expect(attrString(inner.get(1))).toBe('veth');
-    expect(inner.get(2)?.readUInt32LE(0)).toBe(7);
+    const attrs = [...attrRun(msg!.payload.subarray(16))];
+    expect(attrs.map((a) => a.id)).toEqual([3, 18, 4]);
+    expect(attrs.map((a) => a.nested)).toEqual([false, true, false]);
+    expect(decodeMessage(LINK_MSG, msg!.payload).attrs).toEqual({
+      IFNAME: 'veth0',
+      LINKINFO: { KIND: 'veth' },
+      MTU: 7,
+    });
   });
 
   it('decodes an error ack with its extended-ack message', () => {

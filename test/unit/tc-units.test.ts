@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { encodeAction } from '../../src/tc/actions.js';
-import { encodeHtbClass } from '../../src/tc/htb.js';
-import { encodeQdisc } from '../../src/tc/qdisc-options.js';
-import { rateTable, xmitTicks } from '../../src/netlink/tc-ratespec.js';
+import { rateTable, usToTicks, xmitTicks } from '../../src/netlink/tc/ratespec.js';
 import {
   formatHandle,
   formatRate,
@@ -11,8 +8,7 @@ import {
   parseRate,
   parseSize,
   parseTime,
-} from '../../src/netlink/tc-units.js';
-import { MessageBuilder, parseAttrs } from '../../src/netlink/message.js';
+} from '../../src/netlink/tc/units.js';
 import { checkInterfaceName, interfaceNameProblem } from '../../src/util/netns-path.js';
 
 describe('tc units parsed at the edge', () => {
@@ -94,7 +90,7 @@ describe('tc units parsed at the edge', () => {
   });
 });
 
-describe('tc encodings', () => {
+describe('tc time and rate encodings (the kinds encode with these; their tests are test/unit/tc/)', () => {
   it('psched ticks are 64 ns: 1500 bytes at 1 MB/s take 1.5 ms', () => {
     expect(xmitTicks(1_000_000, 1500)).toBe(Math.floor(1500 * 15.625));
   });
@@ -107,67 +103,9 @@ describe('tc encodings', () => {
     expect(table.readUInt32LE(255 * 4)).toBe(xmitTicks(125_000, 2048));
   });
 
-  it('tbf: limit from latency, burst attribute, rate in bytes', () => {
-    const q = encodeQdisc({ kind: 'tbf', rate: '8mbit', burst: '10k', latency: '50ms' });
-    expect(q.handle).toBe(0x10000);
-    expect(q.parent).toBe(0xffffffff);
-    const m = new MessageBuilder(36, 0);
-    q.encode(m);
-    const attrs = parseAttrs(m.build().subarray(16));
-    const opts = parseAttrs(attrs.find((a) => a.type === 2)!.data);
-    const parms = opts.find((a) => a.type === 1)!.data;
-    expect(parms.readUInt32LE(8)).toBe(1_000_000); // rate bytes/s
-    expect(parms.readUInt32LE(24)).toBe(50_000 + 10_240); // limit = 50 ms at 1 MB/s + burst
-    expect(opts.find((a) => a.type === 6)!.data.readUInt32LE(0)).toBe(10_240);
-  });
-
-  it('qdisc handles must have no minor', () => {
-    expect(() => encodeQdisc({ kind: 'htb', handle: '1:10' })).toThrow(/a qdisc handle has no minor/);
-    expect(() => encodeQdisc({ kind: 'tbf', rate: '12xbit', burst: '1k' })).toThrow(
-      /invalid tbf rate "12xbit"/,
-    );
-  });
-
-  it('htb class: parent defaults to the qdisc, ceil below rate is refused', () => {
-    const c = encodeHtbClass({ classid: '1:10', rate: '1mbit' });
-    expect(c.parent).toBe(0x10000);
-    expect(c.ceilBps).toBe(1e6);
-    expect(() => encodeHtbClass({ classid: '1:10', rate: '2mbit', ceil: '1mbit' })).toThrow(
-      /ceil 1Mbit is below its rate 2Mbit/,
-    );
-    expect(() => encodeHtbClass({ classid: '1:', rate: '1mbit' })).toThrow(/needs a major and a minor/);
-  });
-
-  it('police action: verdicts, rate table and burst in ticks', async () => {
-    const enc = await encodeAction(
-      { kind: 'police', rate: '1mbit', burst: '10k', conform: 'pipe', exceed: 'drop' },
-      () => Promise.resolve(0),
-    );
-    const m = new MessageBuilder(0, 0);
-    enc(m);
-    const attrs = parseAttrs(m.build().subarray(16));
-    expect(attrs[0]!.data.toString()).toBe('police\0');
-    const opts = parseAttrs(attrs[1]!.data);
-    const tbf = opts.find((a) => a.type === 1)!.data;
-    expect(tbf.readInt32LE(4)).toBe(2); // exceed: TC_ACT_SHOT
-    expect(tbf.readUInt32LE(12)).toBe(xmitTicks(125_000, 10_240));
-    expect(opts.find((a) => a.type === 2)!.data.length).toBe(1024);
-    expect(opts.find((a) => a.type === 5)!.data.readUInt32LE(0)).toBe(3); // conform: TC_ACT_PIPE
-    await expect(
-      encodeAction({ kind: 'police', rate: '1mbit', burst: '1k', exceed: 'explode' as 'drop' }, () =>
-        Promise.resolve(0),
-      ),
-    ).rejects.toThrow(/invalid police exceed verdict "explode"/);
-  });
-
-  it('mirred encodes redirect to egress with the target ifindex', async () => {
-    const enc = await encodeAction({ kind: 'mirred', mode: 'redirect', to: 'x' }, () => Promise.resolve(42));
-    const m = new MessageBuilder(0, 0);
-    enc(m);
-    const parms = parseAttrs(parseAttrs(m.build().subarray(16))[1]!.data)[0]!.data;
-    expect(parms.readInt32LE(8)).toBe(4); // TC_ACT_STOLEN
-    expect(parms.readInt32LE(20)).toBe(1); // TCA_EGRESS_REDIR
-    expect(parms.readUInt32LE(24)).toBe(42);
+  it('microseconds to ticks truncate, as tc_core_time2tick does', () => {
+    expect(usToTicks(10_000)).toBe(156_250);
+    expect(usToTicks(10_001)).toBe(156_265); // 156265.625
   });
 });
 

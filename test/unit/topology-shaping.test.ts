@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseAttrs } from '../../src/netlink/message.js';
-import { xmitTicks } from '../../src/netlink/tc-ratespec.js';
+import { attrRun } from '../../src/netlink/schema.js';
+
+const parseAttrs = (b: Buffer): { type: number; data: Buffer }[] =>
+  [...attrRun(b)].map((a) => ({ type: a.id, data: a.data }));
+import { xmitTicks } from '../../src/netlink/tc/ratespec.js';
 import { resolveShaping } from '../../src/topology/checks.js';
 import { htbQdisc, netemQdisc, shapingRequests, tbfQdisc } from '../../src/topology/shaping.js';
 
@@ -61,6 +64,9 @@ describe('shaping qdisc messages', () => {
     const opt = m.attrs.get(2) as Buffer;
     expect(opt.readUInt32LE(0)).toBe(156_250);
     expect(opt.readUInt32LE(8)).toBe(Math.round(0.01 * 0xffffffff));
+    // TCA_NETEM_LATENCY64 is type 10 (the copy this replaced sent type 8, TCA_NETEM_RATE64: a
+    // 10 ms delay also capped the link at 10,000,000 bytes/s)
+    expect(opt.readUInt16LE(26)).toBe(10);
     expect(opt.readBigInt64LE(28)).toBe(10_000_000n);
   });
 

@@ -268,14 +268,14 @@ describe('topology tc program options', () => {
     );
     expect(p).toEqual([
       'programs[0].options.parent: parent egress conflicts with direction ingress',
-      `programs[0].options.name: invalid filter name "a b" (1-200 letters, digits, '_', '.' or '-')`,
       'programs[0].options.priority: invalid filter priority 70000: 1-65535',
       'programs[0].options.protocol: invalid filter protocol "ipx" (all, ip, ipv6 or 0-65535)',
-      'programs[1].options.classid: invalid filter classid "1:10000": minor "10000" is not 1-4 hex digits (expected MAJ:MIN in hex, e.g. "1:10" or "ffff:")',
+      `programs[0].options.name: invalid filter name "a b" (1-200 letters, digits, '_', '.' or '-')`,
       'programs[1].options.directAction: directAction: false conflicts with mode direct-action',
+      'programs[1].options.classid: invalid filter classid "1:10000": minor "10000" is not 1-4 hex digits (expected MAJ:MIN in hex, e.g. "1:10" or "ffff:")',
       'programs[2].options.classid: classid "1:11" conflicts with mode { classid: "1:10" }',
       'programs[2].options.directAction: directAction: true conflicts with mode { classid: "1:10" }',
-      'programs[3].options.actions: actions run only in classid mode; set mode: { classid: "MAJOR:MINOR" } or options.directAction: false',
+      'programs[3].options.actions: actions run only in classid mode, not with direct action (directAction: false)',
       'programs[4].options.parent: parent "1:" is a qdisc or class, on the egress path; set direction: egress',
       'programs[5].options: options must be a mapping (parent, priority, name, directAction, classid, actions, ...)',
       'programs[6].mode: mode is direct-action or { classid: "MAJOR:MINOR" } (hex)',
@@ -311,8 +311,8 @@ describe('topology tc program options', () => {
       'programs[1].options.actions[1].exceed: invalid police exceed verdict "explode" (use ok, drop, pipe, reclassify, continue, stolen)',
       'programs[1].options.actions[3].verdict: invalid gact verdict "maybe" (use ok, drop, pipe, reclassify, continue, stolen)',
       'programs[2].options.actions[0].kind: a bpf action needs a loaded SCHED_ACT program, which a testbed cannot describe (attach it with TcDevice.attachBpf)',
-      'programs[2].options.actions[1].kind: unknown action kind "nat" (use mirred, police, gact)',
-      'programs[2].options.actions[2]: an action is a mapping with kind (mirred, police, gact)',
+      'programs[2].options.actions[1].kind: unknown action kind "nat" (use gact, mirred, police)',
+      'programs[2].options.actions[2]: an action is a mapping with kind (gact, mirred, police)',
       // the mirred target must exist in the program's host (checked with the other devices)
       'programs[0].options.actions[0].to: no interface "eth9" in host "r"',
     ]);

@@ -3,7 +3,7 @@
  * "ffff:", "1:10"), parsed once at the edge of the API into plain numbers. Pure; no kernel.
  * Shared by src/tc (which throws on bad input) and src/topology (which collects problems).
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /** A rate: bits per second as a number, or a tc string such as "128kbit", "10mbit", "1mbps". */
 export type RateInput = number | string;
@@ -152,20 +152,6 @@ function checkPositive(what: string, n: number, text: string): number {
   return n;
 }
 
-/**
- * Checks a count that goes into a kernel struct field as is (packets, bands, r2q, a size in
- * bytes): an integer from `min` to `max` (default: what a u32 holds).
- * @throws InvalidArgumentError naming `what` and the range.
- */
-export function checkInteger(v: unknown, what: string, min = 0, max = 0xffffffff): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new InvalidArgumentError(
-      `invalid ${what} ${typeof v === 'number' ? v : describeValue(v)}: an integer from ${min} to ${max}`,
-    );
-  }
-  return v;
-}
-
 const HEX16 = /^[0-9a-fA-F]{1,4}$/;
 
 /**
@@ -224,12 +210,3 @@ export function formatRate(bitsPerSecond: number): string {
   }
   return `${bitsPerSecond}bit`;
 }
-
-/** tc verdicts by name, as actions take them (shared by src/tc and topology validation). */
-export const TC_VERDICT_NAMES = ['ok', 'drop', 'pipe', 'reclassify', 'continue', 'stolen'] as const;
-
-/** A tc verdict by name. */
-export type TcVerdictName = (typeof TC_VERDICT_NAMES)[number];
-
-/** What a cls_bpf filter name may be (tsbcc stores it as `tsbcc:NAME`). */
-export const TC_FILTER_NAME = /^[\w.-]{1,200}$/;

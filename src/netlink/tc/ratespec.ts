@@ -2,6 +2,8 @@
  * struct tc_ratespec, psched ticks and rate tables (what iproute2's tc_core computes), pure.
  * The kernel keeps time in psched ticks of 64 ns (PSCHED_SHIFT 6, /proc/net/psched).
  */
+import type { StructIn } from '../schema.js';
+import type { TC_RATESPEC } from './tca.js';
 
 /** Nanoseconds per psched tick. */
 export const NS_PER_TICK = 64;
@@ -34,19 +36,22 @@ export interface RateSpec {
   overhead?: number;
 }
 
-/** Encodes struct tc_ratespec (12 bytes) into buf at off. */
-export function writeRateSpec(buf: Buffer, off: number, r: RateSpec): void {
-  buf.writeUInt8(r.cellLog ?? 0, off);
-  buf.writeUInt8(TC_LINKLAYER_ETHERNET, off + 1);
-  buf.writeUInt16LE(r.overhead ?? 0, off + 2);
-  buf.writeInt16LE(r.cellLog === undefined ? 0 : -1, off + 4);
-  buf.writeUInt16LE(r.mpu ?? 0, off + 6);
-  buf.writeUInt32LE(Math.min(0xffffffff, Math.round(r.bytesPerSecond)), off + 8);
-}
+/** The largest rate struct tc_ratespec holds; faster ones also go in a 64-bit attribute. */
+export const RATE32_MAX = 0xffffffff;
 
-/** Reads the rate (bytes per second) of a struct tc_ratespec. */
-export function readRateSpec(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off + 8);
+/** Whether a rate (bytes per second) needs the 64-bit attribute next to its tc_ratespec. */
+export const needsRate64 = (bytesPerSecond: number): boolean => bytesPerSecond > RATE32_MAX;
+
+/** struct tc_ratespec's values for a rate (ethernet link layer: no legacy rate table needed). */
+export function rateSpec(r: RateSpec): StructIn<typeof TC_RATESPEC.fields> {
+  return {
+    cell_log: r.cellLog ?? 0,
+    linklayer: TC_LINKLAYER_ETHERNET,
+    overhead: r.overhead ?? 0,
+    cell_align: r.cellLog === undefined ? 0 : -1,
+    mpu: r.mpu ?? 0,
+    rate: Math.min(RATE32_MAX, Math.round(r.bytesPerSecond)),
+  };
 }
 
 /**

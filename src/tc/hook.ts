@@ -1,0 +1,96 @@
+/**
+ * The clsact hook BPF filters on 'ingress'/'egress' share, counted per interface in the process:
+ * attaching adds clsact only when the kernel says the hook is missing, and the last of our
+ * filters to go removes a clsact we added, and only when no filter is left on it.
+ */
+import { ERRNO } from '../errno.js';
+import { NetlinkError } from '../errors.js';
+import { where, type DeviceTarget } from '../netlink/device.js';
+import type { NetlinkSocket } from '../netlink/socket.js';
+import { dumpFilters } from '../netlink/tc/filter.js';
+import { deleteQdisc, newQdisc, resolveQdisc } from '../netlink/tc/qdisc.js';
+import { HOOK_QDISC_HANDLE, PARENT_EGRESS, PARENT_INGRESS, TC_H } from '../netlink/tc/tca.js';
+import { qdiscError } from './qdisc.js';
+import { removed, runPlan, type RemovalPlan } from './tc-link.js';
+
+interface HookState {
+  /** Whether this process added the clsact. */
+  created: boolean;
+  /** How many of our open filter links use it. */
+  users: number;
+}
+
+const hooks = new Map<string, HookState>();
+const hookKey = (t: DeviceTarget): string => `${t.nsPath}\0${t.ifindex}`;
+
+/** Counts one more user of a hook this process already knows about; false when unknown. */
+export function holdKnownHook(target: DeviceTarget): boolean {
+  const state = hooks.get(hookKey(target));
+  if (state) state.users++;
+  return state !== undefined;
+}
+
+/** Records one more user of a hook qdisc found in place (created: whether we added it). */
+export function noteHook(target: DeviceTarget, created: boolean): void {
+  const state = hooks.get(hookKey(target));
+  if (state) state.users++;
+  else hooks.set(hookKey(target), { created, users: 1 });
+}
+
+/**
+ * Makes sure the interface has a clsact (or ingress) qdisc for ingress/egress filters, adding
+ * clsact when neither is there, and counts one more user.
+ * @throws NotSupportedError when the kernel has no clsact.
+ */
+export async function acquireHook(sock: NetlinkSocket, target: DeviceTarget): Promise<void> {
+  const key = hookKey(target);
+  const state = hooks.get(key);
+  if (state) {
+    state.users++;
+    return;
+  }
+  let created = true;
+  try {
+    await sock.request(
+      newQdisc(target.ifindex, resolveQdisc({ kind: 'clsact' })),
+      `add qdisc clsact on ${where(target)}`,
+    );
+  } catch (e) {
+    if (e instanceof NetlinkError && e.errno === ERRNO.EEXIST) created = false;
+    else throw qdiscError(e, 'clsact', target);
+  }
+  hooks.set(key, { created, users: 1 });
+}
+
+/**
+ * One user fewer: when none is left and we added the clsact, the plan that deletes it if no
+ * filter remains on either hook.
+ */
+export function* releaseHook(target: DeviceTarget): RemovalPlan {
+  const key = hookKey(target);
+  const state = hooks.get(key);
+  if (!state) return;
+  state.users--;
+  if (state.users > 0) return;
+  hooks.delete(key);
+  if (!state.created) return;
+  const operation = `list filters on ${where(target)}`;
+  const dumps = yield [PARENT_INGRESS, PARENT_EGRESS].map((parent) => ({
+    message: dumpFilters(target.ifindex, parent),
+    operation,
+  }));
+  if (!dumps.every((d) => !(d instanceof NetlinkError) && d.length === 0)) return;
+  removed(
+    yield [
+      {
+        message: deleteQdisc(target.ifindex, 'clsact', HOOK_QDISC_HANDLE, TC_H.CLSACT),
+        operation: `delete qdisc clsact on ${where(target)}`,
+      },
+    ],
+  );
+}
+
+/** Releases a hook after a failed attach, best effort (the attach's error is what matters). */
+export async function dropHook(sock: NetlinkSocket, target: DeviceTarget): Promise<void> {
+  await runPlan(releaseHook(target), sock, target.nsPath).catch(() => undefined);
+}
