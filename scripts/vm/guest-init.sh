@@ -25,6 +25,10 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 # Fresh /run and /tmp: the host's (netns names, sockets, pid files) mean nothing in here.
+# The host's /tmp stays reachable under /mnt/host-tmp: a checkout there (CI's clean clone may
+# live in /tmp) is bound back at its own path below, once the command's cwd is known.
+mkdir -p /mnt/host-tmp
+mount --bind /tmp /mnt/host-tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /run/netns /run/lock
@@ -58,7 +62,16 @@ done
 [ -f "$results/env" ] && . "$results/env"
 # TSBCC_VM_OUT: the results share, for files the command wants the host to read afterwards.
 export HOME=/root TSBCC_CACHE_DIR="${TSBCC_CACHE_DIR:-/tmp/tsbcc-cache}" TSBCC_VM_OUT="$results"
-cd "$(cat "$results/cwd")" || exit 1
+cwd=$(cat "$results/cwd")
+case "$cwd" in
+/tmp/*)
+  top=${cwd#/tmp/}
+  top=${top%%/*}
+  mkdir -p "/tmp/$top"
+  mount --bind "/mnt/host-tmp/$top" "/tmp/$top" || echo "guest-init: cannot bind /tmp/$top from the host"
+  ;;
+esac
+cd "$cwd" || exit 1
 echo "guest-init: kernel $(uname -r), booted in $(cut -d' ' -f1 /proc/uptime)s, running in $PWD"
 bash "$results/cmd.sh" 2>&1 | tee "$results/output.log"
 rc=${PIPESTATUS[0]}

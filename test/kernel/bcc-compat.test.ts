@@ -9,7 +9,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/compile.js';
 import { BpfObject } from '../../src/core/bpf-object.js';
 
@@ -50,7 +50,12 @@ describe('the floor record', () => {
 });
 
 describe.skipIf(skip)("BCC's programs load as the floor says", () => {
-  const cache = mkdtempSync(join(tmpdir(), 'tsbcc-bcc-compat-'));
+  // made in beforeAll, not while collecting: a skipped suite's hooks do not run, so a directory
+  // made here would be left behind whenever there is no capture
+  let cache = '';
+  beforeAll(() => {
+    cache = mkdtempSync(join(tmpdir(), 'tsbcc-bcc-compat-'));
+  });
   afterAll(() => rmSync(cache, { recursive: true, force: true }));
   const modules = skip ? [] : (JSON.parse(readFileSync(results, 'utf8')) as Module[]);
 

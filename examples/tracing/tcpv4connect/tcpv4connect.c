@@ -5,6 +5,22 @@
 
 BPF_HASH(currsock, u32, struct sock *);
 
+// The task name as the connecting thread had it, keyed by its pid: trace_pipe takes COMM from
+// the kernel's saved-cmdlines cache, which can answer "<...>" (a departure from BCC's output,
+// which prints whatever trace_pipe says).
+struct comm_t {
+	char comm[TASK_COMM_LEN];
+};
+BPF_HASH(comms, u32, struct comm_t);
+
+static inline void remember_comm(void)
+{
+	u32 pid = bpf_get_current_pid_tgid();
+	struct comm_t c = {};
+	bpf_get_current_comm(&c.comm, sizeof(c.comm));
+	comms.update(&pid, &c);
+}
+
 // BCC's form: a kprobe on tcp_v4_connect keeps the socket, its kretprobe reads the addresses
 // once the connect has gone out.
 int kprobe__tcp_v4_connect(struct pt_regs *ctx, struct sock *sk)
@@ -42,6 +58,7 @@ int kretprobe__tcp_v4_connect(struct pt_regs *ctx)
 	u16 dport = skp->__sk_common.skc_dport;
 
 	// output
+	remember_comm();
 	bpf_trace_printk("trace_tcp4connect %x %x %d\n", saddr, daddr, ntohs(dport));
 
 	currsock.delete(&pid);
@@ -60,6 +77,7 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state)
 	u32 saddr = 0, daddr = 0;
 	__builtin_memcpy(&saddr, args->saddr, 4);
 	__builtin_memcpy(&daddr, args->daddr, 4);
+	remember_comm();
 	bpf_trace_printk("trace_tcp4connect %x %x %d\n", saddr, daddr, args->dport);
 	return 0;
 }
