@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProgramType } from '../../src/uapi/program-type.js';
+import { ProgramType, programTypeName } from '../../src/uapi/program-type.js';
 import type { Program } from '../../src/core/program.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { MessageBuilder, parseMessages } from '../../src/netlink/message.js';
@@ -247,7 +247,7 @@ const htbClass: fc.Arbitrary<unknown> = fc.record(
 function fakeProgram(type: number, name = 'prog'): Program {
   return {
     type,
-    typeName: ProgramType[type] ?? String(type),
+    typeName: programTypeName(type),
     name,
     fd: 1000,
     id: 4242,

@@ -253,7 +253,7 @@ describe('topology tc program options', () => {
   it('reports every bad option with its path', () => {
     const p = problems(
       base([
-        { ...prog, options: { parent: 'egress', priority: 70000, name: 'a b', protocol: 'ipx' } },
+        { ...prog, options: { parent: 'egress', priority: 70000, name: 'a b', protocol: 'ipx' as never } },
         { ...prog, mode: 'direct-action', options: { directAction: false, classid: '1:10000' } },
         { ...prog, mode: { classid: '1:10' }, options: { classid: '1:11', directAction: true } },
         {

@@ -35,17 +35,18 @@ describe('VM lane: the files of test/vm/lane.ts on Debian 6.1 under qemu', () =>
       // Asynchronously (a blocked worker misses vitest's RPC deadlines); the guest's console goes
       // to this run's output as it comes, so a slow or stuck lane shows where it is.
       // setpriv: if this worker dies, run.sh gets SIGTERM and stops the VM.
-      child = spawn('setpriv', ['--pdeathsig', 'TERM', 'bash', 'scripts/vm/run.sh', command], {
+      const vm = spawn('setpriv', ['--pdeathsig', 'TERM', 'bash', 'scripts/vm/run.sh', command], {
         cwd: root,
         env: { ...process.env, TSBCC_VM_RESULTS: results, TSBCC_VM_TIMEOUT: String(VM_TIMEOUT) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      child = vm;
       const take = (d: Buffer): void => {
         process.stdout.write(d);
         tail = (tail + d.toString()).slice(-8000);
       };
-      child.stdout.on('data', take);
-      child.stderr.on('data', take);
+      vm.stdout.on('data', take);
+      vm.stderr.on('data', take);
       exit = await new Promise<number | null>((done) => child?.on('close', done));
       console.log(`VM lane: exit ${exit}, ${((Date.now() - started) / 1000).toFixed(1)} s wall`);
       const json = join(results, 'vitest.json');
