@@ -34,7 +34,11 @@ initrd="$VM_DIR/initramfs-$kver.img"
 # under KVM hangs right after the kernel decompresses (and -cpu host fails setting MSR 0x10a).
 # TSBCC_VM_ACCEL=kvm tries it anyway where nested virtualisation works.
 accel="${TSBCC_VM_ACCEL:-tcg}"
-cpu=max
+# Under tcg the guest CPU is "max" without the AVX family: qemu 7.2 (Debian 12) emulates
+# AVX/AVX2/FMA with its then-new x86 decoder, which has known miscompiles (e.g. qemu issue
+# 1377), and V8 picks AVX code paths when cpuid offers them; a CI run saw the guest's node
+# die with SIGSEGV 40 s into the lane. SSE4.2 code paths are what V8 runs on older hosts.
+cpu=max,-avx,-avx2,-fma,-f16c,-vaes,-vpclmulqdq
 [ "$accel" = kvm ] && cpu=host,-arch-capabilities
 
 if [ -n "${TSBCC_VM_RESULTS:-}" ]; then

@@ -123,6 +123,154 @@ describe.skipIf(noTracing)('tools: stacks', () => {
     await r.line(/^Tracing blocked time \(us\) by kernel stack for 30 secs\.$/);
     await t.go();
     expect(await r.interrupt()).toBe(0);
+    // One block per distinct (target, waker, stack): a timer wake-up shows hrtimer_wakeup in
+    // its stack, unless it reached the target's CPU as a queued remote wake-up (IPI path,
+    // sched_ttwu_pending), so one block of the target must show the timer.
+    const blocks: { stack: string[]; us: number }[] = [];
+    r.lines.forEach((l, at) => {
+      if (!/^\s+target:\s+tool-target$/.test(l)) return;
+      const waker = r.lines.findIndex((w, i) => i > at && /^\s+waker:/.test(w));
+      expect(waker, r.output()).toBeGreaterThan(at);
+      blocks.push({ stack: r.lines.slice(at + 1, waker), us: Number(r.lines[waker + 1]) });
+    });
+    expect(blocks.length, r.output()).toBeGreaterThan(0);
+    expect(
+      blocks.some((b) => b.stack.some((l) => /\shrtimer_wakeup\+0x[0-9a-f]+$/.test(l))),
+      r.output(),
+    ).toBe(true);
+    expect(r.lines.at(-1)).toBe('Detaching...');
+  });
+
+  it('stackcount -f prints the folded stack: comm, user frames root first, kernel frames', async () => {
+    const t = target(['tick', String(TICKS)]);
+    // -p: every syscall of a busy machine would fill the stack map (1024 stacks, as BCC's)
+    const r = start(['stackcount', '-f', '-P', '-p', String(t.pid), 't:raw_syscalls:sys_enter', '--verbose']);
+    await r.stderrMatch(/attached/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    const line = r.lines.find((l) => l.startsWith('tool-target;') && l.includes(';tsbcc_tick;'));
+    expect(line, r.output()).toBeDefined();
+    expect(line, r.output()).toMatch(new RegExp(`;main;tsbcc_tick;.*do_syscall_64.* ${TICKS}$`));
+  });
+
+  it('stacksnoop prints the kernel stack of every hit', async () => {
+    const t = target(['tick', String(TICKS)]);
+    // getppid's function by the name ftrace lists (on 6.1 __x64_sys_getppid is an alias of
+    // __do_sys_getppid: one address, two names)
+    const what = kprobes
+      ? (getKprobeFunctions(new RegExp(`${getSyscallPrefix()}getppid|__do_sys_getppid`))[0] ?? 'none')
+      : 't:syscalls:sys_enter_getppid';
+    const r = start(['stacksnoop', '-v', '-p', String(t.pid), what]);
+    // -v (--verbose) adds the COMM, PID and CPU columns
+    await r.line(/^TIME\(s\)\s+COMM\s+PID\s+CPU\s+FUNCTION$/);
+    await t.go();
+    // every event is printed by the time the tool has handled Ctrl-C
+    expect(await r.interrupt()).toBe(0);
+    const hits = r.lines.filter((l) =>
+      new RegExp(`^[\\d.]+\\s+tool-target\\s+${t.pid}\\s+\\d+\\s+${what}$`).test(l),
+    );
+    expect(hits, r.output()).toHaveLength(TICKS);
+    expect(r.lines.filter((l) => l === '\tdo_syscall_64')).toHaveLength(TICKS);
+    expect(r.stderr).toMatch(kprobes ? /attached kprobe/ : /attached tracepoint/);
+  });
+
+  it('offcputime -f shows where a sleeping process of the test blocked, in its user and kernel stacks', async () => {
+    const t = target(['nap', '10', '20']);
+    const r = start(['offcputime', '-f', '-p', String(t.pid), '30', '--verbose']);
+    await r.stderrMatch(/attached/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    const line = r.lines.find((l) => l.startsWith('tool-target;') && l.includes('tsbcc_nap'));
+    expect(line, r.output()).toMatch(/;main;tsbcc_nap;.*nanosleep.*;schedule(;|$| )/);
+    // ten naps of 20 ms: at least 200 ms off CPU there
+    expect(Number(line?.split(' ').at(-1))).toBeGreaterThanOrEqual(200_000);
+    expect(r.stderr).toMatch(
+      kprobes ? /attached kprobe finish_task_switch/ : /attached raw tracepoint sched_switch/,
+    );
+  });
+
+  it('wakeuptime shows the sleeping process of the test woken by its timer', async () => {
+    const t = target(['nap', '10', '20']);
+    const r = start(['wakeuptime', '-p', String(t.pid), '30']);
+    await r.line(/^Tracing blocked time \(us\) by kernel stack for 30 secs\.$/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    // One block per distinct (target, waker, stack): a timer wake-up shows hrtimer_wakeup in
+    // its stack, unless it reached the target's CPU as a queued remote wake-up (IPI path,
+    // sched_ttwu_pending), so one block of the target must show the timer.
+    const blocks: { stack: string[]; us: number }[] = [];
+    r.lines.forEach((l, at) => {
+      if (!/^\s+target:\s+tool-target$/.test(l)) return;
+      const waker = r.lines.findIndex((w, i) => i > at && /^\s+waker:/.test(w));
+      expect(waker, r.output()).toBeGreaterThan(at);
+      blocks.push({ stack: r.lines.slice(at + 1, waker), us: Number(r.lines[waker + 1]) });
+    });
+    expect(blocks.length, r.output()).toBeGreaterThan(0);
+    expect(
+      blocks.some((b) => b.stack.some((l) => /\shrtimer_wakeup\+0x[0-9a-f]+$/.test(l))),
+      r.output(),
+    ).toBe(true);
+    expect(
+      blocks.reduce((sum, b) => sum + b.us, 0),
+      r.output(),
+    ).toBeGreaterThanOrEqual(200_000);
+    expect(r.lines.at(-1)).toBe('Detaching...');
+  });
+
+  it('stackcount -f prints the folded stack: comm, user frames root first, kernel frames', async () => {
+    const t = target(['tick', String(TICKS)]);
+    // -p: every syscall of a busy machine would fill the stack map (1024 stacks, as BCC's)
+    const r = start(['stackcount', '-f', '-P', '-p', String(t.pid), 't:raw_syscalls:sys_enter', '--verbose']);
+    await r.stderrMatch(/attached/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    const line = r.lines.find((l) => l.startsWith('tool-target;') && l.includes(';tsbcc_tick;'));
+    expect(line, r.output()).toBeDefined();
+    expect(line, r.output()).toMatch(new RegExp(`;main;tsbcc_tick;.*do_syscall_64.* ${TICKS}$`));
+  });
+
+  it('stacksnoop prints the kernel stack of every hit', async () => {
+    const t = target(['tick', String(TICKS)]);
+    // getppid's function by the name ftrace lists (on 6.1 __x64_sys_getppid is an alias of
+    // __do_sys_getppid: one address, two names)
+    const what = kprobes
+      ? (getKprobeFunctions(new RegExp(`${getSyscallPrefix()}getppid|__do_sys_getppid`))[0] ?? 'none')
+      : 't:syscalls:sys_enter_getppid';
+    const r = start(['stacksnoop', '-v', '-p', String(t.pid), what]);
+    // -v (--verbose) adds the COMM, PID and CPU columns
+    await r.line(/^TIME\(s\)\s+COMM\s+PID\s+CPU\s+FUNCTION$/);
+    await t.go();
+    // every event is printed by the time the tool has handled Ctrl-C
+    expect(await r.interrupt()).toBe(0);
+    const hits = r.lines.filter((l) =>
+      new RegExp(`^[\\d.]+\\s+tool-target\\s+${t.pid}\\s+\\d+\\s+${what}$`).test(l),
+    );
+    expect(hits, r.output()).toHaveLength(TICKS);
+    expect(r.lines.filter((l) => l === '\tdo_syscall_64')).toHaveLength(TICKS);
+    expect(r.stderr).toMatch(kprobes ? /attached kprobe/ : /attached tracepoint/);
+  });
+
+  it('offcputime -f shows where a sleeping process of the test blocked, in its user and kernel stacks', async () => {
+    const t = target(['nap', '10', '20']);
+    const r = start(['offcputime', '-f', '-p', String(t.pid), '30', '--verbose']);
+    await r.stderrMatch(/attached/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
+    const line = r.lines.find((l) => l.startsWith('tool-target;') && l.includes('tsbcc_nap'));
+    expect(line, r.output()).toMatch(/;main;tsbcc_nap;.*nanosleep.*;schedule(;|$| )/);
+    // ten naps of 20 ms: at least 200 ms off CPU there
+    expect(Number(line?.split(' ').at(-1))).toBeGreaterThanOrEqual(200_000);
+    expect(r.stderr).toMatch(
+      kprobes ? /attached kprobe finish_task_switch/ : /attached raw tracepoint sched_switch/,
+    );
+  });
+
+  it('wakeuptime shows the sleeping process of the test woken by its timer', async () => {
+    const t = target(['nap', '10', '20']);
+    const r = start(['wakeuptime', '-p', String(t.pid), '30']);
+    await r.line(/^Tracing blocked time \(us\) by kernel stack for 30 secs\.$/);
+    await t.go();
+    expect(await r.interrupt()).toBe(0);
     const at = r.lines.findIndex((l) => /^\s+target:\s+tool-target$/.test(l));
     expect(at, r.output()).toBeGreaterThanOrEqual(0);
     const stack = r.lines.slice(
