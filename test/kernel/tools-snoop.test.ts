@@ -90,15 +90,24 @@ describe.skipIf(noTracing)('tools: snoops', () => {
     await r.line(/^TIME\(s\)\s+COMM\s+CALL\s*$/);
     const file = join(dir, 'synced');
     writeFileSync(file, 'data');
-    spawnSync('sync', []);
-    spawnSync('sync', [file]); // fsync(2)
-    spawnSync('sync', ['-f', file]); // syncfs(2)
+    // sync(2), then fsync(2) and syncfs(2) on the file; each must have run (a failed spawn
+    // would otherwise look like a lost event), and its time is kept for the failure message
+    const ran: string[] = [];
+    for (const args of [[], [file], ['-f', file]]) {
+      const t0 = Date.now();
+      const p = spawnSync('sync', args);
+      ran.push(`sync ${args.join(' ')}: status ${p.status} in ${Date.now() - t0} ms`);
+      expect(p.status, `${ran.join('; ')} ${String(p.error ?? p.stderr)}`).toBe(0);
+    }
     // the calls are made (and their events submitted) by now: their lines follow within a
     // poll or two, so one 20 s bound for all three (not the 120 s a first compile may need)
     const until = Date.now() + 20_000;
     for (const call of ['sync', 'fsync', 'syncfs']) {
       const re = new RegExp(`^[\\d.]+\\s+sync\\s+${call}\\s*$`);
-      expect(await r.line(re, Math.max(1, until - Date.now()))).toBeTruthy();
+      const hit = await r.line(re, Math.max(1, until - Date.now())).catch((e: unknown) => {
+        throw new Error(`${String(e)}\n(${ran.join('; ')})`);
+      });
+      expect(hit).toBeTruthy();
     }
     expectHooks(r, /kprobe \S*sys_sync /, /tracepoint syscalls:sys_enter_sync /);
     expect(await r.interrupt()).toBe(0);
