@@ -1,12 +1,40 @@
 /**
- * `tsbcc ratelimit`: per-IP rate limiting from a policy file. Today: `check`, the complete
- * validation `apply` will run before it changes anything (the file, then the interfaces and
- * their IPv6 in the namespace), read-only.
+ * `tsbcc ratelimit`: per-IP rate limiting from a policy file (docs/deploy.md): `check` (the
+ * validation `apply` runs first, read-only), `apply` (install or reconcile; the limits outlive
+ * the command), `set`/`unset` (one address's class: map updates), `show`, `rm`.
  */
 import type { Command } from 'commander';
+import { classRates } from '../deploy/ratelimit-install.js';
 import { checkPolicyHere } from '../deploy/ratelimit-host.js';
 import { readPolicy } from '../deploy/ratelimit-policy.js';
+import { formatShown, showInstalled } from '../deploy/ratelimit-show.js';
+import { applyPolicy, removeInstalled, setAddress, unsetAddress } from '../deploy/ratelimit.js';
 import { TsbccError } from '../errors.js';
+
+/** Runs a subcommand: a tsbcc error is printed (exit 1), anything else is a bug and thrown. */
+async function report(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    if (!(e instanceof TsbccError)) throw e;
+    console.error(`tsbcc ratelimit: ${e.message}`);
+    process.exitCode = 1;
+  }
+}
+
+interface WhereOpts {
+  netns?: string;
+  dev?: string;
+  direction?: string;
+}
+
+function choice(o: WhereOpts): { netns?: string; interface?: string; direction?: 'ingress' | 'egress' } {
+  return {
+    ...(o.netns !== undefined ? { netns: o.netns } : {}),
+    ...(o.dev !== undefined ? { interface: o.dev } : {}),
+    ...(o.direction === 'ingress' || o.direction === 'egress' ? { direction: o.direction } : {}),
+  };
+}
 
 /** Adds `tsbcc ratelimit` to the CLI. */
 export function registerRatelimitCommands(program: Command): void {
@@ -44,4 +72,83 @@ export function registerRatelimitCommands(program: Command): void {
         process.exitCode = 1;
       }
     });
+
+  rl.command('apply')
+    .argument('<policy>', 'policy file (YAML)')
+    .option('--netns <ns>', 'network namespace to apply it in (name or path)')
+    .description('install the policy, or reconcile what is installed with it; the limits stay after exit')
+    .action((file: string, opts: { netns?: string }) =>
+      report(async () => {
+        for (const s of await applyPolicy(file, opts.netns)) {
+          const d = s.record;
+          if (!d) {
+            console.log(`${s.interface} ${s.direction}: removed`);
+            continue;
+          }
+          const cl = d.classifier
+            ? `classifier filter handle 0x${d.classifier.handle.toString(16)} prog id ${d.classifier.programId}`
+            : 'no classifier';
+          const classes = d.classes
+            .map((c) => `${c.name} 1:${c.minor.toString(16)} ${classRates(c)}`)
+            .join(', ');
+          const ch = s.changes;
+          const what = ch
+            ? `reconciled (classes +${ch.classesAdded.length} ~${ch.classesChanged.length} -${ch.classesRemoved.length}, entries +${ch.entries.added} ~${ch.entries.changed} -${ch.entries.removed}; classifier kept)`
+            : `${s.action} via ${d.strategy ?? '?'}`;
+          console.log(
+            `${s.interface} ${s.direction}: ${what}; ${cl}; ${classes}; ${d.entries.length} addresses; default ${d.defaultClass ?? 'none'}`,
+          );
+        }
+        console.log(`${file}: applied`);
+      }),
+    );
+  rl.command('set')
+    .argument('<address>', 'IPv4/IPv6 address or prefix')
+    .argument('<class|rate>', 'a class of the policy, or a rate (e.g. 3mbit) for this address alone')
+    .option('--netns <ns>', 'namespace (name or path)')
+    .option('--dev <if>', 'interface (when more than one direction is installed)')
+    .option('--direction <dir>', 'ingress or egress (when more than one is installed)')
+    .description("put an address into a class (a map update: the classifier's filter stays)")
+    .action((address: string, target: string, opts: WhereOpts) =>
+      report(async () => {
+        const r = await setAddress(address, target, choice(opts));
+        console.log(`${r.direction.interface} ${r.direction.direction}: ${r.address} -> ${r.class ?? ''}`);
+      }),
+    );
+  rl.command('unset')
+    .argument('<address>', 'IPv4/IPv6 address or prefix, as set or in the policy')
+    .option('--netns <ns>', 'namespace (name or path)')
+    .option('--dev <if>', 'interface (when more than one direction is installed)')
+    .option('--direction <dir>', 'ingress or egress (when more than one is installed)')
+    .description('take an address out of the classifier (it goes to the default class)')
+    .action((address: string, opts: WhereOpts) =>
+      report(async () => {
+        const r = await unsetAddress(address, choice(opts));
+        console.log(`${r.direction.interface} ${r.direction.direction}: ${r.address} unset`);
+      }),
+    );
+  rl.command('show')
+    .option('--netns <ns>', 'namespace (name or path)')
+    .option('--all', 'every namespace with something installed')
+    .option('--json', 'as JSON')
+    .description('installed policy, per-class rates and counters, per-address counters, drops')
+    .action((opts: { netns?: string; all?: boolean; json?: boolean }) =>
+      report(async () => {
+        const shown = await showInstalled(opts);
+        if (opts.json) console.log(JSON.stringify(shown, null, 2));
+        else console.log(shown.length ? formatShown(shown) : 'nothing installed');
+      }),
+    );
+  rl.command('rm')
+    .option('--netns <ns>', 'namespace (name or path)')
+    .option('--all', 'every namespace with something installed')
+    .description('remove exactly what apply installed (also after a crashed apply)')
+    .action((opts: { netns?: string; all?: boolean }) =>
+      report(async () => {
+        const removed = await removeInstalled(opts);
+        if (removed.length === 0) console.log('nothing installed');
+        for (const r of removed)
+          console.log(`${r.key}: removed ${r.directions.join(', ') || 'nothing (record only)'}`);
+      }),
+    );
 }

@@ -1,0 +1,281 @@
+/**
+ * `tsbcc ratelimit apply/set/show/rm` as an operator runs them (the CLI in child processes) on
+ * a host's interface in a testbed: the limits hold after the command exited (iperf3 per address
+ * within 10% of its class), `set` moves an address with the same filter handle and program id,
+ * a changed policy is reconciled in place, `rm` leaves the interface as it was, a SIGKILLed
+ * apply is cleaned by `rm`, and bad policies are refused with nothing changed.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Network, Topology } from '../../src/index.js';
+import { iperf } from './helpers/iperf.js';
+import { loadedProgramIds, nsExec, uniqueName } from './helpers/netns.js';
+import { requireFeatures } from './helpers/require-features.js';
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+function tsbcc(args: string[], env: Record<string, string> = {}): Run {
+  const r = spawnSync('node', ['dist/src/cli/main.js', 'ratelimit', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
+}
+
+interface Shown {
+  directions: {
+    classifier?: { handle: number; programId: number; inPlace: boolean };
+    classes: { name: string; classid: string; rate: number; stats?: { bytes: number; packets: number } }[];
+    entries: { prefix: string; class: string; packets: number; bytes: number }[];
+    qdisc?: { packets: number };
+  }[];
+}
+
+function show(ns: string): Shown {
+  const r = tsbcc(['show', '--netns', ns, '--json']);
+  expect(r.err).toBe('');
+  const list = JSON.parse(r.out) as Shown[];
+  expect(list).toHaveLength(1);
+  return list[0]!;
+}
+
+/** Everything tc and ip say about a namespace's interfaces (what rm must give back). */
+function interfaceState(ns: string): string {
+  const links = nsExec(ns, ['ip', '-o', 'link', 'show'])
+    .split('\n')
+    .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
+    .filter(Boolean);
+  const parts = [`links: ${links.join(' ')}`, nsExec(ns, ['tc', 'qdisc', 'show'])];
+  for (const dev of links) {
+    parts.push(nsExec(ns, ['tc', 'class', 'show', 'dev', dev]));
+    for (const hook of ['ingress', 'egress']) {
+      parts.push(nsExec(ns, ['tc', 'filter', 'show', 'dev', dev, hook]));
+    }
+  }
+  return parts.join('\n');
+}
+
+const recordFile = (ns: string): string =>
+  join(process.env.TSBCC_RUN_DIR || '/run/tsbcc', 'ratelimit', `${ns}.json`);
+const pinDir = (ns: string): string => `/sys/fs/bpf/tsbcc/ratelimit/${ns}`;
+
+/** The classifier's filter under htb 1: as tc lists it: handle and program id. */
+function tcClassifier(ns: string, dev: string): { handle: number; id: number } {
+  const out = nsExec(ns, ['tc', 'filter', 'show', 'dev', dev, 'parent', '1:']);
+  const m = /handle (0x[0-9a-f]+) .*tsbcc:ratelimit-classify .* id (\d+)/.exec(out);
+  if (!m?.[1] || !m[2]) throw new Error(`no classifier filter on ${dev} in ${ns}:\n${out}`);
+  return { handle: Number(m[1]), id: Number(m[2]) };
+}
+
+const within10 = (got: number, want: number): void => {
+  expect(got / want, `${Math.round(got)} bit/s for a class of ${want}`).toBeGreaterThan(0.9);
+  expect(got / want, `${Math.round(got)} bit/s for a class of ${want}`).toBeLessThan(1.1);
+};
+
+const SECONDS = 5;
+
+// Host a (IPv6 off: an IPv4-only setup) sends to b's three addresses; a's eth0 is limited.
+function testbed(): Topology {
+  const t = new Topology(uniqueName('rla')).host('a', { ipv6: false }).host('b', { ipv6: false });
+  t.link(
+    { host: 'a', ifname: 'eth0', addresses: ['10.234.0.1/24'] },
+    { host: 'b', ifname: 'eth0', addresses: ['10.234.0.2/24', '10.234.0.3/24', '10.234.0.4/24'] },
+  );
+  return t;
+}
+
+const TWO_CLASSES = `interfaces:
+  eth0:
+    egress:
+      classes:
+        slow: { rate: 1mbit, addresses: [10.234.0.2, 10.234.0.3] }
+        fast: { rate: 4mbit, addresses: [10.234.0.4] }
+`;
+
+describe('tsbcc ratelimit apply/set/show/rm (CLI, in a testbed)', () => {
+  it('refuses bad policies with their paths and changes nothing', async (ctx) => {
+    await requireFeatures(ctx, 'htb', 'cls_bpf');
+    await Network.run(testbed(), async (net) => {
+      const ns = net.nsName('a');
+      const dir = mkdtempSync(join(tmpdir(), 'tsbcc-rl-'));
+      try {
+        const before = interfaceState(ns);
+        const file = join(dir, 'bad.yaml');
+        const bad: [string, string][] = [
+          [TWO_CLASSES.replace('eth0:', 'eth9:'), `${file}:2:3: interfaces.eth9: no interface eth9 in ${ns}`],
+          [
+            TWO_CLASSES.replace('[10.234.0.4]', '[10.234.0.0/30]'),
+            `${file}:6:42: interfaces.eth0.egress.classes.fast.addresses.0: 10.234.0.0/30 overlaps 10.234.0.2 of class slow`,
+          ],
+          [
+            TWO_CLASSES.replace('rate: 4mbit', 'rate: 0'),
+            `${file}:6:23: interfaces.eth0.egress.classes.fast.rate: 0: a rate of 0 would stop all traffic`,
+          ],
+          [
+            TWO_CLASSES.replace('[10.234.0.4]', '[10.234.0.4, "fd34::/64"]'),
+            `interfaces.eth0.egress.classes.fast.addresses.1: fd34::/64 is IPv6, but eth0 in ${ns} has no IPv6`,
+          ],
+        ];
+        for (const [text, message] of bad) {
+          writeFileSync(file, text);
+          const r = tsbcc(['apply', file, '--netns', ns]);
+          expect(r.code).toBe(1);
+          expect(r.err).toContain(message);
+          expect(interfaceState(ns)).toBe(before);
+          expect(existsSync(recordFile(ns))).toBe(false);
+          expect(existsSync(pinDir(ns))).toBe(false);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('limits per address after the command exited; set moves an address live; apply reconciles; rm restores', async (ctx) => {
+    await requireFeatures(ctx, 'htb', 'cls_bpf');
+    await Network.run(testbed(), async (net) => {
+      const a = net.nsName('a');
+      const b = net.nsName('b');
+      const dir = mkdtempSync(join(tmpdir(), 'tsbcc-rl-'));
+      const policy = join(dir, 'policy.yaml');
+      const before = interfaceState(a);
+      try {
+        writeFileSync(policy, TWO_CLASSES);
+        const r = tsbcc(['apply', policy, '--netns', a]);
+        expect(r.err).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.out).toContain('eth0 egress: installed via htb');
+        // the command has exited: what follows runs on what it left in the kernel
+        const filter = tcClassifier(a, 'eth0');
+        let shown = show(a);
+        expect(shown.directions[0]!.classifier).toMatchObject({
+          handle: filter.handle,
+          programId: filter.id,
+          inPlace: true,
+        });
+        expect(shown.directions[0]!.classes.map((c) => [c.name, c.classid, c.rate])).toEqual([
+          ['slow', '1:1', 1e6],
+          ['fast', '1:2', 4e6],
+        ]);
+
+        const rates: Record<string, number> = {};
+        for (const [addr, port] of [
+          ['10.234.0.2', 5301],
+          ['10.234.0.3', 5302],
+          ['10.234.0.4', 5303],
+        ] as const) {
+          rates[addr] = (await iperf(a, b, addr, port, SECONDS)).receivedBps;
+        }
+        console.log(`per-address rates (bit/s): ${JSON.stringify(rates)}`);
+        within10(rates['10.234.0.2']!, 1e6);
+        within10(rates['10.234.0.3']!, 1e6);
+        within10(rates['10.234.0.4']!, 4e6);
+
+        // the classifier counted each address's bytes (at least what the receiver got)
+        shown = show(a);
+        const entry = (p: string): Shown['directions'][number]['entries'][number] =>
+          shown.directions[0]!.entries.find((e) => e.prefix === p)!;
+        for (const addr of ['10.234.0.2', '10.234.0.3', '10.234.0.4']) {
+          expect(entry(addr).bytes).toBeGreaterThan((0.95 * SECONDS * rates[addr]!) / 8);
+          expect(entry(addr).packets).toBeGreaterThan(0);
+        }
+        const slowStats = shown.directions[0]!.classes.find((c) => c.name === 'slow')!.stats!;
+        expect(slowStats.bytes).toBeGreaterThanOrEqual(entry('10.234.0.2').bytes + entry('10.234.0.3').bytes);
+
+        // set: a map update; the filter and its program stay
+        const s = tsbcc(['set', '10.234.0.2', 'fast', '--netns', a]);
+        expect(s.err).toBe('');
+        expect(s.out).toContain('eth0 egress: 10.234.0.2 -> fast');
+        expect(tcClassifier(a, 'eth0')).toEqual(filter);
+        const moved = (await iperf(a, b, '10.234.0.2', 5304, SECONDS)).receivedBps;
+        console.log(`10.234.0.2 after set to fast: ${Math.round(moved)} bit/s`);
+        within10(moved, 4e6);
+        expect(tcClassifier(a, 'eth0')).toEqual(filter);
+
+        // a changed policy: fast changes rate, bulk is new and the default, .3 goes; same classifier
+        writeFileSync(
+          policy,
+          'interfaces:\n  eth0:\n    egress:\n      default: bulk\n      classes:\n        slow: { rate: 1mbit, addresses: [10.234.0.2] }\n        fast: { rate: 2mbit, ceil: 3mbit, addresses: [10.234.0.4] }\n        bulk: { rate: 512kbit }\n',
+        );
+        const re = tsbcc(['apply', policy, '--netns', a]);
+        expect(re.err).toBe('');
+        expect(re.out).toContain(
+          'eth0 egress: reconciled (classes +1 ~1 -0, entries +0 ~1 -1; classifier kept)',
+        );
+        expect(tcClassifier(a, 'eth0')).toEqual(filter);
+        const classes = nsExec(a, ['tc', 'class', 'show', 'dev', 'eth0']);
+        expect(classes).toMatch(/class htb 1:2 .*rate 2Mbit ceil 3Mbit/);
+        expect(classes).toMatch(/class htb 1:3 .*rate 512Kbit/);
+        shown = show(a);
+        expect(shown.directions[0]!.entries.map((e) => `${e.prefix} ${e.class}`)).toEqual([
+          '10.234.0.2 slow',
+          '10.234.0.4 fast',
+        ]);
+
+        const rm = tsbcc(['rm', '--netns', a]);
+        expect(rm.err).toBe('');
+        expect(rm.out).toContain(`${a}: removed eth0 egress`);
+        expect(interfaceState(a)).toBe(before);
+        expect(existsSync(recordFile(a))).toBe(false);
+        expect(existsSync(pinDir(a))).toBe(false);
+        expect(loadedProgramIds().has(filter.id)).toBe(false);
+      } finally {
+        tsbcc(['rm', '--netns', a]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('limits ingress through an ifb; a SIGKILLed apply is refused again and cleaned by rm', async (ctx) => {
+    await requireFeatures(ctx, 'htb', 'cls_bpf', 'clsact', 'ifb', 'act_mirred');
+    await Network.run(testbed(), async (net) => {
+      const a = net.nsName('a');
+      const b = net.nsName('b');
+      const dir = mkdtempSync(join(tmpdir(), 'tsbcc-rl-'));
+      const policy = join(dir, 'policy.yaml');
+      const before = interfaceState(a);
+      try {
+        writeFileSync(
+          policy,
+          'interfaces:\n  eth0:\n    ingress:\n      classes:\n        up: { rate: 2mbit, addresses: [10.234.0.3] }\n',
+        );
+        const r = tsbcc(['apply', policy, '--netns', a]);
+        expect(r.err).toBe('');
+        expect(r.out).toContain('eth0 ingress: installed via ifb+htb');
+        // b sends from .3 (limited by source address) to a
+        const got = (await iperf(b, a, '10.234.0.1', 5305, SECONDS, ['-B', '10.234.0.3'])).receivedBps;
+        console.log(`ingress from 10.234.0.3: ${Math.round(got)} bit/s`);
+        within10(got, 2e6);
+        expect(tsbcc(['rm', '--netns', a]).code).toBe(0);
+        expect(interfaceState(a)).toBe(before);
+
+        for (const step of ['pinned', 'installed']) {
+          const k = tsbcc(['apply', policy, '--netns', a], { TSBCC_RATELIMIT_KILL_AT: step });
+          expect(k.signal).toBe('SIGKILL');
+          expect(existsSync(recordFile(a))).toBe(true);
+          if (step === 'installed') expect(interfaceState(a)).not.toBe(before);
+          const again = tsbcc(['apply', policy, '--netns', a]);
+          expect(again.code).toBe(1);
+          expect(again.err).toContain(`an earlier apply in ${a} did not finish`);
+          const rm = tsbcc(['rm', '--netns', a]);
+          expect(rm.err).toBe('');
+          expect(rm.out).toContain(`${a}: removed eth0 ingress`);
+          expect(interfaceState(a)).toBe(before);
+          expect(existsSync(recordFile(a))).toBe(false);
+          expect(existsSync(pinDir(a))).toBe(false);
+        }
+      } finally {
+        tsbcc(['rm', '--netns', a]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
