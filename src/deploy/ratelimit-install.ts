@@ -378,7 +378,8 @@ export async function reconcileDirection(
   for (const c of next.classes) {
     const was = old.classes.find((o) => o.minor === c.minor);
     if (!was) {
-      await putClass(next, c, netns, false);
+      // create-or-replace: a reconcile that failed after adding it can be run again
+      await putClass(next, c, netns, true);
       report.classesAdded.push(c.name);
     } else if (!sameRates(was, c)) {
       await putClass(next, c, netns, true);

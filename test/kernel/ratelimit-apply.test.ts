@@ -82,12 +82,16 @@ const within10 = (got: number, want: number): void => {
 
 const SECONDS = 5;
 
-// Host a (IPv6 off: an IPv4-only setup) sends to b's three addresses; a's eth0 is limited.
-function testbed(): Topology {
-  const t = new Topology(uniqueName('rla')).host('a', { ipv6: false }).host('b', { ipv6: false });
+// Host a sends to b's addresses; a's eth0 is limited. Without ipv6, a is an IPv4-only setup.
+function testbed(ipv6 = false): Topology {
+  const t = new Topology(uniqueName('rla')).host('a', { ipv6 }).host('b', { ipv6 });
   t.link(
-    { host: 'a', ifname: 'eth0', addresses: ['10.234.0.1/24'] },
-    { host: 'b', ifname: 'eth0', addresses: ['10.234.0.2/24', '10.234.0.3/24', '10.234.0.4/24'] },
+    { host: 'a', ifname: 'eth0', addresses: ['10.234.0.1/24', ...(ipv6 ? ['fd34::1/64'] : [])] },
+    {
+      host: 'b',
+      ifname: 'eth0',
+      addresses: ['10.234.0.2/24', '10.234.0.3/24', '10.234.0.4/24', ...(ipv6 ? ['fd34::3/64'] : [])],
+    },
   );
   return t;
 }
@@ -141,14 +145,15 @@ describe('tsbcc ratelimit apply/set/show/rm (CLI, in a testbed)', () => {
 
   it('limits per address after the command exited; set moves an address live; apply reconciles; rm restores', async (ctx) => {
     await requireFeatures(ctx, 'htb', 'cls_bpf');
-    await Network.run(testbed(), async (net) => {
+    await Network.run(testbed(true), async (net) => {
       const a = net.nsName('a');
       const b = net.nsName('b');
       const dir = mkdtempSync(join(tmpdir(), 'tsbcc-rl-'));
       const policy = join(dir, 'policy.yaml');
       const before = interfaceState(a);
       try {
-        writeFileSync(policy, TWO_CLASSES);
+        // three addresses, one of them IPv6, in two classes
+        writeFileSync(policy, TWO_CLASSES.replace('10.234.0.3]', '"fd34::3"]'));
         const r = tsbcc(['apply', policy, '--netns', a]);
         expect(r.err).toBe('');
         expect(r.code).toBe(0);
@@ -169,26 +174,27 @@ describe('tsbcc ratelimit apply/set/show/rm (CLI, in a testbed)', () => {
         const rates: Record<string, number> = {};
         for (const [addr, port] of [
           ['10.234.0.2', 5301],
-          ['10.234.0.3', 5302],
+          ['fd34::3', 5302],
           ['10.234.0.4', 5303],
         ] as const) {
           rates[addr] = (await iperf(a, b, addr, port, SECONDS)).receivedBps;
         }
         console.log(`per-address rates (bit/s): ${JSON.stringify(rates)}`);
         within10(rates['10.234.0.2']!, 1e6);
-        within10(rates['10.234.0.3']!, 1e6);
+        within10(rates['fd34::3']!, 1e6);
         within10(rates['10.234.0.4']!, 4e6);
 
         // the classifier counted each address's bytes (at least what the receiver got)
         shown = show(a);
         const entry = (p: string): Shown['directions'][number]['entries'][number] =>
           shown.directions[0]!.entries.find((e) => e.prefix === p)!;
-        for (const addr of ['10.234.0.2', '10.234.0.3', '10.234.0.4']) {
+        console.log(tsbcc(['show', '--netns', a]).out);
+        for (const addr of ['10.234.0.2', 'fd34::3', '10.234.0.4']) {
           expect(entry(addr).bytes).toBeGreaterThan((0.95 * SECONDS * rates[addr]!) / 8);
           expect(entry(addr).packets).toBeGreaterThan(0);
         }
         const slowStats = shown.directions[0]!.classes.find((c) => c.name === 'slow')!.stats!;
-        expect(slowStats.bytes).toBeGreaterThanOrEqual(entry('10.234.0.2').bytes + entry('10.234.0.3').bytes);
+        expect(slowStats.bytes).toBeGreaterThanOrEqual(entry('10.234.0.2').bytes + entry('fd34::3').bytes);
 
         // set: a map update; the filter and its program stay
         const s = tsbcc(['set', '10.234.0.2', 'fast', '--netns', a]);
@@ -200,7 +206,8 @@ describe('tsbcc ratelimit apply/set/show/rm (CLI, in a testbed)', () => {
         within10(moved, 4e6);
         expect(tcClassifier(a, 'eth0')).toEqual(filter);
 
-        // a changed policy: fast changes rate, bulk is new and the default, .3 goes; same classifier
+        // a changed policy: fast changes rate, bulk is new and the default, fd34::3 goes, .2 is
+        // back in slow (the policy replaces what set changed); the same classifier
         writeFileSync(
           policy,
           'interfaces:\n  eth0:\n    egress:\n      default: bulk\n      classes:\n        slow: { rate: 1mbit, addresses: [10.234.0.2] }\n        fast: { rate: 2mbit, ceil: 3mbit, addresses: [10.234.0.4] }\n        bulk: { rate: 512kbit }\n',
@@ -261,6 +268,8 @@ describe('tsbcc ratelimit apply/set/show/rm (CLI, in a testbed)', () => {
           const k = tsbcc(['apply', policy, '--netns', a], { TSBCC_RATELIMIT_KILL_AT: step });
           expect(k.signal).toBe('SIGKILL');
           expect(existsSync(recordFile(a))).toBe(true);
+          // killed with the maps pinned (and, at 'installed', the ifb, htb and filters made)
+          expect(existsSync(pinDir(a))).toBe(true);
           if (step === 'installed') expect(interfaceState(a)).not.toBe(before);
           const again = tsbcc(['apply', policy, '--netns', a]);
           expect(again.code).toBe(1);
