@@ -5,7 +5,18 @@
  * step, so `rm` removes exactly what an apply made, also one that was SIGKILLed half-way.
  * The maps live under bpffs: `/sys/fs/bpf/tsbcc/ratelimit/<key>/<interface>/<direction>/`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -169,4 +180,58 @@ export function recordKeys(): string[] {
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
+}
+
+function lockPath(key: string): string {
+  return join(recordDir(), `${key}.lock`);
+}
+
+/**
+ * Takes the namespace's change lock (`<key>.lock` next to the record, made with O_EXCL and
+ * holding the owner's pid and start time), so two apply/set/unset/rm of one namespace never run
+ * at once. A lock whose process is gone (SIGKILLed) is taken over.
+ * @returns the function that releases it.
+ * @throws InvalidArgumentError when a running process holds it.
+ */
+export function lockNamespace(key: string): () => void {
+  mkdirSync(recordDir(), { recursive: true });
+  const file = lockPath(key);
+  const me = `${process.pid} ${processStart(process.pid) ?? ''}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let owner = '';
+      try {
+        owner = readFileSync(file, 'utf8');
+      } catch {
+        continue; // released meanwhile
+      }
+      const [pid = '', start = ''] = owner.trim().split(' ');
+      if (owner.trim() !== '' && processStart(Number(pid)) === start) {
+        throw new InvalidArgumentError(
+          `ratelimit in ${key} is being changed by process ${pid}; try again when it is done`,
+        );
+      }
+      // the owner died (or had not written its pid yet: give it a moment once)
+      if (owner.trim() === '' && attempt === 0) continue;
+      rmSync(file, { force: true });
+      continue;
+    }
+    try {
+      writeSync(fd, me);
+    } finally {
+      closeSync(fd);
+    }
+    return () => {
+      try {
+        if (readFileSync(file, 'utf8') === me) rmSync(file, { force: true });
+      } catch {
+        // gone already
+      }
+    };
+  }
+  throw new InvalidArgumentError(`could not take the ratelimit lock of ${key} (${file})`);
 }

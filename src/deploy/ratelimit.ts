@@ -26,6 +26,7 @@ import {
 } from './ratelimit-install.js';
 import { PolicyError, readPolicy, type PolicyProblem } from './ratelimit-policy.js';
 import {
+  lockNamespace,
   namespaceKey,
   pinDirOf,
   readRecord,
@@ -80,6 +81,20 @@ export async function applyPolicy(file: string, netns?: string): Promise<ApplySt
   const policy = readPolicy(file);
   await checkPolicyHere(policy, netns);
   const key = namespaceKey(netns);
+  const unlock = lockNamespace(key);
+  try {
+    return await applyLocked(policy, file, key, netns);
+  } finally {
+    unlock();
+  }
+}
+
+async function applyLocked(
+  policy: ReturnType<typeof readPolicy>,
+  file: string,
+  key: string,
+  netns: string | undefined,
+): Promise<ApplyStep[]> {
   const rec = recordForChange(key, netns);
   const problems: PolicyProblem[] = [];
   const installedHere = (ifname: string, dir: string): RecordDirection | undefined =>
@@ -217,6 +232,15 @@ export async function setAddress(
   target: string,
   choice: DirectionChoice = {},
 ): Promise<SetResult> {
+  const unlock = lockNamespace(namespaceKey(choice.netns));
+  try {
+    return await setLocked(address, target, choice);
+  } finally {
+    unlock();
+  }
+}
+
+async function setLocked(address: string, target: string, choice: DirectionChoice): Promise<SetResult> {
   const p = triePrefix(address);
   const text = prefixText(p);
   const rec = installedRecord(choice.netns);
@@ -289,6 +313,15 @@ export async function setAddress(
  * @throws InvalidArgumentError when it is not in the tries, or nothing is installed.
  */
 export async function unsetAddress(address: string, choice: DirectionChoice = {}): Promise<SetResult> {
+  const unlock = lockNamespace(namespaceKey(choice.netns));
+  try {
+    return await unsetLocked(address, choice);
+  } finally {
+    unlock();
+  }
+}
+
+async function unsetLocked(address: string, choice: DirectionChoice): Promise<SetResult> {
   const p = triePrefix(address);
   const text = prefixText(p);
   const rec = installedRecord(choice.netns);
@@ -333,25 +366,33 @@ export async function removeInstalled(opts: { netns?: string; all?: boolean } = 
   const keys = opts.all ? recordKeys() : [namespaceKey(opts.netns)];
   const out: RemoveResult[] = [];
   for (const key of keys) {
-    const rec = readRecord(key);
-    if (!rec) continue;
-    if (writerAlive(rec) && rec.status !== 'applied') {
-      throw new InvalidArgumentError(
-        `ratelimit in ${key} is being changed by process ${rec.pid}; not removed`,
-      );
+    const unlock = lockNamespace(key);
+    try {
+      const r = await removeLocked(key, opts);
+      if (r) out.push(r);
+    } finally {
+      unlock();
     }
-    const netns = opts.all ? rec.netns : opts.netns;
-    rec.status = 'removing';
-    writeRecord(rec);
-    const done: string[] = [];
-    for (const d of [...rec.directions].reverse()) {
-      await removeDirection(d, netns);
-      rec.directions = rec.directions.filter((x) => x !== d);
-      writeRecord(rec);
-      done.push(dirName(d));
-    }
-    removeRecord(key);
-    out.push({ key, directions: done });
   }
   return out;
+}
+
+async function removeLocked(
+  key: string,
+  opts: { netns?: string; all?: boolean },
+): Promise<RemoveResult | undefined> {
+  const rec = readRecord(key);
+  if (!rec) return undefined;
+  const netns = opts.all ? rec.netns : opts.netns;
+  rec.status = 'removing';
+  writeRecord(rec);
+  const done: string[] = [];
+  for (const d of [...rec.directions].reverse()) {
+    await removeDirection(d, netns);
+    rec.directions = rec.directions.filter((x) => x !== d);
+    writeRecord(rec);
+    done.push(dirName(d));
+  }
+  removeRecord(key);
+  return { key, directions: done };
 }

@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPolicy } from '../../src/index.js';
 import { freeMinor, planDirection, prefixText, triePrefix } from '../../src/deploy/ratelimit-install.js';
 import { fromTrieKey, trieKey } from '../../src/recipes/prefix-classifier.js';
-import type { RecordDirection } from '../../src/deploy/ratelimit-record.js';
+import { lockNamespace, type RecordDirection } from '../../src/deploy/ratelimit-record.js';
 
 const policy = (classes: string): ReturnType<typeof checkPolicy>['directions'][number] =>
   checkPolicy(`interfaces:\n  eth0:\n    egress:\n      classes:\n${classes}`).directions[0]!;
@@ -56,5 +60,32 @@ describe('tsbcc ratelimit plan (pure)', () => {
       { name: 'b', minor: 2, rate: 8e6 },
     ]);
     expect(freeMinor(old)).toBe(4);
+  });
+});
+
+describe('tsbcc ratelimit change lock', () => {
+  it('refuses a second holder while the first runs, takes over the lock of a dead process', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsbcc-rl-lock-'));
+    const saved = process.env.TSBCC_RUN_DIR;
+    process.env.TSBCC_RUN_DIR = dir;
+    try {
+      const release = lockNamespace('ns1');
+      expect(() => lockNamespace('ns1')).toThrow(
+        `ratelimit in ns1 is being changed by process ${process.pid}`,
+      );
+      const other = lockNamespace('ns2'); // another namespace is independent
+      other();
+      release();
+      expect(readdirSync(join(dir, 'ratelimit'))).toEqual([]);
+      // a SIGKILLed apply's lock: its pid is gone
+      const dead = spawnSync('true').pid!;
+      writeFileSync(join(dir, 'ratelimit', 'ns1.lock'), `${dead} 12345\n`);
+      lockNamespace('ns1')();
+      expect(readdirSync(join(dir, 'ratelimit'))).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TSBCC_RUN_DIR;
+      else process.env.TSBCC_RUN_DIR = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
