@@ -206,6 +206,23 @@ describe('tsbcc ratelimit apply/set/show/rm (CLI, in a testbed)', () => {
         within10(moved, 4e6);
         expect(tcClassifier(a, 'eth0')).toEqual(filter);
 
+        // set ADDR RATE: the address gets an htb class of its own; unset takes it (and the class) away
+        const own = tsbcc(['set', '10.234.0.4', '2mbit', '--netns', a]);
+        expect(own.err).toBe('');
+        expect(own.out).toContain('eth0 egress: 10.234.0.4 -> =10.234.0.4');
+        expect(nsExec(a, ['tc', 'class', 'show', 'dev', 'eth0'])).toMatch(/class htb 1:3 .*rate 2Mbit/);
+        const alone = (await iperf(a, b, '10.234.0.4', 5306, SECONDS)).receivedBps;
+        console.log(`10.234.0.4 after set to 2mbit: ${Math.round(alone)} bit/s`);
+        within10(alone, 2e6);
+        const un = tsbcc(['unset', '10.234.0.4', '--netns', a]);
+        expect(un.err).toBe('');
+        expect(nsExec(a, ['tc', 'class', 'show', 'dev', 'eth0'])).not.toContain('1:3');
+        expect(show(a).directions[0]!.entries.map((e) => e.prefix)).toEqual(['10.234.0.2', 'fd34::3']);
+        expect(tsbcc(['unset', '10.234.0.4', '--netns', a]).err).toContain(
+          '10.234.0.4 is not set in eth0 egress',
+        );
+        expect(tcClassifier(a, 'eth0')).toEqual(filter);
+
         // a changed policy: fast changes rate, bulk is new and the default, fd34::3 goes, .2 is
         // back in slow (the policy replaces what set changed); the same classifier
         writeFileSync(
@@ -215,7 +232,7 @@ describe('tsbcc ratelimit apply/set/show/rm (CLI, in a testbed)', () => {
         const re = tsbcc(['apply', policy, '--netns', a]);
         expect(re.err).toBe('');
         expect(re.out).toContain(
-          'eth0 egress: reconciled (classes +1 ~1 -0, entries +0 ~1 -1; classifier kept)',
+          'eth0 egress: reconciled (classes +1 ~1 -0, entries +1 ~1 -1; classifier kept)',
         );
         expect(tcClassifier(a, 'eth0')).toEqual(filter);
         const classes = nsExec(a, ['tc', 'class', 'show', 'dev', 'eth0']);
