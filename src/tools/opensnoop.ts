@@ -9,11 +9,13 @@ import { InvalidArgumentError } from '../errors.js';
 import { ksymname } from '../tracing/ksyms.js';
 import { tracepointExists } from '../tracing/attach.js';
 import { collect, intArg, positiveInt } from './args.js';
+import { addContainerOptions, containerFilter, type ContainerOptions } from './containers.js';
 import { sprintf } from './format.js';
 import { tracepointProbe, type Attachment } from './session.js';
 import { defineTool } from './tool.js';
 
-interface Options {
+interface Options extends ContainerOptions {
+  ebpf?: boolean;
   timestamp?: boolean;
   printUid?: boolean;
   failed?: boolean;
@@ -94,6 +96,8 @@ function program(o: Options, kprobes: boolean, present: string[]): string {
   else if (o.pid !== undefined) filters.push(`if (pid != ${o.pid}) return 0;`);
   if (o.uid !== undefined) filters.push(`if (uid != ${o.uid}) return 0;`);
   if (o.flagFilter?.length) filters.push(`if (!(flags & ${flagMask(o.flagFilter)})) return 0;`);
+  const containers = containerFilter(o, o.ebpf);
+  if (containers.check) filters.push(containers.check);
   const hooks: string[] = [];
   for (const c of present) {
     if (kprobes) {
@@ -144,7 +148,7 @@ struct open_event {
 
 BPF_HASH(inflight, u64, struct pending);
 BPF_RINGBUF_OUTPUT(events, ${o.bufferPages});
-
+${containers.decls}
 static int on_enter(const char *filename, int flags, u32 mode)
 {
     u64 id = bpf_get_current_pid_tgid();
@@ -206,6 +210,8 @@ export default defineTool<Options>({
     tsbcc tool opensnoop -x                     # only show failed opens
     tsbcc tool opensnoop -p 181                 # only trace PID 181
     tsbcc tool opensnoop -t 123                 # only trace TID 123
+    tsbcc tool opensnoop --cgroupmap mappath    # only trace cgroups in this BPF map
+    tsbcc tool opensnoop --mntnsmap mappath     # only trace mount namespaces in the map
     tsbcc tool opensnoop -u 1000                # only trace UID 1000
     tsbcc tool opensnoop -d 10                  # trace for 10 seconds only
     tsbcc tool opensnoop -n main                # only print process names containing "main"
@@ -218,7 +224,9 @@ export default defineTool<Options>({
       .option('-U, --print-uid', 'print UID column')
       .option('-x, --failed', 'only show failed opens')
       .option('-p, --pid <pid>', 'trace this PID only', intArg)
-      .option('-t, --tid <tid>', 'trace this TID only', intArg)
+      .option('-t, --tid <tid>', 'trace this TID only', intArg);
+    addContainerOptions(cmd);
+    cmd
       .option('-u, --uid <uid>', 'trace this UID only', intArg)
       .option('-d, --duration <seconds>', 'total duration of trace in seconds', positiveInt)
       .option('-n, --name <name>', 'only print process names containing this name')

@@ -7,12 +7,14 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { intArg, intList } from './args.js';
+import { addContainerOptions, containerFilter, type ContainerOptions } from './containers.js';
 import { clockTime, sprintf } from './format.js';
 import { tracepointProbe, type Attachment } from './session.js';
 import { formatAddress } from './tcpconnect.js';
 import { defineTool } from './tool.js';
 
-interface Options {
+interface Options extends ContainerOptions {
+  ebpf?: boolean;
   time?: boolean;
   timestamp?: boolean;
   pid?: number;
@@ -36,7 +38,10 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 
 function program(o: Options, kprobes: boolean): string {
-  const pidFilter = o.pid !== undefined ? `if (pid != ${o.pid}) return 0;` : '';
+  const containers = containerFilter(o, o.ebpf);
+  const pidFilter = [o.pid !== undefined ? `if (pid != ${o.pid}) return 0;` : '', containers.check]
+    .filter(Boolean)
+    .join('\n    ');
   const filters = [
     o.ipv4 ? `if (family != ${AF_INET}) return 0;` : '',
     o.ipv6 ? `if (family != ${AF_INET6}) return 0;` : '',
@@ -108,7 +113,7 @@ struct accept_event {
 };
 
 BPF_PERF_OUTPUT(events);
-
+${containers.decls}
 static int report(void *ctx, struct sock *sk)
 {
     if (sk == 0)
@@ -154,7 +159,9 @@ export default defineTool<Options>({
     tsbcc tool tcpaccept -P 80,81  # only trace port 80 and 81
     tsbcc tool tcpaccept -p 181    # only trace PID 181
     tsbcc tool tcpaccept -4        # trace IPv4 family
-    tsbcc tool tcpaccept -6        # trace IPv6 family`,
+    tsbcc tool tcpaccept -6        # trace IPv6 family
+    tsbcc tool tcpaccept --cgroupmap mappath  # only trace cgroups in this BPF map
+    tsbcc tool tcpaccept --mntnsmap mappath   # only trace mount namespaces in the map`,
   configure(cmd) {
     cmd
       .option('-T, --time', 'include time column on output (HH:MM:SS)')
@@ -163,6 +170,7 @@ export default defineTool<Options>({
       .option('-P, --port <ports>', 'comma-separated list of local ports to trace', intList)
       .option('-4, --ipv4', 'trace IPv4 family only')
       .option('-6, --ipv6', 'trace IPv6 family only');
+    addContainerOptions(cmd);
   },
   async run(o, _args, s) {
     if (o.ipv4 && o.ipv6) throw new InvalidArgumentError('-4 and -6 are mutually exclusive');

@@ -8,12 +8,14 @@
 import { InvalidArgumentError } from '../errors.js';
 import { formatIPv4, formatIPv6 } from '../maps/net-format.js';
 import { intArg, intList } from './args.js';
+import { addContainerOptions, containerFilter, type ContainerOptions } from './containers.js';
 import { sprintf } from './format.js';
 import { tracepointProbe, type Attachment } from './session.js';
 import { byValue } from './tables.js';
 import { defineTool } from './tool.js';
 
-interface Options {
+interface Options extends ContainerOptions {
+  ebpf?: boolean;
   timestamp?: boolean;
   pid?: number;
   port?: number[];
@@ -59,9 +61,11 @@ export function formatAddress(ip: number, words: number[]): string {
 }
 
 function program(o: Options, kprobes: boolean): string {
+  const containers = containerFilter(o, o.ebpf);
   const filters = [
     o.pid !== undefined ? `if (pid != ${o.pid}) return 0;` : '',
     o.uid !== undefined ? `if (uid != ${o.uid}) return 0;` : '',
+    containers.check,
   ]
     .filter(Boolean)
     .join('\n    ');
@@ -210,7 +214,7 @@ struct flow_key {
 BPF_HASH(pending, u32, struct pending);
 BPF_HASH(flows, struct flow_key);
 BPF_PERF_OUTPUT(events);
-
+${containers.decls}
 static int report(void *ctx, struct pending *p)
 {
     u64 id = bpf_get_current_pid_tgid();
@@ -239,7 +243,9 @@ export default defineTool<Options>({
     tsbcc tool tcpconnect -U        # include UID
     tsbcc tool tcpconnect -u 1000   # only trace UID 1000
     tsbcc tool tcpconnect -c        # count connects per src ip and dest ip/port
-    tsbcc tool tcpconnect -L        # include LPORT while printing outputs`,
+    tsbcc tool tcpconnect -L        # include LPORT while printing outputs
+    tsbcc tool tcpconnect --cgroupmap mappath  # only trace cgroups in this BPF map
+    tsbcc tool tcpconnect --mntnsmap mappath   # only trace mount namespaces in the map`,
   configure(cmd) {
     cmd
       .option('-t, --timestamp', 'include timestamp on output')
@@ -251,6 +257,7 @@ export default defineTool<Options>({
       .option('-U, --print-uid', 'include UID on output')
       .option('-u, --uid <uid>', 'trace this UID only', intArg)
       .option('-c, --count', 'count connects per src ip and dest ip/port');
+    addContainerOptions(cmd);
   },
   async run(o, _args, s) {
     if (o.ipv4 && o.ipv6) throw new InvalidArgumentError('-4 and -6 are mutually exclusive');
