@@ -14,11 +14,14 @@ const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0'] = proces
 // a fresh text per run for "new" (a comment changes the cache key, not the program)
 const text = readFileSync(file, 'utf8') + (mode === 'cached' ? '' : `\n// run ${run}\n`);
 native(); // load the addon (and LLVM) before timing, as `import bcc` does for BCC
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const spec = await compile({ text, name: 'bench' }, { noCache: mode !== 'cached' });
 const obj = BpfObject.create(spec);
 obj.loadFunc(fn, type as ProgramTypeName);
 const ms = performance.now() - t0;
+const used = process.cpuUsage(c0);
+const cpu = (used.user + used.system) / 1000;
 obj.close();
 const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
-console.log(JSON.stringify({ ms, fromCache: spec.fromCache === true, hwm }));
+console.log(JSON.stringify({ ms, cpu, fromCache: spec.fromCache === true, hwm }));

@@ -9,6 +9,8 @@ export const KERNEL_STUB_DIR = '/virtual/tsbcc/kernel';
 export const TRACEPOINT_HEADER = '/virtual/tsbcc/generated/tracepoints.h';
 /** Where the #undef lines of compat macros a program redefines are visible. */
 export const UNDEFS_HEADER = '/virtual/tsbcc/generated/undefs.h';
+/** Where the UAPI constants a program names are visible (uapi-defs.ts). */
+export const UAPI_HEADER = '/virtual/tsbcc/generated/uapi.h';
 /** Where the generated USDT argument readers are visible. */
 export const USDT_HEADER = '/virtual/tsbcc/generated/usdt.h';
 
@@ -70,9 +72,12 @@ export function bccIncludeArgs(
   tracepoints: boolean,
   usdt = false,
   undefs = false,
+  uapi = false,
 ): string[] {
   const tc = toolchain();
-  const args = ['-include-pch', pch, '-include', join(tc.tsbccInclude, 'bcc', 'helpers.h')];
+  const args = ['-include-pch', pch];
+  if (uapi) args.push('-include', UAPI_HEADER);
+  args.push('-include', join(tc.tsbccInclude, 'bcc', 'helpers.h'));
   if (tracepoints) args.push('-include', TRACEPOINT_HEADER);
   if (usdt) args.push('-include', USDT_HEADER);
   if (undefs) args.push('-include', UNDEFS_HEADER);

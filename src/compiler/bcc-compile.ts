@@ -15,6 +15,7 @@ import {
   bccIncludeArgs,
   KERNEL_STUB_DIR,
   TRACEPOINT_HEADER,
+  UAPI_HEADER,
   UNDEFS_HEADER,
   USDT_HEADER,
 } from './bcc-args.js';
@@ -33,6 +34,7 @@ import { describeProgram, rewriterNamingRules } from './program-naming.js';
 import { readTracepointFormat, referencedTracepoints, tracepointStruct } from './tracepoint-structs.js';
 import { toolchain } from './toolchain.js';
 import type { TypeLayout } from './type-layout.js';
+import { undeclaredIdentifiers, uapiDefinesFor } from './uapi-defs.js';
 
 /** Options of the BCC-C compile. */
 export interface BccCompileOptions {
@@ -238,6 +240,7 @@ export async function compileBcc(
   }
 
   const usdt = opts.usdt?.length ? await resolveUsdt(opts.usdt) : undefined;
+  const locals = localHeaders(source.text, includeDir, cflags);
   const key =
     opts.noCache || opts.emitLlvm
       ? undefined
@@ -248,7 +251,7 @@ export async function compileBcc(
           name,
           JSON.stringify(cflags),
           includeDir ?? '',
-          ...localHeaders(source.text, includeDir, cflags),
+          ...locals,
           usdt ? usdt.header + JSON.stringify(usdt.specs) : '',
           await dialectHeadersText(),
           tpHeader,
@@ -270,15 +273,25 @@ export async function compileBcc(
   const files = tpHeader ? [{ path: TRACEPOINT_HEADER, contents: tpHeader }] : [];
   if (usdt) files.push({ path: USDT_HEADER, contents: usdt.header });
   const sources = [source];
+  // the UAPI constants the program (its text, its own headers, its cflags) names
+  let uapi = uapiDefinesFor([source.text, ...locals, cflags.join(' ')]);
   const attempt = async (header: KernelHeader, undefs: string[]) => {
     const args = [
       ...base,
       ...cflags,
-      ...bccIncludeArgs(header.pch, includeDir, tpHeader !== '', usdt !== undefined, undefs.length > 0),
+      ...bccIncludeArgs(
+        header.pch,
+        includeDir,
+        tpHeader !== '',
+        usdt !== undefined,
+        undefs.length > 0,
+        uapi.header !== '',
+      ),
     ];
-    const all = undefs.length
-      ? [...files, { path: UNDEFS_HEADER, contents: undefs.map((u) => `#undef ${u}\n`).join('') }]
-      : files;
+    const all = [...files];
+    if (uapi.header) all.push({ path: UAPI_HEADER, contents: uapi.header });
+    if (undefs.length)
+      all.push({ path: UNDEFS_HEADER, contents: undefs.map((u) => `#undef ${u}\n`).join('') });
     const rw = await native().bccRewrite({
       args,
       mainPath: source.virtualPath,
@@ -291,6 +304,17 @@ export async function compileBcc(
     return { args, files: all, rw };
   };
   let current = await attempt(kernel, []);
+  if (!current.rw.ok) {
+    // a constant the program builds by token pasting (`O_##x`) is not spelled in its text
+    const wider = uapiDefinesFor(
+      [],
+      [...uapi.names, ...undeclaredIdentifiers(current.rw.diagnostics.map((d) => d.message))],
+    );
+    if (wider.names.length > uapi.names.length) {
+      uapi = wider;
+      current = await attempt(kernel, []);
+    }
+  }
   if (!current.rw.ok) current = await retryWithoutCollisions(current, attempt, kernel, base, sources);
   const { args, rw } = current;
   const rwFiles = current.files;
@@ -384,7 +408,7 @@ async function retryWithoutCollisions(
   sources: UserSource[],
 ): Promise<Attempt> {
   const kernelDir = dirname(kernel.header);
-  const macroFiles = [join(kernelDir, 'kernel_defs.h'), join(toolchain().tsbccInclude, 'bcc', 'uapi_defs.h')];
+  const macroFiles = [join(kernelDir, 'kernel_defs.h'), UAPI_HEADER];
   const renames = new Set<string>();
   const undefs = new Set<string>();
   let best = first;

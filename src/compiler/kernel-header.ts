@@ -1,8 +1,9 @@
 /**
  * The kernel's type header from BTF (DESIGN D1), precompiled once per kernel (D2): the text of
- * every BTF type, the UAPI headers' integer constants (generated), our header of kernel macros
- * BTF cannot carry (filtered by what this kernel's BTF has), and libbpf's helper prototypes, as
- * one PCH in the cache directory, keyed by the BTF, our headers and clang.
+ * every BTF type, our header of kernel macros BTF cannot carry (filtered by what this kernel's
+ * BTF has), and libbpf's helper prototypes, as one PCH in the cache directory, keyed by the BTF,
+ * our headers and clang. The UAPI headers' constants are not in it: each program gets the ones
+ * it names (uapi-defs.ts).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, statSync, utimesSync, writeSync } from 'node:fs';
@@ -74,7 +75,6 @@ export async function kernelHeader(
 ): Promise<KernelHeader> {
   const tc = toolchain();
   const defsPath = join(tc.tsbccInclude, 'bcc', 'kernel_defs.h');
-  const uapiPath = join(tc.tsbccInclude, 'bcc', 'uapi_defs.h');
   let btf: string;
   try {
     btf = await btfHash(btfPath);
@@ -86,7 +86,6 @@ export async function kernelHeader(
   const h = createHash('sha256')
     .update(btf)
     .update(await fileIdentity(defsPath))
-    .update(await fileIdentity(uapiPath))
     .update(await fileIdentity(LIBBPF_HELPER_DEFS))
     .update(native().clangVersion)
     .update(JSON.stringify(baseArgs))
@@ -94,7 +93,7 @@ export async function kernelHeader(
   const key = h.digest('hex').slice(0, 24);
   let p = pending.get(key);
   if (!p) {
-    p = build(join(dir, 'kernel', key), key, btfPath, { defs: defsPath, uapi: uapiPath }, baseArgs);
+    p = build(join(dir, 'kernel', key), key, btfPath, { defs: defsPath }, baseArgs);
     pending.set(key, p);
     p.catch(() => pending.delete(key));
   }
@@ -219,7 +218,7 @@ async function build(
   dir: string,
   key: string,
   btfPath: string,
-  headers: { defs: string; uapi: string },
+  headers: { defs: string },
   baseArgs: string[],
 ): Promise<KernelHeader> {
   const header = join(dir, 'kernel.h');
@@ -249,7 +248,7 @@ async function buildLocked(
   dir: string,
   key: string,
   btfPath: string,
-  headers: { defs: string; uapi: string },
+  headers: { defs: string },
   baseArgs: string[],
   header: string,
   pch: string,
@@ -282,7 +281,6 @@ async function buildLocked(
     '/* no blanket CO-RE: the rewriter marks the reads it makes relocatable (BCC-C semantics) */',
     '#define BPF_NO_PRESERVE_ACCESS_INDEX',
     `#include "${join(dir, 'vmlinux.h')}"`,
-    `#include "${headers.uapi}"`,
     `#include "${join(dir, 'kernel_defs.h')}"`,
     '#define bpf_trace_printk __tsbcc_raw_trace_printk',
     `#include "${LIBBPF_HELPER_DEFS}"`,
