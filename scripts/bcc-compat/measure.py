@@ -203,9 +203,13 @@ def modules(out):
         for line in f:
             recs.append(json.loads(line))
     by_id = {}
+    shared = {}  # (target, pid) -> texts of earlier modules with *_PUBLIC / *_SHARED tables
     for r in recs:
         if r["event"] == "module":
-            by_id[r["id"]] = dict(r, compiled=None, loads=[])
+            run = (r["target"], r["pid"])
+            by_id[r["id"]] = dict(r, compiled=None, loads=[], after=list(shared.get(run, [])))
+            if r["text"] and re.search(r"_(PUBLIC|SHARED)\b", r["text"]):
+                shared.setdefault(run, []).append(r["text"])
     for r in recs:
         m = by_id.get(r.get("id"))
         if not m:
@@ -221,6 +225,10 @@ def modules(out):
         key = hashlib.sha256(json.dumps([m["text"], m["cflags"], m["src_file"]]).encode()).hexdigest()[:12]
         u = uniq.setdefault(key, {"key": key, "text": m["text"], "src_file": m["src_file"],
                                   "cflags": m["cflags"], "usdt": m["usdt"], "targets": [], "runs": []})
+        if re.search(r"BPF_TABLE\(\s*\"extern\"", u["text"]) and m["after"] and not u.get("after"):
+            u["after"] = m["after"]  # BCC made the shared tables it uses in earlier BPF() calls
+        if any(c.get("binary") for c in m["usdt"]) and not any(c.get("binary") for c in u["usdt"]):
+            u["usdt"] = m["usdt"]  # a later capture that kept the traced binaries
         if m["target"] not in u["targets"]:
             u["targets"].append(m["target"])
         u["runs"].append(m)
@@ -256,6 +264,14 @@ def run_tsbcc(u, out):
     cmd = TSBCC + ["check", path, "--json"]
     if u["cflags"]:
         cmd += ["--cflags", " ".join(u["cflags"])]
+    for i, text in enumerate(u.get("after", [])):
+        earlier = os.path.join(out, "src", "%s-after-%d.c" % (u["key"], i))
+        with open(earlier, "w") as f:
+            f.write(text)
+        cmd += ["--after", earlier]
+    for c in u["usdt"]:
+        for probe, fn in c.get("probes", []) if c.get("binary") else []:
+            cmd += ["--usdt", "%s@%s=%s" % (c["binary"], probe, fn)]
     wanted = sorted(set(v["loaded"]) | set(v["failed"]))
     for name, typ, attach in wanted:
         spec = "%s=%s" % (name, PROG_TYPES.get(typ, str(typ)))

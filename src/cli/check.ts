@@ -134,47 +134,77 @@ export function registerCheckCommands(program: Command): void {
     )
     .option('--no-cache', 'neither read nor write the object cache')
     .option('--usdt <PATH@probe=FN...>', 'enable USDT probe [provider:]name of PATH for handler FN')
+    .option(
+      '--after <FILE>',
+      'first create the objects of FILE (repeatable, in order) in this process, as earlier BPF() calls of one program: BPF_TABLE("extern", ...) then finds the *_PUBLIC / *_SHARED tables they made',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
     .action(
       async (
         file: string,
-        o: { cflags: string[]; load?: string[]; json?: boolean; cache: boolean; usdt?: string[] },
+        o: {
+          cflags: string[];
+          load?: string[];
+          json?: boolean;
+          cache: boolean;
+          usdt?: string[];
+          after: string[];
+        },
       ) => {
         const loads = (o.load ?? []).map(parseLoadSpec);
         const usdt = o.usdt?.length ? parseUsdtOptions(o.usdt) : undefined;
-        let spec: ObjectSpec;
+        const earlier: BpfObject[] = [];
         try {
-          spec = await compile({ file }, { cflags: o.cflags, noCache: !o.cache, ...(usdt ? { usdt } : {}) });
-        } catch (e) {
-          if (!o.json || !(e instanceof TsbccError)) throw e;
-          // --json: the requested functions (or one entry without a name) did not load
-          const error = e.message;
-          const failed = loads.length ? loads : [{ name: null, type: null }];
-          for (const l of failed)
-            console.log(JSON.stringify({ name: l.name, type: l.type, loaded: false, error }));
-          console.error(`tsbcc: ${error}`);
-          process.exitCode = 1;
-          return;
-        }
-        const { results, maps, notLoaded } = checkLoads(spec, loads);
-        if (results.length === 0) {
-          // maps only, or functions whose names imply no type: the maps were created
-          if (o.json) console.log(JSON.stringify({ maps, notLoaded }));
-          else {
-            const list = maps.map((m) => `${m.name} (${m.type}, ${m.maxEntries} entries)`).join(', ');
-            console.log(`ok    maps created: ${list || 'none'}`);
-            if (notLoaded.length)
-              console.log(
-                `      not loaded (no type implied; name them with --load NAME=TYPE): ${notLoaded.join(', ')}`,
-              );
+          for (const f of o.after) {
+            const s = await compile({ file: f }, { cflags: o.cflags, noCache: !o.cache });
+            earlier.push(BpfObject.create(s));
           }
-          return;
+          await checkOne(file, o, loads, usdt);
+        } finally {
+          for (const obj of earlier.reverse()) obj.close();
         }
-        for (const r of results) {
-          if (o.json) console.log(JSON.stringify(r));
-          else
-            console.log(r.loaded ? `ok    ${r.name} (${r.type})` : `FAIL  ${r.name} (${r.type})\n${r.error}`);
-        }
-        if (results.some((r) => !r.loaded)) process.exitCode = 1;
       },
     );
+}
+
+/** Compiles FILE and loads the requested functions (or reports the maps it made). */
+async function checkOne(
+  file: string,
+  o: { cflags: string[]; json?: boolean; cache: boolean },
+  loads: LoadSpec[],
+  usdt: ReturnType<typeof parseUsdtOptions> | undefined,
+): Promise<void> {
+  let spec: ObjectSpec;
+  try {
+    spec = await compile({ file }, { cflags: o.cflags, noCache: !o.cache, ...(usdt ? { usdt } : {}) });
+  } catch (e) {
+    if (!o.json || !(e instanceof TsbccError)) throw e;
+    // --json: the requested functions (or one entry without a name) did not load
+    const error = e.message;
+    const failed = loads.length ? loads : [{ name: null, type: null }];
+    for (const l of failed) console.log(JSON.stringify({ name: l.name, type: l.type, loaded: false, error }));
+    console.error(`tsbcc: ${error}`);
+    process.exitCode = 1;
+    return;
+  }
+  const { results, maps, notLoaded } = checkLoads(spec, loads);
+  if (results.length === 0) {
+    // maps only, or functions whose names imply no type: the maps were created
+    if (o.json) console.log(JSON.stringify({ maps, notLoaded }));
+    else {
+      const list = maps.map((m) => `${m.name} (${m.type}, ${m.maxEntries} entries)`).join(', ');
+      console.log(`ok    maps created: ${list || 'none'}`);
+      if (notLoaded.length)
+        console.log(
+          `      not loaded (no type implied; name them with --load NAME=TYPE): ${notLoaded.join(', ')}`,
+        );
+    }
+    return;
+  }
+  for (const r of results) {
+    if (o.json) console.log(JSON.stringify(r));
+    else console.log(r.loaded ? `ok    ${r.name} (${r.type})` : `FAIL  ${r.name} (${r.type})\n${r.error}`);
+  }
+  if (results.some((r) => !r.loaded)) process.exitCode = 1;
 }

@@ -193,6 +193,9 @@ export function usdtReaders(fnName: string, locations: UsdtLocation[]): string {
 export async function resolveUsdt(contexts: UsdtContext[]): Promise<{ header: string; specs: UsdtSpec[] }> {
   const parts: string[] = [];
   const specs: UsdtSpec[] = [];
+  // the same probe of the same binary enabled for a handler twice (BCC's two USDT contexts of
+  // one program by two pids) is one reader and one attach description
+  const seen = new Set<string>();
   for (const ctx of contexts) {
     let elf: Buffer;
     try {
@@ -202,6 +205,9 @@ export async function resolveUsdt(contexts: UsdtContext[]): Promise<{ header: st
     }
     const all = usdtLocations(elf);
     for (const { probe, fnName } of ctx.probes) {
+      const id = JSON.stringify([ctx.path, probe, fnName]);
+      if (seen.has(id)) continue;
+      seen.add(id);
       const [provider, name] = probe.includes(':') ? probe.split(':', 2) : [undefined, probe];
       const locs = all.filter((l) => l.name === name && (provider === undefined || l.provider === provider));
       if (locs.length === 0) {

@@ -30,6 +30,10 @@ interface Module {
   cflags: string[];
   targets: string[];
   bcc: { status: string; loaded: [string, number, number][] };
+  /** USDT contexts BCC was given: a copy of the traced binary and the probes enabled. */
+  usdt: { binary?: string | null; probes?: [string, string][] }[];
+  /** Earlier modules of the same process with *_PUBLIC / *_SHARED tables (for extern tables). */
+  after?: string[];
 }
 const dir = process.env.TSBCC_BCC_COMPAT;
 const results = dir ? join(dir, 'results.json') : '';
@@ -69,10 +73,27 @@ describe.skipIf(skip)("BCC's programs load as the floor says", () => {
     for (const key of floor.loads) {
       const m = modules.find((x) => x.key === key);
       if (!m) continue;
+      const earlier: BpfObject[] = [];
       try {
+        for (const [i, text] of (m.after ?? []).entries()) {
+          const s = await compile(
+            { text, name: `${key}-after-${i}.c` },
+            { cacheDir: cache, cflags: m.cflags },
+          );
+          earlier.push(BpfObject.create(s));
+        }
+        const usdt = m.usdt.flatMap((c) =>
+          c.binary
+            ? [{ path: c.binary, probes: (c.probes ?? []).map(([probe, fnName]) => ({ probe, fnName })) }]
+            : [],
+        );
         const src =
           m.src_file && existsSync(m.src_file) ? { file: m.src_file } : { text: m.text, name: `${key}.c` };
-        const spec = await compile(src, { cacheDir: cache, cflags: m.cflags });
+        const spec = await compile(src, {
+          cacheDir: cache,
+          cflags: m.cflags,
+          ...(usdt.length ? { usdt } : {}),
+        });
         const obj = BpfObject.create(spec);
         try {
           for (const [name, type, attach] of m.bcc.loaded)
@@ -82,6 +103,8 @@ describe.skipIf(skip)("BCC's programs load as the floor says", () => {
         }
       } catch (e) {
         failed.push(`${key} (${m.targets.join(', ')}): ${String(e).split('\n')[0]}`);
+      } finally {
+        for (const o of earlier.reverse()) o.close();
       }
     }
     expect(failed).toEqual([]);

@@ -4,7 +4,7 @@
  * verifier by compiler-corpus.test.ts; here are the rejections and the details behind them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,36 @@ int f(void *ctx) {
       obj.close();
     }
   });
+
+  it('a program gets the UAPI constants it names, spelled, tested by #ifdef or built by pasting', async () => {
+    const spec = await compile(
+      {
+        text: `#ifndef SO_REUSEPORT
+#error "SO_REUSEPORT is not defined"
+#endif
+#define OPEN_FLAG(x) O_##x
+_Static_assert(OPEN_FLAG(NOATIME) == 0x40000, "a name built by token pasting");
+BPF_ARRAY(v, u64, 1);
+int f(void *ctx) {
+  int k = 0;
+  u64 x = TCP_CONGESTION + SO_REUSEPORT;
+  v.update(&k, &x);
+  return 0;
+}`,
+        name: 'lazy_uapi.c',
+      },
+      { cacheDir: cache, noCache: true },
+    );
+    const obj = BpfObject.create(spec);
+    try {
+      expect(obj.loadFunc('f', 'SOCKET_FILTER').closed).toBe(false);
+    } finally {
+      obj.close();
+    }
+    // a name that is no constant anywhere is still clang's undeclared identifier, at its place
+    const e = await compileError('int f(void *ctx) { return O_NOT_A_FLAG; }\n');
+    expect(e.message).toMatch(/compat\.c:1:27: error: use of undeclared identifier 'O_NOT_A_FLAG'/);
+  });
 });
 
 describe('programs that bring their own definitions (class 3)', () => {
@@ -110,6 +140,37 @@ describe('programs that bring their own definitions (class 3)', () => {
       'struct sock { int a; };\nstruct sock { int b; };\nint f(void *ctx) { return 0; }\n',
     );
     expect(e.message).toMatch(/compat\.c:2:8: error: redefinition of 'sock'/);
+  });
+});
+
+describe('extern tables (class 7)', () => {
+  it.skipIf(!existsSync(cli))('tsbcc check --after creates the shared table an extern one uses', () => {
+    const table = `compat_shared_${process.pid}`;
+    const provider = join(cache, 'provider.c');
+    const user = join(cache, 'extern_user.c');
+    writeFileSync(provider, `BPF_TABLE_PUBLIC("array", int, u64, ${table}, 4);\n`);
+    writeFileSync(
+      user,
+      `BPF_TABLE("extern", int, u64, ${table}, 4);
+int f(struct __sk_buff *skb) {
+  int k = 1;
+  u64 *v = ${table}.lookup(&k);
+  return v ? *v : 0;
+}
+`,
+    );
+    const alone = run(['check', user, '--load', 'f=SOCKET_FILTER', '--json']);
+    expect(alone.status).not.toBe(0);
+    expect(alone.stderr).toContain(`reference to undefined table "${table}"`);
+    const after = run(['check', user, '--load', 'f=SOCKET_FILTER', '--json', '--after', provider]);
+    expect(after.stderr).toBe('');
+    expect(after.status).toBe(0);
+    expect(JSON.parse(after.stdout.trim())).toEqual({
+      name: 'f',
+      type: 'SOCKET_FILTER',
+      loaded: true,
+      error: null,
+    });
   });
 });
 

@@ -53,6 +53,40 @@ def _install():
     orig_init = BPF.__init__
     orig_load = BPF.load_func
 
+    # USDT: which probe each handler is enabled for, and a copy of the traced binary (the
+    # process or file is gone when tsbcc checks the module), so the check can pass
+    # `--usdt COPY@probe=FN` as BCC got `USDT(pid=...).enable_probe(probe, fn_name)`
+    from bcc import USDT
+    orig_enable = USDT.enable_probe
+
+    def enable_probe(self, probe, fn_name):
+        self.__dict__.setdefault("_compat_probes", []).append([s(probe), s(fn_name)])
+        return orig_enable(self, probe, fn_name)
+
+    USDT.enable_probe = enable_probe
+
+    def keep_binary(u):
+        import hashlib
+        import shutil
+        pid, path = getattr(u, "pid", None), s(getattr(u, "path", None))
+        src = path if path else ("/proc/%d/exe" % pid if pid else None)
+        if not src:
+            return None
+        try:
+            with open(src, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        where = os.path.join(os.path.dirname(_OUT), "usdt")
+        os.makedirs(where, exist_ok=True)
+        dst = os.path.join(where, hashlib.sha256(data).hexdigest()[:16])
+        if not os.path.exists(dst):
+            with open(dst + ".tmp", "wb") as f:
+                f.write(data)
+            shutil.copymode(src, dst + ".tmp")
+            os.rename(dst + ".tmp", dst)
+        return dst
+
     def init(self, src_file=b"", hdr_file=b"", text=None, debug=0, cflags=[], usdt_contexts=[], *a, **kw):
         mid = uuid.uuid4().hex
         self._compat_id = mid
@@ -68,7 +102,8 @@ def _install():
                 body = None
         usdt = []
         for u in usdt_contexts or []:
-            usdt.append({"path": s(getattr(u, "path", None)), "pid": getattr(u, "pid", None)})
+            usdt.append({"path": s(getattr(u, "path", None)), "pid": getattr(u, "pid", None),
+                         "probes": getattr(u, "_compat_probes", []), "binary": keep_binary(u)})
         emit({
             "event": "module",
             "id": mid,
