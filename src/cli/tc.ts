@@ -1,6 +1,7 @@
 /** `tsbcc tc ls DEV` and `tsbcc tc clean DEV`: tsbcc's own tc filters on an interface. */
 import type { Command } from 'commander';
 import { listTcFilters, removeTsbccFilters } from '../tc/clean.js';
+import { cleanDeadOwners } from '../tc/owner-record.js';
 import type { FilterInfo } from '../tc/filter-list.js';
 import { parentName } from '../tc/filter.js';
 import { formatHandle } from '../netlink/tc/units.js';
@@ -42,10 +43,23 @@ export function registerTcCommands(program: Command): void {
       else if (list.length) console.log(renderFilters(list));
     });
   tc.command('clean')
-    .argument('<dev>', 'interface')
+    .argument('[dev]', 'interface')
     .option('--netns <ns>', 'network namespace (name or path)')
-    .description("remove tsbcc's cls_bpf filters (and only those) from the interface")
-    .action(async (dev: string, opts: { netns?: string }) => {
+    .description(
+      "with DEV: remove tsbcc's cls_bpf filters (and only those) from the interface; " +
+        'without: remove what tsbcc processes that died (e.g. by SIGKILL) recorded making — ' +
+        'their qdiscs, htb classes, filters, clsact and ifb devices — in every namespace or in --netns',
+    )
+    .action(async (dev: string | undefined, opts: { netns?: string }) => {
+      if (dev === undefined) {
+        const reports = await cleanDeadOwners({ netns: opts.netns });
+        const removed = reports.flatMap((r) => r.removed);
+        for (const line of removed) console.log(`removed ${line}`);
+        console.log(
+          `removed ${removed.length} tc object${removed.length === 1 ? '' : 's'} of ${reports.length} dead process${reports.length === 1 ? '' : 'es'}`,
+        );
+        return;
+      }
       const removed = await removeTsbccFilters({ interface: dev, netns: opts.netns });
       console.log(`removed ${removed.length} tsbcc filter${removed.length === 1 ? '' : 's'} from ${dev}`);
     });

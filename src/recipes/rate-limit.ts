@@ -24,7 +24,7 @@ import type { Program } from '../core/program.js';
 import { InvalidArgumentError } from '../errors.js';
 import { features } from '../features/probe.js';
 import { logger } from '../logger.js';
-import { tcMajor, tcMinor } from '../netlink/tc/tca.js';
+import { TC_H, tcMajor, tcMinor } from '../netlink/tc/tca.js';
 import {
   formatHandle,
   parseHandle,
@@ -220,6 +220,29 @@ async function buildHtb(b: Build, viaIfb: boolean): Promise<void> {
   }
 }
 
+/**
+ * One rate limit per interface and direction: a second would not hold next to the first (on
+ * egress the root htb is taken, and a policer or token bucket would stack on the htb so the lower
+ * rate wins; on ingress the kernel runs the newer redirect first, at a lower priority number, so
+ * all traffic would go to the newer ifb and the first limit would see none).
+ * @throws InvalidArgumentError naming what is there, before anything is made.
+ */
+async function refuseSecond(dev: TcDevice, direction: 'ingress' | 'egress'): Promise<void> {
+  const filter = (await dev.filters(direction)).find((f) => f.name?.startsWith('tsbcc:ratelimit'));
+  const htb =
+    direction === 'egress'
+      ? (await dev.qdiscs()).find((q) => q.parent === TC_H.ROOT && q.kind === 'htb')
+      : undefined;
+  if (!filter && !htb) return;
+  const what = filter
+    ? `its filter ${filter.name ?? ''} (pref ${filter.priority})`
+    : `an htb qdisc ${formatHandle(htb?.handle ?? 0)} at the root, a rate limit's or another shaper's`;
+  throw new InvalidArgumentError(
+    `rate limit: ${dev.description} ${direction} already has a rate limit (${what}); ` +
+      'one rate limit per interface and direction: close the other first, or give it classes',
+  );
+}
+
 async function matchAllProgram(b: Build): Promise<Program> {
   const obj = BpfObject.create(await compile(MATCH_ALL, { name: 'tsbcc_match_all' }));
   b.owned.push(obj);
@@ -267,6 +290,7 @@ export class RateLimit implements Link {
     const dev = await TcDevice.open({ interface: opts.interface, netns: opts.netns });
     const b: Build = { dev, opts, p, parts: [], owned: [] };
     try {
+      await refuseSecond(dev, opts.direction);
       if (strategy === 'bpf-token-bucket') await buildTokenBucket(b);
       else if (strategy === 'police') await buildPolice(b);
       else await buildHtb(b, strategy === 'ifb+htb');

@@ -33,8 +33,17 @@ import { PARENT_EGRESS, PARENT_INGRESS } from '../netlink/tc/tca.js';
 import type { HandleInput } from '../netlink/tc/units.js';
 import { actionSpec, type TcAction } from './actions.js';
 import { listFilters, parseFilterReply, TSBCC_FILTER_PREFIX, type FilterInfo } from './filter-list.js';
-import { acquireHook, dropHook, holdKnownHook, noteHook, releaseHook } from './hook.js';
+import {
+  abandonHook,
+  acquireHook,
+  dropHook,
+  holdKnownHook,
+  keepHook,
+  noteHook,
+  releaseHook,
+} from './hook.js';
 import { kindNotSupported, notSupported } from './not-supported.js';
+import { recordOwned, type OwnerToken } from './owner-record.js';
 import { removed, TcObjectLink, type KeepOption, type RemovalPlan } from './tc-link.js';
 
 export { parentName, type FilterParent };
@@ -89,10 +98,11 @@ export class TcFilterLink extends TcObjectLink {
       filter: CheckedFilter;
       encode: () => ReturnType<CheckedFilter['encode']>;
     },
+    owner: OwnerToken | undefined,
   ) {
     super(target.nsPath, keep, sock);
     this.programId = info.programId ?? 0;
-    this.register();
+    this.register(owner);
   }
 
   get description(): string {
@@ -164,6 +174,15 @@ export class TcFilterLink extends TcObjectLink {
     // The filter is tried first; only when the hook qdisc is missing is clsact added (and then
     // remembered as ours), so attaching to an interface that has clsact costs one round trip.
     let held = usesHook && holdKnownHook(target);
+    const owner = opts.keep
+      ? undefined
+      : recordOwned(target, {
+          type: 'filter',
+          ifindex: target.ifindex,
+          parent,
+          name: fullName,
+          programId: program.id,
+        });
     try {
       try {
         replies = await sock.request(m, op);
@@ -177,7 +196,9 @@ export class TcFilterLink extends TcObjectLink {
         noteHook(target, false);
         held = true;
       }
+      if (usesHook && opts.keep) keepHook(target);
     } catch (e) {
+      owner?.forget();
       if (held) await dropHook(sock, target);
       const kinds = Array.isArray(actions) ? actions.map((a: { kind: string }) => a.kind) : [];
       throw await filterError(e, kinds, target);
@@ -194,7 +215,7 @@ export class TcFilterLink extends TcObjectLink {
       if (held) await dropHook(sock, target);
       throw new InvalidArgumentError(`the kernel did not report the filter it created for ${op}`);
     }
-    return new TcFilterLink(sock, target, echoed, usesHook, opts.keep, checked);
+    return new TcFilterLink(sock, target, echoed, usesHook, opts.keep, checked, owner);
   }
 
   /**
@@ -234,6 +255,10 @@ export class TcFilterLink extends TcObjectLink {
     if (f?.programId === this.programId) return true;
     if (f) logger().warn(`${this.description} now runs program ${f.programId}, not ours; left in place`);
     return false;
+  }
+
+  protected override namespaceLost(): void {
+    if (this.usesHook) abandonHook(this.target);
   }
 
   protected *removal(): RemovalPlan {

@@ -5,12 +5,13 @@
  */
 import { ERRNO } from '../errno.js';
 import { NetlinkError } from '../errors.js';
-import { where, type DeviceTarget } from '../netlink/device.js';
+import { namespaceGone, where, type DeviceTarget } from '../netlink/device.js';
 import type { NetlinkSocket } from '../netlink/socket.js';
 import { dumpFilters } from '../netlink/tc/filter.js';
 import { deleteQdisc, newQdisc, resolveQdisc } from '../netlink/tc/qdisc.js';
 import { HOOK_QDISC_HANDLE, PARENT_EGRESS, PARENT_INGRESS, TC_H } from '../netlink/tc/tca.js';
 import { qdiscError } from './qdisc.js';
+import { recordOwned, type OwnerToken } from './owner-record.js';
 import { removed, runPlan, type RemovalPlan } from './tc-link.js';
 
 interface HookState {
@@ -18,6 +19,8 @@ interface HookState {
   created: boolean;
   /** How many of our open filter links use it. */
   users: number;
+  /** The owner record entry of a clsact we added. */
+  owner?: OwnerToken;
 }
 
 const hooks = new Map<string, HookState>();
@@ -37,6 +40,25 @@ export function noteHook(target: DeviceTarget, created: boolean): void {
   else hooks.set(hookKey(target), { created, users: 1 });
 }
 
+/** One user fewer of a hook whose namespace is gone (nothing to delete; forget it at 0). */
+export function abandonHook(target: DeviceTarget): void {
+  const key = hookKey(target);
+  const state = hooks.get(key);
+  if (!state || --state.users > 0) return;
+  hooks.delete(key);
+  state.owner?.forget();
+}
+
+/**
+ * A filter that is kept (outlives the process) uses the hook: a clsact we added stays with it,
+ * so it leaves the owner record (clean must not count on removing it).
+ */
+export function keepHook(target: DeviceTarget): void {
+  const state = hooks.get(hookKey(target));
+  state?.owner?.forget();
+  if (state) delete state.owner;
+}
+
 /**
  * Makes sure the interface has a clsact (or ingress) qdisc for ingress/egress filters, adding
  * clsact when neither is there, and counts one more user.
@@ -50,16 +72,18 @@ export async function acquireHook(sock: NetlinkSocket, target: DeviceTarget): Pr
     return;
   }
   let created = true;
+  const owner = recordOwned(target, { type: 'hook', ifindex: target.ifindex });
   try {
     await sock.request(
       newQdisc(target.ifindex, resolveQdisc({ kind: 'clsact' })),
       `add qdisc clsact on ${where(target)}`,
     );
   } catch (e) {
+    owner.forget();
     if (e instanceof NetlinkError && e.errno === ERRNO.EEXIST) created = false;
     else throw qdiscError(e, 'clsact', target);
   }
-  hooks.set(key, { created, users: 1 });
+  hooks.set(key, created ? { created, users: 1, owner } : { created, users: 1 });
 }
 
 /**
@@ -75,19 +99,28 @@ export function* releaseHook(target: DeviceTarget): RemovalPlan {
   hooks.delete(key);
   if (!state.created) return;
   const operation = `list filters on ${where(target)}`;
-  const dumps = yield [PARENT_INGRESS, PARENT_EGRESS].map((parent) => ({
-    message: dumpFilters(target.ifindex, parent),
-    operation,
-  }));
-  if (!dumps.every((d) => !(d instanceof NetlinkError) && d.length === 0)) return;
-  removed(
-    yield [
-      {
-        message: deleteQdisc(target.ifindex, 'clsact', HOOK_QDISC_HANDLE, TC_H.CLSACT),
-        operation: `delete qdisc clsact on ${where(target)}`,
-      },
-    ],
-  );
+  try {
+    const dumps = yield [PARENT_INGRESS, PARENT_EGRESS].map((parent) => ({
+      message: dumpFilters(target.ifindex, parent),
+      operation,
+    }));
+    if (!dumps.every((d) => !(d instanceof NetlinkError) && d.length === 0)) {
+      state.owner?.forget(); // someone else's filters use it now
+      return;
+    }
+    removed(
+      yield [
+        {
+          message: deleteQdisc(target.ifindex, 'clsact', HOOK_QDISC_HANDLE, TC_H.CLSACT),
+          operation: `delete qdisc clsact on ${where(target)}`,
+        },
+      ],
+    );
+  } catch (e) {
+    if (namespaceGone(e)) state.owner?.forget(); // it went with its namespace
+    throw e;
+  }
+  state.owner?.forget();
 }
 
 /** Releases a hook after a failed attach, best effort (the attach's error is what matters). */

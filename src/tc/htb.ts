@@ -15,6 +15,7 @@ import { isUnknownTcKind } from '../netlink/tc/probe.js';
 import { findKind } from '../netlink/tc/registry.js';
 import { kindNotSupported } from './not-supported.js';
 import { formatHandle } from '../netlink/tc/units.js';
+import { recordOwned, type OwnerToken } from './owner-record.js';
 import { removed, TcObjectLink, type KeepOption, type RemovalPlan } from './tc-link.js';
 
 /** One htb class: its place, its rates, and whether to replace one with the same id. */
@@ -32,9 +33,10 @@ export class HtbClassLink extends TcObjectLink {
     readonly params: ResolvedClass,
     private readonly rate: string,
     keep: boolean | undefined,
+    owner: OwnerToken | undefined,
   ) {
     super(target.nsPath, keep, sock);
-    this.register();
+    this.register(owner);
   }
 
   get description(): string {
@@ -49,12 +51,16 @@ export class HtbClassLink extends TcObjectLink {
   static async create(sock: NetlinkSocket, target: DeviceTarget, spec: HtbClassSpec): Promise<HtbClassLink> {
     const { keep, replace, ...rest } = spec;
     const p = resolveClass({ ...rest, kind: 'htb' });
+    const owner = keep
+      ? undefined
+      : recordOwned(target, { type: 'class', ifindex: target.ifindex, classid: p.classid, parent: p.parent });
     try {
       await sock.request(
         newClass(target.ifindex, p, replace),
         `add htb class ${formatHandle(p.classid)} on ${where(target)}`,
       );
     } catch (e) {
+      owner?.forget();
       const def = findKind('class', 'htb');
       if (def && isUnknownTcKind(e)) throw kindNotSupported(def);
       if (e instanceof NetlinkError && e.errno === ERRNO.EEXIST) {
@@ -64,7 +70,7 @@ export class HtbClassLink extends TcObjectLink {
       }
       throw e;
     }
-    return new HtbClassLink(sock, target, p, String(spec.rate), keep);
+    return new HtbClassLink(sock, target, p, String(spec.rate), keep, owner);
   }
 
   protected *removal(): RemovalPlan {

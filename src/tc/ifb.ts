@@ -6,6 +6,7 @@ import { deleteLink, newLink } from '../netlink/link.js';
 import type { NetlinkSocket } from '../netlink/socket.js';
 import { checkInterfaceName, type NetnsRef } from '../util/netns-path.js';
 import { notSupported } from './not-supported.js';
+import { recordOwned, type OwnerToken } from './owner-record.js';
 import { removed, TcObjectLink, type KeepOption, type RemovalPlan } from './tc-link.js';
 
 /** Options of an ifb device. */
@@ -23,9 +24,10 @@ export class IfbLink extends TcObjectLink {
     /** The device as a tc target (attach qdiscs to it). */
     readonly target: DeviceTarget,
     keep: boolean | undefined,
+    owner: OwnerToken | undefined,
   ) {
     super(target.nsPath, keep, sock);
-    this.register();
+    this.register(owner);
   }
 
   get description(): string {
@@ -42,9 +44,16 @@ export class IfbLink extends TcObjectLink {
       { kind: 'ifb', name: opts.name, up: true },
       `add ifb device ${opts.name} in ${nsLabel(opts.netns)}`,
     );
+    const owner = opts.keep
+      ? undefined
+      : recordOwned(
+          { netns: opts.netns, nsPath: sock.nsPath, interface: opts.name },
+          { type: 'ifb', name: opts.name },
+        );
     try {
       await sock.request(add.message, add.operation);
     } catch (e) {
+      owner?.forget();
       if (e instanceof NetlinkError && e.errno === ERRNO.EOPNOTSUPP) throw notSupported('ifb');
       if (e instanceof NetlinkError && e.errno === ERRNO.EEXIST) {
         throw new InvalidArgumentError(
@@ -55,7 +64,7 @@ export class IfbLink extends TcObjectLink {
     }
     const ifindex = await interfaceIndex(sock, opts.name, opts.netns);
     const target: DeviceTarget = { netns: opts.netns, nsPath: sock.nsPath, interface: opts.name, ifindex };
-    return new IfbLink(sock, target, opts.keep);
+    return new IfbLink(sock, target, opts.keep, owner);
   }
 
   protected *removal(): RemovalPlan {

@@ -20,6 +20,7 @@ import {
 import { findKind } from '../netlink/tc/registry.js';
 import { kindNotSupported } from './not-supported.js';
 import { formatHandle } from '../netlink/tc/units.js';
+import { recordOwned, type OwnerToken } from './owner-record.js';
 import { removed, TcObjectLink, type KeepOption, type RemovalPlan } from './tc-link.js';
 
 export type { QdiscSpec };
@@ -55,9 +56,10 @@ export class QdiscLink extends TcObjectLink {
     /** Its parent. */
     readonly parent: number,
     keep: boolean | undefined,
+    owner: OwnerToken | undefined,
   ) {
     super(target.nsPath, keep, sock);
-    this.register();
+    this.register(owner);
   }
 
   get description(): string {
@@ -78,15 +80,25 @@ export class QdiscLink extends TcObjectLink {
     opts: QdiscOptions = {},
   ): Promise<QdiscLink> {
     const q = resolveQdisc(spec);
+    const owner = opts.keep
+      ? undefined
+      : recordOwned(target, {
+          type: 'qdisc',
+          ifindex: target.ifindex,
+          kind: spec.kind,
+          handle: q.handle,
+          parent: q.parent,
+        });
     try {
       await sock.request(
         newQdisc(target.ifindex, q, opts.replace),
         `add qdisc ${spec.kind} on ${where(target)}`,
       );
     } catch (e) {
+      owner?.forget();
       throw qdiscError(e, spec.kind, target);
     }
-    return new QdiscLink(sock, target, spec.kind, q.handle, q.parent, opts.keep);
+    return new QdiscLink(sock, target, spec.kind, q.handle, q.parent, opts.keep, owner);
   }
 
   /** Deletes only while a qdisc of our kind and handle is still there. */

@@ -18,6 +18,7 @@ import {
   type NetlinkSocket,
   type Outcome,
 } from '../netlink/socket.js';
+import type { OwnerToken } from './owner-record.js';
 
 /** Options every tc Link shares. */
 export interface KeepOption {
@@ -52,19 +53,38 @@ export async function runPlan(
   nsPath: string,
 ): Promise<void> {
   let step = plan.next([]);
-  while (!step.done) step = plan.next(await transactOn(sock, nsPath, step.value));
+  while (!step.done) {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await transactOn(sock, nsPath, step.value);
+    } catch (e) {
+      step = plan.throw(e); // the plan may react (and rethrows when it does not catch)
+      continue;
+    }
+    step = plan.next(outcomes);
+  }
 }
 
 /** Runs a plan synchronously in nsPath (for clean-up at exit). */
 export function runPlanSync(plan: RemovalPlan, nsPath: string): void {
   let step = plan.next([]);
-  while (!step.done) step = plan.next(step.value.length ? transactInSync(nsPath, step.value) : []);
+  while (!step.done) {
+    let outcomes: Outcome[];
+    try {
+      outcomes = step.value.length ? transactInSync(nsPath, step.value) : [];
+    } catch (e) {
+      step = plan.throw(e);
+      continue;
+    }
+    step = plan.next(outcomes);
+  }
 }
 
 /** A tc object this process created, removed by close(). */
 export abstract class TcObjectLink implements Link, Closeable {
   private isClosed = false;
   private readonly tracked: boolean;
+  private owner: OwnerToken | undefined;
 
   protected constructor(
     /** The namespace path the object lives in. */
@@ -76,12 +96,22 @@ export abstract class TcObjectLink implements Link, Closeable {
     this.tracked = !keep;
   }
 
-  /** Registers with the exit registry; subclasses call it once fully constructed. */
-  protected register(): void {
+  /**
+   * Registers with the exit registry; subclasses call it once fully constructed, with the
+   * token of the owner record entry made before the object was created (see owner-record.ts),
+   * which is forgotten once the object has been removed.
+   */
+  protected register(owner?: OwnerToken): void {
+    this.owner = owner;
     if (this.tracked) track(this);
   }
 
   abstract readonly description: string;
+
+  /** Called when the object's namespace was gone at removal: forget shared state about it. */
+  protected namespaceLost(): void {
+    // nothing by default
+  }
 
   /** How the object is removed (see {@link RemovalPlan}); deletions' outcomes go to {@link removed}. */
   protected abstract removal(): RemovalPlan;
@@ -102,8 +132,10 @@ export abstract class TcObjectLink implements Link, Closeable {
       await runPlan(this.removal(), this.sock, this.nsPath);
     } catch (e) {
       // A namespace that no longer exists took everything in it along.
-      if (!namespaceGone(e)) throw e;
+      if (!namespaceGone(e)) throw e; // stays in the owner record for `tsbcc tc clean`
+      this.namespaceLost();
     }
+    this.owner?.forget();
   }
 
   /** Removes the object synchronously (used by the exit registry); idempotent, never throws. */
@@ -114,9 +146,13 @@ export abstract class TcObjectLink implements Link, Closeable {
     try {
       runPlanSync(this.removal(), this.nsPath);
     } catch (e) {
-      if (!namespaceGone(e))
+      if (!namespaceGone(e)) {
         logger().warn(`removing ${this.description} failed`, { error: (e as Error).message });
+        return; // stays in the owner record for `tsbcc tc clean`
+      }
+      this.namespaceLost();
     }
+    this.owner?.forget();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -18,14 +18,9 @@ import { logger } from '../logger.js';
 import { deleteLink, getLink } from '../netlink/link.js';
 import { deleteNamespace, NETNS_DIR } from '../netlink/netns.js';
 import { NetlinkSocket } from '../netlink/socket.js';
+import { processStart, runDir } from '../util/run-dir.js';
 
-/**
- * tsbcc's runtime directory: `$TSBCC_RUN_DIR`, else `/run/tsbcc`. Everything tsbcc records about
- * what it left in the kernel on purpose (testbed state files, kept tc installs) lives under it.
- */
-export function runDir(): string {
-  return process.env.TSBCC_RUN_DIR || '/run/tsbcc';
-}
+export { processStart, runDir };
 
 /** Default directory of testbed state files: `runDir()/topology` (`/run/tsbcc/topology`). */
 export function defaultStateDir(): string {
@@ -53,18 +48,6 @@ export interface RunState {
   hosts?: Record<string, string>;
   /** The YAML file it came from, if any. */
   source?: string;
-}
-
-/** The start time of a process (field 22 of /proc/PID/stat), or undefined if it is gone. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // exited, not yet reaped
-    return fields[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether the process that wrote the state is still running. */

@@ -1,0 +1,348 @@
+/**
+ * The tc owner record: what this process is making or has made with tc (qdiscs, htb classes,
+ * cls_bpf filters, the clsact hook it added, ifb devices), so that after a SIGKILL —
+ * when no exit handler runs — `tsbcc tc clean` can remove exactly those objects and nothing
+ * else. One file per process (and worker thread), `$TSBCC_RUN_DIR/tc/<pid>-<thread>.json`
+ * (default `/run/tsbcc/tc`), rewritten atomically (a private file renamed into place).
+ *
+ * An object is recorded *before* the request that makes it is sent, and forgotten once its
+ * removal succeeded, so a record is a superset of what a dead process left: clean checks the
+ * kernel before deleting anything (a filter only while it still runs the recorded program, a
+ * qdisc only while one of the recorded kind and handle is there, an ifb only while that name is
+ * an ifb device, the clsact only when no filter is left on it). Objects made with `keep: true`
+ * are not recorded: they are meant to outlive the process.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { ERRNO } from '../errno.js';
+import { NetlinkError } from '../errors.js';
+import { logger } from '../logger.js';
+import { deleteLink, getLinkRequest, parseLink } from '../netlink/link.js';
+import { transactIn, type NetlinkRequest, type Outcome } from '../netlink/socket.js';
+import { deleteClass } from '../netlink/tc/class.js';
+import { dumpFilters, filterRequest } from '../netlink/tc/filter.js';
+import { decodeTcObject, deleteQdisc, dumpQdiscs } from '../netlink/tc/qdisc.js';
+import { HOOK_QDISC_HANDLE, PARENT_EGRESS, PARENT_INGRESS, TC_H } from '../netlink/tc/tca.js';
+import { processStart, runDir } from '../util/run-dir.js';
+import { parseFilterReply } from './filter-list.js';
+
+/** One tc object as recorded (identified the way clean finds it again). */
+export type OwnedTcObject =
+  | { type: 'qdisc'; ifindex: number; kind: string; handle: number; parent: number }
+  | { type: 'class'; ifindex: number; classid: number; parent: number }
+  | { type: 'filter'; ifindex: number; parent: number; name: string; programId: number }
+  | { type: 'hook'; ifindex: number }
+  | { type: 'ifb'; name: string };
+
+/** A recorded object with where it lives. */
+export type OwnerEntry = OwnedTcObject & {
+  /** Sequence number within the record (clean removes newest first). */
+  seq: number;
+  /** The namespace as given (name or nsfs path); absent: the owner's own namespace. */
+  netns?: string;
+  /** The namespace's inode, so a namespace recreated under the same name is not touched. */
+  nsIno: number;
+  /** The interface's name, for messages (ifb: the device itself). */
+  interface: string;
+};
+
+/** What a record file holds. */
+export interface OwnerRecord {
+  version: 1;
+  pid: number;
+  /** The owner's start time (/proc/PID/stat field 22): a reused pid is not the owner. */
+  pidStart: string;
+  objects: OwnerEntry[];
+}
+
+/** Where the records live: `runDir()/tc`. */
+export function ownerRecordDir(): string {
+  return join(runDir(), 'tc');
+}
+
+/** Where an object lives, as the Links know it. */
+export interface OwnerPlace {
+  /** The namespace reference as given (undefined: the caller's). */
+  netns?: string;
+  /** Its nsfs path ('' for the caller's namespace). */
+  nsPath: string;
+  /** The interface (ifb: the device's own name). */
+  interface: string;
+}
+
+/** A handle on a recorded object; forget() once it is gone (or was never made). */
+export interface OwnerToken {
+  forget(): void;
+}
+
+const NONE: OwnerToken = { forget: () => undefined };
+
+let mine: OwnerRecord | undefined;
+let seq = 0;
+let warned = false;
+
+function myFile(): string {
+  return join(ownerRecordDir(), `${process.pid}-${threadId}.json`);
+}
+
+function writeMine(): void {
+  if (!mine) return;
+  const file = myFile();
+  try {
+    if (mine.objects.length === 0) {
+      rmSync(file, { force: true });
+      return;
+    }
+    mkdirSync(ownerRecordDir(), { recursive: true });
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(mine));
+    renameSync(tmp, file);
+  } catch (e) {
+    if (!warned) {
+      warned = true;
+      logger().warn(
+        `cannot write the tc owner record ${file}; after a SIGKILL, tsbcc tc clean cannot find what this process made`,
+        {
+          error: (e as Error).message,
+        },
+      );
+    }
+  }
+}
+
+function namespaceInode(nsPath: string): number {
+  return statSync(nsPath || '/proc/self/ns/net').ino;
+}
+
+/**
+ * Records an object about to be made (call before sending the request that makes it).
+ * @returns the token to forget it with once it is removed, or if making it failed.
+ */
+export function recordOwned(place: OwnerPlace, object: OwnedTcObject): OwnerToken {
+  let nsIno: number;
+  try {
+    nsIno = namespaceInode(place.nsPath);
+  } catch {
+    return NONE; // the namespace is unreadable: the request will fail and say why
+  }
+  mine ??= { version: 1, pid: process.pid, pidStart: processStart(process.pid) ?? '', objects: [] };
+  const entry: OwnerEntry = {
+    ...object,
+    seq: ++seq,
+    ...(place.netns ? { netns: place.netns } : {}),
+    nsIno,
+    interface: place.interface,
+  };
+  mine.objects.push(entry);
+  writeMine();
+  return {
+    forget() {
+      if (!mine) return;
+      const i = mine.objects.indexOf(entry);
+      if (i < 0) return;
+      mine.objects.splice(i, 1);
+      writeMine();
+    },
+  };
+}
+
+/** What clean did with one record. */
+export interface OwnerCleanReport {
+  pid: number;
+  /** Objects found in the kernel and removed, described. */
+  removed: string[];
+  /** Objects of the record outside the namespace asked about (left recorded). */
+  skipped: number;
+}
+
+function readRecords(dir: string): { file: string; record: OwnerRecord }[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: { file: string; record: OwnerRecord }[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    try {
+      out.push({ file: join(dir, n), record: JSON.parse(readFileSync(join(dir, n), 'utf8')) as OwnerRecord });
+    } catch {
+      // a torn file cannot be: records are renamed into place
+    }
+  }
+  return out;
+}
+
+/** The nsfs path clean reaches a recorded namespace by, or undefined when it is gone/replaced. */
+function reach(entry: OwnerEntry): string | undefined {
+  const path = entry.netns ? (entry.netns.includes('/') ? entry.netns : `/run/netns/${entry.netns}`) : '';
+  try {
+    return namespaceInode(path) === entry.nsIno ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(e: OwnerEntry): string {
+  const where = `${e.interface}${e.netns ? ` in namespace ${e.netns}` : ''}`;
+  switch (e.type) {
+    case 'qdisc':
+      return `qdisc ${e.kind} on ${where}`;
+    case 'class':
+      return `htb class ${(e.classid >>> 16).toString(16)}:${(e.classid & 0xffff).toString(16)} on ${where}`;
+    case 'filter':
+      return `filter ${e.name} (program ${e.programId}) on ${where}`;
+    case 'hook':
+      return `clsact on ${where}`;
+    case 'ifb':
+      return `ifb device ${where}`;
+  }
+}
+
+function run(nsPath: string, requests: NetlinkRequest[]): Promise<Outcome[]> {
+  return transactIn(nsPath, requests);
+}
+
+function check(outcome: unknown): void {
+  if (outcome instanceof NetlinkError && outcome.errno !== ERRNO.ENOENT && outcome.errno !== ERRNO.ENODEV) {
+    throw outcome;
+  }
+}
+
+/** Removes one recorded object if the kernel still has it; true when it removed something. */
+async function removeEntry(e: OwnerEntry, nsPath: string): Promise<boolean> {
+  const op = (what: string): string => `${what} (tc clean of a dead process's ${describe(e)})`;
+  switch (e.type) {
+    case 'filter': {
+      const [dump] = await run(nsPath, [
+        { message: dumpFilters(e.ifindex, e.parent), operation: op('list filters') },
+      ]);
+      if (!Array.isArray(dump)) return false;
+      const found = dump
+        .map(parseFilterReply)
+        .filter((f) => f.kind === 'bpf' && f.programId === e.programId && f.name === e.name);
+      if (!found.length) return false;
+      const outcomes = await run(
+        nsPath,
+        found.map((f) => ({
+          message: filterRequest('delete', e.ifindex, f),
+          operation: op('delete filter'),
+        })),
+      );
+      outcomes.forEach(check);
+      return true;
+    }
+    case 'hook': {
+      const dumps = await run(
+        nsPath,
+        [PARENT_INGRESS, PARENT_EGRESS].map((parent) => ({
+          message: dumpFilters(e.ifindex, parent),
+          operation: op('list filters'),
+        })),
+      );
+      if (!dumps.every((d) => Array.isArray(d) && d.length === 0)) return false;
+      return deleteIfPresent(e, nsPath, 'clsact', HOOK_QDISC_HANDLE, TC_H.CLSACT, op);
+    }
+    case 'qdisc':
+      return deleteIfPresent(e, nsPath, e.kind, e.handle, e.parent, op);
+    case 'class': {
+      const [r] = await run(nsPath, [
+        { message: deleteClass(e.ifindex, e.classid, e.parent), operation: op('delete class') },
+      ]);
+      check(r);
+      return !(r instanceof NetlinkError);
+    }
+    case 'ifb': {
+      const [r] = await run(nsPath, [getLinkRequest({ name: e.name }, op('look up'))]);
+      if (!Array.isArray(r) || !r[0]) return false;
+      const link = parseLink(r[0]);
+      if (link.kind !== 'ifb') return false;
+      const del = deleteLink(e.name, link.index);
+      const [d] = await run(nsPath, [{ message: del.message, operation: op('delete') }]);
+      check(d);
+      return !(d instanceof NetlinkError);
+    }
+  }
+}
+
+async function deleteIfPresent(
+  e: OwnerEntry & { ifindex: number },
+  nsPath: string,
+  kind: string,
+  handle: number,
+  parent: number,
+  op: (what: string) => string,
+): Promise<boolean> {
+  const [list] = await run(nsPath, [{ message: dumpQdiscs(e.ifindex), operation: op('list qdiscs') }]);
+  if (!Array.isArray(list)) return false;
+  const present = list
+    .map((m) => decodeTcObject(m, 'qdisc'))
+    .some((q) => q.ifindex === e.ifindex && q.kind === kind && (handle === 0 || q.handle === handle));
+  if (!present) return false;
+  const [r] = await run(nsPath, [
+    { message: deleteQdisc(e.ifindex, kind, handle, parent), operation: op('delete') },
+  ]);
+  check(r);
+  return !(r instanceof NetlinkError);
+}
+
+/**
+ * Removes what dead tsbcc processes recorded (see the module comment), newest first, and their
+ * records; live processes' records are never touched. With `netns`, only objects in that
+ * namespace (name or nsfs path) are removed, and the rest stay recorded.
+ * @throws NetlinkError when the kernel refuses a removal (the record is kept for a retry).
+ */
+export async function cleanDeadOwners(
+  opts: { netns?: string; dir?: string } = {},
+): Promise<OwnerCleanReport[]> {
+  const dir = opts.dir ?? ownerRecordDir();
+  const onlyIno =
+    opts.netns === undefined
+      ? undefined
+      : namespaceInode(opts.netns.includes('/') ? opts.netns : `/run/netns/${opts.netns}`);
+  const reports: OwnerCleanReport[] = [];
+  for (const { file, record } of readRecords(dir)) {
+    if (processStart(record.pid) === record.pidStart) continue; // alive
+    const report: OwnerCleanReport = { pid: record.pid, removed: [], skipped: 0 };
+    const left: OwnerEntry[] = [];
+    let failure: unknown;
+    // newest first, and a clsact hook after every filter (it is removed only once empty, and
+    // the filter that needed it was recorded before it)
+    const order = (e: OwnerEntry): number => (e.type === 'hook' ? -1e9 : 0) + e.seq;
+    for (const e of [...record.objects].sort((a, b) => order(b) - order(a))) {
+      if (onlyIno !== undefined && e.nsIno !== onlyIno) {
+        left.push(e);
+        report.skipped++;
+        continue;
+      }
+      const nsPath = reach(e);
+      if (nsPath === undefined) {
+        // a named namespace that is gone took everything in it; the owner's own namespace may
+        // just not be this process's: keep that recorded
+        if (!e.netns) {
+          left.push(e);
+          report.skipped++;
+        }
+        continue;
+      }
+      try {
+        if (await removeEntry(e, nsPath)) report.removed.push(describe(e));
+      } catch (err) {
+        failure ??= err;
+        left.push(e);
+      }
+    }
+    if (left.length) {
+      const tmp = `${file}.clean.tmp`;
+      writeFileSync(tmp, JSON.stringify({ ...record, objects: left.sort((a, b) => a.seq - b.seq) }));
+      renameSync(tmp, file);
+    } else {
+      rmSync(file, { force: true });
+    }
+    reports.push(report);
+    if (failure) throw failure;
+  }
+  return reports;
+}
