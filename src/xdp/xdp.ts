@@ -53,7 +53,8 @@ function modeFlag(mode: XdpMode | undefined): number {
   throw new InvalidArgumentError(`invalid XDP mode "${String(mode)}" (use generic or native)`);
 }
 
-function setRequest(
+/** The RTM_SETLINK request attaching (or replacing, with expectedFd) an XDP program. Pure. */
+export function setRequest(
   ifindex: number,
   fd: number,
   flags: number,
