@@ -281,25 +281,38 @@ describe('tsbcc ratelimit apply/set/show/rm (CLI, in a testbed)', () => {
         expect(tsbcc(['rm', '--netns', a]).code).toBe(0);
         expect(interfaceState(a)).toBe(before);
 
-        for (const step of ['pinned', 'installed']) {
-          const k = tsbcc(['apply', policy, '--netns', a], { TSBCC_RATELIMIT_KILL_AT: step });
+        // the second kill is recorded in a run directory of its own and cleaned by rm --all,
+        // which finds the namespace from the record
+        const runDir = join(dir, 'run');
+        for (const [step, env, rmArgs] of [
+          ['pinned', {}, ['rm', '--netns', a]],
+          ['installed', { TSBCC_RUN_DIR: runDir }, ['rm', '--all']],
+        ] as const) {
+          const record = join(
+            env.TSBCC_RUN_DIR ?? (process.env.TSBCC_RUN_DIR || '/run/tsbcc'),
+            'ratelimit',
+            `${a}.json`,
+          );
+          const k = tsbcc(['apply', policy, '--netns', a], { ...env, TSBCC_RATELIMIT_KILL_AT: step });
           expect(k.signal).toBe('SIGKILL');
-          expect(existsSync(recordFile(a))).toBe(true);
+          expect(existsSync(record)).toBe(true);
           // killed with the maps pinned (and, at 'installed', the ifb, htb and filters made)
           expect(existsSync(pinDir(a))).toBe(true);
           if (step === 'installed') expect(interfaceState(a)).not.toBe(before);
-          const again = tsbcc(['apply', policy, '--netns', a]);
+          const again = tsbcc(['apply', policy, '--netns', a], env);
           expect(again.code).toBe(1);
           expect(again.err).toContain(`an earlier apply in ${a} did not finish`);
-          const rm = tsbcc(['rm', '--netns', a]);
+          const rm = tsbcc([...rmArgs], env);
           expect(rm.err).toBe('');
           expect(rm.out).toContain(`${a}: removed eth0 ingress`);
           expect(interfaceState(a)).toBe(before);
-          expect(existsSync(recordFile(a))).toBe(false);
+          expect(existsSync(record)).toBe(false);
+          expect(existsSync(`${record.slice(0, -'.json'.length)}.lock`)).toBe(false);
           expect(existsSync(pinDir(a))).toBe(false);
         }
       } finally {
         tsbcc(['rm', '--netns', a]);
+        tsbcc(['rm', '--all'], { TSBCC_RUN_DIR: join(dir, 'run') });
         rmSync(dir, { recursive: true, force: true });
       }
     });
