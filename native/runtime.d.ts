@@ -42,20 +42,26 @@ export type RingBatchFn = (data: Buffer, meta: Uint32Array, count: number) => vo
 /** Called once per drained batch: meta is (offset, length, cpu) per record; lost is (cpu, count) pairs. */
 export type PerfBatchFn = (data: Buffer, meta: Uint32Array, count: number, lost: Float64Array | null) => void;
 
-/** A libbpf ring_buffer over one RINGBUF map, watched with uv_poll on its epoll fd. */
+/**
+ * A libbpf ring_buffer over one RINGBUF map, drained by its own thread (blocked in epoll_wait on
+ * libbpf's epoll fd); chunks of records reach onData through a uv_async, one per loop turn.
+ */
 export declare class NativeRingBuffer {
   constructor(mapFd: number, onData: RingBatchFn);
-  /** Starts watching (keeps the loop alive unless unref'd). */
+  /** Starts the drain thread (keeps the loop alive unless unref'd). */
   start(): void;
   stop(): void;
-  /** Drains without waiting; returns the records delivered. */
+  /** Drains the kernel now and delivers everything pending; returns the records delivered. */
   consume(): number;
   ref(): void;
   unref(): void;
   close(): void;
 }
 
-/** A libbpf perf_buffer (one ring per CPU) over a PERF_EVENT_ARRAY map, watched with uv_poll. */
+/**
+ * A libbpf perf_buffer (one ring per CPU) over a PERF_EVENT_ARRAY map, drained by its own thread
+ * (blocked in epoll_wait on the CPUs' perf fds); chunks reach onData through a uv_async.
+ */
 export declare class NativePerfBuffer {
   constructor(mapFd: number, pageCount: number, wakeupEvents: number, onData: PerfBatchFn);
   start(): void;

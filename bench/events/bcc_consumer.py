@@ -1,14 +1,18 @@
 # BCC peer of bench/events: the same program in BCC's dialect; starts the producer, decodes each
 # event with the table's event() in a Python callback (as BCC tools do), polls until the producer
-# is done; prints one JSON line. argv: producer seconds ring|perf burst [wakeup_events (perf)]
+# is done; prints one JSON line. argv: producer seconds ring|perf burst [wakeup_events (perf)
+# [producer pace, calls/s; 0 = as fast as it can]]. "drained": seconds from the start signal until
+# the last record was consumed.
 import json
 import subprocess
 import sys
+import time
 
 from bcc import BPF
 
 producer, secs, mode, burst = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 wakeup = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+pace = sys.argv[6] if len(sys.argv) > 6 else "0"
 text = """
 struct event { u32 pid; u32 cpu; u64 seq; u64 ts; char comm[16]; u64 pad[3]; };
 BPF_ARRAY(cfg, u32, 3);
@@ -68,11 +72,12 @@ if mode == "ring":
 else:
     table = b["events"]
     table.open_perf_buffer(on_perf, page_cnt=256, lost_cb=on_lost, wakeup_events=wakeup)
-p = subprocess.Popen([producer, secs], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+p = subprocess.Popen([producer, secs, pace], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 cfg = b["cfg"]
 cfg[cfg.Key(0)] = cfg.Leaf(p.pid)
 cfg[cfg.Key(1)] = cfg.Leaf(1 if mode == "ring" else 2)
 cfg[cfg.Key(2)] = cfg.Leaf(burst)
+t0 = time.monotonic()
 p.stdin.write("go\n")
 p.stdin.flush()
 while p.poll() is None:
@@ -84,6 +89,7 @@ if mode == "ring":
     b.ring_buffer_consume()
 else:
     b.perf_buffer_consume()
+drained = time.monotonic() - t0
 calls, seconds = p.stdout.read().split()
 drops = b["stats"][b["stats"].Key(0)].value
-print(json.dumps({"calls": int(calls) * burst, "seconds": float(seconds), "received": received, "drops": drops, "lost": lost}))
+print(json.dumps({"calls": int(calls) * burst, "seconds": float(seconds), "drained": drained, "received": received, "drops": drops, "lost": lost}))

@@ -2,7 +2,9 @@
 // (argv[2], run for argv[3] seconds), consumes the ring buffer (argv[4] = ring) or perf buffer
 // (perf) with a counting callback (argv[5] events per call) until the producer is done, prints one JSON line.
 // argv[6] (perf only, default 1): the perf events' wakeup_events, as tsbcc's wakeupEvents option
-// (perf_buffer__new_raw with libbpf's default attributes but that field).
+// (perf_buffer__new_raw with libbpf's default attributes but that field). argv[7] (default 0):
+// the producer's pace in calls per second (0: as fast as it can). "drained" is the time from
+// the start signal until the last record was consumed.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static unsigned long received, lost;
@@ -82,7 +85,7 @@ int main(int argc, char **argv) {
     dup2(out[1], 1);
     close(in[1]);
     close(out[0]);
-    execl(argv[2], argv[2], argv[3], (char *)NULL);
+    execl(argv[2], argv[2], argv[3], argc > 7 ? argv[7] : "0", (char *)NULL);
     _exit(127);
   }
   close(in[0]);
@@ -95,6 +98,8 @@ int main(int argc, char **argv) {
   k = 2;
   v = atoi(argv[5]);
   bpf_map_update_elem(cfg, &k, &v, 0);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   if (write(in[1], "go\n", 3) != 3) return 1;
   int status;
   while (waitpid(child, &status, WNOHANG) == 0) {
@@ -103,6 +108,7 @@ int main(int argc, char **argv) {
   }
   if (ring) ring_buffer__consume(rb);
   else perf_buffer__consume(pb);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
   char buf[128] = {0};
   if (read(out[0], buf, sizeof buf - 1) <= 0) return 1;
   unsigned long calls;
@@ -112,7 +118,8 @@ int main(int argc, char **argv) {
   k = 0;
   bpf_map_lookup_elem(stats, &k, &drops);
  calls *= atoi(argv[5]);
-  printf("{\"calls\": %lu, \"seconds\": %.6f, \"received\": %lu, \"drops\": %llu, \"lost\": %lu}\n", calls, secs, received,
-         (unsigned long long)drops, lost);
+  double drained = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  printf("{\"calls\": %lu, \"seconds\": %.6f, \"drained\": %.6f, \"received\": %lu, \"drops\": %llu, \"lost\": %lu}\n",
+         calls, secs, drained, received, (unsigned long long)drops, lost);
   return 0;
 }

@@ -4,9 +4,14 @@
  * libbpf C reference. The perf rows run twice: every consumer with a wakeup per record, then
  * every consumer with a wakeup per 64 records (tsbcc's wakeupEvents, BCC's wakeup_events, the
  * perf attribute for libbpf C). Offered (what the producer generated) and delivered are both
- * printed, since consumers compete with the producer for the CPUs.
- * Run: `npx vite-node bench/events/stream.ts [--seconds 2 --bursts 1,4]` or
- * `node dist/bench/events/stream.js [...]`.
+ * printed, since consumers compete with the producer for the CPUs; "delivered" is what a
+ * consumer handed over divided by the time from the start until its last record (a consumer
+ * that buffers is not credited for records it decodes after the producer stopped), and
+ * "done after" is that time. `--rates R1,R2,...` adds a sweep at paced offered rates (events/s,
+ * 4 per call): tsbcc and libbpf C at the same offered rate, ring buffer and perf buffer with a
+ * wakeup per 64 records, to show where each stays lossless.
+ * Run: `npx vite-node bench/events/stream.ts [--seconds 2 --bursts 1,4 --rates 200000,800000]`
+ * or `node dist/bench/events/stream.js [...]`.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -18,7 +23,12 @@ const args = process.argv.slice(2);
 const i = args.indexOf('--seconds');
 const SECONDS = i >= 0 ? Number(args[i + 1]) : 2;
 const j = args.indexOf('--bursts');
-const BURSTS = (j >= 0 ? (args[j + 1] ?? '1,4') : '1,4').split(',').map(Number);
+const BURSTS = (j >= 0 ? (args[j + 1] ?? '1,4') : '1,4')
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number);
+const k = args.indexOf('--rates');
+const RATES = k >= 0 ? (args[k + 1] ?? '').split(',').filter(Boolean).map(Number) : [];
 const here = benchSourceDir(import.meta.url);
 
 const u32: TypeLayout = { kind: 'int', name: 'unsigned int', size: 4, signed: false };
@@ -52,6 +62,8 @@ const event: TypeLayout = {
 interface Result {
   calls: number;
   seconds: number;
+  /** Seconds from the start signal until the consumer had handed over its last record. */
+  drained: number;
   received: number;
   drops: number;
   lost: number;
@@ -64,7 +76,7 @@ writeFileSync(objPath, spec.elf);
 const producer = gccBuild(join(here, 'producer.c'), '/tmp/tsbcc-bench-producer');
 const cConsumer = gccBuild(join(here, 'libbpf_consumer.c'), '/tmp/tsbcc-bench-consumer');
 
-async function tsbcc(mode: 'ring' | 'perf', burst: number, wakeupEvents = 1): Promise<Result> {
+async function tsbcc(mode: 'ring' | 'perf', burst: number, wakeupEvents = 1, pace = 0): Promise<Result> {
   const b = BPF.fromSpec(spec);
   try {
     let received = 0;
@@ -78,7 +90,7 @@ async function tsbcc(mode: 'ring' | 'perf', burst: number, wakeupEvents = 1): Pr
       mode === 'ring'
         ? b.openRingBuffer('rb', onEvent)
         : b.openPerfBuffer('events', onEvent, { pageCount: 256, wakeupEvents, lost: (n) => (lost += n) });
-    const p = spawn(producer, [String(SECONDS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const p = spawn(producer, [String(SECONDS), String(pace)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const done = new Promise<void>((resolve) => p.on('exit', () => resolve()));
@@ -86,19 +98,21 @@ async function tsbcc(mode: 'ring' | 'perf', burst: number, wakeupEvents = 1): Pr
     cfg.set(0, p.pid ?? 0);
     cfg.set(1, mode === 'ring' ? 1 : 2);
     cfg.set(2, burst);
+    const t0 = process.hrtime.bigint();
     p.stdin.write('go\n');
     await done;
     reader.consume();
+    const drained = Number(process.hrtime.bigint() - t0) / 1e9;
     if (sink < 0n) throw new Error('unreachable');
     const [calls = '0', seconds = '0'] = out.trim().split(/\s+/);
     const drops = Number(b.table<number, bigint>('stats').get(0) ?? 0n);
-    return { calls: Number(calls) * burst, seconds: Number(seconds), received, drops, lost };
+    return { calls: Number(calls) * burst, seconds: Number(seconds), drained, received, drops, lost };
   } finally {
     b.close();
   }
 }
 
-const rate = (r: Result): number => r.received / r.seconds;
+const rate = (r: Result): number => r.received / r.drained;
 const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`);
 const tables = new Map<number, string[]>();
 /** Table rows for one group of consumers run alike; ratios against that group's libbpf C and BCC. */
@@ -112,7 +126,7 @@ function emit(rows: string[], mode: 'ring' | 'perf', group: [string, Result][]):
     const lostPct = (Math.max(r.drops, r.lost) / Math.max(1, r.calls)) * 100;
     const vsBcc = tool.startsWith('tsbcc') ? `, ${(rate(r) / rate(py)).toFixed(1)}x BCC` : '';
     rows.push(
-      `| ${mode === 'ring' ? 'ring buffer' : 'perf buffer'} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${(rate(r) / rate(c)).toFixed(2)}x C${vsBcc} |`,
+      `| ${mode === 'ring' ? 'ring buffer' : 'perf buffer'} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${r.drained.toFixed(2)} s | ${(rate(r) / rate(c)).toFixed(2)}x C${vsBcc} |`,
     );
   }
 }
@@ -162,10 +176,39 @@ for (const burst of BURSTS) {
     }
   }
 }
+/** One paced run of the libbpf C reference. */
+const cPaced = (mode: 'ring' | 'perf', wakeup: number, pace: number): Result =>
+  runJson<Result>(cConsumer, [objPath, producer, String(SECONDS), mode, '4', String(wakeup), String(pace)]);
+const sweep: string[] = [];
+for (const events of RATES) {
+  const pace = Math.round(events / 4);
+  for (const [mode, wakeup] of [
+    ['ring', 1],
+    ['perf', 64],
+  ] as const) {
+    const stream = mode === 'ring' ? 'ring buffer' : 'perf buffer, wakeup per 64';
+    for (const [tool, r] of [
+      ['tsbcc', await tsbcc(mode, 4, wakeup, pace)],
+      ['libbpf C', cPaced(mode, wakeup, pace)],
+    ] as const) {
+      const lostPct = (Math.max(r.drops, r.lost) / Math.max(1, r.calls)) * 100;
+      sweep.push(
+        `| ${fmt(events)} | ${stream} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${r.drained.toFixed(2)} s |`,
+      );
+    }
+  }
+}
+const header =
+  '| stream | consumer | offered | delivered | lost | done after | ratio (delivered) |\n| --- | --- | --- | --- | --- | --- | --- |';
 for (const [burst, rows] of tables) {
   console.log(`\n64-byte events, ${burst} per getppid() of a producer process, ${SECONDS} s per run\n`);
-  console.log(
-    '| stream | consumer | offered | delivered | lost | ratio |\n| --- | --- | --- | --- | --- | --- |',
-  );
+  console.log(header);
   for (const r of rows) console.log(r);
+}
+if (sweep.length > 0) {
+  console.log(`\nPaced producer, 4 events per getppid(), ${SECONDS} s per run\n`);
+  console.log(
+    '| pace | stream | consumer | offered | delivered | lost | done after |\n| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of sweep) console.log(r);
 }

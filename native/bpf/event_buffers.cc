@@ -1,9 +1,9 @@
-// Ring buffer and perf buffer readers watched with libuv (uv_poll on the reader's epoll fd, on
-// the JS thread's loop): never a blocking poll on the JS thread, never a busy thread (DESIGN
-// D6). When the epoll fd turns readable the reader drains everything available without
-// waiting, copies the records into one Buffer and calls JS once per batch with
+// Ring buffer and perf buffer readers, and a watcher of pollable fds (trace_pipe): never a
+// blocking poll on the JS thread, never a busy thread (DESIGN D6). The ring and perf readers
+// are drained by a thread blocked in epoll_wait (drained_reader.h), so the kernel's buffers
+// empty at C speed while JS decodes; JS is called once per chunk of records with
 // (data, meta, count[, lost]); meta holds (offset, length[, cpu]) per record. Decoding and
-// policy live in TypeScript.
+// policy live in TypeScript. The fd watcher uses uv_poll on the JS thread's loop.
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <node_api.h>
@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "drained_reader.h"
 #include "registry.h"
 
 namespace tsbcc {
@@ -112,7 +113,9 @@ class Watched : public Napi::ObjectWrap<Self> {
   }
 };
 
-class NativeRingBuffer : public Watched<NativeRingBuffer> {
+// Ring buffer reader: its drain thread (DrainedReader) waits on libbpf's epoll fd and drains
+// with ring_buffer__consume.
+class NativeRingBuffer : public DrainedReader<NativeRingBuffer> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeRingBuffer",
@@ -123,37 +126,27 @@ class NativeRingBuffer : public Watched<NativeRingBuffer> {
   }
 
   // new NativeRingBuffer(mapFd, onData(data, meta, count))
-  explicit NativeRingBuffer(const Napi::CallbackInfo& info) : Watched<NativeRingBuffer>(info) {
+  explicit NativeRingBuffer(const Napi::CallbackInfo& info) : DrainedReader<NativeRingBuffer>(info, 2, false) {
     Napi::Env env = info.Env();
     onData_ = Napi::Persistent(info[1].As<Napi::Function>());
     rb_ = ring_buffer__new(info[0].As<Napi::Number>().Int32Value(), &NativeRingBuffer::onSample, this, nullptr);
     if (!rb_) throwErrno(env, "ring_buffer__new", errno);
   }
   ~NativeRingBuffer() override {
-    stopWatching(false);
+    stopAll();
     if (rb_) ring_buffer__free(rb_);
   }
+
+ protected:
+  int drainKernel() override { return rb_ ? ring_buffer__consume(rb_) : 0; }
+  bool open() const override { return rb_ != nullptr; }
 
  private:
   ring_buffer* rb_ = nullptr;
-  std::vector<char> data_;
-  std::vector<uint32_t> meta_;
 
   static int onSample(void* ctx, void* data, size_t size) {
-    auto* self = static_cast<NativeRingBuffer*>(ctx);
-    self->meta_.push_back((uint32_t)self->data_.size());
-    self->meta_.push_back((uint32_t)size);
-    const char* p = static_cast<const char*>(data);
-    self->data_.insert(self->data_.end(), p, p + size);
-    // keep records 8-byte aligned so DataView reads of u64 stay cheap
-    self->data_.resize((self->data_.size() + 7) & ~size_t(7));
+    static_cast<NativeRingBuffer*>(ctx)->append(data, (uint32_t)size);
     return 0;
-  }
-
-  void destroy() {
-    stopWatching();
-    if (rb_) ring_buffer__free(rb_);
-    rb_ = nullptr;
   }
 
   ring_buffer* live(Napi::Env env) {
@@ -161,38 +154,18 @@ class NativeRingBuffer : public Watched<NativeRingBuffer> {
     return rb_;
   }
 
-  int drainOnce(Napi::Env env) {
-    data_.clear();
-    meta_.clear();
-    int n = ring_buffer__consume(live(env));
-    if (n < 0) throwErrno(env, "ring_buffer__consume", -n);
-    if (meta_.empty()) return 0;
-    uint32_t count = (uint32_t)(meta_.size() / 2);
-    Napi::Buffer<char> buf = Napi::Buffer<char>::Copy(env, data_.data(), data_.size());
-    Napi::Uint32Array meta = Napi::Uint32Array::New(env, meta_.size());
-    std::memcpy(meta.Data(), meta_.data(), meta_.size() * sizeof(uint32_t));
-    emit(env, {buf, meta, Napi::Number::New(env, count)});
-    return (int)count;
-  }
-
-  void drain(Napi::Env env, size_t) override {
-    if (!rb_) return;
-    try {
-      drainOnce(env);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
-  }
-
   Napi::Value Start(const Napi::CallbackInfo& info) {
-    startWatching(info.Env(), {ring_buffer__epoll_fd(live(info.Env()))});
+    startThread(info.Env(), {ring_buffer__epoll_fd(live(info.Env()))});
     return info.Env().Undefined();
   }
   Napi::Value Stop(const Napi::CallbackInfo& info) {
-    stopWatching();
+    stopAll();
     return info.Env().Undefined();
   }
-  Napi::Value Consume(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), drainOnce(info.Env())); }
+  Napi::Value Consume(const Napi::CallbackInfo& info) {
+    live(info.Env());
+    return Napi::Number::New(info.Env(), consumeNow(info.Env(), "ring_buffer__consume"));
+  }
   Napi::Value RefM(const Napi::CallbackInfo& info) {
     setRef(true);
     return info.Env().Undefined();
@@ -202,7 +175,10 @@ class NativeRingBuffer : public Watched<NativeRingBuffer> {
     return info.Env().Undefined();
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    destroy();
+    stopAll();
+    dropPending();
+    if (rb_) ring_buffer__free(rb_);
+    rb_ = nullptr;
     onData_.Reset();
     return info.Env().Undefined();
   }
@@ -220,7 +196,10 @@ struct PerfLost {
   uint64_t lost;
 };
 
-class NativePerfBuffer : public Watched<NativePerfBuffer> {
+// Perf buffer reader: its drain thread watches every CPU's perf fd directly (a perf fd's
+// readiness is cleared by the first poll of it, so a nested epoll set would swallow wakeups) and
+// drains every CPU's ring with perf_buffer__consume when any turns readable.
+class NativePerfBuffer : public DrainedReader<NativePerfBuffer> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativePerfBuffer",
@@ -233,7 +212,7 @@ class NativePerfBuffer : public Watched<NativePerfBuffer> {
 
   // new NativePerfBuffer(mapFd, pageCount, wakeupEvents, onData(data, meta, count, lost))
   // meta: (offset, length, cpu) per record; lost: Float64Array of (cpu, count) pairs, or null.
-  explicit NativePerfBuffer(const Napi::CallbackInfo& info) : Watched<NativePerfBuffer>(info) {
+  explicit NativePerfBuffer(const Napi::CallbackInfo& info) : DrainedReader<NativePerfBuffer>(info, 3, true) {
     Napi::Env env = info.Env();
     int mapFd = info[0].As<Napi::Number>().Int32Value();
     size_t pages = info[1].As<Napi::Number>().Uint32Value();
@@ -251,37 +230,28 @@ class NativePerfBuffer : public Watched<NativePerfBuffer> {
     if (!pb_) throwErrno(env, "perf_buffer__new_raw", errno);
   }
   ~NativePerfBuffer() override {
-    stopWatching(false);
+    stopAll();
     if (pb_) perf_buffer__free(pb_);
   }
 
+ protected:
+  int drainKernel() override { return pb_ ? perf_buffer__consume(pb_) : 0; }
+  bool open() const override { return pb_ != nullptr; }
+
  private:
   perf_buffer* pb_ = nullptr;
-  std::vector<char> data_;
-  std::vector<uint32_t> meta_;
-  std::vector<double> lost_;
 
   static enum bpf_perf_event_ret onEvent(void* ctx, int cpu, perf_event_header* ev) {
     auto* self = static_cast<NativePerfBuffer*>(ctx);
     if (ev->type == PERF_RECORD_SAMPLE) {
       auto* s = reinterpret_cast<PerfSample*>(ev);
-      self->meta_.push_back((uint32_t)self->data_.size());
-      self->meta_.push_back(s->size);
-      self->meta_.push_back((uint32_t)cpu);
-      self->data_.insert(self->data_.end(), s->data, s->data + s->size);
-      self->data_.resize((self->data_.size() + 7) & ~size_t(7));
+      uint32_t c = (uint32_t)cpu;
+      self->append(s->data, s->size, &c);
     } else if (ev->type == PERF_RECORD_LOST) {
       auto* l = reinterpret_cast<PerfLost*>(ev);
-      self->lost_.push_back(cpu);
-      self->lost_.push_back((double)l->lost);
+      self->appendLost((uint32_t)cpu, (double)l->lost);
     }
     return LIBBPF_PERF_EVENT_CONT;
-  }
-
-  void destroy() {
-    stopWatching();
-    if (pb_) perf_buffer__free(pb_);
-    pb_ = nullptr;
   }
 
   perf_buffer* live(Napi::Env env) {
@@ -289,52 +259,20 @@ class NativePerfBuffer : public Watched<NativePerfBuffer> {
     return pb_;
   }
 
-  // index < 0: every CPU's buffer; else the buffer at that index.
-  int drainOnce(Napi::Env env, long index) {
-    data_.clear();
-    meta_.clear();
-    lost_.clear();
-    int rc = index < 0 ? perf_buffer__consume(live(env)) : perf_buffer__consume_buffer(live(env), (size_t)index);
-    if (rc < 0 && rc != -EINTR) throwErrno(env, "perf_buffer__consume", -rc);
-    if (meta_.empty() && lost_.empty()) return 0;
-    uint32_t count = (uint32_t)(meta_.size() / 3);
-    Napi::Buffer<char> buf = Napi::Buffer<char>::Copy(env, data_.data(), data_.size());
-    Napi::Uint32Array meta = Napi::Uint32Array::New(env, meta_.size());
-    std::memcpy(meta.Data(), meta_.data(), meta_.size() * sizeof(uint32_t));
-    Napi::Value lost = env.Null();
-    if (!lost_.empty()) {
-      Napi::Float64Array l = Napi::Float64Array::New(env, lost_.size());
-      std::memcpy(l.Data(), lost_.data(), lost_.size() * sizeof(double));
-      lost = l;
-    }
-    emit(env, {buf, meta, Napi::Number::New(env, count), lost});
-    return (int)count;
-  }
-
-  void drain(Napi::Env env, size_t index) override {
-    if (!pb_) return;
-    try {
-      drainOnce(env, (long)index);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
-  }
-
   Napi::Value Start(const Napi::CallbackInfo& info) {
-    // Each CPU's perf fd is watched directly: a perf fd's readiness is cleared by the first
-    // poll, so nesting libbpf's epoll fd inside libuv's would lose wakeups.
     perf_buffer* pb = live(info.Env());
     std::vector<int> fds;
     for (size_t i = 0; i < perf_buffer__buffer_cnt(pb); i++) fds.push_back(perf_buffer__buffer_fd(pb, i));
-    startWatching(info.Env(), fds);
+    startThread(info.Env(), fds);
     return info.Env().Undefined();
   }
   Napi::Value Stop(const Napi::CallbackInfo& info) {
-    stopWatching();
+    stopAll();
     return info.Env().Undefined();
   }
   Napi::Value Consume(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), drainOnce(info.Env(), -1));
+    live(info.Env());
+    return Napi::Number::New(info.Env(), consumeNow(info.Env(), "perf_buffer__consume"));
   }
   Napi::Value RefM(const Napi::CallbackInfo& info) {
     setRef(true);
@@ -348,7 +286,10 @@ class NativePerfBuffer : public Watched<NativePerfBuffer> {
     return Napi::Number::New(info.Env(), (double)perf_buffer__buffer_cnt(live(info.Env())));
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    destroy();
+    stopAll();
+    dropPending();
+    if (pb_) perf_buffer__free(pb_);
+    pb_ = nullptr;
     onData_.Reset();
     return info.Env().Undefined();
   }

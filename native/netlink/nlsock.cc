@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -38,20 +39,75 @@ int openSocket(int proto, int& err) {
   return fd;
 }
 
-int transact(int fd, const std::vector<Bytes>& msgs, Replies& replies, bool stopOnError) {
-  bool failed = false;
+namespace {
+
+// Whether the nested attribute at path (in the attributes at [p, end)) is the u32 value.
+bool attrIs(const char* p, const char* end, const uint16_t* path, size_t depth, uint32_t value) {
+  while (p + sizeof(nlattr) <= end) {
+    const nlattr* a = reinterpret_cast<const nlattr*>(p);
+    if (a->nla_len < sizeof(nlattr) || p + a->nla_len > end) return false;
+    const char* data = p + NLA_HDRLEN;
+    const char* stop = p + a->nla_len;
+    if ((a->nla_type & NLA_TYPE_MASK) == path[0]) {
+      if (depth == 1) {
+        uint32_t v;
+        if (stop - data != (long)sizeof v) return false;
+        std::memcpy(&v, data, sizeof v);
+        return v == value;
+      }
+      return attrIs(data, stop, path + 1, depth - 1, value);
+    }
+    p += NLA_ALIGN(a->nla_len);
+  }
+  return false;
+}
+
+// Whether a message of c.type with seq among the datagrams carries c.value at c.path.
+bool matches(const Condition& c, const std::vector<Bytes>& datagrams, uint32_t seq) {
+  if (c.path.empty()) return false;
+  for (const Bytes& d : datagrams) {
+    int left = (int)d.size();
+    for (const nlmsghdr* h = (const nlmsghdr*)d.data(); NLMSG_OK(h, (unsigned)left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_seq != seq || h->nlmsg_type != c.type) continue;
+      const char* body = (const char*)NLMSG_DATA(h);
+      const char* end = (const char*)h + h->nlmsg_len;
+      const char* attrs = body + NLMSG_ALIGN(c.headerLen);
+      if (attrs <= end && attrIs(attrs, end, c.path.data(), c.path.size(), c.value)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int transact(int fd, const std::vector<Bytes>& msgs, Replies& replies, bool stopOnError,
+             const std::vector<Condition>& conds) {
+  bool stopped = false;
+  bool prevSent = false, prevOk = false;
+  uint32_t prevSeq = 0;
   std::vector<char> buf(1 << 16);
-  for (const Bytes& m : msgs) {
-    if (failed) break;
-    replies.emplace_back();
+  for (size_t i = 0; i < msgs.size(); i++) {
+    const Bytes& m = msgs[i];
+    replies.datagrams.emplace_back();
+    replies.sent.push_back(false);
     if (m.size() < sizeof(nlmsghdr)) return EINVAL;
+    const Condition& c = i < conds.size() ? conds[i] : Condition();
+    bool go = !stopped;
+    if (go && c.kind != Condition::Always)
+      go = i > 0 && prevSent && prevOk &&
+           (c.kind == Condition::Ok || matches(c, replies.datagrams[i - 1], prevSeq));
     const nlmsghdr* req = reinterpret_cast<const nlmsghdr*>(m.data());
     uint32_t seq = req->nlmsg_seq;
+    prevSent = go;
+    prevOk = false;
+    prevSeq = seq;
+    if (!go) continue;
     bool wantsAck = (req->nlmsg_flags & NLM_F_ACK) || (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
     sockaddr_nl to = {};
     to.nl_family = AF_NETLINK;
     if (sendto(fd, m.data(), m.size(), 0, (sockaddr*)&to, sizeof to) < 0) return errno;
-    bool done = false;
+    replies.sent.back() = true;
+    bool done = false, refused = false;
     while (!done) {
       ssize_t n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_TRUNC);
       if (n < 0) {
@@ -68,23 +124,26 @@ int transact(int fd, const std::vector<Bytes>& msgs, Replies& replies, bool stop
         if (h->nlmsg_seq != seq) continue;
         mine = true;
         if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) done = true;
-        if (h->nlmsg_type == NLMSG_ERROR && stopOnError &&
-            reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error != 0)
-          failed = true;
-        else if (!wantsAck && !(h->nlmsg_flags & NLM_F_MULTI)) done = true;
+        if (h->nlmsg_type == NLMSG_ERROR && reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error != 0)
+          refused = true;
+        else if (!wantsAck && !(h->nlmsg_flags & NLM_F_MULTI))
+          done = true;
       }
-      if (mine) replies.back().emplace_back(buf.data(), buf.data() + total);
+      if (mine) replies.datagrams.back().emplace_back(buf.data(), buf.data() + total);
     }
+    prevOk = !refused;
+    if (refused && stopOnError) stopped = true;
   }
   return 0;
 }
 
-int transactOnce(int proto, const std::vector<Bytes>& msgs, Replies& replies, const char*& call) {
+int transactOnce(int proto, const std::vector<Bytes>& msgs, Replies& replies, const char*& call,
+                 const std::vector<Condition>& conds) {
   int e = 0;
   call = "socket(AF_NETLINK)";
   int fd = openSocket(proto, e);
   if (fd < 0) return e;
-  e = transact(fd, msgs, replies);
+  e = transact(fd, msgs, replies, false, conds);
   if (e) call = "netlink transact";
   close(fd);
   return e;
@@ -99,12 +158,42 @@ std::vector<Bytes> readMessages(const Napi::Array& arr) {
   return out;
 }
 
+std::vector<Condition> readConditions(const Napi::Value& v) {
+  std::vector<Condition> out;
+  if (!v.IsArray()) return out;
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Condition c;
+    Napi::Value e = arr.Get(i);
+    if (e.IsObject()) {
+      c.kind = Condition::Ok;
+      Napi::Value m = e.As<Napi::Object>().Get("match");
+      if (m.IsObject()) {
+        Napi::Object o = m.As<Napi::Object>();
+        c.kind = Condition::Match;
+        c.type = (uint16_t)o.Get("type").As<Napi::Number>().Uint32Value();
+        c.headerLen = o.Get("headerLen").As<Napi::Number>().Uint32Value();
+        c.value = o.Get("value").As<Napi::Number>().Uint32Value();
+        Napi::Array path = o.Get("path").As<Napi::Array>();
+        for (uint32_t j = 0; j < path.Length(); j++)
+          c.path.push_back((uint16_t)path.Get(j).As<Napi::Number>().Uint32Value());
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Napi::Value repliesToJs(Napi::Env env, const Replies& replies) {
-  Napi::Array out = Napi::Array::New(env, replies.size());
-  for (size_t i = 0; i < replies.size(); i++) {
-    Napi::Array r = Napi::Array::New(env, replies[i].size());
-    for (size_t j = 0; j < replies[i].size(); j++)
-      r.Set(j, Napi::Buffer<char>::Copy(env, replies[i][j].data(), replies[i][j].size()));
+  const auto& d = replies.datagrams;
+  Napi::Array out = Napi::Array::New(env, d.size());
+  for (size_t i = 0; i < d.size(); i++) {
+    if (!replies.sent[i]) {
+      out.Set(i, env.Null());
+      continue;
+    }
+    Napi::Array r = Napi::Array::New(env, d[i].size());
+    for (size_t j = 0; j < d[i].size(); j++) r.Set(j, Napi::Buffer<char>::Copy(env, d[i][j].data(), d[i][j].size()));
     out.Set(i, r);
   }
   return out;

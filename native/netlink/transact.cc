@@ -36,17 +36,19 @@ Napi::Value NetlinkOpen(const Napi::CallbackInfo& info) {
       [fd](Napi::Env e) { return Napi::Number::New(e, *fd); });
 }
 
-// netlinkTransact(fd, messages[]) -> Promise<Buffer[][]>: the reply datagrams of each message.
+// netlinkTransact(fd, messages[], stopOnError?, conditions?) -> Promise<(Buffer[] | null)[]>: the
+// reply datagrams of each message (null: not sent).
 Napi::Value NetlinkTransact(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   auto msgs = std::make_shared<std::vector<Bytes>>(nl::readMessages(info[1].As<Napi::Array>()));
   bool stop = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+  auto conds = std::make_shared<std::vector<nl::Condition>>(nl::readConditions(info[3]));
   auto replies = std::make_shared<Replies>();
   return runAsync(
       env,
       [=](std::string& error, int& err) {
-        int e = nl::transact(fd, *msgs, *replies, stop);
+        int e = nl::transact(fd, *msgs, *replies, stop, *conds);
         if (e) {
           error = "netlink transact";
           err = e;
@@ -55,20 +57,21 @@ Napi::Value NetlinkTransact(const Napi::CallbackInfo& info) {
       [replies](Napi::Env e) { return nl::repliesToJs(e, *replies); });
 }
 
-// netlinkTransactIn(nsPath, protocol, messages[]) -> Promise<Buffer[][]>: a one-shot socket in
+// netlinkTransactIn(nsPath, protocol, messages[], conditions?) -> Promise<(Buffer[] | null)[]>: a one-shot socket in
 // the namespace ("@fresh": a new empty namespace that is gone when the call returns).
 Napi::Value NetlinkTransactIn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string ns = info[0].As<Napi::String>().Utf8Value();
   int proto = info[1].As<Napi::Number>().Int32Value();
   auto msgs = std::make_shared<std::vector<Bytes>>(nl::readMessages(info[2].As<Napi::Array>()));
+  auto conds = std::make_shared<std::vector<nl::Condition>>(nl::readConditions(info[3]));
   auto replies = std::make_shared<Replies>();
   return runAsync(
       env,
       [=](std::string& error, int& err) {
         int e = 0;
         const char* call = "";
-        int rc = runInNetns(ns, [&]() { e = nl::transactOnce(proto, *msgs, *replies, call); });
+        int rc = runInNetns(ns, [&]() { e = nl::transactOnce(proto, *msgs, *replies, call, *conds); });
         if (rc || e) {
           error = rc ? "setns" : call;
           err = rc ? rc : e;

@@ -1,6 +1,7 @@
 /**
- * What the ring buffer and perf buffer readers share: a native reader watched with uv_poll (D6),
- * an event queue feeding async iterators, the AbortSignal, ref/unref, registration with the
+ * What the ring buffer and perf buffer readers share: a native reader drained by its own thread
+ * blocked in epoll_wait, handing chunks of records to JS through libuv (D6), an event queue
+ * feeding async iterators, the AbortSignal, ref/unref, registration with the
  * exit registry and an idempotent close. Subclasses decode their batches and call `deliver`.
  */
 import { ClosedError, fromNative } from '../errors.js';
@@ -39,9 +40,8 @@ export abstract class EventReader<E> implements Closeable {
   ) {}
 
   /**
-   * Makes and starts the native reader (unless the signal already aborted), then drains once:
-   * libuv adds the fd to its epoll set on the next loop turn, and a perf fd's readiness raised
-   * before that is not reported again.
+   * Makes and starts the native reader (unless the signal already aborted), then drains once on
+   * the next turn (records written before the reader watched its fds).
    * @throws SyscallError when the reader cannot be set up.
    */
   protected open(make: () => NativeEventSource, opts: EventReaderOptions): void {

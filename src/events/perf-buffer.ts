@@ -1,6 +1,6 @@
 /**
- * Perf buffer (BPF_MAP_TYPE_PERF_EVENT_ARRAY) consumer: one ring per CPU, each CPU's perf fd
- * watched with uv_poll (D6). Records arrive in order per CPU, decoded with the event layout;
+ * Perf buffer (BPF_MAP_TYPE_PERF_EVENT_ARRAY) consumer: one ring per CPU, drained by a native
+ * thread blocked on the CPUs' perf fds (D6). Records arrive in order per CPU, decoded with the event layout;
  * lost-record notices go to `lost`.
  */
 import type { Codec } from '../codec/codec.js';

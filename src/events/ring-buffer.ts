@@ -1,6 +1,7 @@
 /**
- * Ring buffer (BPF_MAP_TYPE_RINGBUF) consumer, watched with uv_poll on libbpf's epoll fd (D6):
- * the JS thread never blocks and no thread spins. Records are decoded with the event layout the
+ * Ring buffer (BPF_MAP_TYPE_RINGBUF) consumer, drained by a native thread blocked on libbpf's
+ * epoll fd (D6): the kernel's ring empties at C speed while JS decodes, the JS thread never
+ * blocks and no thread spins. Records are decoded with the event layout the
  * compiler captured (or handed over as Buffers) and delivered to a callback and/or async
  * iterators.
  */

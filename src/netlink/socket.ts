@@ -5,38 +5,20 @@
  */
 import { native } from '../native.js';
 import { NetlinkError, ClosedError, fromNative } from '../errors.js';
-import { errnoName } from '../errno.js';
-import { MessageBuilder, NLMSG, parseAck, parseMessages, type NetlinkMessage } from './message.js';
+import type { MessageBuilder, NetlinkMessage } from './message.js';
+import { combine, joinable, split, type Transaction } from './coalesce.js';
+import { nativeConditions, outcome, type NetlinkRequest, type Outcome } from './request.js';
+
+export type { NetlinkRequest, Outcome, RequestCondition } from './request.js';
+
+/** A transaction waiting for its round trip. */
+interface Queued extends Transaction {
+  resolve: (out: (Outcome | undefined)[]) => void;
+  reject: (e: unknown) => void;
+}
 
 /** Netlink protocol families used by tsbcc. */
 export const NETLINK_ROUTE = 0;
-
-/** One step of a batch: the message and a description used in errors. */
-export interface NetlinkRequest {
-  message: MessageBuilder;
-  operation: string;
-}
-
-/** What one request came to: its reply messages, or the error the kernel answered. */
-export type Outcome = NetlinkMessage[] | NetlinkError;
-
-/** The replies to one request (those with its sequence number), or its NetlinkError. */
-function outcome(r: NetlinkRequest, datagrams: Buffer[] | undefined): Outcome {
-  const out: NetlinkMessage[] = [];
-  for (const d of datagrams ?? []) {
-    for (const m of parseMessages(d)) {
-      if (m.seq !== r.message.seq) continue;
-      if (m.type === NLMSG.ERROR) {
-        const ack = parseAck(m);
-        if (ack.errno !== 0)
-          return new NetlinkError(r.operation, ack.errno, errnoName(ack.errno), ack.extack);
-      } else if (m.type !== NLMSG.DONE && m.type !== NLMSG.NOOP) {
-        out.push(m);
-      }
-    }
-  }
-  return out;
-}
 
 /**
  * A netlink socket in a namespace. Close it with close() or `using`.
@@ -44,11 +26,19 @@ function outcome(r: NetlinkRequest, datagrams: Buffer[] | undefined): Outcome {
 export class NetlinkSocket {
   private fd: number;
   /**
-   * The transaction in flight: the next one starts after it. Two transactions on one fd at
-   * once (each on its own thread-pool thread) would take each other's replies, and one of
-   * them would wait for an ack that never comes.
+   * Transactions asked for while one is in flight. They go together, in order, in the next
+   * native round trip (coalesce.ts): one call at a time on the fd, since two at once (each on
+   * its own thread-pool thread) would take each other's replies.
    */
-  private tail: Promise<unknown> = Promise.resolve();
+  private queue: Queued[] = [];
+  private inFlight = false;
+  /**
+   * Run transactions on the JS thread (netlinkTransactSync) instead of a thread-pool thread:
+   * no thread hop per round trip (on a loaded machine the hop costs more than the kernel's
+   * work), but the JS thread waits for the kernel's answers, which can take long while another
+   * process holds the kernel's rtnl lock. Default false.
+   */
+  blocking = false;
 
   private constructor(
     fd: number,
@@ -96,46 +86,84 @@ export class NetlinkSocket {
   /**
    * Sends several requests in one native round trip. The first request the kernel refuses
    * ends the batch: later ones are not sent, so everything before it took effect and nothing
-   * after it did. Transactions on one socket run one at a time, in the order asked for.
+   * after it did. Transactions on one socket run one at a time, in the order asked for. A
+   * request not sent because of its `onlyIf` reads as no replies.
    * @throws NetlinkError naming the failed step.
    */
   async batch(requests: NetlinkRequest[]): Promise<NetlinkMessage[][]> {
     return (await this.outcomes(requests, true)).map((o) => {
       if (o instanceof NetlinkError) throw o;
-      return o;
+      return o ?? [];
     });
   }
 
   /**
-   * Sends every request (none is skipped when one is refused) and returns each one's outcome.
+   * Sends every request whose `onlyIf` holds (none is skipped because an earlier one was
+   * refused) and returns each one's outcome, undefined for a request not sent.
    * @throws ClosedError after close().
    */
-  all(requests: NetlinkRequest[]): Promise<Outcome[]> {
+  all(requests: NetlinkRequest[]): Promise<(Outcome | undefined)[]> {
     return this.outcomes(requests, false);
   }
 
-  private outcomes(requests: NetlinkRequest[], stopOnError: boolean): Promise<Outcome[]> {
-    const run = this.tail.then(() => this.transact(requests, stopOnError));
-    this.tail = run.catch(() => undefined);
-    return run;
+  private outcomes(requests: NetlinkRequest[], stopOnError: boolean): Promise<(Outcome | undefined)[]> {
+    if (this.fd < 0) return Promise.reject(new ClosedError('netlink socket'));
+    if (requests.length === 0) return Promise.resolve([]);
+    if (this.blocking && !this.inFlight) {
+      const tx = { requests, stopOnError };
+      const { requests: all, conditions } = combine([tx]);
+      try {
+        const datagrams = native().netlinkTransactSync(
+          this.fd,
+          all.map((r) => r.message.build()),
+          false,
+          conditions,
+        );
+        return Promise.resolve(split([tx], datagrams)[0] ?? []);
+      } catch (e) {
+        return Promise.reject(fromNative(e, 'netlink'));
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ requests, stopOnError, resolve, reject });
+      if (!this.inFlight) void this.pump();
+    });
   }
 
-  private async transact(requests: NetlinkRequest[], stopOnError: boolean): Promise<Outcome[]> {
-    if (this.fd < 0) throw new ClosedError('netlink socket');
-    let datagrams: Buffer[][];
+  /** Sends what is queued, a native round trip at a time, until the queue is empty. */
+  private async pump(): Promise<void> {
+    this.inFlight = true;
     try {
-      datagrams = await native().netlinkTransact(
-        this.fd,
-        requests.map((r) => r.message.build()),
-        stopOnError,
-      );
-    } catch (e) {
-      throw fromNative(e, 'netlink');
+      while (this.queue.length > 0) {
+        // everything queued goes together, except a transaction that cannot follow others
+        let n = 1;
+        if (joinable(this.queue[0] as Queued)) {
+          while (n < this.queue.length && joinable(this.queue[n] as Queued)) n++;
+        }
+        const txs = this.queue.splice(0, n);
+        if (this.fd < 0) {
+          for (const t of txs) t.reject(new ClosedError('netlink socket'));
+          continue;
+        }
+        const { requests, conditions } = combine(txs);
+        let datagrams: (Buffer[] | null)[];
+        try {
+          datagrams = await native().netlinkTransact(
+            this.fd,
+            requests.map((r) => r.message.build()),
+            false,
+            conditions,
+          );
+        } catch (e) {
+          const err = fromNative(e, 'netlink');
+          for (const t of txs) t.reject(err);
+          continue;
+        }
+        split(txs, datagrams).forEach((out, i) => (txs[i] as Queued).resolve(out));
+      }
+    } finally {
+      this.inFlight = false;
     }
-    const out = requests.map((r, i) => outcome(r, datagrams[i]));
-    // with stopOnError the requests after the refused one were not sent: they have no outcome
-    const failed = out.findIndex((o) => o instanceof NetlinkError);
-    return stopOnError && failed >= 0 ? out.slice(0, failed + 1) : out;
   }
 
   /** Closes the socket; idempotent. */
@@ -151,21 +179,22 @@ export class NetlinkSocket {
 
 /**
  * Runs requests on a one-shot socket in nsPath ("@fresh": a new, empty namespace that vanishes
- * afterwards). Unlike NetlinkSocket.batch, every request runs; each result is its replies or
- * the NetlinkError it failed with.
+ * afterwards). Unlike NetlinkSocket.batch, every request whose `onlyIf` holds runs; each
+ * result is its replies or the NetlinkError it failed with, undefined when it was not sent.
  * @throws SyscallError when the namespace cannot be entered.
  */
 export async function transactIn(
   nsPath: string,
   requests: NetlinkRequest[],
   protocol = NETLINK_ROUTE,
-): Promise<Outcome[]> {
-  let datagrams: Buffer[][];
+): Promise<(Outcome | undefined)[]> {
+  let datagrams: (Buffer[] | null)[];
   try {
     datagrams = await native().netlinkTransactIn(
       nsPath,
       protocol,
       requests.map((r) => r.message.build()),
+      nativeConditions(requests),
     );
   } catch (e) {
     throw fromNative(e, `netlink in ${nsPath || 'this namespace'}`);
@@ -182,13 +211,14 @@ export function transactInSync(
   nsPath: string,
   requests: NetlinkRequest[],
   protocol = NETLINK_ROUTE,
-): Outcome[] {
-  let datagrams: Buffer[][];
+): (Outcome | undefined)[] {
+  let datagrams: (Buffer[] | null)[];
   try {
     datagrams = native().netlinkTransactInSync(
       nsPath,
       protocol,
       requests.map((r) => r.message.build()),
+      nativeConditions(requests),
     );
   } catch (e) {
     throw fromNative(e, `netlink in ${nsPath || 'this namespace'}`);
@@ -198,13 +228,14 @@ export function transactInSync(
 
 /**
  * Runs requests on `sock` when one is given and open, else on a one-shot socket in nsPath;
- * every request runs, each result is its replies or its NetlinkError.
+ * every request whose `onlyIf` holds runs, each result is its replies or its NetlinkError
+ * (undefined when not sent).
  */
 export async function transactOn(
   sock: NetlinkSocket | undefined,
   nsPath: string,
   requests: NetlinkRequest[],
-): Promise<Outcome[]> {
+): Promise<(Outcome | undefined)[]> {
   if (requests.length === 0) return [];
   if (!sock || sock.closed) return transactIn(nsPath, requests);
   try {

@@ -107,6 +107,7 @@ export async function listFilters(
     })),
   );
   dumps.forEach((replies, i) => {
+    if (!replies) return; // not sent (these dumps carry no condition: never)
     if (replies instanceof NetlinkError) {
       if (replies.errno === ERRNO.EINVAL || replies.errno === ERRNO.ENOENT) return;
       throw replies;

@@ -14,7 +14,16 @@ import { features } from '../features/probe.js';
 import { logger } from '../logger.js';
 import { where, type DeviceTarget } from '../netlink/device.js';
 import type { NetlinkMessage } from '../netlink/message.js';
-import { transactOn, type NetlinkSocket, type Outcome } from '../netlink/socket.js';
+import { RTM, TCMSG } from '../netlink/rtnetlink.js';
+import { ids } from '../netlink/schema.js';
+import {
+  transactOn,
+  type NetlinkRequest,
+  type NetlinkSocket,
+  type Outcome,
+  type RequestCondition,
+} from '../netlink/socket.js';
+import { TCA_BPF } from '../netlink/tc/filter/bpf.js';
 import { Check } from '../netlink/tc/check.js';
 import {
   checkFilter,
@@ -29,7 +38,7 @@ import {
 } from '../netlink/tc/filter.js';
 import { isUnknownTcKind } from '../netlink/tc/probe.js';
 import { findKind } from '../netlink/tc/registry.js';
-import { PARENT_EGRESS, PARENT_INGRESS } from '../netlink/tc/tca.js';
+import { PARENT_EGRESS, PARENT_INGRESS, TCA } from '../netlink/tc/tca.js';
 import type { HandleInput } from '../netlink/tc/units.js';
 import { actionSpec, type TcAction } from './actions.js';
 import { listFilters, parseFilterReply, TSBCC_FILTER_PREFIX, type FilterInfo } from './filter-list.js';
@@ -47,6 +56,9 @@ import { recordOwned, type OwnerToken } from './owner-record.js';
 import { removed, TcObjectLink, type KeepOption, type RemovalPlan } from './tc-link.js';
 
 export { parentName, type FilterParent };
+
+const TCA_IDS = ids(TCA);
+const TCA_BPF_IDS = ids(TCA_BPF);
 
 /** Options of a cls_bpf filter. */
 export interface BpfFilterOptions extends KeepOption, FilterPlace {
@@ -241,11 +253,19 @@ export class TcFilterLink extends TcObjectLink {
     this.programId = program.id;
   }
 
-  private request(type: 'get' | 'delete'): { message: ReturnType<typeof filterRequest>; operation: string } {
+  private request(type: 'get' | 'delete'): NetlinkRequest {
     return {
       message: filterRequest(type, this.target.ifindex, this.info),
       operation: `${type === 'get' ? 'look up' : 'delete'} ${this.description}`,
     };
+  }
+
+  /**
+   * The lookup and the deletion in one round trip: the deletion is sent only when the lookup's
+   * answer shows our program (TCA_OPTIONS / TCA_BPF_ID) still attached.
+   */
+  private lookupThenDelete(): NetlinkRequest[] {
+    return [this.request('get'), { ...this.request('delete'), onlyIf: stillRuns(this.programId) }];
   }
 
   /** Our filter only: the lookup must show our program still attached. */
@@ -262,10 +282,24 @@ export class TcFilterLink extends TcObjectLink {
   }
 
   protected *removal(): RemovalPlan {
-    const [found] = yield [this.request('get')];
-    if (this.stillOurs(found)) removed(yield [this.request('delete')]);
+    const [found, deleted] = yield this.lookupThenDelete();
+    if (deleted) removed([deleted]);
+    else if (this.stillOurs(found))
+      // the lookup shows our program but the condition did not hold: never delete on a guess
+      logger().warn(`${this.description}: its lookup could not be matched; left in place`);
     if (this.usesHook) yield* releaseHook(this.target);
   }
+}
+
+/** The condition of a filter deletion: the lookup's reply shows program `id` attached. */
+export function stillRuns(id: number): RequestCondition {
+  return {
+    previous: 'carries',
+    type: RTM.NEWTFILTER,
+    headerLen: TCMSG.size,
+    path: [TCA_IDS.OPTIONS, TCA_BPF_IDS.ID],
+    value: id,
+  };
 }
 
 /** The kernel's answer when the parent qdisc (e.g. clsact) is not there. */

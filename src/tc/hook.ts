@@ -33,12 +33,26 @@ export function holdKnownHook(target: DeviceTarget): boolean {
   return state !== undefined;
 }
 
-/** Records one more user of a hook qdisc found in place (created: whether we added it). */
-export function noteHook(target: DeviceTarget, created: boolean): void {
+/**
+ * Records one more user of a hook qdisc (created: whether we added it, with its owner record
+ * entry).
+ */
+export function noteHook(target: DeviceTarget, created: boolean, owner?: OwnerToken): void {
   const state = hooks.get(hookKey(target));
-  if (state) state.users++;
-  else hooks.set(hookKey(target), { created, users: 1 });
+  if (!state)
+    hooks.set(hookKey(target), created && owner ? { created, users: 1, owner } : { created, users: 1 });
+  else {
+    state.users++;
+    // a concurrent attach may have noted it first, as found in place: it is still ours
+    if (created) {
+      state.created = true;
+      if (owner) state.owner = owner;
+    }
+  }
 }
+
+/** clsact additions in flight, per interface: concurrent attaches wait for the one adding it. */
+const adding = new Map<string, Promise<unknown>>();
 
 /** One user fewer of a hook whose namespace is gone (nothing to delete; forget it at 0). */
 export function abandonHook(target: DeviceTarget): void {
@@ -66,24 +80,37 @@ export function keepHook(target: DeviceTarget): void {
  */
 export async function acquireHook(sock: NetlinkSocket, target: DeviceTarget): Promise<void> {
   const key = hookKey(target);
-  const state = hooks.get(key);
-  if (state) {
-    state.users++;
-    return;
+  for (;;) {
+    const state = hooks.get(key);
+    if (state) {
+      state.users++;
+      return;
+    }
+    const inFlight = adding.get(key);
+    if (!inFlight) break;
+    await inFlight.catch(() => undefined);
   }
-  let created = true;
   const owner = recordOwned(target, { type: 'hook', ifindex: target.ifindex });
-  try {
-    await sock.request(
+  const add = sock
+    .request(
       newQdisc(target.ifindex, resolveQdisc({ kind: 'clsact' })),
       `add qdisc clsact on ${where(target)}`,
+    )
+    .then(
+      () => true,
+      (e: unknown) => {
+        owner.forget();
+        if (e instanceof NetlinkError && e.errno === ERRNO.EEXIST) return false;
+        throw qdiscError(e, 'clsact', target);
+      },
     );
-  } catch (e) {
-    owner.forget();
-    if (e instanceof NetlinkError && e.errno === ERRNO.EEXIST) created = false;
-    else throw qdiscError(e, 'clsact', target);
+  adding.set(key, add);
+  try {
+    const created = await add;
+    noteHook(target, created, created ? owner : undefined);
+  } finally {
+    adding.delete(key);
   }
-  hooks.set(key, created ? { created, users: 1, owner } : { created, users: 1 });
 }
 
 /**
@@ -104,7 +131,7 @@ export function* releaseHook(target: DeviceTarget): RemovalPlan {
       message: dumpFilters(target.ifindex, parent),
       operation,
     }));
-    if (!dumps.every((d) => !(d instanceof NetlinkError) && d.length === 0)) {
+    if (!dumps.every((d) => d !== undefined && !(d instanceof NetlinkError) && d.length === 0)) {
       state.owner?.forget(); // someone else's filters use it now
       return;
     }

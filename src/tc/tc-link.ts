@@ -31,9 +31,10 @@ export interface KeepOption {
 
 /**
  * A removal plan: it yields each batch of requests to run (a lookup, a deletion) and receives
- * their outcomes, so one plan serves the asynchronous and the synchronous path.
+ * their outcomes (undefined for a request whose `onlyIf` did not hold), so one plan serves the
+ * asynchronous and the synchronous path.
  */
-export type RemovalPlan = Generator<NetlinkRequest[], void, Outcome[]>;
+export type RemovalPlan = Generator<NetlinkRequest[], void, (Outcome | undefined)[]>;
 
 /** ENOENT / ENODEV answers to a deletion mean "already gone". */
 const GONE = new Set<number>([ERRNO.ENOENT, ERRNO.ENODEV]);
@@ -42,7 +43,7 @@ const GONE = new Set<number>([ERRNO.ENOENT, ERRNO.ENODEV]);
  * Checks the outcomes of deletions: an object already gone is fine.
  * @throws NetlinkError when the kernel refused a deletion for another reason.
  */
-export function removed(outcomes: Outcome[]): void {
+export function removed(outcomes: (Outcome | undefined)[]): void {
   for (const r of outcomes) if (r instanceof NetlinkError && !GONE.has(r.errno)) throw r;
 }
 

@@ -135,6 +135,97 @@ describe('cls_bpf filter in direct-action mode', () => {
     }
   });
 
+  it('close() and the exit path leave a filter whose program someone else replaced', async () => {
+    const obj = BpfObject.create(await compile(PASS_ALL));
+    const obj2 = BpfObject.create(await compile(PASS_ALL));
+    const p1 = obj.loadFunc('pass_all', 'SCHED_CLS');
+    const p2 = obj2.loadFunc('pass_all', 'SCHED_CLS');
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    const other = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    const before = tcShow(net);
+    try {
+      const a = await dev.attachBpf(p1, { parent: 'ingress', priority: 3, handle: 1 });
+      const b = await dev.attachBpf(p1, { parent: 'egress', priority: 4, handle: 1 });
+      // another owner swaps the programs under our links (same parent, priority and handle)
+      const a2 = await other.attachBpf(p2, { parent: 'ingress', priority: 3, handle: 1, replace: true });
+      const b2 = await other.attachBpf(p2, { parent: 'egress', priority: 4, handle: 1, replace: true });
+      await a.close(); // asynchronous path
+      b.closeSync(); // the exit registry's synchronous path
+      expect((await dev.filters('ingress')).map((f) => f.programId)).toEqual([p2.id]);
+      expect((await dev.filters('egress')).map((f) => f.programId)).toEqual([p2.id]);
+      await a2.close();
+      await b2.close();
+      expect(await dev.filters()).toEqual([]);
+    } finally {
+      dev.close();
+      other.close();
+      obj.close();
+      obj2.close();
+    }
+    expect(tcShow(net)).toBe(before);
+  });
+
+  it('concurrent attaches and closes on one device get their own replies and errors', async () => {
+    const obj = BpfObject.create(await compile(PASS_ALL));
+    const prog = obj.loadFunc('pass_all', 'SCHED_CLS');
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    const before = tcShow(net);
+    try {
+      const prios = [11, 12, 13, 14, 15, 16, 17, 18];
+      const settled = await Promise.allSettled(
+        // priority 12 twice with the same handle: exactly one of the two is refused
+        [...prios, 12].map((priority, i) =>
+          dev.attachBpf(prog, { parent: 'egress', priority, handle: 1, name: `c${i}` }),
+        ),
+      );
+      const links = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const refused = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toBeInstanceOf(InvalidArgumentError);
+      expect(refused[0]?.message).toMatch(/already exists/);
+      expect(links.map((l) => l.info.priority).sort((x, y) => x - y)).toEqual(prios);
+      // each link got the kernel's answer to its own request: its name matches its priority
+      for (const l of links) {
+        const i = settled.findIndex((r) => r.status === 'fulfilled' && r.value === l);
+        expect(l.info.name).toBe(`tsbcc:c${i}`);
+      }
+      const listed = await dev.filters('egress');
+      expect(listed.map((f) => f.priority).sort((x, y) => x - y)).toEqual(prios);
+      await Promise.all(links.map((l) => l.close()));
+      expect(await dev.filters()).toEqual([]);
+    } finally {
+      dev.close();
+      obj.close();
+    }
+    expect(tcShow(net)).toBe(before);
+  });
+
+  it('blockingNetlink: the same attach, lookup-guarded removal and errors from the JS thread', async () => {
+    const obj = BpfObject.create(await compile(PASS_ALL));
+    const obj2 = BpfObject.create(await compile(PASS_ALL));
+    const p1 = obj.loadFunc('pass_all', 'SCHED_CLS');
+    const p2 = obj2.loadFunc('pass_all', 'SCHED_CLS');
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2, blockingNetlink: true });
+    const before = tcShow(net);
+    try {
+      const a = await dev.attachBpf(p1, { parent: 'ingress', priority: 2, handle: 1, name: 'blk' });
+      expect(a.info).toMatchObject({ priority: 2, handle: 1, name: 'tsbcc:blk', programId: p1.id });
+      await expect(dev.attachBpf(p1, { parent: 'ingress', priority: 2, handle: 1 })).rejects.toThrow(
+        /already exists/,
+      );
+      const taken = await dev.attachBpf(p2, { parent: 'ingress', priority: 2, handle: 1, replace: true });
+      await a.close(); // runs p2 now: left in place
+      expect((await dev.filters('ingress')).map((f) => f.programId)).toEqual([p2.id]);
+      await taken.close();
+      expect(await dev.filters()).toEqual([]);
+    } finally {
+      dev.close();
+      obj.close();
+      obj2.close();
+    }
+    expect(tcShow(net)).toBe(before);
+  });
+
   it('closing after the namespace is gone is not an error', async () => {
     const obj = BpfObject.create(await compile(PASS_ALL));
     try {

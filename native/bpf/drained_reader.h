@@ -1,0 +1,301 @@
+// Base of the ring buffer and perf buffer readers: a drain thread per reader, blocked in
+// epoll_wait on the reader's fds (never spinning, never polling on a timer: DESIGN D6), moves
+// records out of the kernel's buffers as soon as the kernel signals them, into pending chunks
+// of at most kChunkBytes; a uv_async hands the chunks to JS one per loop turn. So the kernel's
+// buffers empty at C speed while the JS thread decodes, and the JS thread never blocks.
+//
+// Back-pressure: past kPendingCap bytes pending the thread stops draining until JS takes a
+// chunk, and the kernel's buffer fills (the program sees its submits refused; a perf buffer
+// reports LOST records), as with any slow consumer. The kernel is only ever drained with mu_
+// held (by the thread, or by consume() on the JS thread), so records stay in order.
+#pragma once
+#include <node_api.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "registry.h"
+
+namespace tsbcc {
+
+template <typename Self>
+class DrainedReader : public Napi::ObjectWrap<Self> {
+ public:
+  /// Bytes of record data per chunk handed to JS in one call (bounds one JS turn's work).
+  static constexpr size_t kChunkBytes = 1u << 20;
+  /// Bytes pending (drained from the kernel, not yet taken by JS) past which draining pauses.
+  static constexpr size_t kPendingCap = 64u << 20;
+  /// The drain thread's nice value (when permitted).
+  static constexpr int kDrainNice = -10;
+
+  DrainedReader(const Napi::CallbackInfo& info, uint32_t metaStride, bool withLost)
+      : Napi::ObjectWrap<Self>(info), stride_(metaStride), withLost_(withLost) {}
+  ~DrainedReader() override {
+    stopThread();
+    closeAsync();
+    delete asyncCtx_;
+  }
+
+ protected:
+  struct Chunk {
+    std::vector<char> data;
+    std::vector<uint32_t> meta;  // stride_ values per record: offset, length[, cpu]
+    std::vector<double> lost;    // (cpu, count) pairs (perf buffers)
+  };
+  Napi::FunctionReference onData_;
+
+  /// Moves everything the kernel holds now into the pending chunks (mu_ held). <0: -errno.
+  virtual int drainKernel() = 0;
+  /// Whether the reader's kernel side is still open.
+  virtual bool open() const = 0;
+
+  /// The chunk records are appended to (mu_ held: called from drainKernel's callbacks).
+  Chunk& tail() {
+    if (pending_.empty() || pending_.back().data.size() >= kChunkBytes) pending_.emplace_back();
+    return pending_.back();
+  }
+  /// Appends one record (mu_ held); extra is the cpu for a perf record.
+  void append(const void* data, uint32_t size, const uint32_t* extra = nullptr) {
+    Chunk& c = tail();
+    c.meta.push_back((uint32_t)c.data.size());
+    c.meta.push_back(size);
+    for (uint32_t i = 2; i < stride_; i++) c.meta.push_back(extra ? extra[i - 2] : 0);
+    const char* p = static_cast<const char*>(data);
+    size_t at = c.data.size();
+    // keep records 8-byte aligned so DataView reads of u64 stay cheap
+    size_t padded = (at + size + 7) & ~size_t(7);
+    c.data.resize(padded);
+    std::memcpy(c.data.data() + at, p, size);
+    pendingBytes_ += padded - at;
+    appended_++;
+  }
+  void appendLost(uint32_t cpu, double count) {
+    Chunk& c = tail();
+    c.lost.push_back(cpu);
+    c.lost.push_back(count);
+    appended_++;
+  }
+
+  /// Starts the drain thread watching fds (level-triggered readiness).
+  void startThread(Napi::Env env, const std::vector<int>& fds) {
+    if (thread_.joinable()) return;
+    epfd_ = epoll_create1(EPOLL_CLOEXEC);
+    stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int err = errno;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    if (epfd_ >= 0 && stopFd_ >= 0) {
+      ev.data.u32 = UINT32_MAX;
+      if (epoll_ctl(epfd_, EPOLL_CTL_ADD, stopFd_, &ev) != 0) err = errno, closeFds();
+      for (size_t i = 0; epfd_ >= 0 && i < fds.size(); i++) {
+        ev.data.u32 = (uint32_t)i;
+        if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fds[i], &ev) != 0) err = errno, closeFds();
+      }
+    } else {
+      closeFds();
+    }
+    if (epfd_ < 0) throwErrno(env, "epoll_ctl", err);
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) {
+      closeFds();
+      throw Napi::Error::New(env, "no libuv loop");
+    }
+    async_ = new Async{{}, this};
+    int rc = uv_async_init(loop, &async_->handle, &DrainedReader::onAsync);
+    if (rc != 0) {
+      delete async_;
+      async_ = nullptr;
+      closeFds();
+      throwErrno(env, "uv_async_init", -rc);
+    }
+    async_->handle.data = async_;
+    if (!refd_) uv_unref(reinterpret_cast<uv_handle_t*>(&async_->handle));
+    stop_ = false;
+    thread_ = std::thread([this] { run(); });
+    this->Ref();
+  }
+
+  /// Stops the thread and the async handle; the kernel side stays open. Idempotent.
+  void stopAll() {
+    bool had = thread_.joinable();
+    stopThread();
+    closeAsync();
+    if (had) this->Unref();
+  }
+
+  void setRef(bool on) {
+    refd_ = on;
+    if (!async_) return;
+    if (on)
+      uv_ref(reinterpret_cast<uv_handle_t*>(&async_->handle));
+    else
+      uv_unref(reinterpret_cast<uv_handle_t*>(&async_->handle));
+  }
+
+  /// consume(): drains the kernel now (JS thread) and hands JS the chunks pending then (not
+  /// those the thread adds meanwhile: a steady stream would keep the call from returning).
+  int consumeNow(Napi::Env env, const char* call) {
+    size_t chunks;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      int rc = drainKernel();
+      if (rc < 0 && rc != -EINTR) throwErrno(env, call, -rc);
+      chunks = pending_.size();
+    }
+    int total = 0;
+    for (int n; chunks > 0 && (n = deliverOne(env)) >= 0; chunks--) total += n;
+    return total;
+  }
+
+  /// Drops whatever is pending (on close).
+  void dropPending() {
+    std::lock_guard<std::mutex> lk(mu_);
+    pending_.clear();
+    pendingBytes_ = 0;
+  }
+
+ private:
+  struct Async {
+    uv_async_t handle;
+    DrainedReader* self;
+  };
+  const uint32_t stride_;
+  const bool withLost_;
+  std::mutex mu_;
+  std::condition_variable room_;
+  std::deque<Chunk> pending_;  // under mu_
+  size_t pendingBytes_ = 0;    // under mu_
+  uint64_t appended_ = 0;      // records and lost notices appended so far (under mu_)
+  bool stop_ = false;          // under mu_ (also read after epoll_wait wakes)
+  std::thread thread_;
+  int epfd_ = -1;
+  int stopFd_ = -1;
+  Async* async_ = nullptr;
+  bool refd_ = true;
+  Napi::AsyncContext* asyncCtx_ = nullptr;
+
+  void closeFds() {
+    if (epfd_ >= 0) close(epfd_);
+    if (stopFd_ >= 0) close(stopFd_);
+    epfd_ = stopFd_ = -1;
+  }
+
+  void run() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the JS thread's business
+    // The thread's work per wakeup is short and the kernel drops records when it comes late:
+    // on a loaded machine it should not wait behind the process's other threads (JIT, GC, the
+    // JS thread decoding). A higher priority needs CAP_SYS_NICE; without it nothing changes.
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), kDrainNice);
+    epoll_event evs[16];
+    for (;;) {
+      int n = epoll_wait(epfd_, evs, 16, -1);
+      if (n < 0 && errno != EINTR) break;
+      bool handed = false;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        if (stop_) break;
+        if (n <= 0) continue;
+        room_.wait(lk, [this] { return stop_ || pendingBytes_ < kPendingCap; });
+        if (stop_) break;
+        uint64_t before = appended_;
+        drainKernel();
+        handed = appended_ != before;
+      }
+      if (handed) uv_async_send(&async_->handle);
+    }
+  }
+
+  void stopThread() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    room_.notify_all();
+    uint64_t one = 1;
+    ssize_t w = write(stopFd_, &one, sizeof one);
+    (void)w;
+    thread_.join();
+    closeFds();
+  }
+
+  void closeAsync() {
+    if (!async_) return;
+    async_->self = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_->handle), [](uv_handle_t* h) { delete static_cast<Async*>(h->data); });
+    async_ = nullptr;
+  }
+
+  static void onAsync(uv_async_t* h) {
+    auto* a = static_cast<Async*>(h->data);
+    if (!a || !a->self || !a->self->open()) return;
+    DrainedReader* self = a->self;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    try {
+      self->deliverOne(env);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+      return;
+    }
+    // more chunks pending: the next one on a later loop turn, so timers and I/O get theirs
+    bool more;
+    {
+      std::lock_guard<std::mutex> lk(self->mu_);
+      more = !self->pending_.empty();
+    }
+    if (more && self->async_) uv_async_send(&self->async_->handle);
+  }
+
+  /// Hands the oldest pending chunk to JS; its record count, or -1 when nothing was pending.
+  int deliverOne(Napi::Env env) {
+    if (onData_.IsEmpty()) return -1;
+    Chunk c;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (pending_.empty()) return -1;
+      c = std::move(pending_.front());
+      pending_.pop_front();
+      pendingBytes_ -= c.data.size();
+    }
+    room_.notify_all();
+    if (c.meta.empty() && c.lost.empty()) return 0;
+    uint32_t count = (uint32_t)(c.meta.size() / stride_);
+    Napi::Buffer<char> buf = Napi::Buffer<char>::Copy(env, c.data.data(), c.data.size());
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, c.meta.size());
+    if (!c.meta.empty()) std::memcpy(meta.Data(), c.meta.data(), c.meta.size() * sizeof(uint32_t));
+    std::vector<napi_value> args{buf, meta, Napi::Number::New(env, count)};
+    if (withLost_) {
+      Napi::Value lost = env.Null();
+      if (!c.lost.empty()) {
+        Napi::Float64Array l = Napi::Float64Array::New(env, c.lost.size());
+        std::memcpy(l.Data(), c.lost.data(), c.lost.size() * sizeof(double));
+        lost = l;
+      }
+      args.push_back(lost);
+    }
+    if (!asyncCtx_) asyncCtx_ = new Napi::AsyncContext(env, "tsbcc:events");
+    try {
+      onData_.MakeCallback(this->Value(), args, *asyncCtx_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+    return (int)count;
+  }
+};
+
+}  // namespace tsbcc
