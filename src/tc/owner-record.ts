@@ -201,7 +201,7 @@ function describe(e: OwnerEntry): string {
   }
 }
 
-function run(nsPath: string, requests: NetlinkRequest[]): Promise<Outcome[]> {
+function run(nsPath: string, requests: NetlinkRequest[]): Promise<(Outcome | undefined)[]> {
   return transactIn(nsPath, requests);
 }
 

@@ -55,7 +55,7 @@ export async function runPlan(
 ): Promise<void> {
   let step = plan.next([]);
   while (!step.done) {
-    let outcomes: Outcome[];
+    let outcomes: (Outcome | undefined)[];
     try {
       outcomes = await transactOn(sock, nsPath, step.value);
     } catch (e) {
@@ -70,7 +70,7 @@ export async function runPlan(
 export function runPlanSync(plan: RemovalPlan, nsPath: string): void {
   let step = plan.next([]);
   while (!step.done) {
-    let outcomes: Outcome[];
+    let outcomes: (Outcome | undefined)[];
     try {
       outcomes = step.value.length ? transactInSync(nsPath, step.value) : [];
     } catch (e) {
