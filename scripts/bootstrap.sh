@@ -64,6 +64,12 @@ if [ ! -f dist/.tsbuildinfo ] || [ -n "$(find src examples simulation tools benc
   npx tsc -p tsconfig.json
 fi
 
+# `tsbcc tool` as one module (start-up time; see scripts/bundle-tools.mjs), after each tsc emit.
+if [ ! -f dist/src/cli/tool.bundle.mjs ] || [ dist/.tsbuildinfo -nt dist/src/cli/tool.bundle.mjs ]; then
+  log "bundling tsbcc tool"
+  node scripts/bundle-tools.mjs
+fi
+
 # The examples' web pages (d3 bundled with esbuild) are built when their sources changed.
 if [ ! -f dist/web/tunnel_monitor/dashboard.js ] || [ -n "$(find examples -path '*/web/*' -newer dist/web/tunnel_monitor/dashboard.js -print -quit 2>/dev/null)" ] || [ package-lock.json -nt dist/web/tunnel_monitor/dashboard.js ]; then
   log "bundling the examples' web pages"

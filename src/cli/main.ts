@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The tsbcc command line. */
+import { statSync } from 'node:fs';
 import { Command } from 'commander';
 import { TsbccError } from '../errors.js';
 
@@ -11,11 +12,25 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// `tsbcc tool ...` loads only the tool it runs (start-up time is part of a tool); every other
-// command group is imported below.
+// `tsbcc tool ...` loads only the tool it runs (start-up time is part of a tool), from the
+// one-module bundle of it when that is current (scripts/bundle-tools.mjs); every other command
+// group is imported below.
 if (process.argv[2] === 'tool') {
-  const { runToolCommand } = await import('./tool.js');
+  const { runToolCommand } = (await import(
+    toolBundleCurrent() ? './tool.bundle.mjs' : './tool.js'
+  )) as typeof import('./tool.js');
   process.exit(await runToolCommand(process.argv.slice(3)));
+}
+
+/**
+ * Whether dist/src/cli/tool.bundle.mjs exists and is not older than the last TypeScript emit
+ * (dist/.tsbuildinfo; an installed package has none, and its bundle was built with it).
+ */
+function toolBundleCurrent(): boolean {
+  const bundle = statSync(new URL('./tool.bundle.mjs', import.meta.url), { throwIfNoEntry: false });
+  if (!bundle) return false;
+  const emit = statSync(new URL('../../.tsbuildinfo', import.meta.url), { throwIfNoEntry: false });
+  return !emit || emit.mtimeMs <= bundle.mtimeMs;
 }
 
 const [

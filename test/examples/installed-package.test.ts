@@ -1,5 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,5 +64,19 @@ describe('tsbcc example from an installed package, reached through the bin symli
     const bad = spawnSync(bin, ['example', 'simple_tc', '--duration', '0'], { cwd: '/', encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--duration takes a number from 1 to 3600, not "0"');
+  });
+});
+
+describe('tsbcc tool from the installed package', () => {
+  it('runs from its one-module bundle, which the package ships, and a tool runs to its first interval', () => {
+    const pkg = join(scratch, 'node_modules', 'tsbcc');
+    // the bundle is current there (an installed package has no dist/.tsbuildinfo)
+    expect(readdirSync(join(pkg, 'dist', 'src', 'cli'))).toContain('tool.bundle.mjs');
+    expect(readdirSync(join(pkg, 'dist'))).not.toContain('.tsbuildinfo');
+    const r = spawnSync(bin, ['tool', 'softirqs', '-C', '1', '1'], { cwd: '/', encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Tracing soft irq events\.\.\. Hit Ctrl-C to end\.\n/);
+    expect(r.stdout).toMatch(/^SOFTIRQ\s+TOTAL_count$/m);
   });
 });

@@ -28,6 +28,10 @@ const CASES: string[][] = [
   ['tcpconnect', '-L', '-U', '-u', '0', '-p', '1', '-P', '80,81', '-4'],
   ['tcpconnect', '-c', '-6'],
   ['tcpaccept', '-P', '22', '-p', '1', '-4'],
+  // the container filters (--ebpf prints the program without looking at the pinned paths)
+  ['opensnoop', '--cgroupmap', '/sys/fs/bpf/cg', '--mntnsmap', '/sys/fs/bpf/mntns'],
+  ['tcpconnect', '--cgroupmap', '/sys/fs/bpf/cg', '--mntnsmap', '/sys/fs/bpf/mntns'],
+  ['tcpaccept', '--cgroupmap', '/sys/fs/bpf/cg', '--mntnsmap', '/sys/fs/bpf/mntns'],
   ['funccount', '-p', '1', '-c', '0', 't:sched:sched_process_fork'],
   ['funclatency', '-F', '-m', 'c:malloc'],
   ['stackcount', '-P', '-K', 't:sched:sched_process_fork'],
