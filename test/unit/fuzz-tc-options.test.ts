@@ -5,7 +5,10 @@
  * refused with a typed error; a refused filter sends nothing to the kernel.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProgramType, programTypeName } from '../../src/uapi/program-type.js';
 import type { Program } from '../../src/core/program.js';
 import { InvalidArgumentError } from '../../src/errors.js';
@@ -293,6 +296,19 @@ const action: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 describe('tc encoders under random specs', () => {
+  // TcFilterLink.create writes the tc owner record before its first request: keep the fake
+  // kernel's filters out of the machine's $TSBCC_RUN_DIR (tsbcc tc clean would read them).
+  let runDir = '';
+  const savedRunDir = process.env.TSBCC_RUN_DIR;
+  beforeAll(() => {
+    runDir = mkdtempSync(join(tmpdir(), 'tsbcc-fuzz-run-'));
+    process.env.TSBCC_RUN_DIR = runDir;
+  });
+  afterAll(() => {
+    if (savedRunDir === undefined) delete process.env.TSBCC_RUN_DIR;
+    else process.env.TSBCC_RUN_DIR = savedRunDir;
+    rmSync(runDir, { recursive: true, force: true });
+  });
   it('qdisc specs: a well-formed message or a typed error', () => {
     fc.assert(
       fc.property(qdiscSpec, (spec) => {
