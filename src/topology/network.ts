@@ -12,7 +12,7 @@ import { getLink } from '../netlink/link.js';
 import type { NamedNamespace } from '../netlink/netns.js';
 import { NetlinkSocket } from '../netlink/socket.js';
 import { listeningTcpPorts, NETLINK_SOCK_DIAG } from './listening.js';
-import { ROOT, type Plan, type PlanProgram } from './plan.js';
+import type { Plan, PlanProgram } from './plan.js';
 import {
   execIn,
   HostProcess,
@@ -33,6 +33,7 @@ import {
   writeState,
   type RunState,
 } from './state.js';
+import { teardownPlan, type TeardownStep } from './teardown.js';
 import { runPrefix, Topology } from './topology.js';
 
 /** Attaches one planned tc program; returns what detaches it. Supplied by the caller (BPF lives outside topology). */
@@ -326,78 +327,111 @@ export class Network implements AsyncDisposable {
     for (const ns of this.ctx.namespaces.values()) ns.close();
   }
 
+  private teardown(): TeardownStep[] {
+    return teardownPlan({
+      processes: this.processes,
+      programs: this.programs,
+      journal: this.ctx.journal,
+      namespaces: this.ctx.namespaces,
+    });
+  }
+
   /**
    * Stops processes, detaches programs, undoes root-namespace steps and deletes the namespaces,
-   * all in reverse order of creation; then removes the state file. Idempotent; undo failures
-   * are logged and do not stop the rest.
+   * all in reverse order of creation; then removes the state file (see teardown.ts). Idempotent;
+   * undo failures are logged and do not stop the rest.
    */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
     untrack(this.closer);
     const dir = this.opts.stateDir ?? defaultStateDir();
-    this.state.status = 'destroying';
-    writeState(this.state, dir);
-    await Promise.all([...this.processes].map((p) => p.stop()));
-    for (const { handle } of [...this.programs].reverse()) {
-      try {
-        await handle.close();
-      } catch (e) {
-        logger().warn('detaching a program failed', { error: String(e) });
-      }
-    }
-    const journal = [...this.ctx.journal].reverse();
+    const total = this.ctx.namespaces.size;
     let done = 0;
-    for (const step of journal) {
-      if (step.kind === 'namespace') continue;
-      if (step.undo && (step.ns === ROOT || !this.ctx.namespaces.has(step.ns))) {
-        try {
-          await step.undo();
-        } catch (e) {
-          undoFailed(step, e);
-        }
+    for (const step of this.teardown()) {
+      switch (step.kind) {
+        case 'mark-destroying':
+          this.state.status = 'destroying';
+          writeState(this.state, dir);
+          break;
+        case 'stop-processes':
+          await Promise.all(step.processes.map((p) => p.stop()));
+          break;
+        case 'detach-program':
+          try {
+            await step.handle.close();
+          } catch (e) {
+            logger().warn('detaching a program failed', { error: String(e) });
+          }
+          break;
+        case 'undo':
+          try {
+            await step.step.undo();
+          } catch (e) {
+            undoFailed(step.step, e);
+          }
+          break;
+        case 'close-handles':
+          this.closeHandles();
+          break;
+        case 'delete-namespace':
+          this.deleteNamespace(step.step);
+          this.opts.onProgress?.({ phase: 'destroy', done: ++done, total });
+          break;
+        case 'remove-state':
+          removeState(this.prefix, dir);
+          break;
       }
     }
-    this.closeHandles();
-    for (const step of journal) {
-      if (step.kind !== 'namespace') continue;
-      try {
-        this.ctx.namespaces.get(step.ns)?.delete();
-      } catch (e) {
-        undoFailed(step, e);
-      }
-      this.opts.onProgress?.({ phase: 'destroy', done: ++done, total: this.ctx.namespaces.size });
-    }
-    removeState(this.prefix, dir);
   }
 
   /**
-   * The synchronous part of destroy(), run by the exit/signal registry (DESIGN D11): kills
-   * processes, deletes the namespaces. Root-namespace objects need netlink round trips, so
-   * when there are any the state file stays for `tsbcc topology clean`.
+   * The same teardown, synchronously, run by the exit/signal registry (DESIGN D11): processes
+   * are killed, programs detached without waiting, namespaces deleted. Root-namespace undo steps
+   * need netlink round trips, so when there are any they are left, with the state file, for
+   * `tsbcc topology clean`.
    */
   destroySync(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     untrack(this.closer);
-    for (const p of this.processes) p.child.kill('SIGKILL');
-    for (const { handle } of [...this.programs].reverse()) {
-      try {
-        void Promise.resolve(handle.close()).catch(() => undefined);
-      } catch {
-        // best effort at exit
+    let skipped = false;
+    for (const step of this.teardown()) {
+      switch (step.kind) {
+        case 'mark-destroying':
+          break; // the state file changes only when the run is gone
+        case 'stop-processes':
+          for (const p of step.processes) p.child.kill('SIGKILL');
+          break;
+        case 'detach-program':
+          try {
+            void Promise.resolve(step.handle.close()).catch(() => undefined);
+          } catch {
+            // best effort at exit
+          }
+          break;
+        case 'undo':
+          skipped = true;
+          break;
+        case 'close-handles':
+          this.closeHandles();
+          break;
+        case 'delete-namespace':
+          this.deleteNamespace(step.step);
+          break;
+        case 'remove-state':
+          if (!skipped) removeState(this.prefix, this.opts.stateDir ?? defaultStateDir());
+          break;
       }
     }
-    this.closeHandles();
-    for (const step of [...this.ctx.journal].reverse()) {
-      if (step.kind !== 'namespace') continue;
-      try {
-        this.ctx.namespaces.get(step.ns)?.delete();
-      } catch (e) {
-        undoFailed(step, e);
-      }
+  }
+
+  private deleteNamespace(step: Step): void {
+    try {
+      this.ctx.namespaces.get(step.ns)?.delete();
+    } catch (e) {
+      undoFailed(step, e);
     }
-    if (this.plan.rootIfaces.length === 0) removeState(this.prefix, this.opts.stateDir ?? defaultStateDir());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
