@@ -81,6 +81,7 @@ const NONE: OwnerToken = { forget: () => undefined };
 let mine: OwnerRecord | undefined;
 let seq = 0;
 let warned = false;
+let madeDir: string | undefined;
 
 function myFile(): string {
   return join(ownerRecordDir(), `${process.pid}-${threadId}.json`);
@@ -94,9 +95,19 @@ function writeMine(): void {
       rmSync(file, { force: true });
       return;
     }
-    mkdirSync(ownerRecordDir(), { recursive: true });
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(mine));
+    const text = JSON.stringify(mine);
+    if (madeDir !== ownerRecordDir()) {
+      mkdirSync(ownerRecordDir(), { recursive: true });
+      madeDir = ownerRecordDir();
+    }
+    try {
+      writeFileSync(tmp, text);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(ownerRecordDir(), { recursive: true }); // removed since
+      writeFileSync(tmp, text);
+    }
     renameSync(tmp, file);
   } catch (e) {
     if (!warned) {
