@@ -19,6 +19,9 @@ import {
 } from './histogram.js';
 import { RawMap, UpdateFlags } from '../core/raw-map.js';
 
+/** Bytes of keys and values one clear() batch call may return. */
+const CLEAR_BUDGET = 8 << 20;
+
 /** Options of the histogram printers: BCC's options plus where the text goes. */
 export interface PrintHistOptions<B = unknown> extends HistogramOptions<B> {
   /** Receives the text; default: process.stdout. */
@@ -138,7 +141,14 @@ export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
     const mode = andDelete ? 'lookupAndDelete' : 'lookup';
     if (this.batch[mode] !== false) {
       try {
-        const chunk = andDelete ? 4096 : Math.min(this.maxEntries, 16384);
+        // clear(): as few lookup-and-delete calls as an 8 MiB buffer allows (one for 100k
+        // u32 -> u64 entries: 33-48 ms against 42-91 ms in 4096-entry chunks, bench/maps)
+        const chunk = andDelete
+          ? Math.max(
+              1,
+              Math.min(this.maxEntries, Math.max(4096, Math.floor(CLEAR_BUDGET / (keySize + valueSize)))),
+            )
+          : Math.min(this.maxEntries, 16384);
         const d = native().mapDumpBatch(this.fd, keySize, valueSize, chunk, andDelete);
         this.batch[mode] = true;
         return d;
