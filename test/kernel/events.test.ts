@@ -159,8 +159,13 @@ describe('event streams from a tracepoint', () => {
     getPriority();
     await waitFor(() => lost.length > 0, 'a lost-records notice');
     await waitFor(() => received + lost.reduce((a, x) => a + x, 0) === 4001, 'every record accounted for');
+    // How many are lost depends on scheduling: the reader's drain thread (on the other CPU) is
+    // woken each time the ring is half full and empties it while the program is still
+    // writing (CI saw 2140 lost, another run 3352). What holds every time: records were
+    // lost, the notices say so, and received + lost is exactly what the program wrote.
     const total = lost.reduce((a, x) => a + x, 0);
-    expect(total).toBeGreaterThan(3000);
+    expect(total).toBeGreaterThan(0);
+    expect(received).toBe(4001 - total);
     expect(pb.lostCount).toBe(total);
     pb.close();
   });
