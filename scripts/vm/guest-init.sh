@@ -71,6 +71,11 @@ case "$cwd" in
   mount --bind "/mnt/host-tmp/$top" "/tmp/$top" || echo "guest-init: cannot bind /tmp/$top from the host"
   ;;
 esac
+# The host made the parents of its run and cache directories before the run (CI's mktemp);
+# so does the guest, where /tmp is new (else the guest's leak check reports that parent).
+for d in "${TSBCC_RUN_DIR:-}" "$TSBCC_CACHE_DIR"; do
+  case "$d" in /tmp/?*/?*) mkdir -p "$(dirname "$d")" ;; esac
+done
 cd "$cwd" || exit 1
 echo "guest-init: kernel $(uname -r), booted in $(cut -d' ' -f1 /proc/uptime)s, running in $PWD"
 bash "$results/cmd.sh" 2>&1 | tee "$results/output.log"

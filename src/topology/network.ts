@@ -401,7 +401,7 @@ export class Network implements AsyncDisposable {
         case 'mark-destroying':
           break; // the state file changes only when the run is gone
         case 'stop-processes':
-          for (const p of step.processes) p.child.kill('SIGKILL');
+          for (const p of step.processes) p.signal('SIGKILL');
           break;
         case 'detach-program':
           try {

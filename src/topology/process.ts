@@ -125,7 +125,9 @@ export class HostProcess implements AsyncDisposable {
     this.child = spawn(full[0] ?? '', full.slice(1), {
       stdio: ['ignore', out, out],
       env: { ...process.env, ...opts.env },
-      detached: false,
+      // its own process group, so stop() ends what it started too (a `sh -c` loop's sleep or
+      // curl would outlive the shell, and the namespace, by up to its own run time)
+      detached: true,
     });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code) => {
@@ -160,13 +162,44 @@ export class HostProcess implements AsyncDisposable {
     await this.stop();
   }
 
-  /** Ends the process: SIGTERM, then SIGKILL after graceMs. Idempotent. */
+  /** Sends `signal` to the process and to everything it started (its process group). */
+  signal(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is gone
+    }
+  }
+
+  /** Whether any process of its group is still there. */
+  private groupAlive(): boolean {
+    const pid = this.child.pid;
+    if (pid === undefined) return false;
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Ends the process and what it started: SIGTERM to its process group, then SIGKILL to the
+   * group after graceMs (for the process and for any of its children still there).
+   * Idempotent.
+   */
   async stop(graceMs = 2000): Promise<void> {
-    if (this.done) return;
-    this.child.kill('SIGTERM');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(t);
+    const deadline = Date.now() + graceMs;
+    if (!this.done) {
+      this.signal('SIGTERM');
+      const t = setTimeout(() => this.signal('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(t);
+    }
+    while (this.groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.signal('SIGKILL');
   }
 }
 
