@@ -177,6 +177,11 @@ export class NetlinkSocket {
   }
 }
 
+/** The messages and their send conditions, as the addon's transact calls take them. */
+function nativeBatch(requests: NetlinkRequest[]): [Buffer[], ReturnType<typeof nativeConditions>] {
+  return [requests.map((r) => r.message.build()), nativeConditions(requests)];
+}
+
 /**
  * Runs requests on a one-shot socket in nsPath ("@fresh": a new, empty namespace that vanishes
  * afterwards). Unlike NetlinkSocket.batch, every request whose `onlyIf` holds runs; each
@@ -190,12 +195,7 @@ export async function transactIn(
 ): Promise<(Outcome | undefined)[]> {
   let datagrams: (Buffer[] | null)[];
   try {
-    datagrams = await native().netlinkTransactIn(
-      nsPath,
-      protocol,
-      requests.map((r) => r.message.build()),
-      nativeConditions(requests),
-    );
+    datagrams = await native().netlinkTransactIn(nsPath, protocol, ...nativeBatch(requests));
   } catch (e) {
     throw fromNative(e, `netlink in ${nsPath || 'this namespace'}`);
   }
@@ -214,12 +214,7 @@ export function transactInSync(
 ): (Outcome | undefined)[] {
   let datagrams: (Buffer[] | null)[];
   try {
-    datagrams = native().netlinkTransactInSync(
-      nsPath,
-      protocol,
-      requests.map((r) => r.message.build()),
-      nativeConditions(requests),
-    );
+    datagrams = native().netlinkTransactInSync(nsPath, protocol, ...nativeBatch(requests));
   } catch (e) {
     throw fromNative(e, `netlink in ${nsPath || 'this namespace'}`);
   }

@@ -1,7 +1,7 @@
 /** An htb class: a guaranteed rate and a ceiling it may borrow up to, under an htb qdisc. */
 import { decodeAttrs, nestPayload } from '../../schema.js';
 import { defineKind } from '../kind.js';
-import { TCA_HTB } from '../qdisc/htb.js';
+import { HTB_FEATURE, TCA_HTB } from '../qdisc/htb.js';
 import { needsRate64, rateBytes, rateSpec, xmitTicks } from '../ratespec.js';
 import { formatRate, type RateInput, type SizeInput } from '../units.js';
 
@@ -33,12 +33,7 @@ export interface HtbClassInfo {
 export default defineKind({
   object: 'class',
   kind: 'htb',
-  feature: {
-    name: 'htb',
-    description: 'HTB qdisc',
-    kernelOption: 'CONFIG_NET_SCH_HTB',
-    fallback: 'tbf for a single rate',
-  },
+  feature: HTB_FEATURE,
   parse(s: HtbClassSpec, c) {
     const rateBits = c.rate(s.rate, 'rate');
     const ceilBits = c.rateOpt(s.ceil, 'ceil') ?? rateBits;

@@ -57,15 +57,18 @@ export interface HtbInfo {
   directQlen?: number;
 }
 
+/** The kernel feature htb qdiscs and their classes need (one module: sch_htb). */
+export const HTB_FEATURE = {
+  name: 'htb',
+  description: 'HTB qdisc',
+  kernelOption: 'CONFIG_NET_SCH_HTB',
+  fallback: 'tbf for a single rate',
+} as const;
+
 export default defineKind({
   object: 'qdisc',
   kind: 'htb',
-  feature: {
-    name: 'htb',
-    description: 'HTB qdisc',
-    kernelOption: 'CONFIG_NET_SCH_HTB',
-    fallback: 'tbf for a single rate',
-  },
+  feature: HTB_FEATURE,
   defaultHandle: 0x10000,
   parse(s: HtbSpec, c) {
     let defaultClass = 0;
