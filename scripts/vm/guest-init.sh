@@ -61,7 +61,14 @@ done
 # shellcheck disable=SC1091
 [ -f "$results/env" ] && . "$results/env"
 # TSBCC_VM_OUT: the results share, for files the command wants the host to read afterwards.
-export HOME=/root TSBCC_CACHE_DIR="${TSBCC_CACHE_DIR:-/tmp/tsbcc-cache}" TSBCC_VM_OUT="$results"
+# The guest's own cache (when the host passed none) is made here, as a machine's cache
+# directory that exists before the tests: else a single file run without `tsbcc doctor` first
+# has its leak check report the cache as left behind.
+if [ -z "${TSBCC_CACHE_DIR:-}" ]; then
+  TSBCC_CACHE_DIR=/tmp/tsbcc-cache
+  mkdir -p "$TSBCC_CACHE_DIR"
+fi
+export HOME=/root TSBCC_CACHE_DIR TSBCC_VM_OUT="$results"
 cwd=$(cat "$results/cwd")
 case "$cwd" in
 /tmp/*)

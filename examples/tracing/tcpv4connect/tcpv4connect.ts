@@ -9,7 +9,7 @@
  * hosts (namespaces), starts a listener in b, runs curl three times from a, and exits 0 only
  * when exactly three lines came from the curl processes, a -> b port 8080.
  */
-import { BPF, parseTraceLine, type HashTable, type TraceFields } from '../../../src/index.js';
+import { BPF, parseTraceLine, type TraceFields } from '../../../src/index.js';
 import { Simulation } from '../../../simulation/index.js';
 import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
@@ -105,15 +105,16 @@ export async function runTcpv4connect(opts: Tcpv4connectOptions = {}): Promise<T
   const lines = [HEADER];
   log(HEADER);
   const connects: Connect[] = [];
-  // the program keeps each connecting thread's name: trace_pipe's COMM comes from the
-  // kernel's saved-cmdlines cache, which answers "<...>" for a pid it has not recorded
-  const comms = b.table('comms') as HashTable<number, { comm: string }>;
+  // the program keeps each connecting thread's name, and that is what is printed: trace_pipe's
+  // COMM comes from the kernel's saved-cmdlines cache, which answers "<...>" for a pid it has
+  // not recorded (seen in the 6.1 guest) and can hold a name from before an exec
+  const comms = b.table<number, { comm: string }>('comms', { strings: true });
   const trace = await followTrace(
     b,
     (_raw, f) => {
       const c = f && parseConnect(f);
       if (!c) return;
-      if (c.comm === '<...>') c.comm = comms.get(c.pid)?.comm ?? c.comm;
+      c.comm = comms.get(c.pid)?.comm ?? c.comm;
       comms.delete(c.pid);
       connects.push(c);
       const line = formatConnect(c);
