@@ -68,6 +68,11 @@ describe('VM lane: the files of test/vm/lane.ts on Debian 6.1 under qemu', () =>
     expect(report, `no vitest report from the guest\n${tail}`).toBeDefined();
   });
 
+  it("the guest's vitest exited 0: no failed test, and its leak check found nothing left", () => {
+    // a leak is reported by the guest's global teardown, which no file's result carries
+    expect(exit, tail).toBe(0);
+  });
+
   it('the guest has every feature the lane tests', () => {
     const present = new Set(doctor.filter((r) => r.status === 'present').map((r) => r.name));
     expect(GUEST_FEATURES.filter((f) => !present.has(f))).toEqual([]);
