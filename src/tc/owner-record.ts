@@ -3,7 +3,8 @@
  * cls_bpf filters, the clsact hook it added, ifb devices), so that after a SIGKILL —
  * when no exit handler runs — `tsbcc tc clean` can remove exactly those objects and nothing
  * else. One file per process (and worker thread), `$TSBCC_RUN_DIR/tc/<pid>-<thread>.json`
- * (default `/run/tsbcc/tc`), rewritten atomically (a private file renamed into place).
+ * (default `/run/tsbcc/tc`): an append-only log kept open while the process has objects
+ * recorded, removed with the last one (format and torn-write rules: owner-log.ts).
  *
  * An object is recorded *before* the request that makes it is sent, and forgotten once its
  * removal succeeded, so a record is a superset of what a dead process left: clean checks the
@@ -12,7 +13,7 @@
  * an ifb device, the clsact only when no filter is left on it). Objects made with `keep: true`
  * are not recorded: they are meant to outlive the process.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { ERRNO } from '../errno.js';
@@ -26,6 +27,7 @@ import { decodeTcObject, deleteQdisc, dumpQdiscs } from '../netlink/tc/qdisc.js'
 import { HOOK_QDISC_HANDLE, PARENT_EGRESS, PARENT_INGRESS, TC_H } from '../netlink/tc/tca.js';
 import { processStart, runDir } from '../util/run-dir.js';
 import { parseFilterReply } from './filter-list.js';
+import { OwnerLog, parseRecord, writeRecordAtomically, type ParsedRecord } from './owner-log.js';
 
 /** One tc object as recorded (identified the way clean finds it again). */
 export type OwnedTcObject =
@@ -47,9 +49,9 @@ export type OwnerEntry = OwnedTcObject & {
   interface: string;
 };
 
-/** What a record file holds. */
+/** What a record file holds (as read back; the file format is owner-log.ts's). */
 export interface OwnerRecord {
-  version: 1;
+  version: 2;
   pid: number;
   /** The owner's start time (/proc/PID/stat field 22): a reused pid is not the owner. */
   pidStart: string;
@@ -78,45 +80,34 @@ export interface OwnerToken {
 
 const NONE: OwnerToken = { forget: () => undefined };
 
-let mine: OwnerRecord | undefined;
+let mine: { log: OwnerLog<OwnerEntry>; objects: OwnerEntry[] } | undefined;
 let seq = 0;
 let warned = false;
-let madeDir: string | undefined;
+
+let myName: string | undefined;
 
 function myFile(): string {
-  return join(ownerRecordDir(), `${process.pid}-${threadId}.json`);
+  myName ??= `${process.pid}-${threadId}.json`;
+  return join(ownerRecordDir(), myName);
 }
 
-function writeMine(): void {
-  if (!mine) return;
-  const file = myFile();
+/**
+ * The namespace inode per place (a device's target object): taken at its first record. The
+ * device's socket entered that namespace when it was opened, so its objects are made there even
+ * if the name is given to a new namespace later; one stat per device, not per object.
+ */
+const placeInodes = new WeakMap<OwnerPlace, number>();
+
+/** Runs a write of the record; a failure is logged once (the work itself goes on). */
+function guarded(write: () => void): void {
   try {
-    if (mine.objects.length === 0) {
-      rmSync(file, { force: true });
-      return;
-    }
-    const tmp = `${file}.tmp`;
-    const text = JSON.stringify(mine);
-    if (madeDir !== ownerRecordDir()) {
-      mkdirSync(ownerRecordDir(), { recursive: true });
-      madeDir = ownerRecordDir();
-    }
-    try {
-      writeFileSync(tmp, text);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      mkdirSync(ownerRecordDir(), { recursive: true }); // removed since
-      writeFileSync(tmp, text);
-    }
-    renameSync(tmp, file);
+    write();
   } catch (e) {
     if (!warned) {
       warned = true;
       logger().warn(
-        `cannot write the tc owner record ${file}; after a SIGKILL, tsbcc tc clean cannot find what this process made`,
-        {
-          error: (e as Error).message,
-        },
+        `cannot write the tc owner record ${myFile()}; after a SIGKILL, tsbcc tc clean cannot find what this process made`,
+        { error: (e as Error).message },
       );
     }
   }
@@ -133,11 +124,16 @@ function namespaceInode(nsPath: string): number {
 export function recordOwned(place: OwnerPlace, object: OwnedTcObject): OwnerToken {
   let nsIno: number;
   try {
-    nsIno = namespaceInode(place.nsPath);
+    nsIno = placeInodes.get(place) ?? namespaceInode(place.nsPath);
+    placeInodes.set(place, nsIno);
   } catch {
     return NONE; // the namespace is unreadable: the request will fail and say why
   }
-  mine ??= { version: 1, pid: process.pid, pidStart: processStart(process.pid) ?? '', objects: [] };
+  mine ??= {
+    log: new OwnerLog({ pid: process.pid, pidStart: processStart(process.pid) ?? '' }),
+    objects: [],
+  };
+  const record = mine;
   const entry: OwnerEntry = {
     ...object,
     seq: ++seq,
@@ -145,15 +141,14 @@ export function recordOwned(place: OwnerPlace, object: OwnedTcObject): OwnerToke
     nsIno,
     interface: place.interface,
   };
-  mine.objects.push(entry);
-  writeMine();
+  record.objects.push(entry);
+  guarded(() => record.log.add(myFile(), entry, record.objects));
   return {
     forget() {
-      if (!mine) return;
-      const i = mine.objects.indexOf(entry);
+      const i = record.objects.indexOf(entry);
       if (i < 0) return;
-      mine.objects.splice(i, 1);
-      writeMine();
+      record.objects.splice(i, 1);
+      guarded(() => record.log.forget(myFile(), entry.seq, record.objects));
     },
   };
 }
@@ -167,6 +162,7 @@ export interface OwnerCleanReport {
   skipped: number;
 }
 
+/** The records in `dir`, with their files; headerless files of dead processes are removed. */
 function readRecords(dir: string): { file: string; record: OwnerRecord }[] {
   let names: string[];
   try {
@@ -177,11 +173,21 @@ function readRecords(dir: string): { file: string; record: OwnerRecord }[] {
   const out: { file: string; record: OwnerRecord }[] = [];
   for (const n of names) {
     if (!n.endsWith('.json')) continue;
+    const file = join(dir, n);
+    let parsed: ParsedRecord<OwnerEntry> | undefined;
     try {
-      out.push({ file: join(dir, n), record: JSON.parse(readFileSync(join(dir, n), 'utf8')) as OwnerRecord });
+      parsed = parseRecord<OwnerEntry>(readFileSync(file, 'utf8'));
     } catch {
-      // a torn file cannot be: records are renamed into place
+      continue; // gone since
     }
+    if (parsed) {
+      out.push({ file, record: { version: 2, ...parsed } });
+      continue;
+    }
+    // No header: created by a process that died before its first write completed (it had sent
+    // nothing yet), or a live one in that write. The pid is the name's first number.
+    const pid = Number(/^(\d+)-/.exec(n)?.[1]);
+    if (pid && processStart(pid) === undefined) rmSync(file, { force: true });
   }
   return out;
 }
@@ -346,9 +352,11 @@ export async function cleanDeadOwners(
       }
     }
     if (left.length) {
-      const tmp = `${file}.clean.tmp`;
-      writeFileSync(tmp, JSON.stringify({ ...record, objects: left.sort((a, b) => a.seq - b.seq) }));
-      renameSync(tmp, file);
+      writeRecordAtomically(
+        file,
+        record,
+        left.sort((a, b) => a.seq - b.seq),
+      );
     } else {
       rmSync(file, { force: true });
     }

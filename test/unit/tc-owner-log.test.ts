@@ -1,0 +1,128 @@
+/**
+ * The tc owner record's file format (src/tc/owner-log.ts): an append-only log written by one
+ * process, read back by `tsbcc tc clean` — including a log torn inside its last write (the
+ * writer SIGKILLed mid-write), version 1 files, compaction, and a reused pid's stale record.
+ */
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OwnerLog, formatRecord, parseRecord } from '../../src/tc/owner-log.js';
+
+interface E {
+  seq: number;
+  name: string;
+}
+
+let dir: string;
+let file: string;
+const me = { pid: 4321, pidStart: '777' };
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsbcc-owner-log-'));
+  file = join(dir, 'tc', '4321-1.json'); // tc/ does not exist yet: made on first write
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const read = (): ReturnType<typeof parseRecord<E>> => parseRecord<E>(readFileSync(file, 'utf8'));
+
+describe('tc owner log', () => {
+  it('records adds and forgets by appending, and removes the file with the last object', () => {
+    const log = new OwnerLog<E>(me);
+    const a = { seq: 1, name: 'a' };
+    const b = { seq: 2, name: 'b' };
+    log.add(file, a, [a]);
+    expect(read()).toEqual({ ...me, objects: [a] });
+    log.add(file, b, [a, b]);
+    log.forget(file, 1, [b]);
+    expect(read()).toEqual({ ...me, objects: [b] });
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(5); // header, 2 adds, forget, ''
+    log.forget(file, 2, []);
+    expect(existsSync(file)).toBe(false);
+    log.add(file, { seq: 3, name: 'c' }, [{ seq: 3, name: 'c' }]);
+    expect(read()?.objects.map((o) => o.name)).toEqual(['c']);
+    log.remove();
+    expect(readdirSync(join(dir, 'tc'))).toEqual([]);
+  });
+
+  it('drops a torn last line: an add the writer died in was never sent, a torn forget keeps the object', () => {
+    const a = { seq: 1, name: 'a' };
+    const whole = formatRecord(me, [a]);
+    const addB = JSON.stringify({ add: { seq: 2, name: 'b' } });
+    for (let cut = 1; cut <= addB.length; cut++) {
+      // every prefix of the line without its newline is ignored
+      expect(parseRecord<E>(whole + addB.slice(0, cut))?.objects).toEqual([a]);
+    }
+    expect(parseRecord<E>(`${whole + addB}\n`)?.objects.map((o) => o.seq)).toEqual([1, 2]);
+    const forgetA = JSON.stringify({ forget: 1 });
+    expect(parseRecord<E>(whole + forgetA.slice(0, -1))?.objects).toEqual([a]);
+    expect(parseRecord<E>(`${whole + forgetA}\n`)?.objects).toEqual([]);
+    // a header torn in the first write: no record (clean removes such a file of a dead pid)
+    expect(parseRecord<E>(whole.slice(0, 10))).toBeUndefined();
+    expect(parseRecord<E>('')).toBeUndefined();
+  });
+
+  it('reads version 1 records (one JSON object, from earlier tsbcc)', () => {
+    const v1 = { version: 1, pid: 9, pidStart: '5', objects: [{ seq: 3, name: 'x' }] };
+    expect(parseRecord<E>(JSON.stringify(v1))).toEqual({ pid: 9, pidStart: '5', objects: v1.objects });
+  });
+
+  it('compacts a log that grew past a few times its live content', () => {
+    const log = new OwnerLog<E>(me);
+    const keep = { seq: 1, name: 'kept' };
+    log.add(file, keep, [keep]);
+    let maxSize = 0;
+    for (let s = 2; s < 3000; s++) {
+      const e = { seq: s, name: 'x'.repeat(20) };
+      log.add(file, e, [keep, e]);
+      log.forget(file, s, [keep]);
+      maxSize = Math.max(maxSize, readFileSync(file).length);
+    }
+    expect(read()).toEqual({ ...me, objects: [keep] });
+    expect(maxSize).toBeLessThanOrEqual(64 * 1024 + 200);
+    expect(readFileSync(file).length).toBeLessThan(64 * 1024);
+  });
+
+  it('starts over when its file was removed under it, and moves a reused pid’s stale record aside', () => {
+    const log = new OwnerLog<E>(me);
+    const a = { seq: 1, name: 'a' };
+    const b = { seq: 2, name: 'b' };
+    log.add(file, a, [a]);
+    rmSync(join(dir, 'tc'), { recursive: true }); // someone removed the directory
+    log.add(file, b, [a, b]);
+    expect(read()?.objects).toEqual([a, b]);
+    log.forget(file, 1, [b]);
+    log.forget(file, 2, []);
+
+    // a dead process with our pid (another start time) left its record at our file's name
+    const stale = formatRecord({ pid: 4321, pidStart: '1' }, [{ seq: 8, name: 'stale' }]);
+    writeFileSync(file, stale);
+    log.add(file, a, [a]);
+    expect(read()?.objects).toEqual([a]);
+    expect(readFileSync(join(dir, 'tc', '4321-1.1.json'), 'utf8')).toBe(stale);
+    log.remove();
+  });
+
+  it('rewrites the whole record when the directory changes ($TSBCC_RUN_DIR)', () => {
+    const log = new OwnerLog<E>(me);
+    const a = { seq: 1, name: 'a' };
+    const b = { seq: 2, name: 'b' };
+    log.add(file, a, [a]);
+    const other = join(dir, 'other', '4321-1.json');
+    log.add(other, b, [a, b]);
+    expect(existsSync(file)).toBe(false);
+    expect(parseRecord<E>(readFileSync(other, 'utf8'))?.objects).toEqual([a, b]);
+    appendFileSync(other, '{"forg'); // torn by nobody in practice; still read
+    expect(parseRecord<E>(readFileSync(other, 'utf8'))?.objects).toEqual([a, b]);
+    log.remove();
+    expect(existsSync(other)).toBe(false);
+  });
+});
