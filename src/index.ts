@@ -97,7 +97,8 @@ export { parseTraceLine } from './events/trace-fields.js';
 export type { TraceFields } from './events/trace-fields.js';
 export { formatTraceFields } from './events/trace-format.js';
 export { TracePipe } from './events/trace-pipe.js';
-export type { TraceFormat, TracePrintOptions } from './events/trace-pipe.js';
+export type { TraceFormat, TracePipeOptions, TracePrintOptions } from './events/trace-pipe.js';
+export { reapTraceInstances } from './events/trace-instance.js';
 
 // Tracing
 export { attachKprobes, attachUprobes, getUserFunctions } from './tracing/attach-regex.js';

@@ -26,6 +26,8 @@ import {
   type TracePrintOptions,
 } from '../events/trace-pipe.js';
 import type { IterateOptions } from '../events/event-queue.js';
+import { usesTracePrintk } from '../events/trace-printk-use.js';
+import { tracefsRoot } from '../tracing/tracefs.js';
 import {
   attachKprobe,
   attachPerfEvent,
@@ -154,6 +156,7 @@ export class BPF implements Closeable {
   /** Creates the maps of a compiled spec and (by default) auto-attaches. */
   static fromSpec(spec: ObjectSpec, opts: { autoAttach?: boolean; usdtPid?: number } = {}): BPF {
     const bpf = new BPF(BpfObject.create(spec));
+    bpf.openTracePipeEarly();
     if (opts.autoAttach ?? true) {
       try {
         bpf.autoAttach();
@@ -164,6 +167,22 @@ export class BPF implements Closeable {
       }
     }
     return bpf;
+  }
+
+  /**
+   * An object that calls bpf_trace_printk gets its trace reader (a private tracefs instance)
+   * before anything attaches, so `tracePrint()` called later still shows every line printed
+   * since attach, as BCC's top-level trace_pipe would. When that fails (tracefs not mounted
+   * yet), the reader opens on first use instead.
+   */
+  private openTracePipeEarly(): void {
+    const root = tracefsRoot();
+    if (!root || !usesTracePrintk(this.object.spec.elf)) return;
+    try {
+      this.pipe = this.object.own(TracePipe.openAt(root));
+    } catch (e) {
+      logger().debug(`trace reader of ${this.object.spec.name} not opened early`, { error: String(e) });
+    }
   }
 
   /** Attaches every function whose name (or section) asks for it, as the naming table says. */

@@ -1,13 +1,17 @@
 /**
- * trace_pipe: the kernel's bpf_trace_printk output. Read without blocking: the pipe is opened
- * O_NONBLOCK and watched with uv_poll (D6). Lines are offered raw (readLines), parsed into BCC's
- * trace_fields tuple (traceFields), or printed (tracePrint).
+ * trace_pipe: the kernel's bpf_trace_printk output. By default each reader has its own tracefs
+ * instance (trace-instance.ts), so readers do not exclude each other; `{ shared: true }` reads
+ * the top-level trace_pipe as BCC does. Read without blocking: the pipe is opened O_NONBLOCK and
+ * watched with uv_poll (D6). Lines are offered raw (readLines), parsed into BCC's trace_fields
+ * tuple (traceFields), or printed (tracePrint).
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import type { NativeFdWatcher } from '../../native/index.js';
 import { ClosedError, NotSupportedError, SyscallError, TsbccError } from '../errors.js';
 import { native } from '../native.js';
 import { ensureTracefs } from '../features/mounts.js';
+import { logger } from '../logger.js';
+import { reapTraceInstances, TraceInstance, traceInstancesUsable } from './trace-instance.js';
 import { track, untrack, type Closeable } from '../resources.js';
 import { EventQueue, type IterateOptions } from './event-queue.js';
 import { formatTraceFields } from './trace-format.js';
@@ -34,7 +38,23 @@ export function applyTraceFormat(format: TraceFormat, f: TraceFields): string {
   return typeof format === 'string' ? formatTraceFields(format, f) : format(f);
 }
 
-/** A reader of trace_pipe. Close it to stop; one reader consumes each line. */
+/** Options of TracePipe.open. */
+export interface TracePipeOptions {
+  /**
+   * Read tracefs's top-level trace_pipe, as BCC does, instead of a private instance: it also
+   * carries whatever else writes to the top-level buffer (kernel trace_printk, events enabled
+   * there, lines from before the reader opened), but takes one reader at a time and each line
+   * goes to one reader. Default false.
+   */
+  shared?: boolean;
+}
+
+/**
+ * A reader of bpf_trace_printk output (BCC's trace_pipe). Close it to stop. Each reader has its
+ * own tracefs instance, which receives every bpf_trace_printk line of the machine from the
+ * moment it opens, and is removed on close (also at exit and on Ctrl-C through the registry);
+ * with `shared`, the top-level trace_pipe.
+ */
 export class TracePipe implements Closeable {
   private fd: number;
   private watcher: NativeFdWatcher | undefined;
@@ -43,10 +63,14 @@ export class TracePipe implements Closeable {
   private readonly buf = Buffer.alloc(64 * 1024);
   private readonly listeners = new Set<(line: string) => void>();
 
-  private constructor(readonly path: string) {
+  private constructor(
+    readonly path: string,
+    private readonly instance?: TraceInstance,
+  ) {
     try {
       this.fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (e) {
+      instance?.removeSync();
       const err = e as NodeJS.ErrnoException;
       const code = err.code ?? 'EIO';
       throw new SyscallError(
@@ -61,21 +85,43 @@ export class TracePipe implements Closeable {
       this.watcher = new (native().NativeFdWatcher)(this.fd, () => this.drain());
     } catch (e) {
       closeSync(this.fd);
+      instance?.removeSync();
       throw e;
     }
     track(this);
   }
 
   /**
-   * Opens tracefs's trace_pipe (mounting tracefs when missing).
+   * Opens a reader (mounting tracefs when missing): a private instance's trace_pipe, or with
+   * `shared` the top-level one. Kernels before 5.10 (bpf_trace_printk not yet a trace event)
+   * get the top-level trace_pipe.
    * @throws NotSupportedError when tracefs is unavailable (CONFIG_TRACING).
-   * @throws SyscallError EBUSY while another reader has trace_pipe open (recent kernels allow one).
+   * @throws SyscallError when the instance cannot be made; with `shared`, EBUSY while another
+   *   reader has the top-level trace_pipe open (recent kernels allow one).
    */
-  static async open(): Promise<TracePipe> {
+  static async open(opts: TracePipeOptions = {}): Promise<TracePipe> {
     const root = await ensureTracefs();
     if (!root)
       throw new NotSupportedError('tracefs', 'CONFIG_TRACING', 'mount tracefs at /sys/kernel/tracing');
-    return new TracePipe(`${root}/trace_pipe`);
+    return TracePipe.openAt(root, opts);
+  }
+
+  /**
+   * {@link TracePipe.open} on tracefs mounted at `root`, synchronously (nothing is mounted).
+   * @throws SyscallError as for open.
+   */
+  static openAt(root: string, opts: TracePipeOptions = {}): TracePipe {
+    if (opts.shared) return new TracePipe(`${root}/trace_pipe`);
+    if (!traceInstancesUsable(root)) {
+      logger().debug(
+        'bpf_trace_printk is not a trace event here (Linux < 5.10): reading the top-level trace_pipe',
+      );
+      return new TracePipe(`${root}/trace_pipe`);
+    }
+    // instances of tsbcc processes that died without closing (SIGKILL) go first
+    for (const name of reapTraceInstances(root)) logger().debug(`removed the stale tracefs instance ${name}`);
+    const instance = TraceInstance.create(root);
+    return new TracePipe(instance.pipePath, instance);
   }
 
   get closed(): boolean {
@@ -84,6 +130,11 @@ export class TracePipe implements Closeable {
 
   get description(): string {
     return `trace_pipe reader (${this.path})`;
+  }
+
+  /** The private tracefs instance's directory, or undefined when reading the top-level trace_pipe. */
+  get instanceDir(): string | undefined {
+    return this.instance?.dir;
   }
 
   private drain(): void {
@@ -174,7 +225,7 @@ export class TracePipe implements Closeable {
     return this;
   }
 
-  /** Stops reading and closes the pipe; idempotent. Iterators end. */
+  /** Stops reading, closes the pipe and removes the private instance; idempotent. Iterators end. */
   closeSync(): void {
     if (this.fd < 0) return;
     this.watcher?.close();
@@ -184,6 +235,7 @@ export class TracePipe implements Closeable {
     this.queue.end();
     this.listeners.clear();
     untrack(this);
+    this.instance?.removeSync();
   }
 
   close(): void {

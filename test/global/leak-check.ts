@@ -7,6 +7,9 @@
  * - qdiscs, and filters on every hook and qdisc, of the interfaces that existed before (a test
  *   that attaches to lo, or to a device it did not make, must take it away again);
  * - uprobe/kprobe events (tracefs dynamic_events, uprobe_events, kprobe_events);
+ * - tracefs instances (tsbcc's trace readers make one each); before comparing, the instances of
+ *   tsbcc processes that died without closing them (a test's SIGKILL) are removed, as the next
+ *   reader would remove them;
  * - sysctls of the root namespace whose value changed (every writable file under /proc/sys,
  *   except kernel.ns_last_pid, which every fork moves);
  * - processes a test started that still run: their environment carries vitest's worker id
@@ -21,6 +24,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reapTraceInstances } from '../../src/events/trace-instance.js';
+import { tracefsRoot } from '../../src/tracing/tracefs.js';
 
 interface Snapshot {
   netns: Set<string>;
@@ -32,6 +37,7 @@ interface Snapshot {
   qdiscs: Set<string>;
   filters: Set<string>;
   probes: Set<string>;
+  instances: Set<string>;
   sysctls: Set<string>;
   processes: Set<string>;
   tmp: Set<string>;
@@ -123,6 +129,17 @@ function probes(): Set<string> {
   return out;
 }
 
+/** tracefs instances (every one, not only tsbcc's: a test may make its own). */
+function instances(): Set<string> {
+  const root = tracefsRoot();
+  if (!root) return new Set();
+  try {
+    return new Set(readdirSync(join(root, 'instances')));
+  } catch {
+    return new Set();
+  }
+}
+
 /** `path = value` of every writable sysctl of the root namespace. */
 function sysctls(dir = '/proc/sys', out = new Set<string>()): Set<string> {
   let entries;
@@ -209,6 +226,7 @@ function snapshot(devs?: string[]): Snapshot {
     qdiscs: qdiscs(),
     filters: filters(devs ?? links),
     probes: probes(),
+    instances: instances(),
     sysctls: sysctls(),
     processes: processes(),
     tmp: tmpEntries(),
@@ -232,6 +250,8 @@ export function setup(): () => Promise<void> {
     if (--users > 0 || !before || process.getuid?.() !== 0 || process.env.TSBCC_LEAK_CHECK === '0') return;
     // filters are compared on the interfaces that existed before (new ones count as links)
     const devs = [...before.links];
+    const root = tracefsRoot();
+    if (root) reapTraceInstances(root);
     let left = leaks(before, snapshot(devs));
     for (let waited = 0; left.length > 0 && waited < 15_000; waited += 500) {
       await new Promise((r) => setTimeout(r, 500));

@@ -94,8 +94,8 @@ export interface TraceFollower {
 
 /**
  * Follows the BPF object's trace_pipe, calling `each` for every line (BCC's trace_print /
- * trace_fields loop) and keeping them.
- * @throws SyscallError EBUSY when another program is reading trace_pipe.
+ * trace_fields loop) and keeping them. The reader is the object's private tracefs instance, so
+ * other programs reading trace_pipe at the same time do not matter.
  */
 export async function followTrace(
   bpf: BPF,
