@@ -28,11 +28,74 @@ interface Options {
   function?: boolean;
   regexp?: boolean;
   verbose?: boolean;
+  level?: number;
+}
+
+/**
+ * The entry and return halves for nested or recursive calls (-l N): each thread keeps a stack
+ * of the outermost N calls' entry times and addresses, and its depth, also past N. A return
+ * pops only when it leaves one of the outermost N levels, so deeper calls are not recorded and
+ * never pair with an outer call's entry (BCC's stack stops pushing past N but still pops, so
+ * there the innermost returns take the outer levels' entries).
+ */
+function levels(n: number, needKey: boolean): { decl: string; entry: string; ret: string } {
+  return {
+    decl: `#define LEVELS ${n}
+struct func_stack {
+    u32 depth;
+    u64 ip[LEVELS];
+    u64 ts[LEVELS];
+};
+BPF_HASH(func_stack, u32, struct func_stack);`,
+    entry: `struct func_stack *st = func_stack.lookup(&pid);
+    if (st == 0) {
+        struct func_stack fresh = {};
+        func_stack.update(&pid, &fresh);
+        st = func_stack.lookup(&pid);
+        if (st == 0)
+            return 0;
+    }
+    u32 d = st->depth;
+    if (d < LEVELS) {
+        st->ip[d] = PT_REGS_IP(ctx);
+        st->ts[d] = ts;
+    }
+    st->depth = d + 1;`,
+    ret: `struct func_stack *st = func_stack.lookup(&pid);
+    if (st == 0 || st->depth == 0)
+        return 0; // missed the entry
+    u32 d = st->depth - 1;
+    st->depth = d;
+    u64 delta = 0, fip = 0;
+    int outer = d < LEVELS;
+    if (d < LEVELS) {
+        delta = bpf_ktime_get_ns() - st->ts[d];
+        fip = st->ip[d];
+    }
+    if (d == 0)
+        func_stack.delete(&pid);
+    if (!outer)
+        return 0; // deeper than the outermost levels
+    ${needKey ? '' : '(void)fip;'}`,
+  };
 }
 
 function program(o: Options, needKey: boolean, library: boolean): string {
   const factor = o.milliseconds ? 'delta /= 1000000;' : o.microseconds ? 'delta /= 1000;' : '';
   const filter = o.pid !== undefined ? `if (tgid != ${o.pid}) return 0;` : '';
+  const nested = o.level !== undefined && o.level > 1 ? levels(o.level, needKey) : undefined;
+  const keyed = `struct hist_key key = {};
+        key.key.ip = fip;
+        key.key.pid = ${library ? 'tgid' : '(u64)-1'};
+        key.slot = bpf_log2l(delta);
+        dist.atomic_increment(key);`;
+  const unnested = `u64 *ipp = ipaddr.lookup(&pid);
+    if (ipp) {
+        u64 fip = *ipp;
+        ipaddr.delete(&pid);
+        ${keyed}
+    }`;
+  const record = needKey ? (nested ? keyed : unnested) : 'dist.atomic_increment(bpf_log2l(delta));';
   return `#include <uapi/linux/ptrace.h>
 
 struct ip_pid {
@@ -46,8 +109,8 @@ struct hist_key {
 };
 
 BPF_ARRAY(avg, u64, 2);
-BPF_HASH(start, u32);
-${needKey ? 'BPF_HASH(ipaddr, u32);\nBPF_HISTOGRAM(dist, struct hist_key);' : 'BPF_HISTOGRAM(dist);'}
+${nested ? nested.decl : 'BPF_HASH(start, u32);'}
+${needKey ? `${nested ? '' : 'BPF_HASH(ipaddr, u32);\n'}BPF_HISTOGRAM(dist, struct hist_key);` : 'BPF_HISTOGRAM(dist);'}
 
 int trace_func_entry(struct pt_regs *ctx)
 {
@@ -56,8 +119,12 @@ int trace_func_entry(struct pt_regs *ctx)
     u32 tgid = id >> 32;
     ${filter}
     u64 ts = bpf_ktime_get_ns();
-    start.update(&pid, &ts);
-    ${needKey ? "// the return probe sees the return address: keep the function's\n    u64 ip = PT_REGS_IP(ctx);\n    ipaddr.update(&pid, &ip);" : ''}
+    ${
+      nested
+        ? nested.entry
+        : `start.update(&pid, &ts);
+    ${needKey ? "// the return probe sees the return address: keep the function's\n    u64 ip = PT_REGS_IP(ctx);\n    ipaddr.update(&pid, &ip);" : ''}`
+    }
     return 0;
 }
 
@@ -66,27 +133,19 @@ int trace_func_return(struct pt_regs *ctx)
     u64 id = bpf_get_current_pid_tgid();
     u32 pid = id;
     u32 tgid = id >> 32;
-    u64 *tsp = start.lookup(&pid);
+    ${
+      nested
+        ? nested.ret
+        : `u64 *tsp = start.lookup(&pid);
     if (tsp == 0)
         return 0; // missed the entry
     u64 delta = bpf_ktime_get_ns() - *tsp;
-    start.delete(&pid);
+    start.delete(&pid);`
+    }
     avg.atomic_increment(0, delta);
     avg.atomic_increment(1);
     ${factor}
-    ${
-      needKey
-        ? `u64 *ipp = ipaddr.lookup(&pid);
-    if (ipp) {
-        struct hist_key key = {};
-        key.key.ip = *ipp;
-        key.key.pid = ${library ? 'tgid' : '(u64)-1'};
-        key.slot = bpf_log2l(delta);
-        dist.atomic_increment(key);
-        ipaddr.delete(&pid);
-    }`
-        : 'dist.atomic_increment(bpf_log2l(delta));'
-    }
+    ${record}
     return 0;
 }
 `;
@@ -105,7 +164,8 @@ export default defineTool<Options>({
     tsbcc tool funclatency -p 181 vfs_read   # time process 181 only
     tsbcc tool funclatency 'vfs_fstat*'      # time both vfs_fstat() and vfs_fstatat()
     tsbcc tool funclatency 'c:*printf'       # time the *printf family of functions
-    tsbcc tool funclatency -F 'vfs_r*'       # show one histogram per matched function`,
+    tsbcc tool funclatency -F 'vfs_r*'       # show one histogram per matched function
+    tsbcc tool funclatency -l 3 c:qsort      # also time the outermost 3 levels of nested calls`,
   configure(cmd) {
     cmd
       .option('-p, --pid <pid>', 'trace this PID only', intArg)
@@ -117,6 +177,7 @@ export default defineTool<Options>({
       .option('-F, --function', 'show a separate histogram per function')
       .option('-r, --regexp', 'use regular expressions. Default is "*" wildcards only.')
       .option('-v, --verbose', 'print the BPF program, and say on stderr what was attached')
+      .option('-l, --level <n>', 'set the level of nested or recursive functions', positiveInt)
       .argument('<pattern>', 'search expression for functions');
   },
   async run(o, args, s) {

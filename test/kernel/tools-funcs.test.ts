@@ -104,6 +104,38 @@ describe.skipIf(noUprobes)('tools: function counts and latency', () => {
     expect(rows.filter(([high, c]) => high < 16 && c > 0)).toEqual([]);
   });
 
+  it('funclatency -l 2 times the outermost two of four nested calls; without -l only the innermost', async () => {
+    // nested_nap(4) sleeps 30 ms per level: the levels take >= 120, 90, 60 and 30 ms
+    const rows = async (extra: string[]): Promise<{ lines: string[]; slots: [number, number][] }> => {
+      const t = target(['nest', '4', '30']);
+      const r = start(['funclatency', ...extra, '-m', '-p', String(t.pid), `${bin}:nested_nap`]);
+      await r.line(/^Tracing 1 functions for ".*"\.\.\. Hit Ctrl-C to end\.$/);
+      await t.go();
+      expect(await r.interrupt()).toBe(0);
+      const slots = r.lines
+        .map((l) => /^\s+(\d+) -> \d+\s+: (\d+)\s+\|/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null && m[2] !== '0')
+        .map((m): [number, number] => [Number(m[1]), Number(m[2])]);
+      return { lines: r.lines, slots };
+    };
+    const two = await rows(['-l', '2']);
+    expect(
+      two.slots.reduce((a, [, c]) => a + c, 0),
+      two.lines.join('\n'),
+    ).toBe(2);
+    // both recorded calls took 90 ms or more: none of the inner levels (60, 30 ms)
+    expect(two.slots.filter(([low]) => low < 64)).toEqual([]);
+    expect(two.lines).toContainEqual(expect.stringMatching(/^avg = \d+ msecs, total: \d+ msecs, count: 2$/));
+    const inner = await rows([]);
+    expect(
+      inner.slots.reduce((a, [, c]) => a + c, 0),
+      inner.lines.join('\n'),
+    ).toBe(1);
+    expect(inner.lines).toContainEqual(
+      expect.stringMatching(/^avg = \d+ msecs, total: \d+ msecs, count: 1$/),
+    );
+  });
+
   it('funccount and funclatency count the vfs_read calls of a process (kprobes)', async (ctx) => {
     await requireFeatures(ctx, 'kprobes');
     const input = join(dir, 'in');
