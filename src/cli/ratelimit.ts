@@ -8,7 +8,13 @@ import { classRates } from '../deploy/ratelimit-install.js';
 import { checkPolicyHere } from '../deploy/ratelimit-host.js';
 import { readPolicy } from '../deploy/ratelimit-policy.js';
 import { formatShown, showInstalled } from '../deploy/ratelimit-show.js';
-import { applyPolicy, removeInstalled, setAddress, unsetAddress } from '../deploy/ratelimit.js';
+import {
+  applyPolicy,
+  removeInstalled,
+  setAddress,
+  unsetAddress,
+  type DirectionChoice,
+} from '../deploy/ratelimit.js';
 import { TsbccError } from '../errors.js';
 
 /** Runs a subcommand: a tsbcc error is printed (exit 1), anything else is a bug and thrown. */
@@ -28,8 +34,14 @@ interface WhereOpts {
   direction?: string;
 }
 
-function choice(o: WhereOpts): { netns?: string; interface?: string; direction?: 'ingress' | 'egress' } {
+/** Tells (on stderr) that another change of the namespace runs, and this one waits for it. */
+function onWait(holder: string): void {
+  console.error(`tsbcc ratelimit: waiting for ${holder}, which is changing this namespace`);
+}
+
+function choice(o: WhereOpts): DirectionChoice {
   return {
+    onWait,
     ...(o.netns !== undefined ? { netns: o.netns } : {}),
     ...(o.dev !== undefined ? { interface: o.dev } : {}),
     ...(o.direction === 'ingress' || o.direction === 'egress' ? { direction: o.direction } : {}),
@@ -79,7 +91,7 @@ export function registerRatelimitCommands(program: Command): void {
     .description('install the policy, or reconcile what is installed with it; the limits stay after exit')
     .action((file: string, opts: { netns?: string }) =>
       report(async () => {
-        for (const s of await applyPolicy(file, opts.netns)) {
+        for (const s of await applyPolicy(file, opts.netns, { onWait })) {
           const d = s.record;
           if (!d) {
             console.log(`${s.interface} ${s.direction}: removed`);
@@ -94,7 +106,7 @@ export function registerRatelimitCommands(program: Command): void {
           const ch = s.changes;
           const what = ch
             ? `reconciled (classes +${ch.classesAdded.length} ~${ch.classesChanged.length} -${ch.classesRemoved.length}, entries +${ch.entries.added} ~${ch.entries.changed} -${ch.entries.removed}; classifier kept)`
-            : `${s.action} via ${d.strategy ?? '?'}`;
+            : `${s.action} via ${d.strategy ?? '?'} (${d.reason ?? ''})`;
           console.log(
             `${s.interface} ${s.direction}: ${what}; ${cl}; ${classes}; ${d.entries.length} addresses; default ${d.defaultClass ?? 'none'}`,
           );
@@ -145,7 +157,7 @@ export function registerRatelimitCommands(program: Command): void {
     .description('remove exactly what apply installed (also after a crashed apply)')
     .action((opts: { netns?: string; all?: boolean }) =>
       report(async () => {
-        const removed = await removeInstalled(opts);
+        const removed = await removeInstalled({ ...opts, onWait });
         if (removed.length === 0) console.log('nothing installed');
         for (const r of removed)
           console.log(`${r.key}: removed ${r.directions.join(', ') || 'nothing (record only)'}`);

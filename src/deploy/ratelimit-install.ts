@@ -3,12 +3,14 @@
  * step recorded (ratelimit-record.ts) before the kernel objects it makes:
  *
  * - install: the prefix classifier (src/recipes/prefix-classifier.ts) is loaded, its maps are
- *   pinned and filled, then {@link RateLimit} builds the htb classes (via an ifb for ingress)
- *   with `keep`, so everything outlives the command; the filter the kernel created is recorded.
- * - reconcile: classes are added, changed or deleted and the tries updated in place; the
- *   classifier's filter and program stay.
+ *   pinned and filled, then {@link RateLimit} builds the htb classes (via an ifb for ingress),
+ *   or the per-class police filters (strategy police), with `keep`, so everything outlives the
+ *   command; the filters the kernel created are recorded.
+ * - reconcile: classes are added, changed or deleted (htb classes, or police filters:
+ *   ratelimit-police.ts) and the tries updated in place; the classifier's filter and program stay.
  * - remove: what the record names — the htb qdisc 1: (egress), or the redirect filter, the ifb
- *   device and a clsact that was not there before (ingress) — and the pins.
+ *   device and a clsact that was not there before (ingress), or the police filters and a clsact
+ *   that was not there before — and the pins.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmdirSync, unlinkSync } from 'node:fs';
@@ -30,11 +32,20 @@ import {
   type TriePrefix,
 } from '../recipes/prefix-classifier.js';
 import { RateLimit } from '../recipes/rate-limit.js';
+import { chooseStrategy, type StrategyChoice } from '../recipes/rate-limit-strategy.js';
+import { features } from '../features/probe.js';
 import { TcDevice } from '../tc/device.js';
 import { parentName, TcFilterLink } from '../tc/filter.js';
 import { parsePrefix, type PolicyDirection } from './ratelimit-policy.js';
 import {
+  dropPoliceClass,
+  policeClassifierInPlace,
+  putPoliceClass,
+  removePoliceFilters,
+} from './ratelimit-police.js';
+import {
   RATELIMIT_PIN_ROOT,
+  testPoint,
   writeRecord,
   type RatelimitRecord,
   type RecordClass,
@@ -46,11 +57,6 @@ const HTB_MAJOR = 0x10000;
 /** Names of the filters RateLimit makes (tsbcc: prefixed by src/tc). */
 const CLASSIFY_NAME = 'tsbcc:ratelimit-classify';
 const REDIRECT_NAME = 'tsbcc:ratelimit-redirect';
-
-/** Test hook: `TSBCC_RATELIMIT_KILL_AT=pinned|installed` SIGKILLs the process at that step. */
-function killPoint(step: 'pinned' | 'installed'): void {
-  if (process.env.TSBCC_RATELIMIT_KILL_AT === step) process.kill(process.pid, 'SIGKILL');
-}
 
 /** A policy prefix text as the tries key it. */
 export function triePrefix(text: string): TriePrefix {
@@ -167,7 +173,7 @@ export function syncMaps(
       counts.removed++;
     }
   }
-  maps.configure(minorOf(d, d.defaultClass), d.match === 'destination');
+  maps.configure(minorOf(d, d.defaultClass), d.match === 'destination', d.strategy === 'police');
   return counts;
 }
 
@@ -176,21 +182,38 @@ export function shapedInterface(d: RecordDirection): string {
   return d.ifb ?? d.interface;
 }
 
+/**
+ * The mechanism for a policy direction on this kernel (RateLimit's choice for classes: `auto`
+ * shapes wherever htb is usable, else polices where act_police exists).
+ * @throws NotSupportedError naming what the kernel lacks for what was asked.
+ */
+export async function directionStrategy(
+  want: Pick<PolicyDirection, 'direction' | 'strategy'>,
+): Promise<StrategyChoice> {
+  const f = await features();
+  const asked = want.strategy === 'shape' ? 'htb' : want.strategy;
+  return chooseStrategy({ direction: want.direction, strategy: asked, single: false }, (n) => f.has(n));
+}
+
 /** Plans a direction not installed before (names chosen, nothing made). */
 export async function planNewDirection(
   want: PolicyDirection,
   pinDir: string,
   netns: string | undefined,
+  choice: StrategyChoice,
 ): Promise<RecordDirection> {
   const d: RecordDirection = {
     interface: want.interface,
     direction: want.direction,
     pinDir,
     complete: false,
+    asked: want.strategy,
+    strategy: choice.strategy,
+    reason: choice.reason,
     ...planDirection(want, undefined),
   };
-  if (want.direction === 'ingress') {
-    d.ifb = `rl${randomBytes(3).toString('hex')}`;
+  if (want.direction === 'ingress' || choice.strategy === 'police') {
+    if (choice.strategy === 'ifb+htb') d.ifb = `rl${randomBytes(3).toString('hex')}`;
     const dev = await TcDevice.open({ interface: want.interface, netns });
     try {
       d.hookBefore = (await dev.qdiscs()).some((q) => q.kind === 'clsact' || q.kind === 'ingress');
@@ -245,11 +268,12 @@ export async function installDirection(
   try {
     for (const name of PREFIX_CLASSIFIER_MAPS) loaded.object.pinMap(name, join(d.pinDir, name));
     syncMaps(loaded.maps, d);
-    killPoint('pinned');
+    await testPoint('pinned');
     const limit = await RateLimit.create({
       interface: d.interface,
       ...(netns !== undefined ? { netns } : {}),
       direction: d.direction,
+      strategy: d.strategy === 'police' ? 'police' : 'htb',
       classes: d.classes.map((c) => ({
         classid: tcHandle(HTB_MAJOR, c.minor),
         rate: c.rate,
@@ -260,9 +284,7 @@ export async function installDirection(
       ...(d.ifb ? { ifbName: d.ifb } : {}),
       keep: true,
     });
-    killPoint('installed');
-    d.strategy = limit.strategy;
-    d.reason = limit.reason;
+    await testPoint('installed');
     for (const l of limit.links) {
       if (!(l instanceof TcFilterLink)) continue;
       if (l.info.name === CLASSIFY_NAME) d.classifier = filterRecord(l);
@@ -288,6 +310,7 @@ async function run(nsPath: string, requests: NetlinkRequest[]): Promise<void> {
 /** Whether the direction's classifier filter still runs the recorded program. */
 export async function classifierInPlace(d: RecordDirection, netns: string | undefined): Promise<boolean> {
   if (!d.complete || !d.classifier) return false;
+  if (d.strategy === 'police') return policeClassifierInPlace(d, netns);
   let dev: TcDevice;
   try {
     dev = await TcDevice.open({ interface: shapedInterface(d), netns });
@@ -318,6 +341,7 @@ export async function putClass(
   netns: string | undefined,
   replace: boolean,
 ): Promise<void> {
+  if (d.strategy === 'police') return putPoliceClass(d, c, netns, replace);
   const dev = await TcDevice.open({ interface: shapedInterface(d), netns });
   try {
     await dev.addClass({
@@ -336,6 +360,7 @@ export async function putClass(
 
 /** Deletes an htb class of a direction (gone already is fine). */
 export async function dropClass(d: RecordDirection, minor: number, netns: string | undefined): Promise<void> {
+  if (d.strategy === 'police') return dropPoliceClass(d, minor, netns);
   const dev = await TcDevice.open({ interface: shapedInterface(d), netns });
   try {
     await run(dev.nsPath, [
@@ -386,6 +411,7 @@ export async function reconcileDirection(
       report.classesChanged.push(c.name);
     }
   }
+  await testPoint('reconcile');
   const maps = PrefixClassifierMaps.openPinned(next.pinDir);
   try {
     report.entries = syncMaps(maps, next);
@@ -435,7 +461,9 @@ export async function removeDirection(d: RecordDirection, netns: string | undefi
     });
     if (dev) {
       try {
-        if (d.direction === 'egress') {
+        if (d.strategy === 'police') {
+          await removePoliceFilters(d, dev);
+        } else if (d.direction === 'egress') {
           const root = (await dev.qdiscs()).find((q) => q.parent === TC_H.ROOT);
           if (root?.kind === 'htb' && root.handle === HTB_MAJOR) {
             await run(dev.nsPath, [
@@ -484,6 +512,7 @@ export async function removeDirection(d: RecordDirection, netns: string | undefi
   } catch (e) {
     if (!namespaceGone(e)) throw e;
   }
+  await testPoint('rm');
   removePins(d.pinDir);
 }
 

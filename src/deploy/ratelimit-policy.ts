@@ -11,6 +11,7 @@
  *       match: destination       # which address picks the class (default: destination on
  *                                # egress, source on ingress)
  *       default: bulk            # class of addresses not listed (optional: else not limited)
+ *       strategy: auto           # police | shape | auto (default: shape where htb is usable)
  *       classes:
  *         gold:   { rate: 10mbit, ceil: 20mbit, addresses: [10.0.0.5, fd00:1::/64] }
  *         bulk:   { rate: 1mbit, burst: 32kb, addresses: [10.0.1.0/24] }
@@ -56,6 +57,12 @@ export interface PolicyDirection {
   classes: PolicyClass[];
   /** Name of the default class, if any. */
   defaultClass?: string;
+  /**
+   * How the classes are enforced: `shape` (htb, through an ifb on ingress), `police` (a police
+   * action per class on the clsact hook: drops what exceeds the rate) or `auto` (default:
+   * RateLimit's choice, which shapes wherever htb is usable).
+   */
+  strategy: 'police' | 'shape' | 'auto';
   /** file:line:col of the interface's key in the policy. */
   interfaceAt?: string;
 }
@@ -87,7 +94,7 @@ export class PolicyError extends InvalidArgumentError {
 const CLASS_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 const KEYS = {
   top: ['interfaces'],
-  direction: ['match', 'default', 'classes'],
+  direction: ['match', 'default', 'strategy', 'classes'],
   class: ['rate', 'ceil', 'burst', 'addresses'],
 };
 
@@ -221,6 +228,10 @@ export function checkPolicy(text: string, file = 'policy'): RatePolicy {
       if (match !== 'destination' && match !== 'source') {
         problem([...dPath, 'match'], `${JSON.stringify(match)}: use destination or source`);
       }
+      const strategy = spec.strategy ?? 'auto';
+      if (strategy !== 'police' && strategy !== 'shape' && strategy !== 'auto') {
+        problem([...dPath, 'strategy'], `${JSON.stringify(strategy)}: use police, shape or auto`);
+      }
       const classes: PolicyClass[] = [];
       if (!isObj(spec.classes) || Object.keys(spec.classes).length === 0) {
         problem([...dPath, 'classes'], 'a mapping of class names to { rate, addresses } (1 to 64 classes)');
@@ -263,6 +274,9 @@ export function checkPolicy(text: string, file = 'policy'): RatePolicy {
           const burst = num('burst');
           if (rate !== undefined && ceil !== undefined && ceil < rate) {
             problem([...cPath, 'ceil'], `${String(c.ceil)} is below the rate ${String(c.rate)}`);
+          }
+          if (strategy === 'police' && ceil !== undefined && ceil !== rate) {
+            problem([...cPath, 'ceil'], 'a policer cannot borrow up to a ceil (htb can: strategy shape)');
           }
           const prefixes: PolicyPrefix[] = [];
           const addrs = c.addresses ?? [];
@@ -320,6 +334,7 @@ export function checkPolicy(text: string, file = 'policy'): RatePolicy {
         interface: ifname,
         direction: dir,
         match: match as 'destination' | 'source',
+        strategy: strategy as PolicyDirection['strategy'],
         classes,
         ...(keyAt(ifPath) ? { interfaceAt: keyAt(ifPath) } : {}),
         ...(typeof def === 'string' ? { defaultClass: def } : {}),

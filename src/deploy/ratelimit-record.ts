@@ -5,18 +5,7 @@
  * step, so `rm` removes exactly what an apply made, also one that was SIGKILLed half-way.
  * The maps live under bpffs: `/sys/fs/bpf/tsbcc/ratelimit/<key>/<interface>/<direction>/`.
  */
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -55,9 +44,14 @@ export interface RecordDirection {
   match: 'destination' | 'source';
   /** The ifb device ingress is redirected to and shaped on (planned before it is made). */
   ifb?: string;
-  /** Ingress: whether the interface had a clsact/ingress qdisc before (else rm removes it). */
+  /**
+   * Ingress, and police on either side: whether the interface had a clsact/ingress qdisc
+   * before (else rm removes it).
+   */
   hookBefore?: boolean;
-  /** The mechanism RateLimit chose, and why. */
+  /** What the policy asked for (`strategy:`; absent in records of older versions: auto). */
+  asked?: 'police' | 'shape' | 'auto';
+  /** The mechanism chosen (htb, ifb+htb or police), and why. */
   strategy?: string;
   reason?: string;
   /** Where the classifier's maps are pinned. */
@@ -66,7 +60,10 @@ export interface RecordDirection {
   defaultClass?: string;
   /** What the tries hold (policy entries and `set` changes). */
   entries: RecordEntry[];
-  /** The classifier on the htb 1: qdisc, and (ingress) the redirect on the interface's hook. */
+  /**
+   * The classifier: on the htb 1: qdisc (shaping) or the interface's hook (police); and, for
+   * ifb+htb, the redirect on the interface's ingress hook.
+   */
   classifier?: RecordFilter;
   redirect?: RecordFilter;
   /** False from the moment it is planned until every object is made. */
@@ -182,56 +179,22 @@ export function recordKeys(): string[] {
     .sort();
 }
 
-function lockPath(key: string): string {
-  return join(recordDir(), `${key}.lock`);
-}
+/** Steps where the test hooks below can act. */
+export type TestPoint = 'pinned' | 'installed' | 'reconcile' | 'set' | 'rm';
 
 /**
- * Takes the namespace's change lock (`<key>.lock` next to the record, made with O_EXCL and
- * holding the owner's pid and start time), so two apply/set/unset/rm of one namespace never run
- * at once. A lock whose process is gone (SIGKILLed) is taken over.
- * @returns the function that releases it.
- * @throws InvalidArgumentError when a running process holds it.
+ * Test hooks (for the SIGKILL and race tests): `TSBCC_RATELIMIT_KILL_AT=STEP` SIGKILLs the
+ * process at that step; `TSBCC_RATELIMIT_STALL_AT=STEP` waits there for
+ * `TSBCC_RATELIMIT_STALL_MS` (default 1500) with the namespace's lock held. Steps: `pinned`
+ * (apply: maps pinned, nothing in tc yet), `installed` (apply: every tc object made, the record
+ * not yet complete), `reconcile` (classes added or changed, the tries not yet), `set` (the
+ * address's own class made, the tries not yet), `rm` (a direction's tc objects removed, its pins
+ * and the record not yet).
  */
-export function lockNamespace(key: string): () => void {
-  mkdirSync(recordDir(), { recursive: true });
-  const file = lockPath(key);
-  const me = `${process.pid} ${processStart(process.pid) ?? ''}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let owner = '';
-      try {
-        owner = readFileSync(file, 'utf8');
-      } catch {
-        continue; // released meanwhile
-      }
-      const [pid = '', start = ''] = owner.trim().split(' ');
-      if (owner.trim() !== '' && processStart(Number(pid)) === start) {
-        throw new InvalidArgumentError(
-          `ratelimit in ${key} is being changed by process ${pid}; try again when it is done`,
-        );
-      }
-      // the owner died (or had not written its pid yet: give it a moment once)
-      if (owner.trim() === '' && attempt === 0) continue;
-      rmSync(file, { force: true });
-      continue;
-    }
-    try {
-      writeSync(fd, me);
-    } finally {
-      closeSync(fd);
-    }
-    return () => {
-      try {
-        if (readFileSync(file, 'utf8') === me) rmSync(file, { force: true });
-      } catch {
-        // gone already
-      }
-    };
+export async function testPoint(step: TestPoint): Promise<void> {
+  if (process.env.TSBCC_RATELIMIT_KILL_AT === step) process.kill(process.pid, 'SIGKILL');
+  if (process.env.TSBCC_RATELIMIT_STALL_AT === step) {
+    const ms = Number(process.env.TSBCC_RATELIMIT_STALL_MS ?? 1500);
+    await new Promise((r) => setTimeout(r, Number.isFinite(ms) ? ms : 1500));
   }
-  throw new InvalidArgumentError(`could not take the ratelimit lock of ${key} (${file})`);
 }

@@ -14,6 +14,7 @@ import { formatRate } from '../netlink/tc/units.js';
 import { PrefixClassifierMaps } from '../recipes/prefix-classifier.js';
 import { TcDevice } from '../tc/device.js';
 import { prefixText, shapedInterface } from './ratelimit-install.js';
+import { policeClassifierInPlace, policeCounters } from './ratelimit-police.js';
 import {
   namespaceKey,
   readRecord,
@@ -56,7 +57,10 @@ export interface ShownDirection {
   interface: string;
   direction: 'ingress' | 'egress';
   match: 'destination' | 'source';
+  /** The mechanism (htb, ifb+htb, police), what the policy asked for, and why this one. */
   strategy?: string;
+  asked?: string;
+  reason?: string;
   /** The device the classes are on (the ifb for ingress). */
   shapedOn: string;
   defaultClass?: string;
@@ -110,6 +114,8 @@ async function showDirection(
     direction: d.direction,
     match: d.match,
     ...(d.strategy ? { strategy: d.strategy } : {}),
+    asked: d.asked ?? 'auto',
+    ...(d.reason ? { reason: d.reason } : {}),
     shapedOn: shapedInterface(d),
     ...(d.defaultClass ? { defaultClass: d.defaultClass } : {}),
     classes: d.classes.map((c) => ({
@@ -131,7 +137,22 @@ async function showDirection(
   } catch {
     dev = undefined; // gone: nothing to count
   }
-  if (dev) {
+  if (dev && d.strategy === 'police') {
+    try {
+      // the class counters are those of each class's police action
+      const byMinor = await policeCounters(dev, d);
+      for (const c of d.classes) {
+        const s = byMinor.get(c.minor);
+        const shown = out.classes.find((x) => x.name === c.name);
+        if (s && shown) shown.stats = s;
+      }
+      if (d.classifier) {
+        out.classifier = { ...d.classifier, inPlace: await policeClassifierInPlace(d, netns) };
+      }
+    } finally {
+      dev.close();
+    }
+  } else if (dev) {
     try {
       const [classes, qdiscs] = await transactIn(dev.nsPath, [
         { message: dumpClasses(dev.ifindex), operation: `list classes on ${dev.description}` },
@@ -224,6 +245,7 @@ export function formatShown(list: ShownNamespace[]): string {
         : 'no classifier recorded';
       lines.push(
         `  ${d.interface} ${d.direction} by ${d.match} address, ${d.strategy ?? '?'} on ${d.shapedOn}; ${cl}; default ${d.defaultClass ?? 'none (not limited)'}${d.complete ? '' : ' [INCOMPLETE: run rm]'}`,
+        `    strategy ${d.strategy ?? '?'} (asked: ${d.asked ?? 'auto'}): ${d.reason ?? 'not recorded'}`,
       );
       if (d.qdisc) {
         lines.push(

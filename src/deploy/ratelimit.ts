@@ -4,12 +4,14 @@
  * it can before changing anything, and writes the record (ratelimit-record.ts) before the
  * kernel objects it makes.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, NotSupportedError } from '../errors.js';
+import type { StrategyChoice } from '../recipes/rate-limit-strategy.js';
 import { parseRate } from '../netlink/tc/units.js';
 import { PrefixClassifierMaps } from '../recipes/prefix-classifier.js';
 import { checkPolicyHere, hostInterfaces } from './ratelimit-host.js';
 import {
   classifierInPlace,
+  directionStrategy,
   dropClass,
   freeMinor,
   installDirection,
@@ -24,14 +26,15 @@ import {
   triePrefix,
   type ReconcileReport,
 } from './ratelimit-install.js';
-import { PolicyError, readPolicy, type PolicyProblem } from './ratelimit-policy.js';
+import { PolicyError, readPolicy, type PolicyDirection, type PolicyProblem } from './ratelimit-policy.js';
+import { lockNamespace, type LockWaitNotice } from './ratelimit-lock.js';
 import {
-  lockNamespace,
   namespaceKey,
   pinDirOf,
   readRecord,
   recordKeys,
   removeRecord,
+  testPoint,
   writeRecord,
   writerAlive,
   type RatelimitRecord,
@@ -77,11 +80,15 @@ function recordForChange(key: string, netns: string | undefined): RatelimitRecor
  * @throws PolicyError listing every problem (nothing changed); InvalidArgumentError when the
  *   namespace is being changed or holds an unfinished apply.
  */
-export async function applyPolicy(file: string, netns?: string): Promise<ApplyStep[]> {
+export async function applyPolicy(
+  file: string,
+  netns?: string,
+  opts: { onWait?: LockWaitNotice } = {},
+): Promise<ApplyStep[]> {
   const policy = readPolicy(file);
   await checkPolicyHere(policy, netns);
   const key = namespaceKey(netns);
-  const unlock = lockNamespace(key);
+  const unlock = await lockNamespace(key, opts.onWait);
   try {
     return await applyLocked(policy, file, key, netns);
   } finally {
@@ -99,8 +106,33 @@ async function applyLocked(
   const problems: PolicyProblem[] = [];
   const installedHere = (ifname: string, dir: string): RecordDirection | undefined =>
     rec?.directions.find((d) => d.interface === ifname && d.direction === dir);
+  const choices = new Map<PolicyDirection, StrategyChoice>();
   for (const d of policy.directions) {
-    if (d.direction !== 'egress' || installedHere(d.interface, 'egress')) continue;
+    try {
+      choices.set(d, await directionStrategy(d));
+    } catch (e) {
+      if (!(e instanceof NotSupportedError || e instanceof InvalidArgumentError)) throw e;
+      problems.push({
+        path: `interfaces.${d.interface}.${d.direction}.strategy`,
+        ...(d.interfaceAt ? { at: d.interfaceAt } : {}),
+        message: `${d.strategy}: ${e.message}`,
+      });
+    }
+  }
+  for (const d of policy.directions) {
+    const chosen = choices.get(d)?.strategy;
+    if (chosen === 'police') {
+      const borrowing = d.classes.find((c) => c.ceil !== undefined && c.ceil !== c.rate);
+      if (borrowing) {
+        problems.push({
+          path: `interfaces.${d.interface}.${d.direction}.classes.${borrowing.name}.ceil`,
+          ...(d.interfaceAt ? { at: d.interfaceAt } : {}),
+          message: `${choices.get(d)?.reason ?? 'police'}: a policer cannot borrow up to a ceil`,
+        });
+      }
+    }
+    const old = installedHere(d.interface, d.direction);
+    if (d.direction !== 'egress' || chosen !== 'htb' || old?.strategy === 'htb') continue;
     const p = await rootQdiscProblem(d.interface, netns);
     if (p)
       problems.push({
@@ -136,8 +168,17 @@ async function applyLocked(
     }
     for (const want of policy.directions) {
       const old = installedHere(want.interface, want.direction);
-      if (old && (await classifierInPlace(old, netns))) {
-        const next: RecordDirection = { ...old, ...planDirection(want, old) };
+      const choice = choices.get(want)!;
+      const sameStrategy =
+        old?.strategy === choice.strategy || (old?.strategy === undefined && choice.strategy !== 'police');
+      if (old && sameStrategy && (await classifierInPlace(old, netns))) {
+        const next: RecordDirection = {
+          ...old,
+          ...planDirection(want, old),
+          asked: want.strategy,
+          strategy: choice.strategy,
+          reason: choice.reason,
+        };
         delete next.defaultClass;
         if (want.defaultClass !== undefined) next.defaultClass = want.defaultClass;
         writeRecord(record);
@@ -154,12 +195,18 @@ async function applyLocked(
         continue;
       }
       if (old) {
-        // the classifier is gone (someone removed the filter): start this direction again
+        // the classifier is gone (someone removed the filter), or the policy asks for another
+        // strategy: start this direction again
         writeRecord(record);
         await removeDirection(old, netns);
         record.directions = record.directions.filter((d) => d !== old);
       }
-      const planned = await planNewDirection(want, pinDirOf(key, want.interface, want.direction), netns);
+      const planned = await planNewDirection(
+        want,
+        pinDirOf(key, want.interface, want.direction),
+        netns,
+        choice,
+      );
       record.directions.push(planned);
       try {
         await installDirection(record, planned, netns);
@@ -185,6 +232,8 @@ async function applyLocked(
 /** Which installed direction a set/unset is for. */
 export interface DirectionChoice {
   netns?: string;
+  /** Called when another process holds the namespace's change lock (this one waits). */
+  onWait?: LockWaitNotice;
   /** The interface (needed when more than one direction is installed). */
   interface?: string;
   direction?: 'ingress' | 'egress';
@@ -232,7 +281,7 @@ export async function setAddress(
   target: string,
   choice: DirectionChoice = {},
 ): Promise<SetResult> {
-  const unlock = lockNamespace(namespaceKey(choice.netns));
+  const unlock = await lockNamespace(namespaceKey(choice.netns), choice.onWait);
   try {
     return await setLocked(address, target, choice);
   } finally {
@@ -285,6 +334,7 @@ async function setLocked(address: string, target: string, choice: DirectionChoic
       }
       cls = ownName;
     }
+    await testPoint('set');
     d.entries = [
       ...d.entries.filter((e) => prefixText(triePrefix(e.prefix)) !== text),
       { prefix: text, class: cls },
@@ -313,7 +363,7 @@ async function setLocked(address: string, target: string, choice: DirectionChoic
  * @throws InvalidArgumentError when it is not in the tries, or nothing is installed.
  */
 export async function unsetAddress(address: string, choice: DirectionChoice = {}): Promise<SetResult> {
-  const unlock = lockNamespace(namespaceKey(choice.netns));
+  const unlock = await lockNamespace(namespaceKey(choice.netns), choice.onWait);
   try {
     return await unsetLocked(address, choice);
   } finally {
@@ -362,11 +412,13 @@ export interface RemoveResult {
  * also what an apply that was killed half-way made, then the record. Refused while another
  * process is changing it.
  */
-export async function removeInstalled(opts: { netns?: string; all?: boolean } = {}): Promise<RemoveResult[]> {
+export async function removeInstalled(
+  opts: { netns?: string; all?: boolean; onWait?: LockWaitNotice } = {},
+): Promise<RemoveResult[]> {
   const keys = opts.all ? recordKeys() : [namespaceKey(opts.netns)];
   const out: RemoveResult[] = [];
   for (const key of keys) {
-    const unlock = lockNamespace(key);
+    const unlock = await lockNamespace(key, opts.onWait);
     try {
       const r = await removeLocked(key, opts);
       if (r) out.push(r);

@@ -7,13 +7,16 @@
  *   {class minor, packets, bytes}: the packets and bytes of every packet that matched the
  *   entry, added atomically (one counter per entry, shared by all CPUs).
  * - `rl_config` (array of one): the class minor of IP packets that match no entry (0: not
- *   limited), whether the destination (1) or source (0) address is looked up, and the packets
- *   and bytes of the IP packets that matched no entry.
+ *   limited), flags (bit 0: the destination address is looked up, else the source; bit 1: police
+ *   mode, see below), and the packets and bytes of the IP packets that matched no entry.
  *
- * `rl_classify` (direct action, on the htb qdisc 1:) sets skb->tc_classid to the minor and
- * returns TC_ACT_OK; a minor of 0, or a frame that is not IPv4/IPv6, returns TC_ACT_UNSPEC (the
- * htb's default: sent unshaped). Frames are read as Ethernet (no VLAN tag), which is what the
- * egress of an Ethernet interface and an ifb fed by mirred carry.
+ * `rl_classify` (direct action) sets skb->tc_classid and skb->cb[0] to the minor (cb[0] is 0
+ * when nothing is limited). On the htb qdisc 1: it returns TC_ACT_OK, or TC_ACT_UNSPEC for a
+ * minor of 0 or a frame that is not IPv4/IPv6 (the htb's default: sent unshaped). In police mode
+ * (on a clsact hook, before the per-class police filters of class-police.ts) it always returns
+ * TC_ACT_UNSPEC, so the class filters that follow run and pick their class from cb[0] (cls_bpf
+ * resets tc_classid before each filter; cb[] stays). Frames are read as Ethernet (no VLAN tag),
+ * which is what an Ethernet interface's egress and ingress hooks and an ifb fed by mirred carry.
  */
 import { compile } from '../compiler/compile.js';
 import { BpfObject } from '../core/bpf-object.js';
@@ -70,6 +73,7 @@ int rl_classify(struct __sk_buff *skb) {
   void *data = (void *)(long)skb->data;
   void *end = (void *)(long)skb->data_end;
   __u32 zero = 0;
+  skb->cb[0] = 0;
   struct rl_entry *cfg = bpf_map_lookup_elem(&rl_config, &zero);
   if (!cfg || data + ETH_HLEN > end)
     return TC_ACT_UNSPEC;
@@ -98,7 +102,8 @@ int rl_classify(struct __sk_buff *skb) {
   if (e->minor == 0)
     return TC_ACT_UNSPEC;
   skb->tc_classid = e->minor;
-  return TC_ACT_OK;
+  skb->cb[0] = e->minor;
+  return (cfg->flags & 2) ? TC_ACT_UNSPEC : TC_ACT_OK;
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
@@ -126,6 +131,8 @@ export interface ClassifierConfig {
   defaultMinor: number;
   /** Whether the destination address is looked up (else the source). */
   matchDestination: boolean;
+  /** Police mode: every packet goes on to the per-class police filters (else TC_ACT_OK for htb). */
+  police: boolean;
   /** Packets and bytes of IP packets that matched no prefix. */
   packets: bigint;
   bytes: bigint;
@@ -235,17 +242,18 @@ export class PrefixClassifierMaps {
     return {
       defaultMinor: v.readUInt32LE(0),
       matchDestination: (v.readUInt32LE(4) & 1) === 1,
+      police: (v.readUInt32LE(4) & 2) === 2,
       packets: v.readBigUInt64LE(8),
       bytes: v.readBigUInt64LE(16),
     };
   }
 
-  /** Sets the default class and the match side (counters kept). */
-  configure(defaultMinor: number, matchDestination: boolean): void {
+  /** Sets the default class, the match side and police mode (counters kept). */
+  configure(defaultMinor: number, matchDestination: boolean, police = false): void {
     const old = this.config();
     this.maps.rl_config.update(
       Buffer.alloc(4),
-      entryValue(defaultMinor, matchDestination ? 1 : 0, old.packets, old.bytes),
+      entryValue(defaultMinor, (matchDestination ? 1 : 0) | (police ? 2 : 0), old.packets, old.bytes),
     );
   }
 

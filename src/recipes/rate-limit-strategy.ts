@@ -31,8 +31,11 @@ export interface StrategyChoice {
  * (measured on Debian's 6.1 kernel with act_police: 1.2-1.6 of 20 Mbit/s egress, 9.9 of 16
  * ingress, the same with iproute2's own `action police`), while htb holds 19.1 of 20. Police is
  * used when asked for, or when htb is not usable and one rate covers all traffic; the BPF token
- * bucket when asked for, or when neither is usable (one rate).
- * @throws InvalidArgumentError when the strategy cannot take the options (classes with police).
+ * bucket when asked for, or when neither is usable (one rate). Per-class limits can be policed
+ * too (class-police.ts: one police filter per class after the classifier): when asked for, or
+ * when htb is not usable and act_police is there.
+ * @throws InvalidArgumentError when the strategy cannot take the options (classes with the
+ *   BPF token bucket).
  * @throws NotSupportedError naming what the kernel lacks for the strategy.
  */
 export function chooseStrategy(input: StrategyInput, has: (f: FeatureName) => boolean): StrategyChoice {
@@ -41,15 +44,17 @@ export function chooseStrategy(input: StrategyInput, has: (f: FeatureName) => bo
   const htbUsable =
     has('htb') && (direction === 'egress' || (has('ifb') && has('act_mirred') && has('clsact')));
 
-  if (strategy === 'police' || (strategy === 'auto' && !htbUsable && has('act_police') && single)) {
+  if (strategy === 'police' || (strategy === 'auto' && !htbUsable && has('act_police'))) {
     if (!has('act_police')) throw missing('act_police');
-    if (!single) throw new InvalidArgumentError('rate limit: police takes one rate, not classes');
+    if (!has('cls_bpf')) throw missing('cls_bpf');
+    if (!has('clsact')) throw missing('clsact');
+    const what = single ? 'one rate covers all traffic' : 'a police action per class after the classifier';
     return {
       strategy: 'police',
       reason:
         strategy === 'police'
-          ? 'police was asked for'
-          : 'htb is not usable here and act_police is available (one rate covers all traffic)',
+          ? `police was asked for (${what})`
+          : `htb${direction === 'ingress' ? '/ifb/act_mirred' : ''} is not usable here and act_police is available (${what})`,
     };
   }
 

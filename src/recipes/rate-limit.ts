@@ -3,8 +3,9 @@
  * recipe over src/tc that compiles its own small programs:
  *
  * - `police`: a police action on a cls_bpf filter on the clsact hook, when asked for, or where
- *   the kernel has act_police (CONFIG_NET_ACT_POLICE) but htb is not usable and one rate covers
- *   all traffic (a policer drops, and TCP through it settles far below the rate).
+ *   the kernel has act_police (CONFIG_NET_ACT_POLICE) but htb is not usable (a policer drops,
+ *   and TCP through it settles far below the rate). With classes: the classifier, then one
+ *   police filter per class (class-police.ts).
  * - `htb` (egress): an htb qdisc at the interface's root with one class per limit; the
  *   classifier (direct action) picks the class through skb->tc_classid.
  * - `ifb+htb` (ingress): ingress traffic is redirected (act_mirred) to an ifb device made for
@@ -37,6 +38,7 @@ import {
 import { TcDevice } from '../tc/device.js';
 import type { KeepOption } from '../tc/tc-link.js';
 import { checkInterfaceName, type NetnsRef } from '../util/netns-path.js';
+import { attachClassPolice, CLASSIFY_PRIORITY, loadClassSelector } from './class-police.js';
 import { chooseStrategy, type RateLimitStrategy } from './rate-limit-strategy.js';
 import { loadTokenBucket } from './token-bucket.js';
 
@@ -64,9 +66,14 @@ export interface RateLimitOptions extends KeepOption {
   burst?: SizeInput;
   /** Per-class limits; the classifier picks the class. */
   classes?: RateClass[];
-  /** A SCHED_CLS program in direct-action style that sets skb->tc_classid (needed with classes). */
+  /**
+   * A SCHED_CLS program in direct-action style that picks the class (needed with classes). For
+   * htb it sets skb->tc_classid to the class (minor) and returns TC_ACT_OK; for police it stores
+   * the minor in skb->cb[0] and returns TC_ACT_UNSPEC, so the per-class police filters after it
+   * run (see class-police.ts; the prefix classifier does either, by its config).
+   */
   classifier?: Program;
-  /** Class for traffic the classifier leaves unclassified (default: not limited). */
+  /** Class for traffic the classifier leaves unclassified (default: not limited; htb only). */
   defaultClass?: HandleInput;
   /**
    * Force a mechanism; default 'auto': htb shaping (egress) / ifb+htb (ingress) wherever htb is
@@ -154,7 +161,46 @@ async function buildTokenBucket(b: Build): Promise<void> {
   );
 }
 
+/** Per-class police: the classifier first, then one police filter per class. */
+async function buildClassPolice(b: Build): Promise<void> {
+  const { opts, p, parts } = b;
+  if (p.defaultClass !== undefined) {
+    throw new InvalidArgumentError(
+      'rate limit: police has no default class; let the classifier put unclassified traffic in a class',
+    );
+  }
+  if (!opts.classifier) throw new InvalidArgumentError('rate limit: classes need a classifier program');
+  const borrowing = p.classes.find((c) => c.ceil !== undefined && c.ceil !== c.rate);
+  if (borrowing) {
+    throw new InvalidArgumentError(
+      `rate limit class ${formatHandle(borrowing.classid)}: police cannot borrow up to a ceil (htb can); give the rate alone`,
+    );
+  }
+  parts.push(
+    await b.dev.attachBpf(opts.classifier, {
+      parent: opts.direction,
+      priority: CLASSIFY_PRIORITY,
+      name: 'ratelimit-classify',
+      keep: opts.keep,
+    }),
+  );
+  const selector = await loadClassSelector();
+  b.owned.push(selector.object);
+  for (const c of p.classes) {
+    parts.push(
+      await attachClassPolice(b.dev, selector.program, {
+        direction: opts.direction,
+        minor: tcMinor(c.classid),
+        rate: c.rate,
+        ...(c.burst !== undefined ? { burst: c.burst } : {}),
+        keep: opts.keep,
+      }),
+    );
+  }
+}
+
 async function buildPolice(b: Build): Promise<void> {
+  if (b.p.single === undefined) return buildClassPolice(b);
   const rate = b.p.single ?? 0;
   b.parts.push(
     await b.dev.attachBpf(b.opts.classifier ?? (await matchAllProgram(b)), {

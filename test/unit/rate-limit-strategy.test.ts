@@ -46,8 +46,20 @@ describe('rate limit strategy (pure)', () => {
     expect(() => run({ single: false }, BARE)).toThrow(/CONFIG_NET_SCH_HTB/);
   });
 
-  it('refuses classes where one rate is all a mechanism takes', () => {
-    expect(() => run({ strategy: 'police', single: false }, DEBIAN_61)).toThrow(InvalidArgumentError);
+  it('polices classes when asked, or where htb is unusable; refuses them for the token bucket', () => {
+    expect(run({ strategy: 'police', single: false }, DEBIAN_61)).toBe('police');
+    expect(chooseStrategy({ direction: 'egress', strategy: 'police', single: false }, DEBIAN_61).reason).toBe(
+      'police was asked for (a police action per class after the classifier)',
+    );
+    const noHtb = kernel('act_police', 'cls_bpf', 'clsact');
+    expect(run({ single: false }, noHtb)).toBe('police');
+    expect(chooseStrategy({ direction: 'ingress', strategy: 'auto', single: false }, noHtb).reason).toMatch(
+      /htb\/ifb\/act_mirred is not usable here and act_police is available \(a police action per class/,
+    );
+    expect(() => run({ strategy: 'police', single: false }, kernel('act_police', 'cls_bpf'))).toThrow(
+      /clsact/,
+    );
+    expect(() => run({ strategy: 'bpf', single: false }, DEBIAN_61)).toThrow(InvalidArgumentError);
     expect(() => run({ strategy: 'bpf', single: false }, DEBIAN_61)).toThrow(/token bucket takes one rate/);
   });
 });

@@ -1,12 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPolicy } from '../../src/index.js';
 import { freeMinor, planDirection, prefixText, triePrefix } from '../../src/deploy/ratelimit-install.js';
 import { fromTrieKey, trieKey } from '../../src/recipes/prefix-classifier.js';
-import { lockNamespace, type RecordDirection } from '../../src/deploy/ratelimit-record.js';
+import { lockNamespace, lockSocketName } from '../../src/deploy/ratelimit-lock.js';
+import type { RecordDirection } from '../../src/deploy/ratelimit-record.js';
 
 const policy = (classes: string): ReturnType<typeof checkPolicy>['directions'][number] =>
   checkPolicy(`interfaces:\n  eth0:\n    egress:\n      classes:\n${classes}`).directions[0]!;
@@ -64,27 +65,57 @@ describe('tsbcc ratelimit plan (pure)', () => {
 });
 
 describe('tsbcc ratelimit change lock', () => {
-  it('refuses a second holder while the first runs, takes over the lock of a dead process', () => {
+  it('makes a second holder wait until the first releases; other keys are independent', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsbcc-rl-lock-'));
     const saved = process.env.TSBCC_RUN_DIR;
+    const savedWait = process.env.TSBCC_RATELIMIT_LOCK_WAIT_MS;
     process.env.TSBCC_RUN_DIR = dir;
     try {
-      const release = lockNamespace('ns1');
-      expect(() => lockNamespace('ns1')).toThrow(
-        `ratelimit in ns1 is being changed by process ${process.pid}`,
+      const release = await lockNamespace('ns1');
+      expect(readFileSync(join(dir, 'ratelimit', 'ns1.lock'), 'utf8')).toMatch(
+        new RegExp(`^${process.pid} `),
       );
-      const other = lockNamespace('ns2'); // another namespace is independent
+      const other = await lockNamespace('ns2'); // another namespace is independent
       other();
+      const waited: string[] = [];
+      const order: string[] = [];
+      const second = lockNamespace('ns1', (h) => waited.push(h)).then((r) => {
+        order.push('second');
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      order.push('first released');
       release();
+      (await second)();
+      expect(order).toEqual(['first released', 'second']);
+      expect(waited).toEqual([`process ${process.pid}`]);
       expect(readdirSync(join(dir, 'ratelimit'))).toEqual([]);
-      // a SIGKILLed apply's lock: its pid is gone
-      const dead = spawnSync('true').pid!;
-      writeFileSync(join(dir, 'ratelimit', 'ns1.lock'), `${dead} 12345\n`);
-      lockNamespace('ns1')();
-      expect(readdirSync(join(dir, 'ratelimit'))).toEqual([]);
+      // held past the wait limit: refused, naming the holder
+      process.env.TSBCC_RATELIMIT_LOCK_WAIT_MS = '100';
+      const held = await lockNamespace('ns1');
+      await expect(lockNamespace('ns1')).rejects.toThrow(
+        `ratelimit in ns1 is being changed by process ${process.pid}; gave up waiting after 100 ms`,
+      );
+      held();
+      // a holder that is SIGKILLed frees the lock at once (the kernel closes its socket)
+      delete process.env.TSBCC_RATELIMIT_LOCK_WAIT_MS;
+      const child = spawn(process.execPath, [
+        '-e',
+        `require('net').createServer().listen(${JSON.stringify(lockSocketName('ns1'))}, () => console.log('held'))`,
+      ]);
+      await new Promise((r) => child.stdout.once('data', r));
+      writeFileSync(join(dir, 'ratelimit', 'ns1.lock'), `${child.pid} 12345\n`);
+      const notices: string[] = [];
+      const after = lockNamespace('ns1', (h) => notices.push(h));
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill('SIGKILL');
+      (await after)();
+      expect(notices).toEqual([`process ${child.pid}`]);
     } finally {
       if (saved === undefined) delete process.env.TSBCC_RUN_DIR;
       else process.env.TSBCC_RUN_DIR = saved;
+      if (savedWait === undefined) delete process.env.TSBCC_RATELIMIT_LOCK_WAIT_MS;
+      else process.env.TSBCC_RATELIMIT_LOCK_WAIT_MS = savedWait;
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -49,6 +49,7 @@ describe('tsbcc ratelimit policy (pure)', () => {
       direction: 'egress',
       match: 'destination',
       defaultClass: 'bulk',
+      strategy: 'auto',
     });
     expect(d.interfaceAt).toBe('p.yaml:2:3');
     expect(d.classes.map((c) => [c.name, c.rate, c.ceil, c.burst])).toEqual([
@@ -59,6 +60,23 @@ describe('tsbcc ratelimit policy (pure)', () => {
       ['10.0.0.5', 'interfaces.eth0.egress.classes.gold.addresses.0', 'p.yaml:6:57'],
       ['fd00:1::/64', 'interfaces.eth0.egress.classes.gold.addresses.1', 'p.yaml:6:67'],
     ]);
+  });
+
+  it('takes strategy police|shape|auto; refuses another value, and a ceil with police', () => {
+    expect(
+      checkPolicy(good.replace('default: bulk', 'strategy: shape'), 'p.yaml').directions[0]!.strategy,
+    ).toBe('shape');
+    expect(problems(good.replace('default: bulk', 'strategy: fast'))).toEqual([
+      'p.yaml:4:17 interfaces.eth0.egress.strategy: "fast": use police, shape or auto',
+    ]);
+    expect(problems(good.replace('default: bulk', 'strategy: police'))).toEqual([
+      'p.yaml:6:37 interfaces.eth0.egress.classes.gold.ceil: a policer cannot borrow up to a ceil (htb can: strategy shape)',
+    ]);
+    const police = checkPolicy(
+      good.replace('default: bulk', 'strategy: police').replace('ceil: 20mbit, ', ''),
+      'p.yaml',
+    );
+    expect(police.directions[0]!.strategy).toBe('police');
   });
 
   it('refuses bad policies with every problem, each with its YAML path and file:line:col', () => {

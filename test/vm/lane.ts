@@ -38,6 +38,8 @@ export const vmLaneFiles: readonly string[] = [
   'test/kernel/per-ip-rate-limit.test.ts',
   // vlan_learning with real 8021q vlan devices on the client side
   'test/examples/vlan-learning.test.ts',
+  // tsbcc ratelimit's police strategy (a police filter per class), with UDP
+  'test/kernel/ratelimit-police.test.ts',
 ];
 
 /**

@@ -1,0 +1,160 @@
+/**
+ * `tsbcc ratelimit` with `strategy: police` (the CLI in child processes): the classifier and one
+ * police filter per class on the interface's egress hook. UDP offered at twice a class's rate
+ * arrives at the class's rate (within the issue's 10%); `set` moves the address to the other
+ * class and the next run arrives at that rate, with every filter the same (handles and program
+ * ids); a changed policy replaces one class filter in place and adds another; `rm` leaves the
+ * interface as it was. Needs act_police, which this machine's kernel lacks: it skips here (the
+ * reason printed) and runs in the VM lane (test/vm/lane.ts).
+ *
+ * Each class gets a 256 KB bucket: under the VM's emulation the sender stalls for a hundred
+ * milliseconds and more, and a smaller bucket that fills during a stall wastes what the rate
+ * allowed then (test/kernel/tc-actions-traffic.test.ts measured it). The full bucket at the
+ * start adds 0.35 Mbit/s over 6 s; UDP payload is 1400 of each 1442-byte frame the policer
+ * counts: 4 Mbit/s should arrive as ~4.2, 8 as ~8.1.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { iperf } from './helpers/iperf.js';
+import { loadedProgramIds, nsExec, vethPair, type VethPairFixture } from './helpers/netns.js';
+import { requireFeatures } from './helpers/require-features.js';
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function tsbcc(args: string[]): Run {
+  const r = spawnSync('node', ['dist/src/cli/main.js', 'ratelimit', ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function ok(args: string[]): string {
+  const r = tsbcc(args);
+  expect(r.err).toBe('');
+  expect(r.code).toBe(0);
+  return r.out;
+}
+
+const hookState = (ns: string, dev: string): string =>
+  nsExec(ns, ['tc', 'qdisc', 'show', 'dev', dev]) +
+  nsExec(ns, ['tc', 'filter', 'show', 'dev', dev, 'ingress']) +
+  nsExec(ns, ['tc', 'filter', 'show', 'dev', dev, 'egress']);
+
+/**
+ * The ratelimit filters on the egress hook: pref, handle, name and program id of each, sorted
+ * (cls_bpf lists, and runs, a priority's newest filter first).
+ */
+function filters(ns: string, dev: string): string[] {
+  const out = nsExec(ns, ['tc', 'filter', 'show', 'dev', dev, 'egress']);
+  return [...out.matchAll(/pref (\d+) bpf chain 0 handle (0x[0-9a-f]+) .*?(tsbcc:ratelimit-\w+).* id (\d+)/g)]
+    .map((m) => `${m[1]} ${m[2]} ${m[3]} ${m[4]}`)
+    .sort();
+}
+
+async function udpTo(n: VethPairFixture, rate: number, port: number): Promise<number> {
+  const r = await iperf(n.ns1, n.ns2, n.ip2, port, 6, ['-u', '-b', String(2 * rate), '-l', '1400']);
+  return r.receivedBps;
+}
+
+function within10(what: string, measured: number, rate: number): void {
+  const msg = `${what}: ${(measured / 1e6).toFixed(2)} Mbit/s received for a class of ${(rate / 1e6).toFixed(2)}`;
+  console.log(msg);
+  expect(measured / rate, msg).toBeGreaterThan(0.9);
+  expect(measured / rate, msg).toBeLessThan(1.1);
+}
+
+const policy = (n: VethPairFixture, slow: string, extra = ''): string => `interfaces:
+  ${n.if1}:
+    egress:
+      strategy: police
+      classes:
+        slow: { rate: ${slow}, burst: 256kb, addresses: [${n.ip2}] }
+        fast: { rate: 8mbit, burst: 256kb, addresses: [10.255.255.9] }
+${extra}`;
+
+describe('tsbcc ratelimit, police strategy (VM lane)', () => {
+  let net: VethPairFixture | undefined;
+  afterEach(() => net?.destroy());
+
+  it('polices per class after the classifier; set moves the address with the same filters; rm restores', async (ctx) => {
+    await requireFeatures(ctx, 'act_police', 'cls_bpf', 'clsact');
+    const n = (net = vethPair());
+    const dir = mkdtempSync(join(tmpdir(), 'tsbcc-rlp-'));
+    const file = join(dir, 'policy.yaml');
+    const before = hookState(n.ns1, n.if1);
+    try {
+      writeFileSync(file, policy(n, '4mbit'));
+      expect(ok(['apply', file, '--netns', n.ns1])).toContain(
+        `${n.if1} egress: installed via police (police was asked for (a police action per class after the classifier))`,
+      );
+      const installed = filters(n.ns1, n.if1);
+      expect(installed.map((f) => f.split(' ').slice(0, 3).join(' '))).toEqual([
+        '20 0x1 tsbcc:ratelimit-classify',
+        '21 0x1 tsbcc:ratelimit-class',
+        '21 0x2 tsbcc:ratelimit-class',
+      ]);
+      const egress = nsExec(n.ns1, ['tc', 'filter', 'show', 'dev', n.if1, 'egress']);
+      expect(egress).toMatch(
+        /handle 0x1 flowid 1:1 tsbcc:ratelimit-class[^]*police .*rate 4Mbit burst 256Kb/,
+      );
+      expect(egress).toMatch(
+        /handle 0x2 flowid 1:2 tsbcc:ratelimit-class[^]*police .*rate 8Mbit burst 256Kb/,
+      );
+
+      within10(`${n.ip2} in slow`, await udpTo(n, 4e6, 5411), 4e6);
+      ok(['set', n.ip2, 'fast', '--netns', n.ns1]);
+      expect(filters(n.ns1, n.if1)).toEqual(installed);
+      within10(`${n.ip2} after set to fast`, await udpTo(n, 8e6, 5412), 8e6);
+      expect(filters(n.ns1, n.if1)).toEqual(installed);
+
+      const shown = JSON.parse(ok(['show', '--netns', n.ns1, '--json'])) as {
+        directions: {
+          strategy: string;
+          asked: string;
+          reason: string;
+          classes: { name: string; stats?: { packets: number; drops: number } }[];
+          entries: { prefix: string; class: string; packets: number }[];
+        }[];
+      }[];
+      const d = shown[0]!.directions[0]!;
+      expect([d.strategy, d.asked]).toEqual(['police', 'police']);
+      expect(d.entries.map((e) => `${e.prefix} ${e.class}`)).toEqual([`${n.ip2} fast`, '10.255.255.9 fast']);
+      for (const name of ['slow', 'fast']) {
+        const s = d.classes.find((c) => c.name === name)?.stats;
+        expect(s?.packets, name).toBeGreaterThan(0);
+        expect(s?.drops, name).toBeGreaterThan(0); // offered twice the rate
+      }
+
+      // a changed policy: slow's rate changes (its filter replaced in place), bulk is added
+      writeFileSync(file, policy(n, '6mbit', '        bulk: { rate: 1mbit }\n'));
+      expect(ok(['apply', file, '--netns', n.ns1])).toContain(
+        `${n.if1} egress: reconciled (classes +1 ~1 -0, entries +0 ~1 -0; classifier kept)`,
+      );
+      const after = filters(n.ns1, n.if1);
+      expect(after[0]).toBe(installed[0]); // the classifier: same handle and program
+      expect(after.map((f) => f.split(' ').slice(0, 3).join(' '))).toEqual([
+        '20 0x1 tsbcc:ratelimit-classify',
+        '21 0x1 tsbcc:ratelimit-class',
+        '21 0x2 tsbcc:ratelimit-class',
+        '21 0x3 tsbcc:ratelimit-class',
+      ]);
+      expect(nsExec(n.ns1, ['tc', 'filter', 'show', 'dev', n.if1, 'egress'])).toMatch(
+        /handle 0x1 flowid 1:1 tsbcc:ratelimit-class[^]*police .*rate 6Mbit burst 256Kb/,
+      );
+
+      expect(ok(['rm', '--netns', n.ns1])).toContain(`${n.ns1}: removed ${n.if1} egress`);
+      expect(hookState(n.ns1, n.if1)).toBe(before);
+      expect(existsSync(`/sys/fs/bpf/tsbcc/ratelimit/${n.ns1}`)).toBe(false);
+      const ids = loadedProgramIds();
+      for (const f of [...installed, ...after]) expect(ids.has(Number(f.split(' ')[3]))).toBe(false);
+    } finally {
+      tsbcc(['rm', '--netns', n.ns1]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
