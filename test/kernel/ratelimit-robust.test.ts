@@ -215,10 +215,24 @@ describe('tsbcc ratelimit: racing and killed changes (CLI, in a testbed)', () =>
 
         // set ADDR RATE killed after it made the address's class, before the map update
         programs = apply1();
-        const s = tsbcc(['set', '10.236.0.2', '3mbit', '--netns', a], { TSBCC_RATELIMIT_KILL_AT: 'set' });
+        const s = tsbcc(
+          ['set', '10.236.0.2', '3mbit', '--netns', a, '--dev', 'eth0', '--direction', 'egress'],
+          { TSBCC_RATELIMIT_KILL_AT: 'set' },
+        );
         expect(s.signal).toBe('SIGKILL');
         expect(nsExec(a, ['tc', 'class', 'show', 'dev', 'eth0'])).toMatch(/class htb 1:3 .*rate 3Mbit/);
-        expect(tsbcc(['set', '10.236.0.2', 'fast', '--netns', a]).err).toContain('did not finish');
+        const refused = tsbcc([
+          'set',
+          '10.236.0.2',
+          'fast',
+          '--netns',
+          a,
+          '--dev',
+          'eth0',
+          '--direction',
+          'egress',
+        ]);
+        expect(refused.err).toContain(`an earlier apply in ${a} did not finish`);
         expectRemoved(a, before, programs);
 
         // rm killed after the first direction's tc objects went (ingress: redirect, ifb, clsact)
