@@ -9,7 +9,7 @@ import { logger } from '../logger.js';
 import { track, untrack, type Closeable } from '../resources.js';
 import { listAddresses } from '../netlink/address.js';
 import { getLink } from '../netlink/link.js';
-import type { NamedNamespace } from '../netlink/netns.js';
+import { NamedNamespace } from '../netlink/netns.js';
 import { NetlinkSocket } from '../netlink/socket.js';
 import { listeningTcpPorts, NETLINK_SOCK_DIAG } from './listening.js';
 import type { Plan, PlanProgram } from './plan.js';
@@ -347,7 +347,6 @@ export class Network implements AsyncDisposable {
     untrack(this.closer);
     const dir = this.opts.stateDir ?? defaultStateDir();
     const total = this.ctx.namespaces.size;
-    let done = 0;
     for (const step of this.teardown()) {
       switch (step.kind) {
         case 'mark-destroying':
@@ -374,9 +373,9 @@ export class Network implements AsyncDisposable {
         case 'close-handles':
           this.closeHandles();
           break;
-        case 'delete-namespace':
-          this.deleteNamespace(step.step);
-          this.opts.onProgress?.({ phase: 'destroy', done: ++done, total });
+        case 'delete-namespaces':
+          this.deleteNamespaces(step.steps);
+          this.opts.onProgress?.({ phase: 'destroy', done: step.steps.length, total });
           break;
         case 'remove-state':
           removeState(this.prefix, dir);
@@ -416,8 +415,8 @@ export class Network implements AsyncDisposable {
         case 'close-handles':
           this.closeHandles();
           break;
-        case 'delete-namespace':
-          this.deleteNamespace(step.step);
+        case 'delete-namespaces':
+          this.deleteNamespaces(step.steps);
           break;
         case 'remove-state':
           if (!skipped) removeState(this.prefix, this.opts.stateDir ?? defaultStateDir());
@@ -426,12 +425,13 @@ export class Network implements AsyncDisposable {
     }
   }
 
-  private deleteNamespace(step: Step): void {
-    try {
-      this.ctx.namespaces.get(step.ns)?.delete();
-    } catch (e) {
-      undoFailed(step, e);
+  private deleteNamespaces(steps: Step[]): void {
+    const byNs = new Map<NamedNamespace, Step>();
+    for (const s of steps) {
+      const ns = this.ctx.namespaces.get(s.ns);
+      if (ns) byNs.set(ns, s);
     }
+    for (const [ns, e] of NamedNamespace.deleteMany([...byNs.keys()])) undoFailed(byNs.get(ns) as Step, e);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * The order of a realisation: every namespace first (in parallel, each with its bridges), then
+ * The order of a realisation: every namespace first (in groups of up to NS_CHUNK per native
+ * call, groups in parallel; then each one's bridges), then
  * the veth pairs (one netlink batch of up to CHUNK per creating namespace, creators in
  * parallel), and each namespace configured as soon as every veth touching it exists; shaping
  * comes last. Starting veths while namespaces are still being made was measured slower: both
@@ -11,7 +12,7 @@ import { ROOT } from './plan.js';
 import {
   configureNs,
   createBridgesIn,
-  createNamespace,
+  createNamespaces,
   createVethChunk,
   orient,
   shape,
@@ -20,6 +21,8 @@ import {
 } from './realise.js';
 
 const CHUNK = 256;
+/** Namespaces made per native call (one thread each; `ctx.concurrency` calls at once). */
+const NS_CHUNK = 32;
 
 /** A concurrency limiter; urgent work jumps the queue. */
 function limiter(limit: number): (fn: () => Promise<void>, urgent?: boolean) => Promise<void> {
@@ -127,14 +130,19 @@ export async function realise(ctx: RealiseContext): Promise<void> {
   if (keys.includes(ROOT)) {
     track(createBridgesIn(ctx, ROOT).then(() => onReady(ROOT)));
   }
-  for (const p of plan.namespaces) {
+  const nsChunk = Math.max(1, Math.min(NS_CHUNK, Math.ceil(plan.namespaces.length / ctx.concurrency)));
+  for (let i = 0; i < plan.namespaces.length; i += nsChunk) {
+    const group = plan.namespaces.slice(i, i + nsChunk);
     track(
       limit(async () => {
         if (failure !== undefined) return;
-        await createNamespace(ctx, p);
-        ctx.progress({ phase: 'namespaces', done: ++nsDone, total: plan.namespaces.length });
-        await createBridgesIn(ctx, p.key);
-        onReady(p.key);
+        await createNamespaces(ctx, group);
+        nsDone += group.length;
+        ctx.progress({ phase: 'namespaces', done: nsDone, total: plan.namespaces.length });
+        for (const p of group) {
+          await createBridgesIn(ctx, p.key);
+          onReady(p.key);
+        }
       }),
     );
   }

@@ -117,12 +117,23 @@ function byNs<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 
 const where = (ns: string): string => (ns === FABRIC ? 'fabric' : ns === ROOT ? 'root' : ns);
 
-/** Creates one namespace (and writes its sysctls). */
-export async function createNamespace(ctx: RealiseContext, p: PlanNamespace): Promise<void> {
-  const ns = await NamedNamespace.create(p.name);
-  ctx.namespaces.set(p.key, ns);
-  ctx.journal.push({ kind: 'namespace', ns: p.key, name: p.name });
-  if (p.sysctls.length > 0) await ns.sysctl(Object.fromEntries(p.sysctls));
+/**
+ * Creates namespaces in order in one native call (see NamedNamespace.createMany), journals
+ * each one made, then writes their sysctls. The first failure is thrown after the journal has
+ * every namespace that exists.
+ */
+export async function createNamespaces(ctx: RealiseContext, ps: readonly PlanNamespace[]): Promise<void> {
+  const { created, error } = await NamedNamespace.createMany(ps.map((p) => p.name));
+  created.forEach((ns, i) => {
+    const p = ps[i] as PlanNamespace;
+    ctx.namespaces.set(p.key, ns);
+    ctx.journal.push({ kind: 'namespace', ns: p.key, name: p.name });
+  });
+  if (error) throw error;
+  for (const [i, ns] of created.entries()) {
+    const p = ps[i] as PlanNamespace;
+    if (p.sysctls.length > 0) await ns.sysctl(Object.fromEntries(p.sysctls));
+  }
 }
 
 /** Creates the bridges of one namespace. */
@@ -170,7 +181,9 @@ export async function createVethChunk(
       name: mine.name,
       index: mine.index,
       up: true,
-      peer: { name: peer.name, index: peer.index },
+      // one queue each: see LinkCommon.txQueues (an RCU grace period per end otherwise)
+      txQueues: 1,
+      peer: { name: peer.name, index: peer.index, txQueues: 1 },
     };
     if (mine.mtu) spec.mtu = mine.mtu;
     if (mine.mac) spec.mac = mine.mac;
@@ -215,17 +228,44 @@ export async function createVethChunk(
   }
 }
 
+/** The veth ends of a plan by namespace: every end, and the peers (the ends not creating). */
+interface NsEnds {
+  ends: PlanIface[];
+  peers: PlanIface[];
+}
+const endsByPlan = new WeakMap<Plan, Map<string, NsEnds>>();
+
+/** The veth ends in namespace `key` (indexed once per plan: configuring N namespaces is O(N)). */
+function endsIn(plan: Plan, key: string): NsEnds {
+  let m = endsByPlan.get(plan);
+  if (!m) {
+    const index = new Map<string, NsEnds>();
+    const get = (k: string): NsEnds => {
+      let e = index.get(k);
+      if (!e) index.set(k, (e = { ends: [], peers: [] }));
+      return e;
+    };
+    for (const v of plan.veths) {
+      for (const e of [v.a, v.b]) get(e.ns).ends.push(e);
+      const peer = orient(v.a, v.b)[1];
+      get(peer.ns).peers.push(peer);
+    }
+    endsByPlan.set(plan, (m = index));
+  }
+  return m.get(key) ?? { ends: [], peers: [] };
+}
+
 /**
  * Configures one namespace in one batch: lo and the veth peers up (and enslaved), ifb and vxlan
  * devices, addresses, routes. Every veth touching the namespace must exist.
  */
 export async function configureNs(ctx: RealiseContext, key: string): Promise<void> {
   const { plan } = ctx;
-  const peers = plan.veths.map((v) => orient(v.a, v.b)[1]);
+  const mine = endsIn(plan, key);
   const reqs: NetlinkRequest[] = [];
   const ifaces: PlanIface[] = [];
   if (key !== ROOT) reqs.push(setLink(1, { up: true }, `${where(key)}: set lo up`));
-  for (const p of peers.filter((x) => x.ns === key)) {
+  for (const p of mine.peers) {
     const change: { up: boolean; master?: number } = { up: true };
     if (p.master) {
       const br = plan.bridges.find((b) => b.ns === key && b.name === p.master);
@@ -262,7 +302,7 @@ export async function configureNs(ctx: RealiseContext, key: string): Promise<voi
     ifaces.push(x);
   }
   ifaces.push(...plan.bridges.filter((b) => b.ns === key));
-  for (const v of plan.veths) for (const e of [v.a, v.b]) if (e.ns === key) ifaces.push(e);
+  ifaces.push(...mine.ends);
   for (const i of ifaces) {
     for (const a of i.addresses) {
       const idx = await indexOf(ctx, key, i.name, i.index);

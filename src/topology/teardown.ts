@@ -22,8 +22,11 @@ export type TeardownStep =
   | { kind: 'undo'; step: Step & { undo: () => Promise<void> } }
   /** Close the netlink sockets the run holds. */
   | { kind: 'close-handles' }
-  /** Delete one of the run's namespaces (and everything in it), newest first. */
-  | { kind: 'delete-namespace'; step: Step }
+  /**
+   * Delete the run's namespaces (and everything in them), listed newest first, all at once
+   * (their unmounts run in parallel: see NamedNamespace.deleteMany).
+   */
+  | { kind: 'delete-namespaces'; steps: Step[] }
   /** Remove the state file: nothing of the run is left. */
   | { kind: 'remove-state' };
 
@@ -41,7 +44,7 @@ export interface TeardownInput {
 /**
  * The steps that undo a run, in order: mark, stop processes, detach programs (newest first),
  * undo what lies outside the run's namespaces (newest first), close sockets, delete the
- * namespaces (newest first), remove the state file.
+ * namespaces (all at once), remove the state file.
  */
 export function teardownPlan(input: TeardownInput): TeardownStep[] {
   const journal = [...input.journal].reverse();
@@ -53,9 +56,7 @@ export function teardownPlan(input: TeardownInput): TeardownStep[] {
     ...[...input.programs].reverse().map((p): TeardownStep => ({ kind: 'detach-program', handle: p.handle })),
     ...journal.filter(outside).map((step): TeardownStep => ({ kind: 'undo', step })),
     { kind: 'close-handles' },
-    ...journal
-      .filter((s) => s.kind === 'namespace')
-      .map((step): TeardownStep => ({ kind: 'delete-namespace', step })),
+    { kind: 'delete-namespaces', steps: journal.filter((s) => s.kind === 'namespace') },
     { kind: 'remove-state' },
   ];
 }

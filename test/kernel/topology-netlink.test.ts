@@ -26,6 +26,36 @@ describe('named namespaces and rtnetlink objects', () => {
     expect(namespacesMatching(name)).toEqual([]);
   });
 
+  it('creates namespaces in one call up to the first failure, and deletes them together', async () => {
+    const names = [uniqueName('t'), uniqueName('t'), uniqueName('t'), uniqueName('t')];
+    const taken = await NamedNamespace.create(names[2] as string);
+    let made: NamedNamespace[] = [];
+    try {
+      const { created, error } = await NamedNamespace.createMany(names);
+      made = created;
+      // the two before the taken name exist, with working sockets and fds; nothing after it
+      expect(created.map((n) => n.name)).toEqual(names.slice(0, 2));
+      expect(error).toBeInstanceOf(SyscallError);
+      expect(error?.code).toBe('EEXIST');
+      expect(error?.message).toContain(names[2]);
+      expect(existsSync(`/run/netns/${names[3]}`)).toBe(false);
+      for (const ns of created) {
+        expect((await listLinks(await ns.socket())).map((l) => l.name)).toEqual(['lo']);
+        expect(ns.fd()).toBeGreaterThan(2);
+        expect(nsExec(ns.name, ['ip', '-o', 'link', 'show', 'lo'])).toContain('lo:');
+      }
+      // the refused name still holds the namespace it had
+      expect(nsExec(names[2] as string, ['ip', '-o', 'link', 'show', 'lo'])).toContain('lo:');
+      expect(NamedNamespace.deleteMany([...created, taken]).size).toBe(0);
+      for (const n of names) expect(existsSync(`/run/netns/${n}`)).toBe(false);
+      // deleting again is a no-op (the names are not looked up twice)
+      expect(NamedNamespace.deleteMany(created).size).toBe(0);
+    } finally {
+      NamedNamespace.deleteMany([...made, taken]);
+    }
+    for (const n of names) expect(namespacesMatching(n)).toEqual([]);
+  });
+
   it('runs concurrent requests on one socket one at a time, each with its own replies', async () => {
     const ns = await NamedNamespace.create(uniqueName('t'));
     try {

@@ -17,8 +17,9 @@ const describeStep = (s: TeardownStep): string => {
     case 'detach-program':
       return `${s.kind} ${handleName.get(s.handle) ?? '?'}`;
     case 'undo':
-    case 'delete-namespace':
       return `${s.kind} ${s.step.kind} ${s.step.name}`;
+    case 'delete-namespaces':
+      return `${s.kind} ${s.steps.map((x) => `${x.kind} ${x.name}`).join(', ')}`;
     default:
       return s.kind;
   }
@@ -51,8 +52,7 @@ describe('testbed teardown plan', () => {
       'undo veth x1234p0a',
       'undo bridge x1234br0',
       'close-handles',
-      'delete-namespace namespace p-fabric',
-      'delete-namespace namespace p-h1',
+      'delete-namespaces namespace p-fabric, namespace p-h1',
       'remove-state',
     ]);
   });
