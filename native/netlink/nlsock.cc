@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -85,7 +86,13 @@ int transact(int fd, const std::vector<Bytes>& msgs, Replies& replies, bool stop
   bool stopped = false;
   bool prevSent = false, prevOk = false;
   uint32_t prevSeq = 0;
-  std::vector<char> buf(1 << 16);
+  // One recvmsg per datagram into a buffer the thread keeps: the kernel caps a dump's datagram
+  // at 32 KiB and rtnetlink's single replies are far smaller than 1 MiB; a datagram that did not
+  // fit (MSG_TRUNC) is lost and reported as EMSGSIZE rather than parsed in part.
+  constexpr size_t kRecvBuf = 1 << 20;
+  thread_local std::unique_ptr<char[]> recvBuf;
+  if (!recvBuf) recvBuf.reset(new char[kRecvBuf]);
+  char* buf = recvBuf.get();
   for (size_t i = 0; i < msgs.size(); i++) {
     const Bytes& m = msgs[i];
     replies.datagrams.emplace_back();
@@ -109,18 +116,20 @@ int transact(int fd, const std::vector<Bytes>& msgs, Replies& replies, bool stop
     replies.sent.back() = true;
     bool done = false, refused = false;
     while (!done) {
-      ssize_t n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_TRUNC);
+      iovec iov = {buf, kRecvBuf};
+      msghdr mh = {};
+      mh.msg_iov = &iov;
+      mh.msg_iovlen = 1;
+      ssize_t n = recvmsg(fd, &mh, 0);
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno;
       }
-      if ((size_t)n > buf.size()) buf.resize(n);
-      n = recv(fd, buf.data(), buf.size(), 0);
-      if (n < 0) return errno;
+      if (mh.msg_flags & MSG_TRUNC) return EMSGSIZE;
       size_t total = (size_t)n;
       bool mine = false;
       int left = (int)n;
-      for (nlmsghdr* h = (nlmsghdr*)buf.data(); NLMSG_OK(h, (unsigned)left); h = NLMSG_NEXT(h, left)) {
+      for (nlmsghdr* h = (nlmsghdr*)buf; NLMSG_OK(h, (unsigned)left); h = NLMSG_NEXT(h, left)) {
         if (h->nlmsg_seq != seq) continue;
         mine = true;
         if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) done = true;
@@ -129,7 +138,7 @@ int transact(int fd, const std::vector<Bytes>& msgs, Replies& replies, bool stop
         else if (!wantsAck && !(h->nlmsg_flags & NLM_F_MULTI))
           done = true;
       }
-      if (mine) replies.datagrams.back().emplace_back(buf.data(), buf.data() + total);
+      if (mine) replies.datagrams.back().emplace_back(buf, buf + total);
     }
     prevOk = !refused;
     if (refused && stopOnError) stopped = true;
