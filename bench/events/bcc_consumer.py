@@ -4,6 +4,7 @@
 # [producer pace, calls/s; 0 = as fast as it can]]. "drained": seconds from the start signal until
 # the last record was consumed.
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -77,6 +78,7 @@ cfg = b["cfg"]
 cfg[cfg.Key(0)] = cfg.Leaf(p.pid)
 cfg[cfg.Key(1)] = cfg.Leaf(1 if mode == "ring" else 2)
 cfg[cfg.Key(2)] = cfg.Leaf(burst)
+r0 = resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.monotonic()
 p.stdin.write("go\n")
 p.stdin.flush()
@@ -90,6 +92,8 @@ if mode == "ring":
 else:
     b.perf_buffer_consume()
 drained = time.monotonic() - t0
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 calls, seconds = p.stdout.read().split()
 drops = b["stats"][b["stats"].Key(0)].value
-print(json.dumps({"calls": int(calls) * burst, "seconds": float(seconds), "drained": drained, "received": received, "drops": drops, "lost": lost}))
+print(json.dumps({"calls": int(calls) * burst, "seconds": float(seconds), "drained": drained, "received": received, "drops": drops, "lost": lost, "cpu": cpu}))

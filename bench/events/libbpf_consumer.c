@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +100,8 @@ int main(int argc, char **argv) {
   v = atoi(argv[5]);
   bpf_map_update_elem(cfg, &k, &v, 0);
   struct timespec t0, t1;
+  struct rusage r0, r1;
+  getrusage(RUSAGE_SELF, &r0);
   clock_gettime(CLOCK_MONOTONIC, &t0);
   if (write(in[1], "go\n", 3) != 3) return 1;
   int status;
@@ -109,6 +112,9 @@ int main(int argc, char **argv) {
   if (ring) ring_buffer__consume(rb);
   else perf_buffer__consume(pb);
   clock_gettime(CLOCK_MONOTONIC, &t1);
+  getrusage(RUSAGE_SELF, &r1);
+  double cpu = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) + (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+               ((r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) + (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec)) / 1e6;
   char buf[128] = {0};
   if (read(out[0], buf, sizeof buf - 1) <= 0) return 1;
   unsigned long calls;
@@ -119,7 +125,7 @@ int main(int argc, char **argv) {
   bpf_map_lookup_elem(stats, &k, &drops);
  calls *= atoi(argv[5]);
   double drained = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-  printf("{\"calls\": %lu, \"seconds\": %.6f, \"drained\": %.6f, \"received\": %lu, \"drops\": %llu, \"lost\": %lu}\n",
-         calls, secs, drained, received, (unsigned long long)drops, lost);
+  printf("{\"calls\": %lu, \"seconds\": %.6f, \"drained\": %.6f, \"received\": %lu, \"drops\": %llu, \"lost\": %lu, \"cpu\": %.6f}\n",
+         calls, secs, drained, received, (unsigned long long)drops, lost, cpu);
   return 0;
 }

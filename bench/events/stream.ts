@@ -7,7 +7,10 @@
  * printed, since consumers compete with the producer for the CPUs; "delivered" is what a
  * consumer handed over divided by the time from the start until its last record (a consumer
  * that buffers is not credited for records it decodes after the producer stopped), and
- * "done after" is that time. `--rates R1,R2,...` adds a sweep at paced offered rates (events/s,
+ * "done after" is that time. "consumer CPU per record" is the consumer process's CPU time
+ * (every thread; not the producer's) during the run divided by the records it delivered: what
+ * draining, decoding and the callback cost, which a loaded machine does not distort the way it
+ * distorts rates (the C reference does not decode; tsbcc builds a JS object per record). `--rates R1,R2,...` adds a sweep at paced offered rates (events/s,
  * 4 per call): tsbcc and libbpf C at the same offered rate, ring buffer and perf buffer with a
  * wakeup per 64 records, to show where each stays lossless.
  * Run: `npx vite-node bench/events/stream.ts [--seconds 2 --bursts 1,4 --rates 200000,800000]`
@@ -67,6 +70,8 @@ interface Result {
   received: number;
   drops: number;
   lost: number;
+  /** CPU seconds the consumer process used (all its threads; not the producer's) during the run. */
+  cpu: number;
 }
 
 const spec = await compile({ file: join(here, 'events.bpf.c') });
@@ -98,21 +103,34 @@ async function tsbcc(mode: 'ring' | 'perf', burst: number, wakeupEvents = 1, pac
     cfg.set(0, p.pid ?? 0);
     cfg.set(1, mode === 'ring' ? 1 : 2);
     cfg.set(2, burst);
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     p.stdin.write('go\n');
     await done;
     reader.consume();
     const drained = Number(process.hrtime.bigint() - t0) / 1e9;
+    const used = process.cpuUsage(c0);
     if (sink < 0n) throw new Error('unreachable');
     const [calls = '0', seconds = '0'] = out.trim().split(/\s+/);
     const drops = Number(b.table<number, bigint>('stats').get(0) ?? 0n);
-    return { calls: Number(calls) * burst, seconds: Number(seconds), drained, received, drops, lost };
+    return {
+      calls: Number(calls) * burst,
+      seconds: Number(seconds),
+      drained,
+      received,
+      drops,
+      lost,
+      cpu: (used.user + used.system) / 1e6,
+    };
   } finally {
     b.close();
   }
 }
 
 const rate = (r: Result): number => r.received / r.drained;
+/** The consumer's CPU time per delivered record: what decoding and delivery cost, whatever the load. */
+const cpuPer = (r: Result): number => (r.cpu / Math.max(1, r.received)) * 1e9;
+const ns = (x: number): string => `${x.toFixed(0)} ns`;
 const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`);
 const tables = new Map<number, string[]>();
 /** Table rows for one group of consumers run alike; ratios against that group's libbpf C and BCC. */
@@ -126,7 +144,7 @@ function emit(rows: string[], mode: 'ring' | 'perf', group: [string, Result][]):
     const lostPct = (Math.max(r.drops, r.lost) / Math.max(1, r.calls)) * 100;
     const vsBcc = tool.startsWith('tsbcc') ? `, ${(rate(r) / rate(py)).toFixed(1)}x BCC` : '';
     rows.push(
-      `| ${mode === 'ring' ? 'ring buffer' : 'perf buffer'} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${r.drained.toFixed(2)} s | ${(rate(r) / rate(c)).toFixed(2)}x C${vsBcc} |`,
+      `| ${mode === 'ring' ? 'ring buffer' : 'perf buffer'} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${r.drained.toFixed(2)} s | ${(rate(r) / rate(c)).toFixed(2)}x C${vsBcc} | ${ns(cpuPer(r))} (${(cpuPer(r) / cpuPer(c)).toFixed(2)}x C) |`,
     );
   }
 }
@@ -193,13 +211,13 @@ for (const events of RATES) {
     ] as const) {
       const lostPct = (Math.max(r.drops, r.lost) / Math.max(1, r.calls)) * 100;
       sweep.push(
-        `| ${fmt(events)} | ${stream} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${r.drained.toFixed(2)} s |`,
+        `| ${fmt(events)} | ${stream} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${r.drained.toFixed(2)} s | ${ns(cpuPer(r))} |`,
       );
     }
   }
 }
 const header =
-  '| stream | consumer | offered | delivered | lost | done after | ratio (delivered) |\n| --- | --- | --- | --- | --- | --- | --- |';
+  '| stream | consumer | offered | delivered | lost | done after | ratio (delivered) | consumer CPU per record |\n| --- | --- | --- | --- | --- | --- | --- | --- |';
 for (const [burst, rows] of tables) {
   console.log(`\n64-byte events, ${burst} per getppid() of a producer process, ${SECONDS} s per run\n`);
   console.log(header);
@@ -208,7 +226,7 @@ for (const [burst, rows] of tables) {
 if (sweep.length > 0) {
   console.log(`\nPaced producer, 4 events per getppid(), ${SECONDS} s per run\n`);
   console.log(
-    '| pace | stream | consumer | offered | delivered | lost | done after |\n| --- | --- | --- | --- | --- | --- | --- |',
+    '| pace | stream | consumer | offered | delivered | lost | done after | consumer CPU per record |\n| --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const r of sweep) console.log(r);
 }

@@ -3,7 +3,7 @@
  * thread blocked on the CPUs' perf fds (D6). Records arrive in order per CPU, decoded with the event layout;
  * lost-record notices go to `lost`.
  */
-import type { Codec } from '../codec/codec.js';
+import { batchDecoder, viewOf, type Codec } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import { native } from '../native.js';
 import { EventReader, type EventReaderOptions } from './event-reader.js';
@@ -49,13 +49,19 @@ export class PerfBuffer<T = Buffer> extends EventReader<PerfEvent<T>> {
         `perf buffer ${mapName}: pageCount must be a power of two, got ${pages}`,
       );
     const { callback, lost, codec } = opts;
+    // one DataView per chunk for the compiled decoder; other records are views of the chunk
+    const decode = codec && batchDecoder(codec);
+    const size = codec?.size ?? Infinity;
     const onData = (data: Buffer, meta: Uint32Array, count: number, lostPairs: Float64Array | null): void => {
+      const v = decode && count > 0 ? viewOf(data) : undefined;
+      const ab = data.buffer;
+      const base = data.byteOffset;
       for (let i = 0; i < count; i++) {
         const off = meta[3 * i] as number;
         const len = meta[3 * i + 1] as number;
         const cpu = meta[3 * i + 2] as number;
         const ev = (
-          codec && len >= codec.size ? codec.decode(data, off) : data.subarray(off, off + len)
+          decode && v && len >= size ? decode(data, off, v) : Buffer.from(ab, base + off, len)
         ) as T;
         this.received++;
         callback?.(ev, cpu);

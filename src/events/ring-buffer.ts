@@ -5,7 +5,7 @@
  * compiler captured (or handed over as Buffers) and delivered to a callback and/or async
  * iterators.
  */
-import type { Codec } from '../codec/codec.js';
+import { batchDecoder, viewOf, type Codec } from '../codec/codec.js';
 import { native } from '../native.js';
 import { EventReader, type EventReaderOptions } from './event-reader.js';
 
@@ -34,19 +34,27 @@ export class RingBuffer<T = Buffer> extends EventReader<T> {
       callback?.(ev);
       if (this.iterating) this.push(ev);
     };
-    const onData = codec
+    // One DataView per chunk serves every record's compiled decoder (codec.ts batchDecoder);
+    // records shorter than the codec's size, and every record without a codec, are views of the
+    // chunk (Buffer.from on its ArrayBuffer: half the cost of subarray).
+    const decode = codec && batchDecoder(codec);
+    const size = codec?.size ?? 0;
+    const onData = decode
       ? (data: Buffer, meta: Uint32Array, count: number): void => {
-          const size = codec.size;
+          const v = viewOf(data);
+          const ab = data.buffer;
+          const base = data.byteOffset;
           for (let i = 0; i < count; i++) {
             const off = meta[2 * i] as number;
             const len = meta[2 * i + 1] as number;
-            deliver(len >= size ? codec.decode(data, off) : (data.subarray(off, off + len) as T));
+            deliver(len >= size ? decode(data, off, v) : (Buffer.from(ab, base + off, len) as T));
           }
         }
       : (data: Buffer, meta: Uint32Array, count: number): void => {
+          const ab = data.buffer;
+          const base = data.byteOffset;
           for (let i = 0; i < count; i++) {
-            const off = meta[2 * i] as number;
-            deliver(data.subarray(off, off + (meta[2 * i + 1] as number)) as T);
+            deliver(Buffer.from(ab, base + (meta[2 * i] as number), meta[2 * i + 1] as number) as T);
           }
         };
     this.open(() => new (native().NativeRingBuffer)(mapFd, onData), opts);
