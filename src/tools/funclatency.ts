@@ -65,6 +65,9 @@ BPF_HASH(func_stack, u32, struct func_stack);`,
     if (st == 0 || st->depth == 0)
         return 0; // missed the entry
     u32 d = st->depth - 1;
+    // opaque to clang: else it tests depth <= LEVELS instead of d < LEVELS, and 6.1's verifier
+    // cannot carry that bound over to d = depth - 1 ("R8 unbounded memory access")
+    asm volatile("" : "+r"(d));
     st->depth = d;
     u64 delta = 0, fip = 0;
     int outer = d < LEVELS;
