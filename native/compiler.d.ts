@@ -119,6 +119,13 @@ export interface CompilerNative {
    * enumerator). Throws an errno error when the file cannot be parsed.
    */
   btfHeader(path: string, facts?: string[]): { text: string; facts: boolean[] };
+  /**
+   * Gives back what finished compiles leave in the process: freed heap, and the resident pages
+   * of the addon's code and read-only data (mostly clang's and LLVM's; they stay in the page
+   * cache and fault back in at the next compile). Returns the bytes of the ranges released.
+   * Call only when no compile runs.
+   */
+  compilerRelease(): number;
   /** The linked clang's version, e.g. "19.1.7". */
   readonly clangVersion: string;
 }

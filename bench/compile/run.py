@@ -11,6 +11,9 @@ Peak RSS counts forked children as a sum, not the largest: the process's own VmH
 it at exit) plus, for every process it forked (tsbcc's isolated CO-RE codegen), the largest RSS
 a sampler thread saw while it ran (every 2 ms); never less than wait4's ru_maxrss. A child's
 pages shared copy-on-write with its parent count twice, so this is an upper bound.
+
+Steady RSS is the process's RSS with the program loaded (after the compile, before closing):
+what a tool runs in. Forked children have ended by then.
 """
 import json
 import os
@@ -114,17 +117,18 @@ def run_one(cmd, env=None):
         raise RuntimeError("%s failed (status %d)" % (" ".join(cmd), status))
     res = json.loads(b"".join(chunks).decode().strip().splitlines()[-1])
     peak = res["hwm"] + sum(sampler.peaks.values())
-    return res["ms"], max(peak, ru.ru_maxrss / 1024.0)
+    return res["ms"], max(peak, ru.ru_maxrss / 1024.0), res["rss"]
 
 
 def series(make_cmd, make_env=lambda i: None, prepare=lambda i: None):
-    ms, rss = [], []
+    ms, rss, steady = [], [], []
     for i in range(N):
         prepare(i)
-        t, m = run_one(make_cmd(i), make_env(i))
+        t, m, s = run_one(make_cmd(i), make_env(i))
         ms.append(t)
         rss.append(m)
-    return statistics.median(ms), statistics.median(rss)
+        steady.append(s)
+    return statistics.median(ms), statistics.median(rss), statistics.median(steady)
 
 
 def ensure_headers():
@@ -182,18 +186,23 @@ def main():
             bcc = series(lambda i: BCC + [src, fn, typ, str(i + 1)])
             rows.append((label, new, cached, first, bcc))
             print("%-22s new %7.1f ms %6.1f MB | cached %6.1f ms %6.1f MB | first %7.1f ms %6.1f MB | BCC %7.1f ms %6.1f MB"
-                  % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1]), flush=True)
+                  " | steady new %5.1f MB, BCC %5.1f MB"
+                  % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1], new[2], bcc[2]),
+                  flush=True)
     finally:
         shutil.rmtree(warm, ignore_errors=True)
         cleanup()
 
     print()
-    print("| program | tsbcc new source | tsbcc cached | tsbcc first use | BCC (python3-bpfcc) | new/BCC time | cached/BCC time | new/BCC RSS |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| program | tsbcc new source | tsbcc cached | tsbcc first use | BCC (python3-bpfcc) | new/BCC time"
+          " | cached/BCC time | first/BCC time | new/BCC peak RSS | steady RSS tsbcc, BCC | steady ratio |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for label, new, cached, first, bcc in rows:
-        print("| %s | %.0f ms, %.0f MB | %.1f ms, %.0f MB | %.0f ms, %.0f MB | %.0f ms, %.0f MB | %.2f | 1/%.0f | %.2f |"
+        print("| %s | %.0f ms, %.0f MB | %.1f ms, %.0f MB | %.0f ms, %.0f MB | %.0f ms, %.0f MB | %.2f | 1/%.0f | %.2f | %.2f"
+              " | %.0f MB, %.0f MB | %.2f |"
               % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1],
-                 new[0] / bcc[0], bcc[0] / cached[0], new[1] / bcc[1]))
+                 new[0] / bcc[0], bcc[0] / cached[0], first[0] / bcc[0], new[1] / bcc[1], new[2], bcc[2],
+                 new[2] / bcc[2]))
 
 
 if __name__ == "__main__":

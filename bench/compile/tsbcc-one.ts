@@ -1,7 +1,8 @@
 /**
  * One measurement in a fresh process: compile a BCC-C file with tsbcc and load its function
- * into the verifier. Prints JSON {ms, fromCache, hwm} (hwm: this process's peak RSS in MB,
- * VmHWM; run.py adds its forked children's). Used by bench/compile/run.py.
+ * into the verifier. Prints JSON {ms, fromCache, hwm, rss} (hwm: this process's peak RSS in MB,
+ * VmHWM; run.py adds its forked children's; rss: its RSS in MB with the program loaded, the
+ * steady state a tool runs in). Used by bench/compile/run.py.
  * Args: FILE FUNCTION TYPE MODE(new|cached|first) RUN_ID
  */
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ obj.loadFunc(fn, type as ProgramTypeName);
 const ms = performance.now() - t0;
 const used = process.cpuUsage(c0);
 const cpu = (used.user + used.system) / 1000;
+const status = (key: string): number =>
+  Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
+const rss = status('VmRSS');
 obj.close();
-const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
-console.log(JSON.stringify({ ms, cpu, fromCache: spec.fromCache === true, hwm }));
+console.log(JSON.stringify({ ms, cpu, fromCache: spec.fromCache === true, hwm: status('VmHWM'), rss }));

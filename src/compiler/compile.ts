@@ -130,6 +130,31 @@ export function describeElf(
  * @throws TsbccError when the file cannot be read or the addon is not built.
  */
 export async function compile(input: CompileInput, opts: CompileOptions = {}): Promise<ObjectSpec> {
+  compiling++;
+  let compiled = true;
+  try {
+    const spec = await compileUnreleased(input, opts);
+    compiled = spec.fromCache !== true;
+    return spec;
+  } finally {
+    // the last compile running gives back what clang and LLVM left (their code pages, freed heap)
+    if (--compiling === 0 && compiled) releaseCompiler();
+  }
+}
+
+/** native().compilerRelease(), when the addon loads (else compile's own error is the one to see). */
+function releaseCompiler(): void {
+  try {
+    native().compilerRelease();
+  } catch (e) {
+    logger().debug(`releasing the compiler's memory: ${(e as Error).message}`);
+  }
+}
+
+/** Compiles in flight in this process (the memory of the compiler is released when none is). */
+let compiling = 0;
+
+async function compileUnreleased(input: CompileInput, opts: CompileOptions): Promise<ObjectSpec> {
   const { source, name, includeDir } = await resolveInput(input, opts);
   const dialect = !opts.dialect || opts.dialect === 'auto' ? detectDialect(source.text) : opts.dialect;
   if (dialect === 'bcc') {
