@@ -85,6 +85,8 @@ export declare class NativeFdWatcher {
 
 export interface RuntimeNative {
   mapDumpBatch(fd: number, keySize: number, valueSize: number, chunk: number, andDelete: boolean): NativeDump;
+  /** Deletes every entry by lookup-and-delete batches, discarding them; the number deleted. */
+  mapClearBatch(fd: number, keySize: number, valueSize: number, chunk: number): number;
   mapDumpWalk(fd: number, keySize: number, valueSize: number, max: number): NativeDump;
   mapUpdateBatch(fd: number, keys: Buffer, values: Buffer, count: number, flags: number): number;
   mapDeleteBatch(fd: number, keys: Buffer, count: number): number;

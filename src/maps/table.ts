@@ -9,7 +9,7 @@ import { logger } from '../logger.js';
 import { native } from '../native.js';
 import { mapTypeName } from '../uapi/map-type.js';
 import type { Closeable } from '../resources.js';
-import { encodeToBuffer, type Codec } from '../codec/codec.js';
+import { batchDecoder, encodeToBuffer, viewOf, type Codec } from '../codec/codec.js';
 import {
   formatLinearHist,
   formatLog2Hist,
@@ -175,9 +175,12 @@ export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
     const out = new Array<[K, V]>(d.count);
     const ks = this.raw.info.keySize;
     const vs = this.valueCodec.size;
-    const kd = this.keyCodec;
-    const vd = this.valueCodec;
-    for (let i = 0; i < d.count; i++) out[i] = [kd.decode(d.keys, i * ks), vd.decode(d.values, i * vs)];
+    // one DataView per buffer for the compiled decoders (64-bit fields by getBigUint64)
+    const kd = batchDecoder(this.keyCodec);
+    const vd = batchDecoder(this.valueCodec);
+    const kv = viewOf(d.keys);
+    const vv = viewOf(d.values);
+    for (let i = 0; i < d.count; i++) out[i] = [kd(d.keys, i * ks, kv), vd(d.values, i * vs, vv)];
     return out;
   }
 
@@ -254,8 +257,11 @@ export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
     const d = this.dumpRaw(false);
     const ks = this.raw.info.keySize;
     const vs = this.valueCodec.size;
-    for (let i = 0; i < d.count; i++)
-      yield [this.keyCodec.decode(d.keys, i * ks), this.valueCodec.decode(d.values, i * vs)];
+    const kd = batchDecoder(this.keyCodec);
+    const vd = batchDecoder(this.valueCodec);
+    const kv = viewOf(d.keys);
+    const vv = viewOf(d.values);
+    for (let i = 0; i < d.count; i++) yield [kd(d.keys, i * ks, kv), vd(d.values, i * vs, vv)];
   }
 
   /** Decoded keys. */
@@ -279,6 +285,26 @@ export class Table<K = unknown, V = unknown> implements Iterable<[K, V]> {
 
   /** Deletes every entry (arrays: zeroes every slot); one lookup-and-delete batch pass where supported. */
   clear(): void {
+    if (this.batch.lookupAndDelete !== false) {
+      const { keySize } = this.raw.info;
+      const valueSize = this.valueCodec.size;
+      const chunk = Math.max(
+        1,
+        Math.min(this.maxEntries, Math.max(4096, Math.floor(CLEAR_BUDGET / (keySize + valueSize)))),
+      );
+      try {
+        // nothing read comes back to JS: no Buffers, so no garbage collection inside the clear
+        native().mapClearBatch(this.fd, keySize, valueSize, chunk);
+        this.batch.lookupAndDelete = true;
+        return;
+      } catch (e) {
+        const err = (e as { errno?: number }).errno;
+        if (this.batch.lookupAndDelete !== undefined || err === undefined || !NO_BATCH.has(err))
+          throw fromNative(e, `clear ${this.description}`);
+        this.batch.lookupAndDelete = false;
+        logger().debug(`${this.description}: no batch lookupAndDelete, walking keys`);
+      }
+    }
     this.dumpRaw(true);
   }
 
