@@ -4,11 +4,15 @@
  * kernel has kprobes (BCC's form). Without kprobes the sock:inet_sock_set_state tracepoint
  * catches the socket entering SYN_SENT (in connect(), in the caller's context), and
  * syscalls:sys_exit_connect reports it once connect() returns, when the local port is bound.
+ * -d adds the DNS answers received on UDP sockets from port 53 (dns-program.ts), so each connect
+ * shows the name looked up for its address.
  */
 import { InvalidArgumentError } from '../errors.js';
 import { formatIPv4, formatIPv6 } from '../maps/net-format.js';
 import { intArg, intList } from './args.js';
 import { addContainerOptions, containerFilter, type ContainerOptions } from './containers.js';
+import { DnsCache } from './dns-cache.js';
+import { DNS_PROGRAM, dnsAttachments, dnsPacket, type DnsEvent } from './dns-program.js';
 import { sprintf } from './format.js';
 import { tracepointProbe, type Attachment } from './session.js';
 import { byValue } from './tables.js';
@@ -25,6 +29,7 @@ interface Options extends ContainerOptions {
   printUid?: boolean;
   uid?: number;
   count?: boolean;
+  dns?: boolean;
 }
 
 interface ConnectEvent {
@@ -226,7 +231,7 @@ static int report(void *ctx, struct pending *p)
 out:
     return 0;
 }
-${hooks}`;
+${hooks}${o.dns ? DNS_PROGRAM : ''}`;
 }
 
 export default defineTool<Options>({
@@ -235,6 +240,7 @@ export default defineTool<Options>({
   examples: `
     tsbcc tool tcpconnect           # trace all TCP connect()s
     tsbcc tool tcpconnect -t        # include timestamps
+    tsbcc tool tcpconnect -d        # include DNS queries associated with connects
     tsbcc tool tcpconnect -p 181    # only trace PID 181
     tsbcc tool tcpconnect -P 80     # only trace port 80
     tsbcc tool tcpconnect -P 80,81  # only trace port 80 and 81
@@ -258,11 +264,13 @@ export default defineTool<Options>({
       .option('-u, --uid <uid>', 'trace this UID only', intArg)
       .option('-c, --count', 'count connects per src ip and dest ip/port');
     addContainerOptions(cmd);
+    cmd.option('-d, --dns', 'include likely DNS query associated with each connect');
   },
   async run(o, _args, s) {
     if (o.ipv4 && o.ipv6) throw new InvalidArgumentError('-4 and -6 are mutually exclusive');
+    if (o.count && o.dns) throw new InvalidArgumentError('you may not specify -d/--dns with -c/--count');
     const kprobes = s.kprobes;
-    const attachments: Attachment[] = kprobes
+    const hooks: Attachment[] = kprobes
       ? [
           { kind: 'kprobe', target: 'tcp_v4_connect', fn: 'on_connect' },
           { kind: 'kprobe', target: 'tcp_v6_connect', fn: 'on_connect' },
@@ -270,6 +278,7 @@ export default defineTool<Options>({
           { kind: 'kretprobe', target: 'tcp_v6_connect', fn: 'on_v6_return' },
         ]
       : [tracepointProbe('sock', 'inet_sock_set_state'), tracepointProbe('syscalls', 'sys_exit_connect')];
+    const attachments = o.dns ? [...hooks, ...dnsAttachments()] : hooks;
     const b = await s.load(program(o, kprobes), attachments);
     if (!b) return 0;
     if (o.count) {
@@ -292,8 +301,14 @@ export default defineTool<Options>({
           );
       return 0;
     }
+    const dns = o.dns ? new DnsCache() : undefined;
+    const answers = dns
+      ? s.perfBuffer<DnsEvent>(b, 'dns_events', (e) => dns.addPacket(dnsPacket(e)))
+      : undefined;
     let first: bigint | undefined;
     s.perfBuffer<ConnectEvent>(b, 'events', (e) => {
+      // the answer was received before this connect was made: read it first
+      answers?.consume();
       let line = '';
       if (o.timestamp) {
         first ??= e.ts_us;
@@ -302,6 +317,7 @@ export default defineTool<Options>({
       if (o.printUid) line += sprintf('%-6d', e.uid);
       const saddr = formatAddress(e.ip, e.saddr);
       const daddr = formatAddress(e.ip, e.daddr);
+      const query = dns ? dns.query(daddr) : '';
       line += o.lport
         ? sprintf(
             '%-7d %-12.12s %-2d %-16s %-6d %-16s %-6d %s',
@@ -312,9 +328,18 @@ export default defineTool<Options>({
             e.lport,
             daddr,
             e.dport,
-            '',
+            query,
           )
-        : sprintf('%-7d %-12.12s %-2d %-16s %-16s %-6d %s', e.pid, e.task, e.ip, saddr, daddr, e.dport, '');
+        : sprintf(
+            '%-7d %-12.12s %-2d %-16s %-16s %-6d %s',
+            e.pid,
+            e.task,
+            e.ip,
+            saddr,
+            daddr,
+            e.dport,
+            query,
+          );
       s.print(line);
     });
     // the first lines say the tool is tracing: the perf rings are open by then
@@ -334,6 +359,7 @@ export default defineTool<Options>({
           'DPORT',
         )
       : sprintf('%-7s %-12s %-2s %-16s %-16s %-6s', 'PID', 'COMM', 'IP', 'SADDR', 'DADDR', 'DPORT');
+    if (o.dns) header += ' QUERY';
     s.print(header);
     await s.wait();
     return 0;

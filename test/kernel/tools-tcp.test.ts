@@ -4,6 +4,9 @@
  * syscall tracepoints here.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { features } from '../../src/features/index.js';
 import { vethPair, type VethPairFixture } from './helpers/netns.js';
@@ -112,5 +115,56 @@ describe.skipIf(noTracing)('tools: TCP', () => {
     expect(await r.interrupt()).toBe(0);
     const row = r.lines.find((l) => l.startsWith(net?.ip2 ?? '-'));
     expect(row?.trim().split(/\s+/)).toEqual([net.ip2, net.ip1, String(PORT), '3']);
+  });
+
+  it('tcpconnect -d shows the name each address was looked up as (c-ares and glibc), localhost, No DNS Query', async () => {
+    // a namespace of its own with a DNS server on 127.0.0.1:53 that the resolvers ask
+    const dir = mkdtempSync(join(tmpdir(), 'tsbcc-dns-'));
+    try {
+      writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\n');
+      const r = ToolRun.start(['tcpconnect', '-d', '-P', String(PORT), '--verbose']);
+      runs.push(r);
+      await r.line(/^PID\s+COMM\s+IP\s+SADDR\s+DADDR\s+DPORT\s+QUERY$/);
+      const addrs = ['10.77.0.1', '10.77.0.2', '10.77.0.3'];
+      const script = [
+        `mount --bind ${join(dir, 'resolv.conf')} /etc/resolv.conf`,
+        'ip link set lo up',
+        ...addrs.map((a) => `ip addr add ${a}/32 dev lo`),
+        `exec node ${join(import.meta.dirname, 'helpers', 'dns-workload.mjs')} ${PORT} 10.77.0.3 ` +
+          `cares.tsbcc.test=10.77.0.1 glibc.tsbcc.test=10.77.0.2`,
+      ].join(' && ');
+      const w = spawnSync('unshare', ['-nm', 'sh', '-c', script], { encoding: 'utf8', timeout: 120_000 });
+      expect(w.status, w.stderr).toBe(0);
+      const { pid } = JSON.parse(w.stdout) as { pid: number };
+      const want: [string, string][] = [
+        ['10.77.0.1', 'cares.tsbcc.test'],
+        ['10.77.0.2', 'glibc.tsbcc.test'],
+        ['10.77.0.3', 'No DNS Query'],
+        ['127.0.0.1', 'localhost'],
+      ];
+      for (const [addr, query] of want) {
+        const l = (await r.line(new RegExp(`\\s${addr.replace(/\./g, '\\.')}\\s+${PORT}\\s`)))
+          .trim()
+          .split(/\s+/);
+        expect([l[0], l[1], l[2], l[3], l[5], l.slice(6).join(' ')]).toEqual([
+          String(pid),
+          'node',
+          '4',
+          addr,
+          String(PORT),
+          query,
+        ]);
+      }
+      expect(await r.interrupt()).toBe(0);
+      expect(r.stderr).toMatch(/tracepoint syscalls:sys_exit_recvfrom/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tcpconnect -d with -c is refused (exit 2), as BCC refuses it', async () => {
+    const { code, err } = await ToolRun.complete(['tcpconnect', '-d', '-c']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/-d\/--dns with -c\/--count/);
   });
 });
