@@ -25,6 +25,7 @@ import { waitFor } from './helpers/wait.js';
 
 const fs = await features();
 const noTracing = fs.missingReason('tracepoints');
+const kprobes = fs.has('kprobes');
 const tag = randomBytes(4).toString('hex');
 const CG_MAP = `/sys/fs/bpf/tsbcc-tools-cgroupset-${tag}`;
 const NS_MAP = `/sys/fs/bpf/tsbcc-tools-mntns-${tag}`;
@@ -96,6 +97,11 @@ afterEach(() => {
   maps?.table<bigint, number>('mount_ns_set').clear();
 });
 
+/** The hook kind the tool said it attached to matches the kernel's (kprobes where present: the VM lane). */
+function expectHooks(r: ToolRun, kprobeWord: RegExp, tracepointWord: RegExp): void {
+  expect(r.stderr).toMatch(kprobes ? kprobeWord : tracepointWord);
+}
+
 function start(args: string[]): ToolRun {
   const r = ToolRun.start([...args, '--verbose']);
   runs.push(r);
@@ -132,6 +138,7 @@ describe.skipIf(noTracing)('tools: container filters', () => {
     expect(line.split(/\s+/).slice(0, 4)).toEqual([String(cat.pid), 'cat', '3', '0']);
     expect(await r.interrupt()).toBe(0);
     expect(r.lines.filter((l) => l.includes(dir))).toEqual([line]);
+    expectHooks(r, /kprobe \S*sys_openat/, /tracepoint syscalls:sys_enter_openat /);
   });
 
   it('opensnoop --mntnsmap shows the opens of the mount namespaces in the map only', async () => {
@@ -166,6 +173,7 @@ describe.skipIf(noTracing)('tools: container filters', () => {
       expect(line.split(/\s+/).slice(0, 4)).toEqual([String(child.pid), 'cat', '3', '0']);
       expect(await r.interrupt()).toBe(0);
       expect(r.lines.filter((l) => l.includes(dir))).toEqual([line]);
+      expectHooks(r, /kprobe \S*sys_openat/, /tracepoint syscalls:sys_enter_openat /);
     } finally {
       child.kill('SIGKILL');
     }
@@ -208,6 +216,8 @@ describe.skipIf(noTracing)('tools: container filters', () => {
       const accepts = acc.lines.filter((l) => l.endsWith(` ${port}`));
       expect(accepts.length).toBe(2);
       for (const a of accepts) expect(a.trim().split(/\s+/).slice(1, 3)).toEqual(['node', '4']);
+      expectHooks(conn, /kretprobe tcp_v4_connect/, /tracepoint sock:inet_sock_set_state/);
+      expectHooks(acc, /kretprobe inet_csk_accept/, /tracepoint syscalls:sys_exit_accept4?/);
     } finally {
       server?.kill('SIGKILL');
       net?.destroy();

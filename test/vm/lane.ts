@@ -19,6 +19,8 @@ export const vmLaneFiles: readonly string[] = [
   'test/kernel/tools-tcp.test.ts',
   'test/kernel/tools-funcs.test.ts',
   'test/kernel/tools-stacks.test.ts',
+  // opensnoop, tcpconnect and tcpaccept --cgroupmap/--mntnsmap in their kprobe forms
+  'test/kernel/tools-containers.test.ts',
   // egress under an sfq root qdisc, as BCC's simple_tc
   'test/examples/simple-tc.test.ts',
   // police/gact/bpf actions and RateLimit's police strategy, with traffic
