@@ -62,6 +62,18 @@ export const examples: readonly ExampleEntry[] = [
     load: () => import('./tracing/hello_world/hello_world.js'),
   },
   {
+    name: 'hello_perf_output',
+    group: 'tracing',
+    summary: '"Hello, perf_output!" for every clone(2), through a perf buffer',
+    load: () => import('./tracing/hello_perf_output/hello_perf_output.js'),
+  },
+  {
+    name: 'mallocstacks',
+    group: 'tracing',
+    summary: 'bytes allocated by malloc() per user stack of one process (uprobe)',
+    load: () => import('./tracing/mallocstacks/mallocstacks.js'),
+  },
+  {
     name: 'trace_fields',
     group: 'tracing',
     summary: 'PID and message of each trace_pipe line, trace_print("{1} {5}")',

@@ -7,6 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { supportKprobes } from '../../src/index.js';
 import { runHelloWorld } from '../../examples/tracing/hello_world/hello_world.js';
 import { runTraceFields } from '../../examples/tracing/trace_fields/trace_fields.js';
+import {
+  HEADER as PERF_HEADER,
+  MESSAGE as PERF_MESSAGE,
+  runHelloPerfOutput,
+} from '../../examples/tracing/hello_perf_output/hello_perf_output.js';
+import {
+  runMallocstacks,
+  WORKLOAD as MALLOC_WORKLOAD,
+} from '../../examples/tracing/mallocstacks/mallocstacks.js';
 import { formatSwitch, runTaskSwitch } from '../../examples/tracing/task_switch/task_switch.js';
 import { runBitehist } from '../../examples/tracing/bitehist/bitehist.js';
 import { HEADER as DISK_HEADER, runDisksnoop } from '../../examples/tracing/disksnoop/disksnoop.js';
@@ -59,6 +68,47 @@ describe('hello_world', () => {
     expect(r.form.kprobe).toBe(supportKprobes());
     if (!supportKprobes()) expect(logged[0]).toBe('no kprobes: using syscalls:sys_enter_clone');
     expect(r.workloadHellos).toBe(1);
+  });
+});
+
+describe('hello_perf_output', () => {
+  eachForm(
+    'prints one perf record per clone(2) of the workload shell: time, comm, pid, message',
+    async (attach) => {
+      const logged: string[] = [];
+      const r = await runHelloPerfOutput({ mode: duration(1), attach, forks: 3, log: (l) => logged.push(l) });
+      expect(r.form.kprobe).toBe(attach === 'kprobe');
+      const pid = r.workload?.pid as number;
+      expect(r.output[0]).toBe(PERF_HEADER);
+      const mine = r.output.filter((l) => l.split(/\s+/)[2] === String(pid));
+      expect(mine.length, r.output.join('\n')).toBe(3);
+      for (const l of mine)
+        expect(l).toMatch(new RegExp(`^\\d+\\.\\d{9}\\s+sh\\s+${pid}\\s+${PERF_MESSAGE}$`));
+      // times are relative to the first record and never go back
+      const times = r.output.slice(1).map((l) => Number(l.split(/\s+/)[0]));
+      expect(times[0]).toBe(0);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(r.checks.every((c) => c.ok)).toBe(true);
+      if (attach === 'tracepoint') expect(logged[0]).toBe('using syscalls:sys_enter_clone, as asked');
+    },
+  );
+});
+
+describe('mallocstacks', () => {
+  it('finds the stack of the workload’s mallocs with exactly their bytes, largest first', async () => {
+    const r = await runMallocstacks({ mode: duration(1) });
+    const want = BigInt(MALLOC_WORKLOAD.calls * MALLOC_WORKLOAD.size);
+    const mine = r.stacks.filter((s) => s.bytes === want);
+    expect(mine.length, r.output.join('\n')).toBe(1);
+    expect(mine[0]?.frames[0]).toMatch(/malloc\+0x0$/);
+    const bytes = r.stacks.map((s) => s.bytes);
+    expect(bytes).toEqual([...bytes].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)));
+    // BCC's block: the bytes, the frames indented by a tab, the bytes again, a blank line
+    const at = r.output.indexOf(`${want} bytes allocated at:`);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(r.output[at + 1]).toMatch(/^\t.*malloc\+0x0$/);
+    expect(r.output.slice(at + 1).find((l) => !l.startsWith('\t'))).toBe(`    ${want}`);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
   });
 });
 
