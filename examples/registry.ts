@@ -74,6 +74,12 @@ export const examples: readonly ExampleEntry[] = [
     load: () => import('./tracing/mallocstacks/mallocstacks.js'),
   },
   {
+    name: 'strlen_count',
+    group: 'tracing',
+    summary: "strlen()'s strings counted, system-wide (uprobe on the implementation glibc picks)",
+    load: () => import('./tracing/strlen_count/strlen_count.js'),
+  },
+  {
     name: 'trace_fields',
     group: 'tracing',
     summary: 'PID and message of each trace_pipe line, trace_print("{1} {5}")',

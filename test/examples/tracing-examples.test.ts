@@ -16,6 +16,7 @@ import {
   runMallocstacks,
   WORKLOAD as MALLOC_WORKLOAD,
 } from '../../examples/tracing/mallocstacks/mallocstacks.js';
+import { formatCount, runStrlenCount } from '../../examples/tracing/strlen_count/strlen_count.js';
 import { formatSwitch, runTaskSwitch } from '../../examples/tracing/task_switch/task_switch.js';
 import { runBitehist } from '../../examples/tracing/bitehist/bitehist.js';
 import { HEADER as DISK_HEADER, runDisksnoop } from '../../examples/tracing/disksnoop/disksnoop.js';
@@ -108,6 +109,20 @@ describe('mallocstacks', () => {
     expect(at).toBeGreaterThanOrEqual(0);
     expect(r.output[at + 1]).toMatch(/^\t.*malloc\+0x0$/);
     expect(r.output.slice(at + 1).find((l) => !l.startsWith('\t'))).toBe(`    ${want}`);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('strlen_count', () => {
+  it('counts the workload’s string exactly once per strlen() call, printed smallest count first', async () => {
+    const r = await runStrlenCount({ mode: duration(1), calls: 7 });
+    const text = r.workload?.text as string;
+    expect(r.workload?.code).toBe(0);
+    expect(r.counts.filter(([t]) => t === text)).toEqual([[text, 7n]]);
+    expect(r.output).toContain(formatCount(text, 7n));
+    expect(r.output[0]).toBe('     COUNT STRING');
+    const n = r.counts.map(([, c]) => c);
+    expect(n).toEqual([...n].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     expect(r.checks.every((c) => c.ok)).toBe(true);
   });
 });
