@@ -192,7 +192,11 @@ export async function directionStrategy(
 ): Promise<StrategyChoice> {
   const f = await features();
   const asked = want.strategy === 'shape' ? 'htb' : want.strategy;
-  return chooseStrategy({ direction: want.direction, strategy: asked, single: false }, (n) => f.has(n));
+  const c = chooseStrategy({ direction: want.direction, strategy: asked, single: false }, (n) => f.has(n));
+  // the policy's word for htb is shape
+  return want.strategy === 'shape'
+    ? { ...c, reason: c.reason.replace(/^htb was asked for/, 'shape was asked for') }
+    : c;
 }
 
 /** Plans a direction not installed before (names chosen, nothing made). */

@@ -4,7 +4,8 @@
  * twice a class's rate arrives at the class's rate (within the issue's 10%); `set` moves the
  * address to the other class and the next run arrives at that rate, with every filter the same
  * (handles and program ids); a changed policy replaces one class filter in place and adds
- * another; `rm` leaves the interface as it was. Needs act_police, which this machine's kernel
+ * another; `set ADDR RATE` adds the address's own police filter and `unset` removes it; `rm`
+ * leaves the interface as it was. Needs act_police, which this machine's kernel
  * lacks: it skips here (the reason printed) and runs in the VM lane (test/vm/lane.ts).
  *
  * Rates are low (2-4 Mbit/s) and each class has a 128 KB bucket: under the VM's emulation on a
@@ -182,6 +183,19 @@ describe('tsbcc ratelimit, police strategy (VM lane)', () => {
       expect(nsExec(n.ns1, ['tc', 'filter', 'show', 'dev', n.if1, 'egress'])).toMatch(
         /handle 0x1 flowid 1:1 tsbcc:ratelimit-class[^]*police .*rate 3Mbit burst 128Kb/,
       );
+
+      // set ADDR RATE: the address's own class is one more police filter; unset takes it away
+      expect(ok(['set', '10.255.255.7', '1mbit', '--netns', n.ns1, ...egressOnly])).toContain(
+        `${n.if1} egress: 10.255.255.7 -> =10.255.255.7`,
+      );
+      const own = filters(n.ns1, n.if1);
+      expect(own.slice(0, 4)).toEqual(after);
+      expect(own.map(placeOf)[4]).toBe('21 0x4 tsbcc:ratelimit-class');
+      expect(nsExec(n.ns1, ['tc', 'filter', 'show', 'dev', n.if1, 'egress'])).toMatch(
+        /handle 0x4 flowid 1:4 tsbcc:ratelimit-class[^]*police .*rate 1Mbit burst 96Kb/,
+      );
+      ok(['unset', '10.255.255.7', '--netns', n.ns1, ...egressOnly]);
+      expect(filters(n.ns1, n.if1)).toEqual(after);
 
       const ingressIds = filters(n.ns1, n.if1, 'ingress');
       expect(ok(['rm', '--netns', n.ns1])).toContain(`${n.ns1}: removed ${n.if1} ingress, ${n.if1} egress`);
