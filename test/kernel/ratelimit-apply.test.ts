@@ -5,30 +5,17 @@
  * a changed policy is reconciled in place, `rm` leaves the interface as it was, a SIGKILLed
  * apply is cleaned by `rm`, and bad policies are refused with nothing changed.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Network, Topology } from '../../src/index.js';
 import { iperf } from './helpers/iperf.js';
+import { interfaceState, pinDir, ratelimitCli, recordFile } from './helpers/ratelimit-cli.js';
 import { loadedProgramIds, nsExec, uniqueName } from './helpers/netns.js';
 import { requireFeatures } from './helpers/require-features.js';
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-  err: string;
-}
-
-function tsbcc(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync('node', ['dist/src/cli/main.js', 'ratelimit', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
-}
+const tsbcc = ratelimitCli;
 
 interface Shown {
   directions: {
@@ -46,26 +33,6 @@ function show(ns: string): Shown {
   expect(list).toHaveLength(1);
   return list[0]!;
 }
-
-/** Everything tc and ip say about a namespace's interfaces (what rm must give back). */
-function interfaceState(ns: string): string {
-  const links = nsExec(ns, ['ip', '-o', 'link', 'show'])
-    .split('\n')
-    .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
-    .filter(Boolean);
-  const parts = [`links: ${links.join(' ')}`, nsExec(ns, ['tc', 'qdisc', 'show'])];
-  for (const dev of links) {
-    parts.push(nsExec(ns, ['tc', 'class', 'show', 'dev', dev]));
-    for (const hook of ['ingress', 'egress']) {
-      parts.push(nsExec(ns, ['tc', 'filter', 'show', 'dev', dev, hook]));
-    }
-  }
-  return parts.join('\n');
-}
-
-const recordFile = (ns: string): string =>
-  join(process.env.TSBCC_RUN_DIR || '/run/tsbcc', 'ratelimit', `${ns}.json`);
-const pinDir = (ns: string): string => `/sys/fs/bpf/tsbcc/ratelimit/${ns}`;
 
 /** The classifier's filter under htb 1: as tc lists it: handle and program id. */
 function tcClassifier(ns: string, dev: string): { handle: number; id: number } {
