@@ -116,9 +116,19 @@ export interface CompilerNative {
    * The C text of every type in a BTF file (e.g. /sys/kernel/btf/vmlinux), as bpftool's
    * `format c` writes it, and for each fact asked whether the BTF has it: `"sock:__sk_common.skc_daddr"`
    * (a member path of a struct or union, through anonymous members) or `"enum:__REQ_SYNC"` (an
-   * enumerator). Throws an errno error when the file cannot be parsed.
+   * enumerator). With `roots`, only the closure of the types they name: each struct, union, enum
+   * or typedef of that name (an enumerator brings its enum), what those hold by value, and the
+   * definition of a record reached through a pointer member whose name is a root; pointees are
+   * otherwise forward-declared. `types` counts the type ids dumped. The parsed BTF is kept for
+   * the next call until btfRelease(). Throws an errno error when the file cannot be parsed.
    */
-  btfHeader(path: string, facts?: string[]): { text: string; facts: boolean[] };
+  btfHeader(
+    path: string,
+    facts?: string[],
+    roots?: string[],
+  ): { text: string; facts: boolean[]; types: number };
+  /** Frees the parsed BTF btfHeader keeps between calls (it is parsed again when needed). */
+  btfRelease(): void;
   /**
    * Gives back what finished compiles leave in the process: freed heap, and the resident pages
    * of the addon's code and read-only data (mostly clang's and LLVM's; they stay in the page

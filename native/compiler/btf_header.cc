@@ -1,14 +1,19 @@
-// The kernel's type header from its BTF (DESIGN D1): every type of a BTF file dumped as C
-// through libbpf's btf_dump, in the same form as `bpftool btf dump file ... format c`; and,
+// The kernel's type header from its BTF (DESIGN D1): every type of a BTF file, or the closure
+// of the types a program names, dumped as C through libbpf's btf_dump, in the same form as
+// `bpftool btf dump file ... format c`; and,
 // from the same parse, which of a list of kernel facts the BTF has (a member path of a struct,
 // an enumerator), for the compat macros that depend on them.
 #include <bpf/btf.h>
 #include <errno.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -91,35 +96,191 @@ std::unordered_set<std::string> enumerators(const struct btf* btf) {
   return out;
 }
 
-// btfHeader(path, facts?): {text, facts} -- the C text of every type in the BTF file at
-// `path`, and for each fact asked ("struct:member.path" or "enum:NAME") whether the BTF has it.
+// The parsed BTF of the last file asked for, kept until btfRelease(): a compile may dump a
+// subset of it more than once (a retry with more roots), and each parse of vmlinux costs
+// tens of milliseconds. Only the JS thread uses it.
+struct ParsedBtf {
+  std::string path;
+  long long size = -1;
+  long long mtimeNs = -1;
+  struct btf* btf = nullptr;
+  // type names (struct, union, enum, typedef, forward) and enumerator names -> type ids
+  std::unordered_map<std::string, std::vector<unsigned>> byName;
+  bool indexed = false;
+};
+ParsedBtf parsed;
+
+void releaseParsed() {
+  if (parsed.btf) btf__free(parsed.btf);
+  parsed = ParsedBtf();
+}
+
+// The parsed BTF at `path`, from the cache when the file is unchanged; nullptr and errno set.
+struct btf* parseCached(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return nullptr;
+  long long mtime = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  if (parsed.btf && parsed.path == path && parsed.size == st.st_size && parsed.mtimeNs == mtime) return parsed.btf;
+  releaseParsed();
+  struct btf* btf = btf__parse(path.c_str(), nullptr);
+  if (!btf) return nullptr;
+  parsed.path = path;
+  parsed.size = st.st_size;
+  parsed.mtimeNs = mtime;
+  parsed.btf = btf;
+  return btf;
+}
+
+void indexNames(ParsedBtf& p) {
+  if (p.indexed) return;
+  unsigned n = btf__type_cnt(p.btf);
+  p.byName.reserve(n / 2);
+  for (unsigned id = 1; id < n; id++) {
+    const struct btf_type* t = btf__type_by_id(p.btf, id);
+    unsigned kind = btf_kind(t);
+    if (kind == BTF_KIND_ENUM || kind == BTF_KIND_ENUM64) {
+      unsigned vlen = btf_vlen(t);
+      for (unsigned i = 0; i < vlen; i++) {
+        unsigned off = kind == BTF_KIND_ENUM ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off;
+        const char* e = btf__name_by_offset(p.btf, off);
+        if (e && *e) p.byName[e].push_back(id);
+      }
+    } else if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION && kind != BTF_KIND_TYPEDEF &&
+               kind != BTF_KIND_FWD) {
+      continue;
+    }
+    const char* name = btf__name_by_offset(p.btf, t->name_off);
+    if (name && *name) p.byName[name].push_back(id);
+  }
+  p.indexed = true;
+}
+
+// Skips const/volatile/restrict/type tags and typedefs.
+unsigned stripModifiers(const struct btf* btf, unsigned id) {
+  for (int guard = 0; guard < 64 && id; guard++) {
+    const struct btf_type* t = btf__type_by_id(btf, id);
+    if (!t) return 0;
+    switch (btf_kind(t)) {
+      case BTF_KIND_CONST:
+      case BTF_KIND_VOLATILE:
+      case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPE_TAG:
+      case BTF_KIND_TYPEDEF:
+        id = t->type;
+        break;
+      default:
+        return id;
+    }
+  }
+  return id;
+}
+
+bool isRecord(const struct btf* btf, unsigned id) {
+  const struct btf_type* t = btf__type_by_id(btf, id);
+  return t && (btf_is_struct(t) || btf_is_union(t));
+}
+
+// The closure of the types `roots` name: every struct, union, enum and typedef of those names
+// (an enumerator's name brings its enum), every record they hold by value (through arrays and
+// typedefs), and the full definition of a record reached through a pointer member whose name
+// is itself one of the roots (`task->files->fdt`: task_struct's member `files` points to
+// files_struct, which is then defined too). btf_dump emits what each needs by value, and
+// forward declarations of the rest.
+std::vector<unsigned> closureOf(ParsedBtf& p, const std::vector<std::string>& roots) {
+  indexNames(p);
+  const struct btf* btf = p.btf;
+  std::unordered_set<std::string> names(roots.begin(), roots.end());
+  std::vector<unsigned> out;
+  std::unordered_set<unsigned> seen;
+  std::vector<unsigned> work;
+  auto add = [&](unsigned id) {
+    if (id && seen.insert(id).second) work.push_back(id);
+  };
+  for (const std::string& r : roots) {
+    auto it = p.byName.find(r);
+    if (it == p.byName.end()) continue;
+    for (unsigned id : it->second) add(id);
+  }
+  while (!work.empty()) {
+    unsigned id = work.back();
+    work.pop_back();
+    const struct btf_type* t = btf__type_by_id(btf, id);
+    if (!t) continue;
+    // named types, and anonymous enums (reached by an enumerator; btf_dump emits one at top
+    // level only when no other type refers to it, else inline where it is used)
+    if (t->name_off || btf_is_any_enum(t)) out.push_back(id);
+    if (btf_is_typedef(t)) {
+      unsigned target = stripModifiers(btf, t->type);
+      if (isRecord(btf, target)) add(target);
+      continue;
+    }
+    if (!(btf_is_struct(t) || btf_is_union(t))) continue;
+    const struct btf_member* m = btf_members(t);
+    for (unsigned i = 0; i < btf_vlen(t); i++, m++) {
+      unsigned mt = stripModifiers(btf, m->type);
+      for (int guard = 0; guard < 16 && mt; guard++) {
+        const struct btf_type* at = btf__type_by_id(btf, mt);
+        if (!at || !btf_is_array(at)) break;
+        mt = stripModifiers(btf, btf_array(at)->type);
+      }
+      const struct btf_type* mtt = btf__type_by_id(btf, mt);
+      if (!mtt) continue;
+      if (btf_is_struct(mtt) || btf_is_union(mtt)) {
+        add(mt);  // by value (an anonymous one is walked for its members, not dumped alone)
+      } else if (btf_is_ptr(mtt)) {
+        const char* mn = btf__name_by_offset(btf, m->name_off);
+        if (!mn || !*mn || !names.count(mn)) continue;
+        unsigned pointee = stripModifiers(btf, mtt->type);
+        if (isRecord(btf, pointee)) add(pointee);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> stringArray(const Napi::CallbackInfo& info, size_t at) {
+  std::vector<std::string> out;
+  if (info.Length() > at && info[at].IsArray()) {
+    Napi::Array a = info[at].As<Napi::Array>();
+    out.reserve(a.Length());
+    for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+// btfHeader(path, facts?, roots?): {text, facts, types} -- the C text of the types in the BTF
+// file at `path` (every type, or with `roots` only their closure, closureOf), and for each fact
+// asked ("struct:member.path" or "enum:NAME") whether the BTF has it. `types` is the number of
+// type ids dumped.
 Napi::Value BtfHeader(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  std::vector<std::string> facts;
-  if (info.Length() > 1 && info[1].IsArray()) {
-    Napi::Array a = info[1].As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) facts.push_back(a.Get(i).As<Napi::String>().Utf8Value());
-  }
-  struct btf* btf = btf__parse(path.c_str(), nullptr);
+  std::vector<std::string> facts = stringArray(info, 1);
+  bool subset = info.Length() > 2 && info[2].IsArray();
+  std::vector<std::string> roots = stringArray(info, 2);
+  errno = 0;
+  struct btf* btf = parseCached(path);
   if (!btf) throwErrno(env, "btf__parse", errno ? errno : EINVAL, path);
   std::string out;
-  out.reserve(4 << 20);
+  out.reserve(subset ? (256 << 10) : (4 << 20));
   struct btf_dump* d = btf_dump__new(btf, appendPrintf, &out, nullptr);
-  if (!d) {
-    int err = errno;
-    btf__free(btf);
-    throwErrno(env, "btf_dump__new", err ? err : EINVAL, path);
-  }
+  if (!d) throwErrno(env, "btf_dump__new", errno ? errno : EINVAL, path);
   out += "#ifndef __TSBCC_VMLINUX_H__\n#define __TSBCC_VMLINUX_H__\n\n";
   out += "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n";
   out += "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n";
-  unsigned n = btf__type_cnt(btf);
-  for (unsigned id = 1; id < n; id++) {
+  std::vector<unsigned> ids;
+  if (subset) {
+    ids = closureOf(parsed, roots);
+  } else {
+    unsigned n = btf__type_cnt(btf);
+    ids.reserve(n);
+    for (unsigned id = 1; id < n; id++) ids.push_back(id);
+  }
+  for (unsigned id : ids) {
     int err = btf_dump__dump_type(d, id);
     if (err) {
       btf_dump__free(d);
-      btf__free(btf);
       throwErrno(env, "btf_dump__dump_type", -err, path);
     }
   }
@@ -139,14 +300,23 @@ Napi::Value BtfHeader(const Napi::CallbackInfo& info) {
     }
     found.Set(static_cast<uint32_t>(i), has);
   }
-  btf__free(btf);
   Napi::Object res = Napi::Object::New(env);
   res.Set("text", Napi::String::New(env, out));
   res.Set("facts", found);
+  res.Set("types", Napi::Number::New(env, static_cast<double>(ids.size())));
   return res;
 }
 
-void init(Napi::Env env, Napi::Object exports) { exports.Set("btfHeader", Napi::Function::New(env, BtfHeader)); }
+// btfRelease(): frees the BTF btfHeader keeps parsed.
+Napi::Value BtfRelease(const Napi::CallbackInfo& info) {
+  releaseParsed();
+  return info.Env().Undefined();
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("btfHeader", Napi::Function::New(env, BtfHeader));
+  exports.Set("btfRelease", Napi::Function::New(env, BtfRelease));
+}
 
 }  // namespace
 }  // namespace tsbcc

@@ -65,9 +65,12 @@ export function bccBaseArgs(opts: { debugInfo?: boolean } = {}): string[] {
   return args;
 }
 
-/** Include-path arguments (after the base ones and the user's flags). */
+/**
+ * Include-path arguments (after the base ones and the user's flags).
+ * @param kernel the kernel header: its PCH (`-include-pch`), or a header to include as text.
+ */
 export function bccIncludeArgs(
-  pch: string,
+  kernel: { pch: string } | { include: string },
   userDir: string | undefined,
   tracepoints: boolean,
   usdt = false,
@@ -75,7 +78,7 @@ export function bccIncludeArgs(
   uapi = false,
 ): string[] {
   const tc = toolchain();
-  const args = ['-include-pch', pch];
+  const args = 'pch' in kernel ? ['-include-pch', kernel.pch] : ['-include', kernel.include];
   if (uapi) args.push('-include', UAPI_HEADER);
   args.push('-include', join(tc.tsbccInclude, 'bcc', 'helpers.h'));
   if (tracepoints) args.push('-include', TRACEPOINT_HEADER);

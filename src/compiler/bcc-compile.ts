@@ -25,7 +25,14 @@ import { bccTypeDesc } from './bcc-type-desc.js';
 import { objectBtf, type Btf } from './btf-layout.js';
 import { cacheDir } from './cache-dir.js';
 import { toDiagnostics, type UserSource } from './diagnostics.js';
-import { fileIdentity, kernelHeader, VMLINUX_BTF, type KernelHeader } from './kernel-header.js';
+import {
+  fileIdentity,
+  kernelHeader,
+  kernelHeaderPlace,
+  VMLINUX_BTF,
+  type KernelHeader,
+} from './kernel-header.js';
+import { missingTypes, programRoots, subsetHeader } from './kernel-subset.js';
 import { machineFacts } from './machine.js';
 import { cacheGet, cacheKey, cachePut } from './object-cache.js';
 import { checkNesting } from './nesting.js';
@@ -56,6 +63,12 @@ export interface BccCompileOptions {
    * trace_event_raw_* types); default: found or mounted.
    */
   tracefs?: string | null;
+  /**
+   * Which kernel header: `full` (every BTF type, precompiled once per kernel), `subset` (only
+   * the types the program reaches, as text; the full one when that is not enough), or `auto`
+   * (default: `full` for now).
+   */
+  kernelHeader?: 'auto' | 'subset' | 'full';
 }
 
 let addonId: string | undefined;
@@ -202,7 +215,10 @@ export async function compileBcc(
   const base = bccBaseArgs({ debugInfo: opts.debugInfo });
   const facts = machineFacts();
 
-  const kernel = await kernelHeader(dir, base, btfPath);
+  const place = await kernelHeaderPlace(dir, base, btfPath);
+  let full: Promise<KernelHeader> | undefined;
+  /** The full kernel header and its PCH, built on first need. */
+  const fullHeader = (): Promise<KernelHeader> => (full ??= kernelHeader(dir, base, btfPath));
   const tracepoints = referencedTracepoints(source.text);
   let tpHeader = '';
   if (tracepoints.length > 0) {
@@ -217,7 +233,9 @@ export async function compileBcc(
         continue;
       }
       // no format file: the kernel's own record type from BTF, its fields inlined
-      btfText ??= await readFile(join(dirname(kernel.header), 'vmlinux.h'), 'utf8').catch(() => '');
+      btfText ??= await readFile(join(dirname((await fullHeader()).header), 'vmlinux.h'), 'utf8').catch(
+        () => '',
+      );
       if (btfText.includes(`struct trace_event_raw_${tp.event} {`)) {
         parts.push(`struct tracepoint__${tp.category}__${tp.event} { struct trace_event_raw_${tp.event}; };`);
         continue;
@@ -255,7 +273,7 @@ export async function compileBcc(
           usdt ? usdt.header + JSON.stringify(usdt.specs) : '',
           await dialectHeadersText(),
           tpHeader,
-          kernel.key,
+          place.key,
           native().clangVersion,
           addonIdentity(),
           JSON.stringify(facts),
@@ -275,12 +293,12 @@ export async function compileBcc(
   const sources = [source];
   // the UAPI constants the program (its text, its own headers, its cflags) names
   let uapi = uapiDefinesFor([source.text, ...locals, cflags.join(' ')]);
-  const attempt = async (header: KernelHeader, undefs: string[]) => {
+  const attempt = async (kernelUse: KernelUse, undefs: string[]): Promise<Attempt> => {
     const args = [
       ...base,
       ...cflags,
       ...bccIncludeArgs(
-        header.pch,
+        kernelUse.header,
         includeDir,
         tpHeader !== '',
         usdt !== undefined,
@@ -288,7 +306,7 @@ export async function compileBcc(
         uapi.header !== '',
       ),
     ];
-    const all = [...files];
+    const all = [...kernelUse.files, ...files];
     if (uapi.header) all.push({ path: UAPI_HEADER, contents: uapi.header });
     if (undefs.length)
       all.push({ path: UNDEFS_HEADER, contents: undefs.map((u) => `#undef ${u}\n`).join('') });
@@ -303,43 +321,87 @@ export async function compileBcc(
     });
     return { args, files: all, rw };
   };
-  let current = await attempt(kernel, []);
-  if (!current.rw.ok) {
-    // a constant the program builds by token pasting (`O_##x`) is not spelled in its text
-    const wider = uapiDefinesFor(
-      [],
-      [...uapi.names, ...undeclaredIdentifiers(current.rw.diagnostics.map((d) => d.message))],
-    );
-    if (wider.names.length > uapi.names.length) {
-      uapi = wider;
-      current = await attempt(kernel, []);
-    }
-  }
-  if (!current.rw.ok) current = await retryWithoutCollisions(current, attempt, kernel, base, sources);
-  const { args, rw } = current;
-  const rwFiles = current.files;
-  const rwDiags = toDiagnostics(rw.diagnostics, sources).map(explainTableMember);
-  if (!rw.ok) throw new CompileError(rwDiags);
+  const pchUse = (h: KernelHeader): KernelUse => ({ header: { pch: h.pch }, files: [], full: h });
 
-  // Event structs live in locals, which BTF does not describe: an unused, kept subprogram
-  // taking each one brings it into the object's BTF (libbpf never loads unreferenced .text).
-  const anchors = rw.events
-    .filter((e) => e.type !== '')
-    .map((e) => `static __attribute__((used, noinline)) void __tsbcc_event_${e.map}(${e.type} *e) {}\n`)
-    .join('');
-  const rewritten = rw.output + FOOTER + anchors;
-  const cg = await native().clangCompile({
-    args,
-    mainPath: source.virtualPath,
-    mainSource: rewritten,
-    files: rwFiles,
-    stubDirs: [KERNEL_STUB_DIR],
-    emit: 'obj',
-    isolate: rw.coreReads > 0 || /preserve_access_index|bpf_core_|BPF_CORE_/.test(source.text),
-  });
-  const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags).map(explainUsdtReader);
-  if (!cg.ok) throw new CompileError(cgDiags, 'the rewritten program does not compile');
-  const diagnostics = mergeDiagnostics(rwDiags, cgDiags);
+  // rewrite, then generate code, against one kernel header
+  const translate = async (kernelUse: KernelUse) => {
+    let current = await attempt(kernelUse, []);
+    if (!current.rw.ok) {
+      // a constant the program builds by token pasting (`O_##x`) is not spelled in its text
+      const wider = uapiDefinesFor(
+        [],
+        [...uapi.names, ...undeclaredIdentifiers(current.rw.diagnostics.map((d) => d.message))],
+      );
+      if (wider.names.length > uapi.names.length) {
+        uapi = wider;
+        current = await attempt(kernelUse, []);
+      }
+    }
+    const fullHeader = kernelUse.full;
+    if (!current.rw.ok && fullHeader)
+      current = await retryWithoutCollisions(
+        current,
+        (h, u) => attempt(pchUse(h), u),
+        fullHeader,
+        base,
+        sources,
+      );
+    const { args, rw } = current;
+    const rwFiles = current.files;
+    const rwDiags = toDiagnostics(rw.diagnostics, sources).map(explainTableMember);
+    if (!rw.ok) throw new CompileError(rwDiags);
+
+    // Event structs live in locals, which BTF does not describe: an unused, kept subprogram
+    // taking each one brings it into the object's BTF (libbpf never loads unreferenced .text).
+    const anchors = rw.events
+      .filter((e) => e.type !== '')
+      .map((e) => `static __attribute__((used, noinline)) void __tsbcc_event_${e.map}(${e.type} *e) {}\n`)
+      .join('');
+    const rewritten = rw.output + FOOTER + anchors;
+    const cg = await native().clangCompile({
+      args,
+      mainPath: source.virtualPath,
+      mainSource: rewritten,
+      files: rwFiles,
+      stubDirs: [KERNEL_STUB_DIR],
+      emit: 'obj',
+      isolate: rw.coreReads > 0 || /preserve_access_index|bpf_core_|BPF_CORE_/.test(source.text),
+    });
+    const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags).map(explainUsdtReader);
+    if (!cg.ok) throw new CompileError(cgDiags, 'the rewritten program does not compile');
+    return { args, rwFiles, rw, rewritten, cg, diagnostics: mergeDiagnostics(rwDiags, cgDiags) };
+  };
+
+  // First use (no full PCH yet) or on request: only the types the program reaches, as text;
+  // types a failed attempt shows missing are added (twice at most), then the full header.
+  const useSubset = async (): Promise<Awaited<ReturnType<typeof translate>> | undefined> => {
+    let roots = programRoots([source.text, ...locals, cflags.join(' '), tpHeader, usdt?.header ?? '']);
+    for (let round = 0; ; round++) {
+      const sub = await subsetHeader(btfPath, place.dir, roots);
+      try {
+        return await translate({
+          header: { include: sub.path },
+          files: [{ path: sub.path, contents: sub.text }],
+        });
+      } catch (e) {
+        if (!(e instanceof CompileError)) throw e;
+        const more = missingTypes(e.diagnostics.map((d) => d.message)).filter((n) => !roots.includes(n));
+        if (round >= 2 || more.length === 0) {
+          logger().debug(
+            `${name}: the kernel header of its ${sub.types} types is not enough; using the full one`,
+          );
+          return undefined;
+        }
+        roots = [...roots, ...more].sort();
+      }
+    }
+  };
+  const choice = opts.kernelHeader ?? 'auto';
+  const subsetFirst = choice === 'subset';
+  const result =
+    (subsetFirst ? await useSubset() : undefined) ?? (await translate(pchUse(await fullHeader())));
+  const { args, rwFiles, rw, rewritten, diagnostics } = result;
+  const cg = result.cg;
   let llvmIr: string | undefined;
   if (opts.emitLlvm) {
     const ir = await native().clangCompile({
@@ -389,6 +451,15 @@ export async function compileBcc(
 }
 
 type Attempt = { args: string[]; files: { path: string; contents: string }[]; rw: NativeBccRewriteResult };
+
+/** The kernel header a compile uses: the full one's PCH, or a program's subset as text. */
+interface KernelUse {
+  header: { pch: string } | { include: string };
+  /** Virtual files it needs (the subset header's text). */
+  files: { path: string; contents: string }[];
+  /** The full header (a program's own definitions are then retried with renamed kernel names). */
+  full?: KernelHeader;
+}
 
 function errorCount(rw: NativeBccRewriteResult): number {
   return rw.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'fatal').length;

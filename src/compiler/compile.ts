@@ -10,6 +10,7 @@ import { compileBcc } from './bcc-compile.js';
 import { describeProgram } from './program-naming.js';
 import { mapLayoutsFromBtf } from './btf-layout.js';
 import { checkNesting } from './nesting.js';
+import { releaseSubsets } from './kernel-subset.js';
 import type { UsdtContext } from './usdt.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from './object-spec.js';
 
@@ -44,6 +45,13 @@ export interface CompileOptions extends ClangArgsOptions {
    * rewritten C, both through the injectable logger at info level (the library never prints).
    */
   debug?: number;
+  /**
+   * BCC-C: which kernel header to compile against: `full` (every BTF type, precompiled once
+   * per kernel and cache directory), `subset` (only the types the program reaches, dumped from
+   * BTF for this compile; the full one when that is not enough), or `auto` (default: `full` for
+   * now).
+   */
+  kernelHeader?: 'auto' | 'subset' | 'full';
 }
 
 /** BCC's debug flag: log the LLVM IR. */
@@ -142,8 +150,12 @@ export async function compile(input: CompileInput, opts: CompileOptions = {}): P
   }
 }
 
-/** native().compilerRelease(), when the addon loads (else compile's own error is the one to see). */
+/**
+ * native().compilerRelease() and the parsed BTF of subset headers, when the addon loads (else
+ * compile's own error is the one to see).
+ */
 function releaseCompiler(): void {
+  releaseSubsets();
   try {
     native().compilerRelease();
   } catch (e) {
@@ -165,6 +177,7 @@ async function compileUnreleased(input: CompileInput, opts: CompileOptions): Pro
     if (opts.emitLlvm !== undefined) bccOpts.emitLlvm = opts.emitLlvm;
     if (opts.usdt !== undefined) bccOpts.usdt = opts.usdt;
     if (opts.tracefs !== undefined) bccOpts.tracefs = opts.tracefs;
+    if (opts.kernelHeader !== undefined) bccOpts.kernelHeader = opts.kernelHeader;
     const debug = opts.debug ?? 0;
     if (debug & DEBUG_LLVM_IR) bccOpts.emitLlvm = true;
     const spec = await compileBcc(source, name, includeDir, bccOpts, describeElf);

@@ -62,19 +62,24 @@ export async function fileIdentity(path: string): Promise<string> {
   }
 }
 
+/** Where a kernel's full header lives in the cache, and its key. */
+export interface KernelHeaderPlace {
+  /** Hash of everything the header depends on (part of the object cache key). */
+  key: string;
+  /** Its directory: `<cache>/kernel/<key>`. */
+  dir: string;
+}
+
 /**
- * Ensures the kernel header and its PCH exist for the BTF at `btfPath`, building them when
- * missing. Concurrent calls share one build.
- * @param baseArgs cc1 arguments the PCH must share with every compile that uses it.
- * @throws TsbccError when the BTF cannot be read; CompileError when the header does not compile.
+ * The key and directory of the kernel header for the BTF at `btfPath` (nothing is built).
+ * @throws TsbccError when the BTF cannot be read.
  */
-export async function kernelHeader(
+export async function kernelHeaderPlace(
   dir: string,
   baseArgs: string[],
   btfPath = VMLINUX_BTF,
-): Promise<KernelHeader> {
-  const tc = toolchain();
-  const defsPath = join(tc.tsbccInclude, 'bcc', 'kernel_defs.h');
+): Promise<KernelHeaderPlace> {
+  const defsPath = join(toolchain().tsbccInclude, 'bcc', 'kernel_defs.h');
   let btf: string;
   try {
     btf = await btfHash(btfPath);
@@ -91,9 +96,30 @@ export async function kernelHeader(
     .update(JSON.stringify(baseArgs))
     .update('no-blanket-core');
   const key = h.digest('hex').slice(0, 24);
+  return { key, dir: join(dir, 'kernel', key) };
+}
+
+/** Whether the full kernel header and its PCH are built at `place`. */
+export function kernelHeaderReady(place: KernelHeaderPlace): boolean {
+  return existsSync(join(place.dir, 'kernel.h.pch')) && existsSync(join(place.dir, 'kernel.h'));
+}
+
+/**
+ * Ensures the kernel header and its PCH exist for the BTF at `btfPath`, building them when
+ * missing. Concurrent calls share one build.
+ * @param baseArgs cc1 arguments the PCH must share with every compile that uses it.
+ * @throws TsbccError when the BTF cannot be read; CompileError when the header does not compile.
+ */
+export async function kernelHeader(
+  dir: string,
+  baseArgs: string[],
+  btfPath = VMLINUX_BTF,
+): Promise<KernelHeader> {
+  const defsPath = join(toolchain().tsbccInclude, 'bcc', 'kernel_defs.h');
+  const { key, dir: kdir } = await kernelHeaderPlace(dir, baseArgs, btfPath);
   let p = pending.get(key);
   if (!p) {
-    p = build(join(dir, 'kernel', key), key, btfPath, { defs: defsPath }, baseArgs);
+    p = build(kdir, key, btfPath, { defs: defsPath }, baseArgs);
     pending.set(key, p);
     p.catch(() => pending.delete(key));
   }

@@ -1,0 +1,84 @@
+/**
+ * The kernel header of one program (src/compiler/kernel-subset.ts, native btfHeader with
+ * roots): which BTF types a program's identifiers reach, and what a failed compile says is
+ * missing. The dump reads the running kernel's BTF (world-readable; skipped without it).
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { native } from '../../src/native.js';
+import { VMLINUX_BTF } from '../../src/compiler/kernel-header.js';
+import { identifiers, missingTypes, programRoots } from '../../src/compiler/kernel-subset.js';
+
+const hasBtf = existsSync(VMLINUX_BTF);
+if (!hasBtf) console.log(`skipping the BTF dumps: no ${VMLINUX_BTF}`);
+afterAll(() => native().btfRelease());
+
+const defined = (text: string, tag: string): boolean => new RegExp(`^${tag} \\{$`, 'm').test(text);
+const declared = (text: string, tag: string): boolean => new RegExp(`^${tag};$`, 'm').test(text);
+
+describe.skipIf(!hasBtf)('btfHeader with roots', () => {
+  it('defines the named records, what they hold by value, and pointees of named members only', () => {
+    const { text, types } = native().btfHeader(VMLINUX_BTF, [], ['task_struct', 'files', 'fdt']);
+    expect(defined(text, 'struct task_struct')).toBe(true);
+    // task->files: the member `files` is named, so files_struct is defined; files->fdt too
+    expect(defined(text, 'struct files_struct')).toBe(true);
+    expect(defined(text, 'struct fdtable')).toBe(true);
+    // task->mm is not named: mm_struct is only declared
+    expect(defined(text, 'struct mm_struct')).toBe(false);
+    expect(declared(text, 'struct mm_struct')).toBe(true);
+    // held by value inside task_struct
+    expect(defined(text, 'struct sched_entity')).toBe(true);
+    const whole = native().btfHeader(VMLINUX_BTF, []);
+    expect(types).toBeGreaterThan(10);
+    expect(types).toBeLessThan(whole.types / 4);
+    expect(text.length).toBeLessThan(whole.text.length / 4);
+  });
+
+  it('brings an enumerator its enum, a typedef its chain, and nothing for unknown names', () => {
+    const { text } = native().btfHeader(VMLINUX_BTF, [], ['TCP_ESTABLISHED', 'u32', 'no_such_name_here']);
+    expect(text).toMatch(/^\tTCP_ESTABLISHED = 1,$/m);
+    expect(text).toMatch(/^typedef __u32 u32;$/m);
+    expect(text).toMatch(/^typedef unsigned int __u32;$/m);
+    expect(native().btfHeader(VMLINUX_BTF, [], ['no_such_name_here']).types).toBe(0);
+  });
+
+  it('answers facts and gives the same text from the kept parse as from a fresh one', () => {
+    const first = native().btfHeader(VMLINUX_BTF, ['sock:__sk_common.skc_daddr', 'sock:no.such'], ['sock']);
+    expect(first.facts).toEqual([true, false]);
+    native().btfRelease();
+    const again = native().btfHeader(VMLINUX_BTF, [], ['sock']);
+    expect(again.text).toBe(first.text);
+  });
+});
+
+describe('roots of a program', () => {
+  it('skips comments and strings', () => {
+    expect([...identifiers('int a; /* b */ // c\n char *d = "e f"; char g = \'h\';')].sort()).toEqual([
+      'a',
+      'char',
+      'd',
+      'g',
+      'int',
+    ]);
+  });
+
+  it('closes over the macros of kernel_defs.h the program names, not the others', () => {
+    const roots = programRoots(['u32 d = sk->sk_daddr;']);
+    expect(roots).toEqual(expect.arrayContaining(['sk_daddr', '__sk_common', 'skc_daddr', 'sk', 'u32']));
+    expect(roots).not.toContain('skc_rcv_saddr');
+    // the helper prototypes' typedefs are always there
+    expect(roots).toContain('__u64');
+  });
+
+  it('reads the types a failed compile misses', () => {
+    expect(
+      missingTypes([
+        "incomplete definition of type 'struct files_struct'",
+        "variable has incomplete type 'struct fdtable'",
+        "unknown type name 'pid_t'",
+        "use of undeclared identifier 'TCP_CLOSE'",
+        "no member named 'x' in 'struct sock'",
+      ]),
+    ).toEqual(['TCP_CLOSE', 'fdtable', 'files_struct', 'pid_t']);
+  });
+});
