@@ -2,7 +2,7 @@
 # event with the table's event() in a Python callback (as BCC tools do), polls until the producer
 # is done; prints one JSON line. argv: producer seconds ring|perf burst [wakeup_events (perf)
 # [producer pace, calls/s; 0 = as fast as it can]]. "drained": seconds from the start signal until
-# the last record was consumed.
+# the last poll that handed over records returned.
 import json
 import resource
 import subprocess
@@ -82,16 +82,25 @@ r0 = resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.monotonic()
 p.stdin.write("go\n")
 p.stdin.flush()
+# last: when the last poll that handed over records returned (not when the loop noticed the
+# producer's exit, up to one 100 ms poll timeout later)
+last = t0
 while p.poll() is None:
+    before = received
     if mode == "ring":
         b.ring_buffer_poll(100)
     else:
         b.perf_buffer_poll(100)
+    if received != before:
+        last = time.monotonic()
+before = received
 if mode == "ring":
     b.ring_buffer_consume()
 else:
     b.perf_buffer_consume()
-drained = time.monotonic() - t0
+if received != before:
+    last = time.monotonic()
+drained = last - t0
 r1 = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 calls, seconds = p.stdout.read().split()

@@ -4,7 +4,7 @@
 // argv[6] (perf only, default 1): the perf events' wakeup_events, as tsbcc's wakeupEvents option
 // (perf_buffer__new_raw with libbpf's default attributes but that field). argv[7] (default 0):
 // the producer's pace in calls per second (0: as fast as it can). "drained" is the time from
-// the start signal until the last record was consumed.
+// the start signal until the last poll that handed over records returned.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
@@ -105,13 +105,19 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   if (write(in[1], "go\n", 3) != 3) return 1;
   int status;
+  // t1: when the last poll that handed over records returned (not when the loop noticed the
+  // producer's exit, up to one 100 ms poll timeout later)
+  t1 = t0;
   while (waitpid(child, &status, WNOHANG) == 0) {
+    unsigned long before = received;
     if (ring) ring_buffer__poll(rb, 100);
     else perf_buffer__poll(pb, 100);
+    if (received != before) clock_gettime(CLOCK_MONOTONIC, &t1);
   }
+  unsigned long before = received;
   if (ring) ring_buffer__consume(rb);
   else perf_buffer__consume(pb);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  if (received != before) clock_gettime(CLOCK_MONOTONIC, &t1);
   getrusage(RUSAGE_SELF, &r1);
   double cpu = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) + (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
                ((r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) + (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec)) / 1e6;

@@ -12,15 +12,21 @@
  * draining, decoding and the callback cost, which a loaded machine does not distort the way it
  * distorts rates (the C reference does not decode; tsbcc builds a JS object per record). `--rates R1,R2,...` adds a sweep at paced offered rates (events/s,
  * 4 per call): tsbcc and libbpf C at the same offered rate, ring buffer and perf buffer with a
- * wakeup per 64 records, to show where each stays lossless.
- * Run: `npx vite-node bench/events/stream.ts [--seconds 2 --bursts 1,4 --rates 200000,800000]`
- * or `node dist/bench/events/stream.js [...]`.
+ * wakeup per 64 records, to show where each stays lossless. Every group of consumers run alike
+ * (the same stream, burst and wakeup setting) alternates: one untimed warm-up run of each
+ * (`--warmup` seconds), then `--reps` repetitions in which each consumer runs once, in an order
+ * rotated per repetition; the tables give medians, the repetitions tsbcc delivered more than
+ * libbpf C in the same repetition, and say when both consumers were lossless (then the ratio is
+ * the producer's rate beside each consumer, not a consumer speed-up). The load average is
+ * printed per group.
+ * Run: `node dist/bench/events/stream.js [--seconds 2 --bursts 1,4 --rates 200000,800000 --reps 3
+ * --warmup 0.5]` or `npx vite-node bench/events/stream.ts [...]`.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BPF, compile, type TypeLayout } from '../../src/index.js';
-import { bccHeaders, benchSourceDir, gccBuild, runJson } from '../peer-env.js';
+import { bccHeaders, benchSourceDir, gccBuild, median, runJson } from '../peer-env.js';
 
 const args = process.argv.slice(2);
 const i = args.indexOf('--seconds');
@@ -32,6 +38,13 @@ const BURSTS = (j >= 0 ? (args[j + 1] ?? '1,4') : '1,4')
   .map(Number);
 const k = args.indexOf('--rates');
 const RATES = k >= 0 ? (args[k + 1] ?? '').split(',').filter(Boolean).map(Number) : [];
+const opt = (name: string, def: number): number => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : def;
+};
+const REPS = opt('reps', 3);
+const WARMUP = opt('warmup', 0.5);
+const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const here = benchSourceDir(import.meta.url);
 
 const u32: TypeLayout = { kind: 'int', name: 'unsigned int', size: 4, signed: false };
@@ -81,7 +94,13 @@ writeFileSync(objPath, spec.elf);
 const producer = gccBuild(join(here, 'producer.c'), '/tmp/tsbcc-bench-producer');
 const cConsumer = gccBuild(join(here, 'libbpf_consumer.c'), '/tmp/tsbcc-bench-consumer');
 
-async function tsbcc(mode: 'ring' | 'perf', burst: number, wakeupEvents = 1, pace = 0): Promise<Result> {
+async function tsbcc(
+  mode: 'ring' | 'perf',
+  burst: number,
+  wakeupEvents = 1,
+  pace = 0,
+  runSeconds = SECONDS,
+): Promise<Result> {
   const b = BPF.fromSpec(spec);
   try {
     let received = 0;
@@ -95,7 +114,7 @@ async function tsbcc(mode: 'ring' | 'perf', burst: number, wakeupEvents = 1, pac
       mode === 'ring'
         ? b.openRingBuffer('rb', onEvent)
         : b.openPerfBuffer('events', onEvent, { pageCount: 256, wakeupEvents, lost: (n) => (lost += n) });
-    const p = spawn(producer, [String(SECONDS), String(pace)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const p = spawn(producer, [String(runSeconds), String(pace)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const done = new Promise<void>((resolve) => p.on('exit', () => resolve()));
@@ -128,75 +147,128 @@ async function tsbcc(mode: 'ring' | 'perf', burst: number, wakeupEvents = 1, pac
 }
 
 const rate = (r: Result): number => r.received / r.drained;
+const offered = (r: Result): number => r.calls / r.seconds;
+// A perf record the kernel could not write is refused to the program (counted in drops) and
+// reported again as a lost record (lost): the same events, so the larger count, not the sum.
+const lostPct = (r: Result): number => (Math.max(r.drops, r.lost) / Math.max(1, r.calls)) * 100;
 /** The consumer's CPU time per delivered record: what decoding and delivery cost, whatever the load. */
 const cpuPer = (r: Result): number => (r.cpu / Math.max(1, r.received)) * 1e9;
 const ns = (x: number): string => `${x.toFixed(0)} ns`;
 const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`);
+
+/** One consumer of a group: a label and how to run it for some seconds. */
+interface Consumer {
+  tool: string;
+  run: (seconds: number) => Promise<Result>;
+  results: Result[];
+}
+const consumer = (tool: string, run: (seconds: number) => Promise<Result> | Result): Consumer => ({
+  tool,
+  run: async (s) => run(s),
+  results: [],
+});
+/** A run of a peer process (libbpf C or BCC Python): argv after the seconds. */
+const cRun =
+  (mode: 'ring' | 'perf', burst: number, wakeup: number, pace = 0) =>
+  (s: number) =>
+    runJson<Result>(cConsumer, [
+      objPath,
+      producer,
+      String(s),
+      mode,
+      String(burst),
+      String(wakeup),
+      String(pace),
+    ]);
+const bccRun = (mode: 'ring' | 'perf', burst: number, wakeup: number) => (s: number) => {
+  const undo = bccHeaders();
+  try {
+    return runJson<Result>('/usr/bin/python3', [
+      join(here, 'bcc_consumer.py'),
+      producer,
+      String(s),
+      mode,
+      String(burst),
+      String(wakeup),
+    ]);
+  } finally {
+    undo();
+  }
+};
+
+/**
+ * Runs a group of consumers alike: one untimed warm-up run of each (--warmup seconds), then
+ * --reps repetitions in which every consumer runs once, the order rotated by one each time, so
+ * a swing of the machine's load hits all of them alike.
+ */
+async function runGroup(group: Consumer[]): Promise<string> {
+  const l0 = load();
+  for (const c of group) await c.run(WARMUP);
+  for (let r = 0; r < REPS; r++)
+    for (let i = 0; i < group.length; i++) {
+      const c = group[(i + r) % group.length] as Consumer;
+      c.results.push(await c.run(SECONDS));
+    }
+  return `${l0} -> ${load()}`;
+}
+/** The median of one measure over a consumer's repetitions. */
+const med = (c: Consumer, f: (r: Result) => number): number => median(c.results.map(f));
+/** Repetitions in which `a` delivered more than `b` (same repetition, so the same load). */
+const wins = (a: Consumer, b: Consumer): number =>
+  a.results.filter((r, i) => rate(r) > rate(b.results[i] as Result)).length;
+const bothLossless = (a: Consumer, b: Consumer): boolean => med(a, lostPct) < 0.05 && med(b, lostPct) < 0.05;
+
 const tables = new Map<number, string[]>();
-/** Table rows for one group of consumers run alike; ratios against that group's libbpf C and BCC. */
-function emit(rows: string[], mode: 'ring' | 'perf', group: [string, Result][]): void {
-  const py = group.find(([t]) => t.startsWith('BCC'))?.[1];
-  const c = group.find(([t]) => t.startsWith('libbpf C'))?.[1];
-  if (!py || !c) throw new Error('a group needs its BCC and libbpf C runs');
-  for (const [tool, r] of group) {
-    // A perf record the kernel could not write is refused to the program (counted in drops) and
-    // reported again as a lost record (lost): the same events, so the larger count, not the sum.
-    const lostPct = (Math.max(r.drops, r.lost) / Math.max(1, r.calls)) * 100;
-    const vsBcc = tool.startsWith('tsbcc') ? `, ${(rate(r) / rate(py)).toFixed(1)}x BCC` : '';
+const loads: string[] = [];
+/** Table rows for one group; ratios of medians against that group's libbpf C and BCC. */
+function emit(rows: string[], stream: string, group: Consumer[]): void {
+  const py = group.find((g) => g.tool.startsWith('BCC'));
+  const c = group.find((g) => g.tool.startsWith('libbpf C'));
+  if (!py || !c) throw new Error('a group needs its BCC and libbpf C consumers');
+  for (const g of group) {
+    const d = med(g, rate);
+    let ratio = `${(d / med(c, rate)).toFixed(2)}x C`;
+    if (g !== c) ratio += ` (${wins(g, c)}/${REPS} won)`;
+    if (g.tool.startsWith('tsbcc')) ratio += `, ${(d / med(py, rate)).toFixed(1)}x BCC`;
+    // both delivered what they were offered: the ratio compares the producer's rates beside
+    // each consumer, not how fast the consumers can go
+    if (g !== c && bothLossless(g, c)) ratio += '; both lossless: offered rates';
+    const cpu = med(g, cpuPer);
     rows.push(
-      `| ${mode === 'ring' ? 'ring buffer' : 'perf buffer'} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${r.drained.toFixed(2)} s | ${(rate(r) / rate(c)).toFixed(2)}x C${vsBcc} | ${ns(cpuPer(r))} (${(cpuPer(r) / cpuPer(c)).toFixed(2)}x C) |`,
+      `| ${stream} | ${g.tool} | ${fmt(med(g, offered))} | ${fmt(d)} | ${med(g, lostPct).toFixed(1)}% | ${med(g, (r) => r.drained).toFixed(2)} s | ${ratio} | ${ns(cpu)} (${(cpu / med(c, cpuPer)).toFixed(2)}x C) |`,
     );
   }
 }
 for (const burst of BURSTS) {
-  for (const mode of ['ring', 'perf'] as const) {
-    const rows = tables.get(burst) ?? [];
-    tables.set(burst, rows);
-    const peers = (wakeup: number): { c: Result; py: Result } => {
-      const c = runJson<Result>(cConsumer, [
-        objPath,
-        producer,
-        String(SECONDS),
-        mode,
-        String(burst),
-        String(wakeup),
-      ]);
-      const undo = bccHeaders();
-      try {
-        const py = runJson<Result>('/usr/bin/python3', [
-          join(here, 'bcc_consumer.py'),
-          producer,
-          String(SECONDS),
-          mode,
-          String(burst),
-          String(wakeup),
-        ]);
-        return { c, py };
-      } finally {
-        undo();
-      }
-    };
-    const ts = await tsbcc(mode, burst);
-    const { c, py } = peers(1);
-    emit(rows, mode, [
-      ['tsbcc (decoded JS objects)', ts],
-      ['BCC Python (event() in a callback)', py],
-      ['libbpf C (callback, no decoding)', c],
-    ]);
-    if (mode === 'perf') {
-      // the same wakeup setting for every consumer: a wakeup per 64 records
-      const w = peers(64);
-      emit(rows, mode, [
-        ['tsbcc, wakeupEvents 64 (decoded JS objects)', await tsbcc('perf', burst, 64)],
-        ['BCC Python, wakeup_events=64', w.py],
-        ['libbpf C, wakeup_events 64', w.c],
-      ]);
-    }
+  const rows = tables.get(burst) ?? [];
+  tables.set(burst, rows);
+  const ring = [
+    consumer('tsbcc (decoded JS objects)', (s) => tsbcc('ring', burst, 1, 0, s)),
+    consumer('BCC Python (event() in a callback)', bccRun('ring', burst, 1)),
+    consumer('libbpf C (callback, no decoding)', cRun('ring', burst, 1)),
+  ];
+  loads.push(`ring, ${burst}/call: ${await runGroup(ring)}`);
+  emit(rows, 'ring buffer', ring);
+  // the same wakeup setting for every consumer of a group: a wakeup per record, then per 64
+  for (const wakeup of [1, 64]) {
+    const perf = [
+      consumer(
+        wakeup === 1 ? 'tsbcc (decoded JS objects)' : 'tsbcc, wakeupEvents 64 (decoded JS objects)',
+        (s) => tsbcc('perf', burst, wakeup, 0, s),
+      ),
+      consumer(
+        wakeup === 1 ? 'BCC Python (event() in a callback)' : 'BCC Python, wakeup_events=64',
+        bccRun('perf', burst, wakeup),
+      ),
+      consumer(
+        wakeup === 1 ? 'libbpf C (callback, no decoding)' : 'libbpf C, wakeup_events 64',
+        cRun('perf', burst, wakeup),
+      ),
+    ];
+    loads.push(`perf, wakeup ${wakeup}, ${burst}/call: ${await runGroup(perf)}`);
+    emit(rows, 'perf buffer', perf);
   }
 }
-/** One paced run of the libbpf C reference. */
-const cPaced = (mode: 'ring' | 'perf', wakeup: number, pace: number): Result =>
-  runJson<Result>(cConsumer, [objPath, producer, String(SECONDS), mode, '4', String(wakeup), String(pace)]);
 const sweep: string[] = [];
 for (const events of RATES) {
   const pace = Math.round(events / 4);
@@ -205,19 +277,28 @@ for (const events of RATES) {
     ['perf', 64],
   ] as const) {
     const stream = mode === 'ring' ? 'ring buffer' : 'perf buffer, wakeup per 64';
-    for (const [tool, r] of [
-      ['tsbcc', await tsbcc(mode, 4, wakeup, pace)],
-      ['libbpf C', cPaced(mode, wakeup, pace)],
-    ] as const) {
-      const lostPct = (Math.max(r.drops, r.lost) / Math.max(1, r.calls)) * 100;
+    const group = [
+      consumer('tsbcc', (s) => tsbcc(mode, 4, wakeup, pace, s)),
+      consumer('libbpf C', cRun(mode, 4, wakeup, pace)),
+    ];
+    loads.push(`paced ${fmt(events)}, ${stream}: ${await runGroup(group)}`);
+    const [ts, c] = group as [Consumer, Consumer];
+    for (const g of group) {
+      const won = g === ts ? `${wins(ts, c)}/${REPS}` : '-';
       sweep.push(
-        `| ${fmt(events)} | ${stream} | ${tool} | ${fmt(r.calls / r.seconds)} | ${fmt(rate(r))} | ${lostPct.toFixed(1)}% | ${r.drained.toFixed(2)} s | ${ns(cpuPer(r))} |`,
+        `| ${fmt(events)} | ${stream} | ${g.tool} | ${fmt(med(g, offered))} | ${fmt(med(g, rate))} | ${med(g, lostPct).toFixed(1)}% | ${med(g, (r) => r.drained).toFixed(2)} s | ${won} | ${ns(med(g, cpuPer))} |`,
       );
     }
   }
 }
 const header =
-  '| stream | consumer | offered | delivered | lost | done after | ratio (delivered) | consumer CPU per record |\n| --- | --- | --- | --- | --- | --- | --- | --- |';
+  '| stream | consumer | offered | delivered | lost | done after | ratio (delivered; repetitions won against C) | consumer CPU per record |\n| --- | --- | --- | --- | --- | --- | --- | --- |';
+console.log(
+  `\nMedians of ${REPS} repetitions per consumer; in each repetition every consumer of a group runs once, ` +
+    `in an order rotated per repetition, after one untimed ${WARMUP} s warm-up run of each. ` +
+    `"both lossless: offered rates": both consumers delivered everything, so the ratio is the producer's ` +
+    `rate beside each, not a consumer speed-up.`,
+);
 for (const [burst, rows] of tables) {
   console.log(`\n64-byte events, ${burst} per getppid() of a producer process, ${SECONDS} s per run\n`);
   console.log(header);
@@ -226,7 +307,8 @@ for (const [burst, rows] of tables) {
 if (sweep.length > 0) {
   console.log(`\nPaced producer, 4 events per getppid(), ${SECONDS} s per run\n`);
   console.log(
-    '| pace | stream | consumer | offered | delivered | lost | done after | consumer CPU per record |\n| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| pace | stream | consumer | offered | delivered | lost | done after | repetitions tsbcc delivered more | consumer CPU per record |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const r of sweep) console.log(r);
 }
+console.log(`\nLoad average per group (start -> end):\n${loads.map((l) => `- ${l}`).join('\n')}`);

@@ -1,8 +1,12 @@
-# BCC peer of bench/maps/hash-dump.ts: a u32 -> u64 BPF_HASH of N entries; times items(),
-# items_lookup_batch(), clear() and items_delete_batch() (BCC's batch delete of every entry).
-# Usage: bcc_hash.py N REPS CLEAR_REPS; one warm-up of each dump, then REPS timed dumps, and
-# CLEAR_REPS timed runs of each clear (refilled before each, untimed), as every tool of the
-# bench. Prints one JSON line of medians in milliseconds.
+# BCC peer of bench/maps/hash-dump.ts: a u32 -> u64 BPF_HASH of N entries. Usage: bcc_hash.py N,
+# then one command per line on stdin, one JSON line of milliseconds on stdout per command, so
+# the harness can alternate the tools per repetition (a first line {"ready": true} once the
+# program is loaded and the map filled):
+#   items         time items() (a get_next_key + lookup walk)
+#   batch         time list(items_lookup_batch())
+#   clear         refill (untimed), then time clear() (a delete per key)
+#   delete_batch  refill (untimed), then time items_delete_batch() (BCC's batch delete of
+#                 every entry: one BPF_MAP_LOOKUP_AND_DELETE_BATCH pass)
 import ctypes as ct
 import json
 import sys
@@ -11,8 +15,6 @@ import time
 from bcc import BPF
 
 n = int(sys.argv[1])
-reps = int(sys.argv[2])
-clear_reps = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 b = BPF(text="BPF_HASH(h, u32, u64, %d);" % n)
 t = b["h"]
 keys = (ct.c_uint * n)(*range(n))
@@ -29,35 +31,24 @@ def timed(fn):
     return (time.perf_counter() - t0) * 1000, r
 
 
-def median(xs):
-    return sorted(xs)[len(xs) // 2]
-
-
 fill()
-items = []
-batch = []
-for r in range(reps + 1):
-    d, res = timed(lambda: t.items())
-    assert len(res) == n
-    if r > 0:
-        items.append(d)
-    d, res = timed(lambda: list(t.items_lookup_batch()))
-    assert len(res) == n
-    if r > 0:
-        batch.append(d)
-clears = []
-deletes = []
-for _ in range(clear_reps):
-    d, _ = timed(t.clear)
-    assert len(t) == 0
-    clears.append(d)
-    fill()
-    d, _ = timed(lambda: t.items_delete_batch())
-    assert len(t) == 0
-    deletes.append(d)
-    fill()
-print(
-    json.dumps(
-        {"items": median(items), "batch": median(batch), "clear": median(clears), "delete_batch": median(deletes)}
-    )
-)
+print(json.dumps({"ready": True}), flush=True)
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "items":
+        d, res = timed(lambda: t.items())
+        assert len(res) == n
+    elif cmd == "batch":
+        d, res = timed(lambda: list(t.items_lookup_batch()))
+        assert len(res) == n
+    elif cmd == "clear":
+        fill()
+        d, _ = timed(t.clear)
+        assert len(t) == 0
+    elif cmd == "delete_batch":
+        fill()
+        d, _ = timed(lambda: t.items_delete_batch())
+        assert len(t) == 0
+    else:
+        sys.exit("unknown command " + cmd)
+    print(json.dumps({"ms": d}), flush=True)
