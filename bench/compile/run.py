@@ -8,9 +8,17 @@ precompiled, cached object, and first use (empty cache: BTF header + PCH built).
 compiles (it has no object cache), using Debian's linux-headers linked for it only.
 
 Peak RSS counts forked children as a sum, not the largest: the process's own VmHWM (it reports
-it at exit) plus, for every process it forked (tsbcc's isolated CO-RE codegen), the largest RSS
-a sampler thread saw while it ran (every 2 ms); never less than wait4's ru_maxrss. A child's
-pages shared copy-on-write with its parent count twice, so this is an upper bound.
+it at exit) plus, for every process forked below it (tsbcc's isolated CO-RE codegen), that
+process's VmHWM as last read by a sampler thread (every 2 ms; VmHWM only grows, so a peak
+between two samples is not missed; what a child adds in its last 2 ms is); never less than
+wait4's ru_maxrss (the largest of the process and its children). A child's pages shared
+copy-on-write with its parent count twice, so this is an upper bound. The number of forked
+processes seen is printed per program.
+
+Every tool gets the same warm-up (one untimed run per program: tsbcc's also precompiles the
+kernel header and fills the object cache the "new" and "cached" modes need) and the same
+number of runs, and the tools alternate per repetition (new, cached, first use, BCC, in an
+order rotated by one each repetition), so a swing of the machine's load hits all alike.
 
 Steady RSS is the process's RSS with the program loaded (after the compile, before closing):
 what a tool runs in. Forked children have ended by then.
@@ -43,11 +51,12 @@ TSBCC = ["node", os.path.join(ROOT, "dist/bench/compile/tsbcc-one.js")]
 BCC = ["/usr/bin/python3", os.path.join(ROOT, "bench/compile/bcc-one.py")]
 
 
-def rss_mb(pid):
+def hwm_mb(pid):
+    """A process's peak RSS so far (VmHWM) in MB; 0 when it has gone."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         pass
@@ -73,7 +82,7 @@ def descendants(pid):
 
 
 class ChildSampler(threading.Thread):
-    """The largest RSS seen of every process forked below pid, sampled every 2 ms."""
+    """The last VmHWM read of every process forked below pid, sampled every 2 ms."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
@@ -84,7 +93,7 @@ class ChildSampler(threading.Thread):
     def run(self):
         while not self.done.is_set():
             for k in descendants(self.pid):
-                m = rss_mb(k)
+                m = hwm_mb(k)
                 if m > self.peaks.get(k, 0.0):
                     self.peaks[k] = m
             time.sleep(0.002)
@@ -117,18 +126,25 @@ def run_one(cmd, env=None):
         raise RuntimeError("%s failed (status %d)" % (" ".join(cmd), status))
     res = json.loads(b"".join(chunks).decode().strip().splitlines()[-1])
     peak = res["hwm"] + sum(sampler.peaks.values())
-    return res["ms"], max(peak, ru.ru_maxrss / 1024.0), res["rss"]
+    return res["ms"], max(peak, ru.ru_maxrss / 1024.0), res["rss"], len(sampler.peaks)
 
 
-def series(make_cmd, make_env=lambda i: None, prepare=lambda i: None):
-    ms, rss, steady = [], [], []
+def alternate(tools):
+    """Runs every tool (name -> (make_cmd(i), make_env(i))) N times, one run of each per
+    repetition in an order rotated by one each time; returns name -> (median ms, median peak
+    RSS, median steady RSS, most forked processes seen in a run)."""
+    names = list(tools)
+    runs = {name: [] for name in names}
     for i in range(N):
-        prepare(i)
-        t, m, s = run_one(make_cmd(i), make_env(i))
-        ms.append(t)
-        rss.append(m)
-        steady.append(s)
-    return statistics.median(ms), statistics.median(rss), statistics.median(steady)
+        for j in range(len(names)):
+            name = names[(i + j) % len(names)]
+            make_cmd, make_env = tools[name]
+            runs[name].append(run_one(make_cmd(i), make_env(i)))
+    return {
+        name: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs),
+               statistics.median(r[2] for r in rs), max(r[3] for r in rs))
+        for name, rs in runs.items()
+    }
 
 
 def ensure_headers():
@@ -169,10 +185,10 @@ def main():
         for label, path, fn, typ in PROGRAMS:
             src = os.path.join(ROOT, path)
             env_warm = dict(os.environ, TSBCC_CACHE_DIR=warm)
-            # warm: kernel header precompiled, object cached for "cached"
+            # the same warm-up for both tools: one untimed run each (tsbcc's precompiles the
+            # kernel header and caches the object for "cached")
             run_one(TSBCC + [src, fn, typ, "cached", "0"], env_warm)
-            new = series(lambda i: TSBCC + [src, fn, typ, "new", str(i + 1)], lambda i: env_warm)
-            cached = series(lambda i: TSBCC + [src, fn, typ, "cached", "0"], lambda i: env_warm)
+            run_one(BCC + [src, fn, typ, "0"])
             firsts = []
 
             def first_env(i):
@@ -180,14 +196,20 @@ def main():
                 firsts.append(d)
                 return dict(os.environ, TSBCC_CACHE_DIR=d)
 
-            first = series(lambda i: TSBCC + [src, fn, typ, "first", str(i + 1)], first_env)
+            got = alternate({
+                "new": (lambda i: TSBCC + [src, fn, typ, "new", str(i + 1)], lambda i: env_warm),
+                "cached": (lambda i: TSBCC + [src, fn, typ, "cached", "0"], lambda i: env_warm),
+                "first": (lambda i: TSBCC + [src, fn, typ, "first", str(i + 1)], first_env),
+                "bcc": (lambda i: BCC + [src, fn, typ, str(i + 1)], lambda i: None),
+            })
             for d in firsts:
                 shutil.rmtree(d, ignore_errors=True)
-            bcc = series(lambda i: BCC + [src, fn, typ, str(i + 1)])
+            new, cached, first, bcc = got["new"], got["cached"], got["first"], got["bcc"]
             rows.append((label, new, cached, first, bcc))
             print("%-22s new %7.1f ms %6.1f MB | cached %6.1f ms %6.1f MB | first %7.1f ms %6.1f MB | BCC %7.1f ms %6.1f MB"
-                  " | steady new %5.1f MB, BCC %5.1f MB"
-                  % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1], new[2], bcc[2]),
+                  " | steady new %5.1f MB, BCC %5.1f MB | forked processes: new %d, BCC %d | load %s"
+                  % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1], new[2], bcc[2],
+                     new[3], bcc[3], " ".join(open("/proc/loadavg").read().split()[:3])),
                   flush=True)
     finally:
         shutil.rmtree(warm, ignore_errors=True)

@@ -1,8 +1,9 @@
 /**
  * bench/tools: start-up of `tsbcc tool <name>` against BCC's tool of the same name (Debian's
  * bpfcc-tools, /usr/sbin/<name>-bpfcc, BCC 0.26), side by side in one run: the time from
- * spawning the command to the first line it prints, median of N runs (tsbcc on a warm compiler
- * cache: one unmeasured run first; BCC has no cache). Each run is then stopped with SIGINT.
+ * spawning the command to the first line it prints, median of N runs alternating the two, after
+ * one unmeasured run of each (tsbcc's fills its compiler cache; BCC has no cache, its run warms
+ * the page cache alike). Each run is then stopped with SIGINT.
  * Beside the wall time, the CPU time the process had used when its first line arrived (user +
  * system, all threads, from /proc/PID/stat): on a loaded machine the wall time mostly measures
  * the wait for a core, the CPU time does not. `node -e` printing one line is measured the same
@@ -142,8 +143,13 @@ async function main(): Promise<void> {
     emit(`| (node -e 'console.log(1)': Node.js's own start) | ${floor.text} | - | - | - |`);
     for (const c of cases) {
       const bccPath = `/usr/sbin/${c.tool}-bpfcc`;
-      await firstLine('node', [cli, 'tool', c.tool, ...c.args]); // warm the compiler cache
+      // the same warm-up for both: one unmeasured run each (tsbcc's also fills the compiler cache)
+      await firstLine('node', [cli, 'tool', c.tool, ...c.args]);
       await settle();
+      if (existsSync(bccPath)) {
+        await firstLine(bccPath, c.args);
+        await settle();
+      }
       // alternate the two so a change of machine load hits both alike
       const tsStarts: Start[] = [];
       const bccStarts: Start[] = [];
