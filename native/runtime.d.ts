@@ -99,6 +99,8 @@ export interface RuntimeNative {
   mapInfoByFd(fd: number): NativeMapFdInfo;
   /** An fd for the map with kernel id `id` (caller owns it). */
   mapFdById(id: number): number;
+  /** An fd for the program with kernel id `id` (caller owns it). */
+  progFdById(id: number): number;
   numPossibleCpus(): number;
   pageSize(): number;
 

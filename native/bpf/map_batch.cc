@@ -239,6 +239,14 @@ Napi::Value MapFdById(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// progFdById(id) -> fd (the caller owns it)
+Napi::Value ProgFdById(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = bpf_prog_get_fd_by_id(u32(info[0]));
+  if (fd < 0) throwErrno(env, "bpf_prog_get_fd_by_id", errno);
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Value NumPossibleCpus(const Napi::CallbackInfo& info) {
   int n = libbpf_num_possible_cpus();
   if (n < 0) throwErrno(info.Env(), "libbpf_num_possible_cpus", -n);
@@ -262,6 +270,7 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("objGet", Napi::Function::New(env, ObjGet));
   exports.Set("mapInfoByFd", Napi::Function::New(env, MapInfoByFd));
   exports.Set("mapFdById", Napi::Function::New(env, MapFdById));
+  exports.Set("progFdById", Napi::Function::New(env, ProgFdById));
   exports.Set("numPossibleCpus", Napi::Function::New(env, NumPossibleCpus));
   exports.Set("pageSize", Napi::Function::New(env, PageSize));
 }

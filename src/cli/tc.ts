@@ -48,7 +48,7 @@ export function registerTcCommands(program: Command): void {
     .description(
       "with DEV: remove tsbcc's cls_bpf filters (and only those) from the interface; " +
         'without: remove what tsbcc processes that died (e.g. by SIGKILL) recorded making — ' +
-        'their qdiscs, htb classes, filters, clsact and ifb devices — in every namespace or in --netns',
+        'their qdiscs, htb classes, filters, clsact, ifb devices and XDP programs — in every namespace or in --netns',
     )
     .action(async (dev: string | undefined, opts: { netns?: string }) => {
       if (dev === undefined) {

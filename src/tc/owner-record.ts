@@ -1,6 +1,7 @@
 /**
  * The tc owner record: what this process is making or has made with tc (qdiscs, htb classes,
- * cls_bpf filters, the clsact hook it added, ifb devices), so that after a SIGKILL —
+ * cls_bpf filters, the clsact hook it added, ifb devices) and the XDP programs it attached
+ * (src/xdp/xdp.ts), so that after a SIGKILL —
  * when no exit handler runs — `tsbcc tc clean` can remove exactly those objects and nothing
  * else. One file per process (and worker thread), `$TSBCC_RUN_DIR/tc/<pid>-<thread>.json`
  * (default `/run/tsbcc/tc`): an append-only log kept open while the process has objects
@@ -10,7 +11,8 @@
  * removal succeeded, so a record is a superset of what a dead process left: clean checks the
  * kernel before deleting anything (a filter only while it still runs the recorded program, a
  * qdisc only while one of the recorded kind and handle is there, an ifb only while that name is
- * an ifb device, the clsact only when no filter is left on it). Objects made with `keep: true`
+ * an ifb device, the clsact only when no filter is left on it, an XDP program only while the
+ * interface runs that program id, detached with the kernel's expected-program check). Objects made with `keep: true`
  * are not recorded: they are meant to outlive the process.
  */
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { decodeTcObject, deleteQdisc, dumpQdiscs } from '../netlink/tc/qdisc.js'
 import { HOOK_QDISC_HANDLE, PARENT_EGRESS, PARENT_INGRESS, TC_H } from '../netlink/tc/tca.js';
 import { processStart, runDir } from '../util/run-dir.js';
 import { parseFilterReply } from './filter-list.js';
+import { detachXdpIfRunning } from '../xdp/xdp-netlink.js';
 import { OwnerLog, parseRecord, writeRecordAtomically, type ParsedRecord } from './owner-log.js';
 
 /** One tc object as recorded (identified the way clean finds it again). */
@@ -35,7 +38,8 @@ export type OwnedTcObject =
   | { type: 'class'; ifindex: number; classid: number; parent: number }
   | { type: 'filter'; ifindex: number; parent: number; name: string; programId: number }
   | { type: 'hook'; ifindex: number }
-  | { type: 'ifb'; name: string };
+  | { type: 'ifb'; name: string }
+  | { type: 'xdp'; ifindex: number; programId: number };
 
 /** A recorded object with where it lives. */
 export type OwnerEntry = OwnedTcObject & {
@@ -215,6 +219,8 @@ function describe(e: OwnerEntry): string {
       return `clsact on ${where}`;
     case 'ifb':
       return `ifb device ${where}`;
+    case 'xdp':
+      return `XDP program ${e.programId} on ${where}`;
   }
 }
 
@@ -281,6 +287,8 @@ async function removeEntry(e: OwnerEntry, nsPath: string): Promise<boolean> {
       check(d);
       return !(d instanceof NetlinkError);
     }
+    case 'xdp':
+      return (await detachXdpIfRunning(nsPath, e.ifindex, e.programId, op('detach'))) !== undefined;
   }
 }
 

@@ -2,7 +2,9 @@
  * XDP attachment over rtnetlink (IFLA_XDP), in any network namespace, as a Link: generic
  * (skb) or native (driver) mode, with replace semantics — attaching fails when a program is
  * already there unless replace is asked for, XdpLink.replace() swaps atomically only while our
- * program is attached, and close() detaches only our program.
+ * program is attached, and close() detaches only our program. An attachment (unless `keep`) is
+ * in the tc owner record (src/tc/owner-record.ts) from before its request until it is detached,
+ * so `tsbcc tc clean` detaches it after a SIGKILL — only while the interface still runs it.
  */
 import type { Link } from '../core/link.js';
 import type { Program } from '../core/program.js';
@@ -13,15 +15,21 @@ import { logger } from '../logger.js';
 import { native } from '../native.js';
 import { ERRNO } from '../errno.js';
 import { interfaceIndex, namespaceGone, openIn, where } from '../netlink/device.js';
-import { LINK_MSG, XDP_ATTACHED, XDP_FLAGS } from '../netlink/ifla.js';
-import { buildMessage, REQUEST, type NetlinkMessage } from '../netlink/message.js';
-import { RTM } from '../netlink/rtnetlink.js';
-import { decodeMessage } from '../netlink/schema.js';
+import { XDP_FLAGS } from '../netlink/ifla.js';
 import { transactIn, transactInSync, type NetlinkRequest, type Outcome } from '../netlink/socket.js';
 import { netnsPath, type NetnsRef } from '../util/netns-path.js';
+import { recordOwned, type OwnerPlace, type OwnerToken } from '../tc/owner-record.js';
+import {
+  detachXdpIfRunning,
+  getRequest,
+  modeFlag,
+  parseState,
+  setRequest,
+  type XdpMode,
+  type XdpState,
+} from './xdp-netlink.js';
 
-/** Where XDP runs: generic (after the skb is built; any device) or native (in the driver). */
-export type XdpMode = 'generic' | 'native';
+export { setRequest, type XdpMode, type XdpState } from './xdp-netlink.js';
 
 /** Options of an XDP attachment. */
 export interface XdpOptions {
@@ -35,56 +43,6 @@ export interface XdpOptions {
   replace?: boolean;
   /** Leave the program attached when the process exits without closing the Link. */
   keep?: boolean;
-}
-
-/** What an interface has attached. */
-export interface XdpState {
-  /** How it is attached ('none' when nothing is). */
-  attached: (typeof XDP_ATTACHED)[number];
-  /** The program id in each mode (0 = none). */
-  nativeProgramId: number;
-  genericProgramId: number;
-}
-
-function modeFlag(mode: XdpMode | undefined): number {
-  if (mode === undefined) return 0;
-  if (mode === 'generic') return XDP_FLAGS.SKB_MODE;
-  if (mode === 'native') return XDP_FLAGS.DRV_MODE;
-  throw new InvalidArgumentError(`invalid XDP mode "${String(mode)}" (use generic or native)`);
-}
-
-/** The RTM_SETLINK request attaching (or replacing, with expectedFd) an XDP program. Pure. */
-export function setRequest(
-  ifindex: number,
-  fd: number,
-  flags: number,
-  expectedFd: number | undefined,
-  op: string,
-): NetlinkRequest {
-  const message = buildMessage(RTM.SETLINK, REQUEST.ACK, LINK_MSG, {
-    header: { ifi_index: ifindex },
-    attrs: { XDP: { FD: fd, FLAGS: flags || undefined, EXPECTED_FD: expectedFd } },
-  });
-  return { message, operation: op };
-}
-
-function getRequest(ifindex: number, op: string): NetlinkRequest {
-  return {
-    message: buildMessage(RTM.GETLINK, REQUEST.ACK, LINK_MSG, { header: { ifi_index: ifindex } }),
-    operation: op,
-  };
-}
-
-function parseState(replies: NetlinkMessage[]): XdpState {
-  const state: XdpState = { attached: 'none', nativeProgramId: 0, genericProgramId: 0 };
-  const link = replies.find((r) => r.type === RTM.NEWLINK);
-  const xdp = link && decodeMessage(LINK_MSG, link.payload).attrs.XDP;
-  if (!xdp) return state;
-  state.attached = XDP_ATTACHED[xdp.ATTACHED ?? 0] ?? 'none';
-  const id = xdp.PROG_ID ?? 0;
-  state.nativeProgramId = xdp.DRV_PROG_ID ?? (state.attached === 'native' ? id : 0);
-  state.genericProgramId = xdp.SKB_PROG_ID ?? (state.attached === 'generic' ? id : 0);
-  return state;
 }
 
 /** Reports what XDP program an interface runs. @throws InvalidArgumentError for an unknown interface. */
@@ -118,6 +76,8 @@ export class XdpLink implements Link, Closeable {
     readonly mode: XdpMode,
     program: Program,
     keep: boolean | undefined,
+    private readonly place: OwnerPlace,
+    private owner: OwnerToken | undefined,
   ) {
     this.interface = ifname;
     this.fdDup = native().dupFd(program.fd);
@@ -148,14 +108,23 @@ export class XdpLink implements Link, Closeable {
     }
     const flags = modeFlag(opts.mode) | (opts.replace ? 0 : XDP_FLAGS.UPDATE_IF_NOEXIST);
     const path = netnsPath(opts.netns);
+    const place: OwnerPlace = {
+      ...(opts.netns ? { netns: opts.netns } : {}),
+      nsPath: path,
+      interface: opts.interface,
+    };
     const sock = await openIn(opts.netns);
     try {
       const ifindex = await interfaceIndex(sock, opts.interface, opts.netns);
       const op = `attach XDP program ${program.name} to ${where(opts)}`;
       const set = setRequest(ifindex, program.fd, flags, undefined, op);
+      const owner = opts.keep
+        ? undefined
+        : recordOwned(place, { type: 'xdp', ifindex, programId: program.id });
       try {
         await sock.request(set.message, set.operation);
       } catch (e) {
+        owner?.forget();
         if (e instanceof NetlinkError && e.errno === ERRNO.EBUSY) {
           throw new InvalidArgumentError(
             `${where(opts)} already has an XDP program (${e.extack ?? 'EBUSY'}); pass replace: true to replace it`,
@@ -171,9 +140,21 @@ export class XdpLink implements Link, Closeable {
         throw e;
       }
       const g = getRequest(ifindex, `query XDP on ${where(opts)}`);
-      const state = parseState(await sock.request(g.message, g.operation));
+      let state: XdpState;
+      try {
+        state = parseState(await sock.request(g.message, g.operation));
+      } catch (e) {
+        // attached, but its mode is unknown: take it away again (only if it is still ours)
+        try {
+          await detachXdpIfRunning(path, ifindex, program.id, op);
+          owner?.forget();
+        } catch {
+          // left recorded: tsbcc tc clean detaches it once this process is gone
+        }
+        throw e;
+      }
       const mode: XdpMode = state.genericProgramId === program.id ? 'generic' : 'native';
-      return new XdpLink(opts.interface, opts.netns, path, ifindex, mode, program, opts.keep);
+      return new XdpLink(opts.interface, opts.netns, path, ifindex, mode, program, opts.keep, place, owner);
     } finally {
       sock.close();
     }
@@ -190,10 +171,24 @@ export class XdpLink implements Link, Closeable {
       );
     }
     const flags = modeFlag(this.mode) | XDP_FLAGS.REPLACE;
-    const [r] = await transactIn(this.nsPath, [
-      setRequest(this.ifindex, program.fd, flags, this.fdDup, `replace ${this.description}`),
-    ]);
-    if (r instanceof NetlinkError) throw r;
+    const next = this.owner
+      ? recordOwned(this.place, { type: 'xdp', ifindex: this.ifindex, programId: program.id })
+      : undefined;
+    let r: Outcome | undefined;
+    try {
+      [r] = await transactIn(this.nsPath, [
+        setRequest(this.ifindex, program.fd, flags, this.fdDup, `replace ${this.description}`),
+      ]);
+    } catch (e) {
+      next?.forget();
+      throw e;
+    }
+    if (r instanceof NetlinkError) {
+      next?.forget();
+      throw r;
+    }
+    this.owner?.forget();
+    this.owner = next;
     const old = this.fdDup;
     this.fdDup = native().dupFd(program.fd);
     native().closeFd(old);
@@ -210,6 +205,7 @@ export class XdpLink implements Link, Closeable {
     );
   }
 
+  /** After the detach request: `r` its outcome (undefined: the namespace is gone). */
   private finish(r: Outcome | undefined): void {
     native().closeFd(this.fdDup);
     this.fdDup = -1;
@@ -217,8 +213,10 @@ export class XdpLink implements Link, Closeable {
       // EEXIST: someone else's program is attached now; ENODEV: the interface is gone.
       if (r.errno === ERRNO.EEXIST || r.errno === ERRNO.ENODEV)
         logger().info(`${this.description}: not detached (${r.code})`);
-      else throw r;
+      else throw r; // still attached: stays recorded
     }
+    this.owner?.forget();
+    this.owner = undefined;
   }
 
   /** Detaches our program (not a program that replaced it); idempotent. */

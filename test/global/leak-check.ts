@@ -6,6 +6,7 @@
  *   under tsbcc's run directory;
  * - qdiscs, and filters on every hook and qdisc, of the interfaces that existed before (a test
  *   that attaches to lo, or to a device it did not make, must take it away again);
+ * - XDP programs attached to any interface of the root namespace or of a named namespace;
  * - uprobe/kprobe events (tracefs dynamic_events, uprobe_events, kprobe_events);
  * - tracefs instances (tsbcc's trace readers make one each); before comparing, the instances of
  *   tsbcc processes that died without closing them (a test's SIGKILL) are removed, as the next
@@ -36,6 +37,7 @@ interface Snapshot {
   state: Set<string>;
   qdiscs: Set<string>;
   filters: Set<string>;
+  xdp: Set<string>;
   probes: Set<string>;
   instances: Set<string>;
   sysctls: Set<string>;
@@ -108,6 +110,34 @@ function filters(devs: string[]): Set<string> {
       for (const l of lines('tc', ['filter', 'show', 'dev', dev, ...parent.split(' ')])) {
         if (l.startsWith('filter ')) out.add(`${dev} ${parent}: ${l.trim()}`);
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * The XDP programs attached to the interfaces of the root namespace and of every named
+ * namespace, one entry per interface: `<namespace or "root"> <interface>: xdp <mode> <program ids>`.
+ */
+export function xdpAttachments(): Set<string> {
+  const out = new Set<string>();
+  const spaces = ['', ...lines('ip', ['netns', 'list']).map((l) => l.split(' ')[0] ?? l)];
+  for (const ns of spaces) {
+    let list: { ifname?: string; xdp?: { mode?: number; prog?: { id?: number }; attached?: unknown[] } }[];
+    try {
+      const out = execFileSync('ip', [...(ns ? ['-n', ns] : []), '-j', 'link', 'show'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      list = JSON.parse(out || '[]') as typeof list;
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const l of list) {
+      if (!l.xdp) continue;
+      const ids = l.xdp.prog?.id !== undefined ? [l.xdp.prog] : (l.xdp.attached ?? []);
+      const shown = ids.map((p) => JSON.stringify(p)).join(' ');
+      out.add(`${ns || 'root'} ${l.ifname ?? '?'}: xdp mode ${l.xdp.mode ?? '?'} ${shown}`);
     }
   }
   return out;
@@ -225,6 +255,7 @@ function snapshot(devs?: string[]): Snapshot {
     state: new Set(walk(process.env.TSBCC_RUN_DIR || '/run/tsbcc', true)),
     qdiscs: qdiscs(),
     filters: filters(devs ?? links),
+    xdp: xdpAttachments(),
     probes: probes(),
     instances: instances(),
     sysctls: sysctls(),
