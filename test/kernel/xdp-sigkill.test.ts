@@ -19,8 +19,7 @@ import { xdpAttachments } from '../global/leak-check.js';
 import { vethPair, type VethPairFixture } from './helpers/netns.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const viteNode = join(root, 'node_modules', '.bin', 'vite-node');
-const child = join(import.meta.dirname, 'helpers', 'xdp-sigkill-child.ts');
+const child = join(import.meta.dirname, 'helpers', 'xdp-sigkill-child.mjs');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 
 const XDP_PASS = `
@@ -54,7 +53,7 @@ function recordedXdp(): string[] {
 
 /** Starts the child, waits for `attached <id>`, SIGKILLs it; the child's program id. */
 async function attachAndKill(): Promise<number> {
-  const p = spawn(viteNode, [child, net.ns2, net.if2], {
+  const p = spawn(process.execPath, [child, net.ns2, net.if2], {
     cwd: root,
     env: { ...process.env, TSBCC_RUN_DIR: runDir },
     stdio: ['ignore', 'pipe', 'pipe'],
