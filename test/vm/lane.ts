@@ -42,6 +42,9 @@ export const vmLaneFiles: readonly string[] = [
   'test/examples/vlan-learning.test.ts',
   // tsbcc ratelimit's police strategy (a police filter per class), with UDP
   'test/kernel/ratelimit-police.test.ts',
+  // trace_pipe readers on private tracefs instances (6.1's bpf_trace_printk event, the
+  // instances' removal on Ctrl-C and the reaper after SIGKILL)
+  'test/kernel/trace-instance.test.ts',
 ];
 
 /**
