@@ -7,6 +7,7 @@
  * unconnected UDP socket whose datagram came from port 53. The first 512 bytes of the datagram
  * go to user space, where dns-cache.ts parses them.
  */
+import { FD_SOCK_C } from './fd-socket.js';
 import { tracepointProbe, type Attachment } from './session.js';
 
 /** Bytes of a DNS response kept (a classic UDP DNS message's limit, as BCC's MAX_PKT). */
@@ -65,37 +66,12 @@ BPF_HASH(dns_pending, u32, struct dns_pending);
 BPF_PERCPU_ARRAY(dns_buf, struct dns_event, 1);
 BPF_PERF_OUTPUT(dns_events);
 
+${FD_SOCK_C}
 // the socket behind fd: 1 UDP connected to port 53, 0 another UDP socket, -1 anything else
 static int dns_socket(long fd)
 {
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    struct files_struct *files = 0;
-    struct fdtable *fdt = 0;
-    struct file **fds = 0;
-    struct file *file = 0;
-    struct socket *sock = 0;
-    struct sock *sk = 0;
-    unsigned int max_fds = 0;
+    struct sock *sk = fd_sock(fd);
     u16 proto = 0, dport = 0;
-    if (fd < 0)
-        return -1;
-    bpf_probe_read_kernel(&files, sizeof(files), &task->files);
-    if (files == 0)
-        return -1;
-    bpf_probe_read_kernel(&fdt, sizeof(fdt), &files->fdt);
-    if (fdt == 0)
-        return -1;
-    bpf_probe_read_kernel(&max_fds, sizeof(max_fds), &fdt->max_fds);
-    if (fd >= max_fds)
-        return -1;
-    bpf_probe_read_kernel(&fds, sizeof(fds), &fdt->fd);
-    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-    if (file == 0)
-        return -1;
-    bpf_probe_read_kernel(&sock, sizeof(sock), &file->private_data);
-    if (sock == 0)
-        return -1;
-    bpf_probe_read_kernel(&sk, sizeof(sk), &sock->sk);
     if (sk == 0)
         return -1;
     bpf_probe_read_kernel(&proto, sizeof(proto), &sk->sk_protocol);

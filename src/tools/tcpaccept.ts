@@ -1,13 +1,14 @@
 /**
  * tcpaccept: traces passive TCP connections (accept()), one line each. A kretprobe on
  * inet_csk_accept where the kernel has kprobes (BCC's form). Without kprobes,
- * syscalls:sys_exit_accept/accept4 in the accepting thread: the new descriptor is looked up in
- * the task's file table (task->files->fdt->fd[fd]->private_data, the socket) and its sock read
- * as the kretprobe would.
+ * syscalls:sys_exit_accept/accept4 in the accepting thread: the new descriptor's sock is found
+ * through the task's file table (fd-socket.ts, shared with tcpconnect -d) and read as the
+ * kretprobe would.
  */
 import { InvalidArgumentError } from '../errors.js';
 import { intArg, intList } from './args.js';
 import { addContainerOptions, containerFilter, type ContainerOptions } from './containers.js';
+import { FD_SOCK_C } from './fd-socket.js';
 import { clockTime, sprintf } from './format.js';
 import { tracepointProbe, type Attachment } from './session.js';
 import { formatAddress } from './tcpconnect.js';
@@ -58,40 +59,12 @@ int on_accept_return(struct pt_regs *ctx)
     return report(ctx, (struct sock *)PT_REGS_RC(ctx));
 }
 `
-    : `
+    : `${FD_SOCK_C}
 static int accepted(void *ctx, long fd)
 {
     u32 pid = bpf_get_current_pid_tgid() >> 32;
     ${pidFilter}
-    if (fd < 0)
-        return 0;
-    // the new descriptor's socket: current->files->fdt->fd[fd]->private_data->sk
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    struct files_struct *files = 0;
-    struct fdtable *fdt = 0;
-    struct file **fds = 0;
-    struct file *file = 0;
-    struct socket *sock = 0;
-    struct sock *sk = 0;
-    unsigned int max_fds = 0;
-    bpf_probe_read_kernel(&files, sizeof(files), &task->files);
-    if (files == 0)
-        return 0;
-    bpf_probe_read_kernel(&fdt, sizeof(fdt), &files->fdt);
-    if (fdt == 0)
-        return 0;
-    bpf_probe_read_kernel(&max_fds, sizeof(max_fds), &fdt->max_fds);
-    if (fd >= max_fds)
-        return 0;
-    bpf_probe_read_kernel(&fds, sizeof(fds), &fdt->fd);
-    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-    if (file == 0)
-        return 0;
-    bpf_probe_read_kernel(&sock, sizeof(sock), &file->private_data);
-    if (sock == 0)
-        return 0;
-    bpf_probe_read_kernel(&sk, sizeof(sk), &sock->sk);
-    return report(ctx, sk);
+    return report(ctx, fd_sock(fd));
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_accept) { return accepted(args, args->ret); }

@@ -71,9 +71,15 @@ describe.skipIf(noTracing)('tools: TCP', () => {
     if (!net) throw new Error('no namespaces');
     const conn = ToolRun.start(['tcpconnect', '-L', '-P', String(PORT), '--verbose']);
     const acc = ToolRun.start(['tcpaccept', '-P', String(PORT), '--verbose']);
-    runs.push(conn, acc);
+    const kprobes = fs.has('kprobes');
+    // where the default is the kretprobe, the tracepoint form (the fd -> socket walk of
+    // fd-socket.ts) runs next to it
+    const accTp = kprobes
+      ? ToolRun.start(['tcpaccept', '--attach', 'tracepoint', '-P', String(PORT), '--verbose'])
+      : undefined;
+    runs.push(conn, acc, ...(accTp ? [accTp] : []));
     await conn.line(/^PID\s+COMM\s+IP\s+SADDR\s+LPORT\s+DADDR\s+DPORT\s*$/);
-    await acc.line(/^PID\s+COMM\s+IP\s+RADDR\s+RPORT\s+LADDR\s+LPORT$/);
+    for (const r of [acc, accTp]) await r?.line(/^PID\s+COMM\s+IP\s+RADDR\s+RPORT\s+LADDR\s+LPORT$/);
     const curlPid = connectFromNs2();
     // ip netns exec execs curl in the process it started
     const c = (await conn.line(new RegExp(`\\s${net.ip1}\\s+${PORT}\\s*$`))).trim().split(/\s+/);
@@ -85,21 +91,27 @@ describe.skipIf(noTracing)('tools: TCP', () => {
       net.ip1,
       String(PORT),
     ]);
-    const a = (await acc.line(new RegExp(`\\s${net.ip1}\\s+${PORT}$`))).trim().split(/\s+/);
-    // the server accepted curl's connection: its remote port is curl's local port
-    expect([a[0], a[1], a[2], a[3], a[4], a[5], a[6]]).toEqual([
-      String(server?.pid),
-      'node',
-      '4',
-      net.ip2,
-      c[4],
-      net.ip1,
-      String(PORT),
-    ]);
+    for (const r of [acc, accTp]) {
+      if (!r) continue;
+      const a = (await r.line(new RegExp(`\\s${net.ip1}\\s+${PORT}$`))).trim().split(/\s+/);
+      // the server accepted curl's connection: its remote port is curl's local port
+      expect([a[0], a[1], a[2], a[3], a[4], a[5], a[6]]).toEqual([
+        String(server?.pid),
+        'node',
+        '4',
+        net.ip2,
+        c[4],
+        net.ip1,
+        String(PORT),
+      ]);
+    }
     expect(Number(c[4])).toBeGreaterThan(0);
     expect(await conn.interrupt()).toBe(0);
     expect(await acc.interrupt()).toBe(0);
-    const kprobes = fs.has('kprobes');
+    if (accTp) {
+      expect(await accTp.interrupt()).toBe(0);
+      expect(accTp.stderr).toMatch(/tracepoint syscalls:sys_exit_accept4?/);
+    }
     expect(conn.stderr).toMatch(kprobes ? /kretprobe tcp_v4_connect/ : /tracepoint sock:inet_sock_set_state/);
     expect(acc.stderr).toMatch(
       kprobes ? /kretprobe inet_csk_accept/ : /tracepoint syscalls:sys_exit_accept4?/,
