@@ -3,15 +3,16 @@
  * in a fresh namespace), side by side in one run: tsbcc (in-process netlink), pyroute2 (BCC's
  * way; bench/tc/pyroute2_attach.py run in the namespace), and the `tc` command (two processes
  * per iteration, program from a bpffs pin). The clsact qdisc exists beforehand for all three.
- * tsbcc (default: requests from a thread-pool thread; and with blockingNetlink: from the JS
- * thread) and pyroute2 alternate in ten rounds of n/10 cycles, each after 10 untimed ones; the
- * rounds in which tsbcc's median was the lower are counted.
+ * tsbcc (default blockingNetlink 'auto': short requests from the JS thread unless rtnl was
+ * found contended; true: always from the JS thread; false: always from a thread-pool thread)
+ * and pyroute2 alternate in ten rounds of n/10 cycles, each after 10 untimed ones; the rounds
+ * in which each tsbcc mode's median was the lower are counted. The load average is printed.
  * Run: `node dist/bench/tc/attach-latency.js` or `npx vite-node bench/tc/attach-latency.ts`
  * (options: --n 200).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfObject, compile, TcDevice } from '../../src/index.js';
@@ -56,15 +57,19 @@ try {
   const ROUNDS = 10;
   let tsbccWins = 0;
   let blockingWins = 0;
+  let poolWins = 0;
   const perRound = Math.ceil(n / ROUNDS);
   const tsbcc: number[] = [];
   const blocking: number[] = [];
+  const pool: number[] = [];
   const py: number[] = [];
   // tsbcc: a TcDevice opened once (a socket in the namespace), then attach + close per cycle;
-  // by default each request goes to the kernel from a thread-pool thread, with
-  // blockingNetlink from the JS thread (as pyroute2 does).
+  // by default ('auto') each short request goes to the kernel from the JS thread (as pyroute2
+  // does) unless rtnl was found contended; blockingNetlink true/false: always / never so.
   const tc = await TcDevice.open({ interface: dev, netns: ns });
   const tcBlocking = await TcDevice.open({ interface: dev, netns: ns, blockingNetlink: true });
+  const tcPool = await TcDevice.open({ interface: dev, netns: ns, blockingNetlink: false });
+  const load0 = readFileSync('/proc/loadavg', 'utf8').trim();
   const cycles = async (d: TcDevice, out: number[]): Promise<void> => {
     for (let i = 0; i < perRound + 10; i++) {
       const t0 = process.hrtime.bigint();
@@ -76,6 +81,7 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     await cycles(tc, tsbcc);
     await cycles(tcBlocking, blocking);
+    await cycles(tcPool, pool);
     // pyroute2 inside the namespace (interpreter start-up excluded: timed in the loop).
     const round = JSON.parse(
       sh('/usr/bin/python3', [join(here, 'pyroute2_attach.py'), pin, ns, dev, String(perRound + 10)]),
@@ -84,11 +90,15 @@ try {
     const pyMedian = stats(round.slice(10)).median;
     if (stats(tsbcc.slice(-perRound)).median <= pyMedian) tsbccWins++;
     if (stats(blocking.slice(-perRound)).median <= pyMedian) blockingWins++;
+    if (stats(pool.slice(-perRound)).median <= pyMedian) poolWins++;
   }
+  const load1 = readFileSync('/proc/loadavg', 'utf8').trim();
   tc.close();
   tcBlocking.close();
+  tcPool.close();
   results.push({ tool: 'tsbcc', us: tsbcc });
-  results.push({ tool: 'tsbcc, blockingNetlink', us: blocking });
+  results.push({ tool: 'tsbcc, blockingNetlink: true', us: blocking });
+  results.push({ tool: 'tsbcc, blockingNetlink: false', us: pool });
   results.push({ tool: 'pyroute2 0.7.2 (BCC)', us: py });
 
   // The tc command: one `tc filter add` and one `tc filter del` process per iteration (each via nsenter).
@@ -138,8 +148,9 @@ try {
 
   const base = stats(tsbcc).median;
   console.log(
-    `attach+detach of a cls_bpf filter, ${n} iterations (tc command: ${reps}); median lower than pyroute2's in ${tsbccWins} (tsbcc) and ${blockingWins} (blockingNetlink) of ${ROUNDS} alternating rounds`,
+    `attach+detach of a cls_bpf filter, ${n} iterations (tc command: ${reps}); median lower than pyroute2's in ${tsbccWins} (tsbcc), ${blockingWins} (blockingNetlink: true) and ${poolWins} (blockingNetlink: false) of ${ROUNDS} alternating rounds`,
   );
+  console.log(`load average before: ${load0}; after the alternating rounds: ${load1}`);
   console.log('| tool | median | p90 | ratio (median) |');
   console.log('| --- | --- | --- | --- |');
   for (const r of results) {

@@ -10,7 +10,6 @@ import {
   badMessage,
   decodeAttrs,
   encodeMessage,
-  encodeStruct,
   struct,
   type AttrDefs,
   type FieldMap,
@@ -92,25 +91,26 @@ export class MessageBuilder {
     if (body) this.raw(body);
   }
 
-  /** Appends encoded bytes (padded to 4). */
+  /** Appends encoded bytes (padded to 4; the bytes are copied when the message is built). */
   raw(b: Buffer): this {
-    const padded = Buffer.alloc(align4(b.length));
-    b.copy(padded);
-    this.chunks.push(padded);
-    this.length += padded.length;
+    this.chunks.push(b);
+    this.length += align4(b.length);
     return this;
   }
 
   /** The finished message bytes (pid 0: the kernel fills in the port). */
   build(): Buffer {
-    const hdr = encodeStruct(NLMSGHDR, {
-      nlmsg_len: this.length,
-      nlmsg_type: this.type,
-      nlmsg_flags: this.flags,
-      nlmsg_seq: this.seq,
-      nlmsg_pid: 0,
-    });
-    return Buffer.concat([hdr, ...this.chunks], this.length);
+    const out = Buffer.alloc(this.length); // zeroed: the padding after each chunk
+    out.writeUInt32LE(this.length, 0);
+    out.writeUInt16LE(this.type, 4);
+    out.writeUInt16LE(this.flags, 6);
+    out.writeUInt32LE(this.seq, 8);
+    let off = NLMSGHDR.size;
+    for (const c of this.chunks) {
+      c.copy(out, off);
+      off += align4(c.length);
+    }
+    return out;
   }
 }
 

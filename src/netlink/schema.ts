@@ -438,10 +438,9 @@ export function encodeMessage<H extends FieldMap, D extends AttrDefs>(
   v: MessageIn<H, D>,
   path: string = m.name,
 ): Buffer {
-  const header = encodeStruct(m.header, v.header ?? {}, `${path}.header`);
-  const padded = Buffer.alloc(align4(header.length));
-  header.copy(padded);
-  return Buffer.concat([padded, encodeAttrs(m.attrs, v.attrs ?? {}, path)]);
+  const header = Buffer.alloc(align4(m.header.size));
+  writeStruct(header, 0, m.header, v.header ?? {}, `${path}.header`);
+  return v.attrs ? Buffer.concat([header, encodeAttrs(m.attrs, v.attrs, path)]) : header;
 }
 
 /** Encodes one value of any attribute type (e.g. a list) as a payload. */

@@ -5,7 +5,7 @@
  */
 import { native } from '../native.js';
 import { NetlinkError, ClosedError, fromNative } from '../errors.js';
-import type { MessageBuilder, NetlinkMessage } from './message.js';
+import { NLM_F, type MessageBuilder, type NetlinkMessage } from './message.js';
 import { combine, joinable, split, type Transaction } from './coalesce.js';
 import { nativeConditions, outcome, type NetlinkRequest, type Outcome } from './request.js';
 
@@ -21,6 +21,17 @@ interface Queued extends Transaction {
 export const NETLINK_ROUTE = 0;
 
 /**
+ * blocking 'auto': a transaction on the JS thread that took longer than this (ms) sends the
+ * socket's next ones to the thread pool for {@link AUTO_BACKOFF_MS}. An uncontended tc request
+ * takes 10-500 us (the first and last filter on a device patch kernel text), and a few ms on a
+ * machine whose CPUs are all busy (the thread waits for a CPU, which the thread pool would not
+ * change); another process holding rtnl (e.g. namespaces being torn down) makes it tens of ms.
+ */
+export const AUTO_SLOW_MS = 10;
+/** blocking 'auto': how long (ms) transactions stay off the JS thread after a slow one. */
+export const AUTO_BACKOFF_MS = 1000;
+
+/**
  * A netlink socket in a namespace. Close it with close() or `using`.
  */
 export class NetlinkSocket {
@@ -33,12 +44,17 @@ export class NetlinkSocket {
   private queue: Queued[] = [];
   private inFlight = false;
   /**
-   * Run transactions on the JS thread (netlinkTransactSync) instead of a thread-pool thread:
-   * no thread hop per round trip (on a loaded machine the hop costs more than the kernel's
-   * work), but the JS thread waits for the kernel's answers, which can take long while another
-   * process holds the kernel's rtnl lock. Default false.
+   * Where transactions run. false (default): on a thread-pool thread. true: on the JS thread
+   * (netlinkTransactSync): no thread hop per round trip (on a loaded machine the hop costs more
+   * than the kernel's work), but the JS thread waits for the kernel's answers, which can take
+   * long while another process holds the kernel's rtnl lock. 'auto': on the JS thread for
+   * transactions without a dump, except for {@link AUTO_BACKOFF_MS} after one that took longer
+   * than {@link AUTO_SLOW_MS} (rtnl held elsewhere): then on the thread pool. So a contended rtnl
+   * blocks the JS thread for at most one transaction per AUTO_BACKOFF_MS.
    */
-  blocking = false;
+  blocking: boolean | 'auto' = false;
+  /** 'auto': hrtime (ms) until which transactions go to the thread pool. */
+  private backoffUntil = 0;
 
   private constructor(
     fd: number,
@@ -109,9 +125,10 @@ export class NetlinkSocket {
   private outcomes(requests: NetlinkRequest[], stopOnError: boolean): Promise<(Outcome | undefined)[]> {
     if (this.fd < 0) return Promise.reject(new ClosedError('netlink socket'));
     if (requests.length === 0) return Promise.resolve([]);
-    if (this.blocking && !this.inFlight) {
+    if (this.blocking !== false && !this.inFlight && (this.blocking === true || this.runsHere(requests))) {
       const tx = { requests, stopOnError };
       const { requests: all, conditions } = combine([tx]);
+      const t0 = this.blocking === 'auto' ? performance.now() : 0;
       try {
         const datagrams = native().netlinkTransactSync(
           this.fd,
@@ -122,12 +139,27 @@ export class NetlinkSocket {
         return Promise.resolve(split([tx], datagrams)[0] ?? []);
       } catch (e) {
         return Promise.reject(fromNative(e, 'netlink'));
+      } finally {
+        if (t0 > 0) {
+          const t1 = performance.now();
+          if (t1 - t0 > AUTO_SLOW_MS) this.backoffUntil = t1 + AUTO_BACKOFF_MS;
+        }
       }
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ requests, stopOnError, resolve, reject });
       if (!this.inFlight) void this.pump();
     });
+  }
+
+  /** 'auto': whether these requests run on the JS thread now (no dump, not backing off). */
+  private runsHere(requests: NetlinkRequest[]): boolean {
+    if (this.backoffUntil > 0) {
+      if (performance.now() < this.backoffUntil) return false;
+      this.backoffUntil = 0;
+    }
+    for (const r of requests) if ((r.message.flags & NLM_F.DUMP) === NLM_F.DUMP) return false;
+    return true;
   }
 
   /** Sends what is queued, a native round trip at a time, until the queue is empty. */
@@ -204,7 +236,7 @@ export async function transactIn(
 
 /**
  * transactIn, synchronously (the JS thread waits for a native thread inside nsPath): for
- * clean-up at process exit. Every request must ask for an ack.
+ * clean-up at process exit. Every request must get an answer (an ack, or a lookup's reply).
  * @throws SyscallError when the namespace cannot be entered.
  */
 export function transactInSync(

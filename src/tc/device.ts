@@ -4,6 +4,7 @@
  * what they made when closed (also after the device itself is closed).
  */
 import type { Program } from '../core/program.js';
+import { InvalidArgumentError } from '../errors.js';
 import { interfaceIndex, openIn, where, type DeviceTarget } from '../netlink/device.js';
 import type { NetlinkSocket } from '../netlink/socket.js';
 import { checkInterfaceName, netnsPath, type NetnsRef } from '../util/netns-path.js';
@@ -23,13 +24,16 @@ export interface TcDeviceOptions {
   /** Namespace name (`ip netns` name) or nsfs path; the caller's namespace when omitted. */
   netns?: NetnsRef;
   /**
-   * Make this device's netlink requests on the JS thread (default false: on a thread-pool
-   * thread). Faster per request, most on a loaded machine (no thread hop: see bench/tc), but the
-   * JS thread waits for the kernel, which can take long while another process holds the
-   * kernel's rtnl lock (e.g. while namespaces are being torn down). Links made from the device
-   * use it while it is open.
+   * Where this device's netlink requests run (Links made from the device use it while it is
+   * open). true: on the JS thread: no thread hop per request (on a loaded machine the hop costs
+   * more than the kernel's work: see bench/tc), but the JS thread waits for the kernel, which
+   * can take long while another process holds the kernel's rtnl lock (e.g. while namespaces are
+   * being torn down). false: always on a thread-pool thread (the JS thread never waits).
+   * 'auto' (default): on the JS thread, except dumps, and except for a second after a request
+   * that took longer than 10 ms (rtnl held elsewhere): so the JS thread waits for a contended
+   * rtnl at most once a second.
    */
-  blockingNetlink?: boolean;
+  blockingNetlink?: boolean | 'auto';
 }
 
 /** An interface to attach tc objects to. Close it when done (Links stay valid). */
@@ -54,9 +58,15 @@ export class TcDevice implements DeviceTarget {
    */
   static async open(opts: TcDeviceOptions): Promise<TcDevice> {
     checkInterfaceName(opts.interface);
+    const blocking = opts.blockingNetlink ?? 'auto';
+    if (blocking !== true && blocking !== false && blocking !== 'auto') {
+      throw new InvalidArgumentError(
+        `blockingNetlink must be true, false or 'auto', got ${JSON.stringify(blocking)}`,
+      );
+    }
     const path = netnsPath(opts.netns);
     const sock = await openIn(opts.netns);
-    sock.blocking = opts.blockingNetlink === true;
+    sock.blocking = blocking;
     try {
       const ifindex = await interfaceIndex(sock, opts.interface, opts.netns);
       return new TcDevice(sock, opts.netns, path, opts.interface, ifindex);

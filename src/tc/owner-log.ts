@@ -20,6 +20,7 @@
 import {
   closeSync,
   fstatSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -125,17 +126,43 @@ function moveAside(file: string, h: OwnerHeader): void {
   renameSync(file, file.replace(/\.json$/, `.${other?.pidStart ?? 'unknown'}.json`));
 }
 
+/** Options of an {@link OwnerLog}. */
+export interface OwnerLogOptions {
+  /**
+   * When the last object is forgotten, append its `forget` line and keep the file open instead
+   * of removing it at once; the owner removes it with {@link OwnerLog.remove} (when it has
+   * stayed empty for a while, and at exit). A record whose objects are all forgotten names
+   * nothing for clean to look at, and clean removes it once its process is dead. This saves
+   * creating and unlinking the file (two journaled metadata changes) for each object made and
+   * removed in turn. Default false: removed with the last object.
+   */
+  linger?: boolean;
+}
+
 /**
  * The writer of one process's (thread's) record file: created with the first object, appended
- * to while objects live, removed when the last one is forgotten.
+ * to while objects live, removed when the last one is forgotten (or later: `linger`).
  */
 export class OwnerLog<E extends LoggedEntry> {
   private fd: number | undefined;
   private file: string | undefined;
   private bytes = 0;
   private compactAt = 0;
+  /** Bytes of the header line at the start of the open file (0: unknown). */
+  private headerBytes = 0;
+  private readonly linger: boolean;
 
-  constructor(private readonly header: OwnerHeader) {}
+  constructor(
+    private readonly header: OwnerHeader,
+    opts: OwnerLogOptions = {},
+  ) {
+    this.linger = opts.linger === true;
+  }
+
+  /** Whether a file is open (created and not removed since). */
+  get isOpen(): boolean {
+    return this.fd !== undefined;
+  }
 
   /**
    * Records `entry`, about to be made; `live` is every object recorded now, `entry` included.
@@ -143,7 +170,7 @@ export class OwnerLog<E extends LoggedEntry> {
    */
   add(file: string, entry: E, live: readonly E[]): void {
     if (this.fd !== undefined && this.file === file && this.intact()) {
-      this.append(`${JSON.stringify({ add: entry })}\n`);
+      this.append(`{"add":${JSON.stringify(entry)}}\n`);
     } else if (live.length === 1 && live[0] === entry) {
       this.create(file, formatRecord(this.header, live));
     } else {
@@ -153,19 +180,28 @@ export class OwnerLog<E extends LoggedEntry> {
 
   /**
    * Records that the object `seq` is gone, or removes the file when `live` (the objects left)
-   * is empty.
+   * is empty (unless it lingers).
    * @throws Error (a Node system error) when the file cannot be written.
    */
   forget(file: string, seq: number, live: readonly E[]): void {
-    if (live.length === 0) {
-      const open = this.file;
+    if (this.fd === undefined || this.file !== file) {
+      // not (or no longer) writing this file: start over with what lives, or have none
+      if (live.length > 0) this.rewrite(file, live);
+      else {
+        this.remove();
+        unlinkIfThere(file);
+      }
+    } else if (live.length === 0 && !this.linger) {
       this.remove();
-      if (open !== file) unlinkIfThere(file);
-    } else if (this.fd === undefined || this.file !== file || !this.intact()) {
-      this.rewrite(file, live);
+    } else if (live.length > 0 && !this.intact()) {
+      this.rewrite(file, live); // removed under us: the objects still alive go in a new file
     } else {
-      this.append(`${JSON.stringify({ forget: seq })}\n`);
-      if (this.bytes > this.compactAt) this.rewrite(file, live);
+      // (Nothing alive: a forget that went to a file removed under us loses nothing.)
+      this.append(`{"forget":${seq}}\n`);
+      if (this.bytes > this.compactAt) {
+        if (live.length === 0 && this.headerBytes > 0) this.truncateToHeader();
+        else this.rewrite(file, live);
+      }
     }
   }
 
@@ -212,11 +248,22 @@ export class OwnerLog<E extends LoggedEntry> {
     if (file !== undefined && file !== keep) unlinkIfThere(file);
   }
 
+  /**
+   * Compaction when nothing lives: cut the file back to its header, one ftruncate. (A reader
+   * racing it may see a forget cut away from its add; readers act only on the records of dead
+   * owners, which write nothing.)
+   */
+  private truncateToHeader(): void {
+    ftruncateSync(this.fd as number, this.headerBytes);
+    this.bytes = this.headerBytes;
+  }
+
   private opened(file: string, fd: number, size: number): void {
     this.fd = fd;
     this.file = file;
     this.bytes = size;
     this.compactAt = Math.max(4 * this.bytes, 64 * 1024);
+    this.headerBytes = 0;
   }
 
   /** Creates the file with `text` (one write: a torn one holds no complete entry line). */
@@ -238,6 +285,7 @@ export class OwnerLog<E extends LoggedEntry> {
     }
     this.opened(file, fd, 0);
     this.append(text);
+    this.headerBytes = text.indexOf('\n') + 1;
   }
 
   /** Writes the whole record to `file` atomically and appends to it from now on. */
@@ -253,5 +301,6 @@ export class OwnerLog<E extends LoggedEntry> {
     }
     const fd = openSync(file, 'a');
     this.opened(file, fd, fstatSync(fd).size);
+    this.headerBytes = Buffer.byteLength(headerLine(this.header));
   }
 }

@@ -5,7 +5,8 @@
  * when no exit handler runs — `tsbcc tc clean` can remove exactly those objects and nothing
  * else. One file per process (and worker thread), `$TSBCC_RUN_DIR/tc/<pid>-<thread>.json`
  * (default `/run/tsbcc/tc`): an append-only log kept open while the process has objects
- * recorded, removed with the last one (format and torn-write rules: owner-log.ts).
+ * recorded, removed once it has held none for EMPTY_RECORD_LINGER_MS, and at exit (format and
+ * torn-write rules: owner-log.ts).
  *
  * An object is recorded *before* the request that makes it is sent, and forgotten once its
  * removal succeeded, so a record is a superset of what a dead process left: clean checks the
@@ -27,6 +28,7 @@ import { deleteClass } from '../netlink/tc/class.js';
 import { dumpFilters, filterRequest } from '../netlink/tc/filter.js';
 import { decodeTcObject, deleteQdisc, dumpQdiscs } from '../netlink/tc/qdisc.js';
 import { HOOK_QDISC_HANDLE, PARENT_EGRESS, PARENT_INGRESS, TC_H } from '../netlink/tc/tca.js';
+import { track, untrack, type Closeable } from '../resources.js';
 import { processStart, runDir } from '../util/run-dir.js';
 import { parseFilterReply } from './filter-list.js';
 import { detachXdpIfRunning } from '../xdp/xdp-netlink.js';
@@ -88,6 +90,40 @@ let mine: { log: OwnerLog<OwnerEntry>; objects: OwnerEntry[] } | undefined;
 let seq = 0;
 let warned = false;
 
+/**
+ * How long an emptied record file stays (open, with every object forgotten) before it is
+ * removed: a process that makes and removes objects in turn (attach, detach, attach) keeps one
+ * file instead of creating and unlinking one per object. It goes at exit in any case.
+ */
+export const EMPTY_RECORD_LINGER_MS = 200;
+let lingerTimer: NodeJS.Timeout | undefined;
+
+/** Removes the record file when nothing is recorded (idle timer, exit registry). */
+function removeIfEmpty(): void {
+  const record = mine;
+  if (!record || record.objects.length > 0) return;
+  untrack(exitCloser);
+  if (record.log.isOpen) guarded(() => record.log.remove());
+}
+
+/**
+ * Registered with the exit registry while the file exists. It is registered before the Link
+ * of the object that created the file and the registry closes newest first, so at exit (and on
+ * SIGINT/SIGTERM) it runs after the Links have forgotten their objects.
+ */
+const exitCloser: Closeable = {
+  description: 'tc owner record',
+  closeSync: removeIfEmpty,
+};
+
+function lingerThenRemove(): void {
+  if (lingerTimer) lingerTimer.refresh();
+  else {
+    lingerTimer = setTimeout(removeIfEmpty, EMPTY_RECORD_LINGER_MS);
+    lingerTimer.unref();
+  }
+}
+
 let myName: string | undefined;
 
 function myFile(): string {
@@ -134,7 +170,7 @@ export function recordOwned(place: OwnerPlace, object: OwnedTcObject): OwnerToke
     return NONE; // the namespace is unreadable: the request will fail and say why
   }
   mine ??= {
-    log: new OwnerLog({ pid: process.pid, pidStart: processStart(process.pid) ?? '' }),
+    log: new OwnerLog({ pid: process.pid, pidStart: processStart(process.pid) ?? '' }, { linger: true }),
     objects: [],
   };
   const record = mine;
@@ -147,12 +183,14 @@ export function recordOwned(place: OwnerPlace, object: OwnedTcObject): OwnerToke
   };
   record.objects.push(entry);
   guarded(() => record.log.add(myFile(), entry, record.objects));
+  if (record.log.isOpen) track(exitCloser); // (a Set: once)
   return {
     forget() {
       const i = record.objects.indexOf(entry);
       if (i < 0) return;
       record.objects.splice(i, 1);
       guarded(() => record.log.forget(myFile(), entry.seq, record.objects));
+      if (record.objects.length === 0) lingerThenRemove();
     },
   };
 }

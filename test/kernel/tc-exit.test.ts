@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,11 +11,19 @@ const root = join(import.meta.dirname, '..', '..');
 const viteNode = join(root, 'node_modules', '.bin', 'vite-node');
 const child = join(import.meta.dirname, 'helpers', 'tc-exit-child.ts');
 
+let runDir: string;
+/** The child's tc owner records (its private TSBCC_RUN_DIR). */
+const records = (): string[] => (existsSync(join(runDir, 'tc')) ? readdirSync(join(runDir, 'tc')) : []);
+
 async function runChild(
   mode: string,
   net: VethPairFixture,
 ): Promise<{ code: number | null; signal: string | null }> {
-  const p = spawn(viteNode, [child, mode, net.ns2, net.if2], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn(viteNode, [child, mode, net.ns2, net.if2], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, TSBCC_RUN_DIR: runDir },
+  });
   let stderr = '';
   p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
@@ -40,8 +50,12 @@ describe('tc and XDP attachments at process exit', () => {
   let net: VethPairFixture;
   beforeEach(() => {
     net = vethPair();
+    runDir = mkdtempSync(join(tmpdir(), 'tsbcc-tc-exit-'));
   });
-  afterEach(() => net.destroy());
+  afterEach(() => {
+    net.destroy();
+    rmSync(runDir, { recursive: true, force: true });
+  });
 
   it.each(['exit', 'sigterm'])('are removed by the exit registry on %s', async (mode) => {
     const before = qdiscs(net);
@@ -50,6 +64,16 @@ describe('tc and XDP attachments at process exit', () => {
     expect(filters(net)).toBe('');
     expect(qdiscs(net)).toBe(before);
     expect(nsExec(net.ns2, ['ip', 'link', 'show', net.if2])).not.toContain('xdp');
+    expect(records()).toEqual([]); // and the owner record went with them
+  });
+
+  it('a filter closed just before exit leaves no owner record once the process has exited', async () => {
+    // closed as the child ends: the emptied record lingers (EMPTY_RECORD_LINGER_MS) on an
+    // unref'd timer, and exit removes it
+    const r = await runChild('closed', net);
+    expect(r.code).toBe(0);
+    expect(filters(net)).toBe('');
+    expect(records()).toEqual([]);
   });
 
   it('outlive the process with keep: true, and `tc clean` removes the filter', async () => {

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BpfObject, compile, InvalidArgumentError, RateLimit, TcDevice } from '../../src/index.js';
+import { native } from '../../src/native.js';
+import { AUTO_SLOW_MS } from '../../src/netlink/socket.js';
 import { nsExec, run, vethPair, type VethPairFixture } from './helpers/netns.js';
 import { ICMP_VERDICT, PASS_ALL } from './helpers/tc-programs.js';
 
@@ -165,35 +167,86 @@ describe('cls_bpf filter in direct-action mode', () => {
     expect(tcShow(net)).toBe(before);
   });
 
-  it('concurrent attaches and closes on one device get their own replies and errors', async () => {
+  // false: every request on the thread pool (pipelined, replies matched); 'auto' (the default):
+  // on the JS thread one after the other
+  it.each([false, 'auto'] as const)(
+    'concurrent attaches and closes on one device get their own replies and errors (blockingNetlink: %s)',
+    async (blockingNetlink) => {
+      const obj = BpfObject.create(await compile(PASS_ALL));
+      const prog = obj.loadFunc('pass_all', 'SCHED_CLS');
+      const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2, blockingNetlink });
+      const before = tcShow(net);
+      try {
+        const prios = [11, 12, 13, 14, 15, 16, 17, 18];
+        const settled = await Promise.allSettled(
+          // priority 12 twice with the same handle: exactly one of the two is refused
+          [...prios, 12].map((priority, i) =>
+            dev.attachBpf(prog, { parent: 'egress', priority, handle: 1, name: `c${i}` }),
+          ),
+        );
+        const links = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        const refused = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+        expect(refused).toHaveLength(1);
+        expect(refused[0]).toBeInstanceOf(InvalidArgumentError);
+        expect(refused[0]?.message).toMatch(/already exists/);
+        expect(links.map((l) => l.info.priority).sort((x, y) => x - y)).toEqual(prios);
+        // each link got the kernel's answer to its own request: its name matches its priority
+        for (const l of links) {
+          const i = settled.findIndex((r) => r.status === 'fulfilled' && r.value === l);
+          expect(l.info.name).toBe(`tsbcc:c${i}`);
+        }
+        const listed = await dev.filters('egress');
+        expect(listed.map((f) => f.priority).sort((x, y) => x - y)).toEqual(prios);
+        await Promise.all(links.map((l) => l.close()));
+        expect(await dev.filters()).toEqual([]);
+      } finally {
+        dev.close();
+        obj.close();
+      }
+      expect(tcShow(net)).toBe(before);
+    },
+  );
+
+  it("blockingNetlink 'auto': short requests on the JS thread, dumps and the second after a slow one on the thread pool", async () => {
     const obj = BpfObject.create(await compile(PASS_ALL));
     const prog = obj.loadFunc('pass_all', 'SCHED_CLS');
-    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 });
+    const addon = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const realSync = addon.netlinkTransactSync as (...args: unknown[]) => unknown;
+    const realPool = addon.netlinkTransact as (...args: unknown[]) => unknown;
+    const calls: string[] = [];
+    let slowNext = false;
+    addon.netlinkTransactSync = (...args: unknown[]): unknown => {
+      calls.push('js');
+      const out = realSync(...args);
+      if (slowNext) {
+        // as if another process had held rtnl
+        slowNext = false;
+        const end = performance.now() + AUTO_SLOW_MS + 5;
+        while (performance.now() < end);
+      }
+      return out;
+    };
+    addon.netlinkTransact = (...args: unknown[]): unknown => {
+      calls.push('pool');
+      return realPool(...args);
+    };
+    const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2 }); // default: 'auto'
+    nsExec(net.ns2, ['tc', 'qdisc', 'add', 'dev', net.if2, 'clsact']); // one request per attach
     const before = tcShow(net);
     try {
-      const prios = [11, 12, 13, 14, 15, 16, 17, 18];
-      const settled = await Promise.allSettled(
-        // priority 12 twice with the same handle: exactly one of the two is refused
-        [...prios, 12].map((priority, i) =>
-          dev.attachBpf(prog, { parent: 'egress', priority, handle: 1, name: `c${i}` }),
-        ),
-      );
-      const links = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      const refused = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
-      expect(refused).toHaveLength(1);
-      expect(refused[0]).toBeInstanceOf(InvalidArgumentError);
-      expect(refused[0]?.message).toMatch(/already exists/);
-      expect(links.map((l) => l.info.priority).sort((x, y) => x - y)).toEqual(prios);
-      // each link got the kernel's answer to its own request: its name matches its priority
-      for (const l of links) {
-        const i = settled.findIndex((r) => r.status === 'fulfilled' && r.value === l);
-        expect(l.info.name).toBe(`tsbcc:c${i}`);
-      }
-      const listed = await dev.filters('egress');
-      expect(listed.map((f) => f.priority).sort((x, y) => x - y)).toEqual(prios);
-      await Promise.all(links.map((l) => l.close()));
+      calls.length = 0;
+      const a = await dev.attachBpf(prog, { parent: 'ingress', name: 'auto' });
+      expect(await dev.filters('ingress')).toHaveLength(1);
+      slowNext = true;
+      await a.close(); // lookup + deletion: on the JS thread, and slow
+      const b = await dev.attachBpf(prog, { parent: 'ingress', name: 'auto' });
+      await b.close();
+      // attach, dump, lookup + deletion (slow), then attach and removal after the slow one
+      expect(calls).toEqual(['js', 'pool', 'js', 'pool', 'pool']);
       expect(await dev.filters()).toEqual([]);
     } finally {
+      addon.netlinkTransactSync = realSync;
+      addon.netlinkTransact = realPool;
       dev.close();
       obj.close();
     }

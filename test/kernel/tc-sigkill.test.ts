@@ -7,11 +7,13 @@
  * record left. Runs in namespaces this test made, with a private TSBCC_RUN_DIR.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanDeadOwners } from '../../src/tc/owner-record.js';
+import { parseRecord } from '../../src/tc/owner-log.js';
+import { cleanDeadOwners, EMPTY_RECORD_LINGER_MS } from '../../src/tc/owner-record.js';
 import { nsExec, vethPair, type VethPairFixture } from './helpers/netns.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -67,9 +69,21 @@ async function killAt(mode: string, k: number): Promise<string> {
       reject(new Error(`child ${mode} ${k} ended by itself (${code ?? signal}): ${out}${err}`)),
     );
   });
+  if (mode === 'close' && line.startsWith('done')) {
+    // A finished close: the record, while it lingers, holds no object, and it is gone within
+    // EMPTY_RECORD_LINGER_MS (the kill comes after that: a finished close leaves nothing).
+    for (const f of recordFiles()) expect(parseRecord(readFileSync(f, 'utf8'))?.objects).toEqual([]);
+    const deadline = Date.now() + EMPTY_RECORD_LINGER_MS * 5 + 2000;
+    while (recordFiles().length > 0 && Date.now() < deadline) await sleep(20);
+  }
   p.kill('SIGKILL');
   await exited;
   return line;
+}
+
+function recordFiles(): string[] {
+  const dir = join(runDir, 'tc');
+  return existsSync(dir) ? readdirSync(dir).map((n) => join(dir, n)) : [];
 }
 
 /** `tsbcc tc clean --netns NS` through the CLI, or (faster, for most steps) the same call in-process. */

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OwnerLog, formatRecord, parseRecord } from '../../src/tc/owner-log.js';
+import { cleanDeadOwners } from '../../src/tc/owner-record.js';
 
 interface E {
   seq: number;
@@ -51,6 +52,49 @@ describe('tc owner log', () => {
     expect(read()?.objects.map((o) => o.name)).toEqual(['c']);
     log.remove();
     expect(readdirSync(join(dir, 'tc'))).toEqual([]);
+  });
+
+  it('lingers: the last forget is appended and the file stays open until remove()', () => {
+    const log = new OwnerLog<E>(me, { linger: true });
+    for (let s = 1; s <= 3; s++) {
+      const e = { seq: s, name: `n${s}` };
+      log.add(file, e, [e]);
+      expect(read()?.objects).toEqual([e]);
+      log.forget(file, s, []);
+      expect(read()).toEqual({ ...me, objects: [] }); // still there, naming nothing
+    }
+    // one header, then an add and a forget line per object: one file for all three
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(8);
+    expect(log.isOpen).toBe(true);
+    // compaction with nothing alive cuts the file back to its header
+    let maxSize = 0;
+    for (let s = 4; s < 2000; s++) {
+      const e = { seq: s, name: 'y'.repeat(40) };
+      log.add(file, e, [e]);
+      log.forget(file, s, []);
+      maxSize = Math.max(maxSize, readFileSync(file).length);
+    }
+    expect(maxSize).toBeLessThanOrEqual(64 * 1024 + 200);
+    expect(read()).toEqual({ ...me, objects: [] });
+    const e = { seq: 2001, name: 'z' };
+    log.add(file, e, [e]);
+    expect(read()).toEqual({ ...me, objects: [e] });
+    log.forget(file, 2001, []);
+    log.remove();
+    expect(existsSync(file)).toBe(false);
+    expect(log.isOpen).toBe(false);
+  });
+
+  it("clean removes a dead process's emptied record (SIGKILLed while it lingered)", async () => {
+    const dead = { pid: 0x3ffffffe, pidStart: '1' }; // above pid_max: never alive
+    const log = new OwnerLog<E>(dead, { linger: true });
+    const deadFile = join(dir, 'tc', `${dead.pid}-0.json`);
+    log.add(deadFile, { seq: 1, name: 'a' }, [{ seq: 1, name: 'a' }]);
+    log.forget(deadFile, 1, []);
+    expect(existsSync(deadFile)).toBe(true);
+    const reports = await cleanDeadOwners({ dir: join(dir, 'tc') });
+    expect(reports).toEqual([{ pid: dead.pid, removed: [], skipped: 0 }]);
+    expect(existsSync(deadFile)).toBe(false);
   });
 
   it('drops a torn last line: an add the writer died in was never sent, a torn forget keeps the object', () => {

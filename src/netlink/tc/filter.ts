@@ -159,9 +159,13 @@ export function newFilter(
   });
 }
 
-/** RTM_GETTFILTER or RTM_DELTFILTER of one filter. */
+/**
+ * RTM_GETTFILTER or RTM_DELTFILTER of one filter. The lookup asks for no ack: its answer is the
+ * filter (one message) or an error, either of which ends it, so it costs one reply datagram.
+ */
 export function filterRequest(type: 'get' | 'delete', ifindex: number, k: FilterKey): MessageBuilder {
-  return buildMessage(type === 'get' ? RTM.GETTFILTER : RTM.DELTFILTER, REQUEST.ACK, TC_MSG, {
+  const flags = type === 'get' ? NLM_F.REQUEST : REQUEST.ACK;
+  return buildMessage(type === 'get' ? RTM.GETTFILTER : RTM.DELTFILTER, flags, TC_MSG, {
     header: {
       tcm_ifindex: ifindex,
       tcm_handle: k.handle,

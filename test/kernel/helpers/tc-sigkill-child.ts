@@ -4,7 +4,8 @@
  * - create: RateLimit.create on ingress with htb (an ifb device, clsact, a mirred redirect
  *   filter, htb on the ifb and its class);
  * - close: makes that RateLimit (unarmed), prints `ready`, then closes it.
- * The step counter wraps the addon's netlink transactions: before the killAt-th transaction
+ * The step counter wraps the addon's netlink transactions (on the thread pool, and on the JS
+ * thread, where TcDevice's default makes short requests): before the killAt-th transaction
  * of the armed phase the child prints `pause K <operation>` and waits, so the parent can SIGKILL
  * it between any two kernel requests; when the phase ends first it prints `done N` (N
  * transactions) and waits. The parent always ends it with SIGKILL.
@@ -36,6 +37,16 @@ for (const name of ['netlinkTransact', 'netlinkTransactIn']) {
     return real(...args);
   };
 }
+// TcDevice's default ('auto') makes short requests on the JS thread: the same stop, blocking.
+const realSync = addon.netlinkTransactSync as unknown as (...args: unknown[]) => unknown;
+if (!realSync) throw new Error('the addon has no netlinkTransactSync');
+addon.netlinkTransactSync = ((...args: unknown[]): unknown => {
+  if (armed && ++count === killAt) {
+    process.stdout.write(`pause ${count} netlinkTransactSync\n`); // (a pipe: written at once)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // until the SIGKILL
+  }
+  return realSync(...args);
+}) as unknown as (typeof addon)[string];
 
 await features(); // its probes are not part of the measured phase
 const limit = (): Promise<RateLimit> =>
