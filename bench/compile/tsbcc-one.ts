@@ -3,7 +3,7 @@
  * into the verifier. Prints JSON {ms, fromCache, hwm, rss} (hwm: this process's peak RSS in MB,
  * VmHWM; run.py adds its forked children's; rss: its RSS in MB with the program loaded, the
  * steady state a tool runs in). Used by bench/compile/run.py.
- * Args: FILE FUNCTION TYPE MODE(new|cached|first) RUN_ID
+ * Args: FILE FUNCTION TYPE MODE(new|cached|first) RUN_ID [KERNEL_HEADER(auto|subset|full)]
  */
 import { readFileSync } from 'node:fs';
 import { compile } from '../../src/compiler/compile.js';
@@ -11,13 +11,17 @@ import { BpfObject } from '../../src/core/bpf-object.js';
 import type { ProgramTypeName } from '../../src/uapi/program-type.js';
 import { native } from '../../src/native.js';
 
-const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0'] = process.argv.slice(2);
+const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0', header = 'auto'] =
+  process.argv.slice(2);
 // a fresh text per run for "new" (a comment changes the cache key, not the program)
 const text = readFileSync(file, 'utf8') + (mode === 'cached' ? '' : `\n// run ${run}\n`);
 native(); // load the addon (and LLVM) before timing, as `import bcc` does for BCC
 const c0 = process.cpuUsage();
 const t0 = performance.now();
-const spec = await compile({ text, name: 'bench' }, { noCache: mode !== 'cached' });
+const spec = await compile(
+  { text, name: 'bench' },
+  { noCache: mode !== 'cached', kernelHeader: header as 'auto' | 'subset' | 'full' },
+);
 const obj = BpfObject.create(spec);
 obj.loadFunc(fn, type as ProgramTypeName);
 const ms = performance.now() - t0;

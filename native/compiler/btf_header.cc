@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -56,15 +57,11 @@ unsigned findMember(const struct btf* btf, unsigned id, const std::string& name,
   return 0;
 }
 
-// "struct:a.b.c": struct (or union) `struct` has the member path a.b.c.
-bool hasMemberPath(const struct btf* btf, const std::string& q) {
+// "struct:a.b.c": struct (or union) `struct`, whose id is `id` (0: none), has the member path a.b.c.
+bool hasMemberPath(const struct btf* btf, const std::string& q, unsigned id) {
   size_t colon = q.find(':');
-  if (colon == std::string::npos) return false;
-  std::string rec = q.substr(0, colon);
-  int id = btf__find_by_name_kind(btf, rec.c_str(), BTF_KIND_STRUCT);
-  if (id <= 0) id = btf__find_by_name_kind(btf, rec.c_str(), BTF_KIND_UNION);
-  if (id <= 0) return false;
-  unsigned cur = static_cast<unsigned>(id);
+  if (colon == std::string::npos || !id) return false;
+  unsigned cur = id;
   size_t at = colon + 1;
   while (at <= q.size()) {
     size_t dot = q.find('.', at);
@@ -79,19 +76,47 @@ bool hasMemberPath(const struct btf* btf, const std::string& q) {
   return true;
 }
 
-// The names of every enumerator in the BTF.
-std::unordered_set<std::string> enumerators(const struct btf* btf) {
-  std::unordered_set<std::string> out;
-  unsigned n = btf__type_cnt(btf);
+// For each fact ("struct:member.path" or "enum:NAME"), whether the BTF has it; the records and
+// enumerators named are found in one pass over the types.
+std::vector<bool> answerFacts(const struct btf* btf, const std::vector<std::string>& facts) {
+  std::unordered_set<std::string_view> records, enumNames;
+  for (const std::string& f : facts) {
+    std::string_view v(f);
+    if (v.rfind("enum:", 0) == 0)
+      enumNames.insert(v.substr(5));
+    else if (size_t colon = v.find(':'); colon != std::string_view::npos)
+      records.insert(v.substr(0, colon));
+  }
+  std::unordered_map<std::string_view, unsigned> structs, unions;
+  std::unordered_set<std::string_view> enumsFound;
+  unsigned n = facts.empty() ? 0 : btf__type_cnt(btf);
   for (unsigned id = 1; id < n; id++) {
     const struct btf_type* t = btf__type_by_id(btf, id);
-    if (btf_is_enum(t)) {
-      const struct btf_enum* e = btf_enum(t);
-      for (unsigned i = 0; i < btf_vlen(t); i++) out.insert(btf__name_by_offset(btf, e[i].name_off));
-    } else if (btf_is_enum64(t)) {
-      const struct btf_enum64* e = btf_enum64(t);
-      for (unsigned i = 0; i < btf_vlen(t); i++) out.insert(btf__name_by_offset(btf, e[i].name_off));
+    if (btf_is_struct(t) || btf_is_union(t)) {
+      std::string_view name = btf__name_by_offset(btf, t->name_off);
+      if (!records.count(name)) continue;
+      auto& into = btf_is_struct(t) ? structs : unions;
+      into.emplace(name, id);  // the first of that name, as btf__find_by_name_kind
+    } else if (btf_is_any_enum(t) && !enumNames.empty()) {
+      for (unsigned i = 0; i < btf_vlen(t); i++) {
+        unsigned off = btf_is_enum(t) ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off;
+        std::string_view e = btf__name_by_offset(btf, off);
+        if (enumNames.count(e)) enumsFound.insert(e);
+      }
     }
+  }
+  std::vector<bool> out;
+  for (const std::string& f : facts) {
+    std::string_view v(f);
+    if (v.rfind("enum:", 0) == 0) {
+      out.push_back(enumsFound.count(v.substr(5)) > 0);
+      continue;
+    }
+    std::string_view rec = v.substr(0, v.find(':'));
+    auto s = structs.find(rec);
+    auto u = unions.find(rec);
+    unsigned id = s != structs.end() ? s->second : u != unions.end() ? u->second : 0;
+    out.push_back(hasMemberPath(btf, f, id));
   }
   return out;
 }
@@ -104,9 +129,6 @@ struct ParsedBtf {
   long long size = -1;
   long long mtimeNs = -1;
   struct btf* btf = nullptr;
-  // type names (struct, union, enum, typedef, forward) and enumerator names -> type ids
-  std::unordered_map<std::string, std::vector<unsigned>> byName;
-  bool indexed = false;
 };
 ParsedBtf parsed;
 
@@ -131,28 +153,32 @@ struct btf* parseCached(const std::string& path) {
   return btf;
 }
 
-void indexNames(ParsedBtf& p) {
-  if (p.indexed) return;
-  unsigned n = btf__type_cnt(p.btf);
-  p.byName.reserve(n / 2);
+// The ids of the structs, unions, enums, typedefs and forward declarations named `names`, and
+// of the enums with an enumerator of those names: one pass over the types (no index: building
+// one for vmlinux's 100k names costs more than the few passes a compile makes).
+std::vector<unsigned> namedTypes(const struct btf* btf, const std::unordered_set<std::string_view>& names) {
+  std::vector<unsigned> out;
+  unsigned n = btf__type_cnt(btf);
   for (unsigned id = 1; id < n; id++) {
-    const struct btf_type* t = btf__type_by_id(p.btf, id);
+    const struct btf_type* t = btf__type_by_id(btf, id);
     unsigned kind = btf_kind(t);
     if (kind == BTF_KIND_ENUM || kind == BTF_KIND_ENUM64) {
       unsigned vlen = btf_vlen(t);
       for (unsigned i = 0; i < vlen; i++) {
         unsigned off = kind == BTF_KIND_ENUM ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off;
-        const char* e = btf__name_by_offset(p.btf, off);
-        if (e && *e) p.byName[e].push_back(id);
+        if (names.count(btf__name_by_offset(btf, off))) {
+          out.push_back(id);
+          break;
+        }
       }
+      if (!out.empty() && out.back() == id) continue;
     } else if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION && kind != BTF_KIND_TYPEDEF &&
                kind != BTF_KIND_FWD) {
       continue;
     }
-    const char* name = btf__name_by_offset(p.btf, t->name_off);
-    if (name && *name) p.byName[name].push_back(id);
+    if (t->name_off && names.count(btf__name_by_offset(btf, t->name_off))) out.push_back(id);
   }
-  p.indexed = true;
+  return out;
 }
 
 // Skips const/volatile/restrict/type tags and typedefs.
@@ -186,21 +212,15 @@ bool isRecord(const struct btf* btf, unsigned id) {
 // is itself one of the roots (`task->files->fdt`: task_struct's member `files` points to
 // files_struct, which is then defined too). btf_dump emits what each needs by value, and
 // forward declarations of the rest.
-std::vector<unsigned> closureOf(ParsedBtf& p, const std::vector<std::string>& roots) {
-  indexNames(p);
-  const struct btf* btf = p.btf;
-  std::unordered_set<std::string> names(roots.begin(), roots.end());
+std::vector<unsigned> closureOf(const struct btf* btf, const std::vector<std::string>& roots) {
+  std::unordered_set<std::string_view> names(roots.begin(), roots.end());
   std::vector<unsigned> out;
   std::unordered_set<unsigned> seen;
   std::vector<unsigned> work;
   auto add = [&](unsigned id) {
     if (id && seen.insert(id).second) work.push_back(id);
   };
-  for (const std::string& r : roots) {
-    auto it = p.byName.find(r);
-    if (it == p.byName.end()) continue;
-    for (unsigned id : it->second) add(id);
-  }
+  for (unsigned id : namedTypes(btf, names)) add(id);
   while (!work.empty()) {
     unsigned id = work.back();
     work.pop_back();
@@ -271,7 +291,7 @@ Napi::Value BtfHeader(const Napi::CallbackInfo& info) {
   out += "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n";
   std::vector<unsigned> ids;
   if (subset) {
-    ids = closureOf(parsed, roots);
+    ids = closureOf(btf, roots);
   } else {
     unsigned n = btf__type_cnt(btf);
     ids.reserve(n);
@@ -286,20 +306,9 @@ Napi::Value BtfHeader(const Napi::CallbackInfo& info) {
   }
   out += "\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif\n";
   btf_dump__free(d);
+  std::vector<bool> answers = answerFacts(btf, facts);
   Napi::Array found = Napi::Array::New(env, facts.size());
-  std::unordered_set<std::string> enums;
-  bool enumsRead = false;
-  for (size_t i = 0; i < facts.size(); i++) {
-    const std::string& f = facts[i];
-    bool has = false;
-    if (f.rfind("enum:", 0) == 0) {
-      if (!enumsRead) enums = enumerators(btf), enumsRead = true;
-      has = enums.count(f.substr(5)) > 0;
-    } else {
-      has = hasMemberPath(btf, f);
-    }
-    found.Set(static_cast<uint32_t>(i), has);
-  }
+  for (size_t i = 0; i < facts.size(); i++) found.Set(static_cast<uint32_t>(i), static_cast<bool>(answers[i]));
   Napi::Object res = Napi::Object::New(env);
   res.Set("text", Napi::String::New(env, out));
   res.Set("facts", found);

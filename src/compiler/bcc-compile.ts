@@ -32,7 +32,7 @@ import {
   VMLINUX_BTF,
   type KernelHeader,
 } from './kernel-header.js';
-import { missingTypes, programRoots, subsetHeader } from './kernel-subset.js';
+import { identifiers, missingTypes, programRoots, subsetHeader } from './kernel-subset.js';
 import { machineFacts } from './machine.js';
 import { cacheGet, cacheKey, cachePut } from './object-cache.js';
 import { checkNesting } from './nesting.js';
@@ -64,9 +64,9 @@ export interface BccCompileOptions {
    */
   tracefs?: string | null;
   /**
-   * Which kernel header: `full` (every BTF type, precompiled once per kernel), `subset` (only
-   * the types the program reaches, as text; the full one when that is not enough), or `auto`
-   * (default: `full` for now).
+   * Which kernel header: `full` (every BTF type, precompiled once per kernel), or `subset`
+   * (only the types the program reaches, as text; the full one when that is not enough);
+   * `auto` (default) is `subset`.
    */
   kernelHeader?: 'auto' | 'subset' | 'full';
 }
@@ -358,30 +358,42 @@ export async function compileBcc(
       .map((e) => `static __attribute__((used, noinline)) void __tsbcc_event_${e.map}(${e.type} *e) {}\n`)
       .join('');
     const rewritten = rw.output + FOOTER + anchors;
+    // a subset header gets the kernel names the rewriter's code adds (BPF_NOEXIST, ...)
+    const cgFiles = kernelUse.widen ? await kernelUse.widen(rewritten, rwFiles) : rwFiles;
     const cg = await native().clangCompile({
       args,
       mainPath: source.virtualPath,
       mainSource: rewritten,
-      files: rwFiles,
+      files: cgFiles,
       stubDirs: [KERNEL_STUB_DIR],
       emit: 'obj',
       isolate: rw.coreReads > 0 || /preserve_access_index|bpf_core_|BPF_CORE_/.test(source.text),
     });
     const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags).map(explainUsdtReader);
     if (!cg.ok) throw new CompileError(cgDiags, 'the rewritten program does not compile');
-    return { args, rwFiles, rw, rewritten, cg, diagnostics: mergeDiagnostics(rwDiags, cgDiags) };
+    return { args, rwFiles: cgFiles, rw, rewritten, cg, diagnostics: mergeDiagnostics(rwDiags, cgDiags) };
   };
 
-  // First use (no full PCH yet) or on request: only the types the program reaches, as text;
-  // types a failed attempt shows missing are added (twice at most), then the full header.
+  // Only the types the program reaches, as text (no PCH: parsing them costs less time and
+  // memory than loading the full PCH, and nothing is built on first use); types a failed
+  // attempt shows missing are added (twice at most), then the full header.
   const useSubset = async (): Promise<Awaited<ReturnType<typeof translate>> | undefined> => {
     let roots = programRoots([source.text, ...locals, cflags.join(' '), tpHeader, usdt?.header ?? '']);
     for (let round = 0; ; round++) {
       const sub = await subsetHeader(btfPath, place.dir, roots);
+      const widen = async (rewritten: string, files: VirtualFile[]): Promise<VirtualFile[]> => {
+        const known = new Set(roots);
+        if ([...identifiers(rewritten)].every((id) => known.has(id))) return files;
+        const wider = await subsetHeader(btfPath, place.dir, programRoots([rewritten], roots));
+        // code generation is the compile's peak of memory: the parsed BTF is not needed there
+        native().btfRelease();
+        return [...wider.files, ...files.filter((f) => !wider.files.some((w) => w.path === f.path))];
+      };
       try {
         return await translate({
           header: { include: sub.path },
-          files: [{ path: sub.path, contents: sub.text }],
+          files: sub.files,
+          widen,
         });
       } catch (e) {
         if (!(e instanceof CompileError)) throw e;
@@ -392,12 +404,13 @@ export async function compileBcc(
           );
           return undefined;
         }
+        logger().debug(`${name}: adding ${more.join(', ')} to its kernel header`);
         roots = [...roots, ...more].sort();
       }
     }
   };
   const choice = opts.kernelHeader ?? 'auto';
-  const subsetFirst = choice === 'subset';
+  const subsetFirst = choice !== 'full';
   const result =
     (subsetFirst ? await useSubset() : undefined) ?? (await translate(pchUse(await fullHeader())));
   const { args, rwFiles, rw, rewritten, diagnostics } = result;
@@ -459,7 +472,11 @@ interface KernelUse {
   files: { path: string; contents: string }[];
   /** The full header (a program's own definitions are then retried with renamed kernel names). */
   full?: KernelHeader;
+  /** The files for code generation, given the rewritten text (a subset header widened). */
+  widen?: (rewritten: string, files: VirtualFile[]) => Promise<VirtualFile[]>;
 }
+
+type VirtualFile = { path: string; contents: string };
 
 function errorCount(rw: NativeBccRewriteResult): number {
   return rw.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'fatal').length;

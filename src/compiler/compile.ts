@@ -46,10 +46,10 @@ export interface CompileOptions extends ClangArgsOptions {
    */
   debug?: number;
   /**
-   * BCC-C: which kernel header to compile against: `full` (every BTF type, precompiled once
-   * per kernel and cache directory), `subset` (only the types the program reaches, dumped from
-   * BTF for this compile; the full one when that is not enough), or `auto` (default: `full` for
-   * now).
+   * BCC-C: which kernel header to compile against: `subset` (only the types the program
+   * reaches, dumped from BTF for this compile; the full one when that is not enough), `full`
+   * (every BTF type, precompiled once per kernel and cache directory: less CPU per compile,
+   * more memory, ~1 s to build), or `auto` (default: `subset`).
    */
   kernelHeader?: 'auto' | 'subset' | 'full';
 }

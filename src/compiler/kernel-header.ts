@@ -1,5 +1,7 @@
 /**
- * The kernel's type header from BTF (DESIGN D1), precompiled once per kernel (D2): the text of
+ * The full kernel type header from BTF (DESIGN D1), precompiled once per kernel (D2), for
+ * programs their own subset header (kernel-subset.ts) does not serve, or `kernelHeader: 'full'`:
+ * the text of
  * every BTF type, our header of kernel macros BTF cannot carry (filtered by what this kernel's
  * BTF has), and libbpf's helper prototypes, as one PCH in the cache directory, keyed by the BTF,
  * our headers and clang. The UAPI headers' constants are not in it: each program gets the ones

@@ -19,6 +19,11 @@ import { toolchain } from './toolchain.js';
 
 /** Where the subset kernel header is visible to clang (a virtual file). */
 export const SUBSET_HEADER = '/virtual/tsbcc/generated/kernel.h';
+/**
+ * Where its BTF types are (a virtual file it includes): named vmlinux.h like the full
+ * header's, which is how the rewriter tells kernel records (read with CO-RE) from a program's.
+ */
+export const SUBSET_VMLINUX = '/virtual/tsbcc/generated/vmlinux.h';
 
 const IDENT = /[A-Za-z_]\w*/g;
 const COMMENTS_STRINGS = /\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'/g;
@@ -88,11 +93,11 @@ function loadDialectRoots(): DialectRoots {
 /**
  * The roots of a program's kernel header: the identifiers of `texts` (its text, its own
  * headers, generated headers, cflags) and of the dialect headers' declarations, closed over
- * the dialect and kernel_defs.h macros they name.
+ * the dialect and kernel_defs.h macros they name (and `more`, roots already known).
  */
-export function programRoots(texts: string[]): string[] {
+export function programRoots(texts: string[], more: string[] = []): string[] {
   const d = loadDialectRoots();
-  const out = new Set<string>(d.always);
+  const out = new Set<string>([...d.always, ...more]);
   for (const t of texts) identifiers(t, out);
   const work = [...out];
   while (work.length > 0) {
@@ -134,8 +139,8 @@ export function missingTypes(messages: string[]): string[] {
 export interface SubsetHeader {
   /** Virtual path to `-include`. */
   path: string;
-  /** Its text. */
-  text: string;
+  /** The virtual files it needs: itself and its types. */
+  files: { path: string; contents: string }[];
   /** The number of BTF type ids dumped. */
   types: number;
 }
@@ -182,7 +187,7 @@ export async function subsetHeader(
     '/* tsbcc: the kernel types this program reaches, from BTF (generated) */',
     '#pragma once',
     '#define BPF_NO_PRESERVE_ACCESS_INDEX',
-    dumped.text,
+    `#include "${SUBSET_VMLINUX}"`,
     `#include "${defsOut}"`,
     ...loadDialectRoots().helperTags.map((t) => `${t};`),
     '#define bpf_trace_printk __tsbcc_raw_trace_printk',
@@ -190,7 +195,11 @@ export async function subsetHeader(
     '#undef bpf_trace_printk',
     '',
   ].join('\n');
-  const out = { path: SUBSET_HEADER, text, types: dumped.types };
+  const files = [
+    { path: SUBSET_HEADER, contents: text },
+    { path: SUBSET_VMLINUX, contents: dumped.text },
+  ];
+  const out = { path: SUBSET_HEADER, files, types: dumped.types };
   subsets.set(key, out);
   return out;
 }

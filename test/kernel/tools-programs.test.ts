@@ -6,40 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/compile.js';
 import { ToolRun } from './helpers/tool-run.js';
-
-const CASES: string[][] = [
-  ['opensnoop'],
-  ['opensnoop', '-T', '-U', '-x', '-p', '1', '-u', '0', '-e', '-f', 'O_WRONLY'],
-  ['opensnoop', '-t', '1'],
-  ['killsnoop', '-x', '-p', '1', '-T', '2', '-s', '9,15'],
-  ['syncsnoop'],
-  ['pidpersec'],
-  ['vfsstat', '-p', '1'],
-  ['vfscount'],
-  ['hardirqs'],
-  ['hardirqs', '-d', '-c', '0'],
-  ['hardirqs', '-C'],
-  ['softirqs', '-d', '-N'],
-  ['softirqs', '-C', '-c', '1'],
-  ['biolatency'],
-  ['biolatency', '-Q', '-m', '-D', '-e'],
-  ['biolatency', '-F'],
-  ['biosnoop', '-Q', '-P'],
-  ['tcpconnect', '-L', '-U', '-u', '0', '-p', '1', '-P', '80,81', '-4'],
-  ['tcpconnect', '-c', '-6'],
-  ['tcpaccept', '-P', '22', '-p', '1', '-4'],
-  // the container filters (--ebpf prints the program without looking at the pinned paths)
-  ['opensnoop', '--cgroupmap', '/sys/fs/bpf/cg', '--mntnsmap', '/sys/fs/bpf/mntns'],
-  ['tcpconnect', '--cgroupmap', '/sys/fs/bpf/cg', '--mntnsmap', '/sys/fs/bpf/mntns'],
-  ['tcpaccept', '--cgroupmap', '/sys/fs/bpf/cg', '--mntnsmap', '/sys/fs/bpf/mntns'],
-  ['funccount', '-p', '1', '-c', '0', 't:sched:sched_process_fork'],
-  ['funclatency', '-F', '-m', 'c:malloc'],
-  ['stackcount', '-P', '-K', 't:sched:sched_process_fork'],
-  ['stacksnoop', '-p', '1', 't:sched:sched_process_fork'],
-  ['offcputime', '-p', '1', '--state', '2', '-m', '10', '-M', '100000'],
-  ['offcputime', '-u', '-U'],
-  ['wakeuptime', '-u', '-m', '10'],
-];
+import { TOOL_CASES as CASES } from './helpers/tool-cases.js';
 
 describe('tools: generated programs', () => {
   for (const args of CASES)
