@@ -1,5 +1,6 @@
 # BCC peer of bench/maps/hash-dump.ts: a u32 -> u64 BPF_HASH of N entries. Usage: bcc_hash.py N,
-# then one command per line on stdin, one JSON line of milliseconds on stdout per command, so
+# then one command per line on stdin, one JSON line per command on stdout (wall and process CPU
+# milliseconds), so
 # the harness can alternate the tools per repetition (a first line {"ready": true} once the
 # program is loaded and the map filled):
 #   items         time items() (a get_next_key + lookup walk)
@@ -26,9 +27,10 @@ def fill():
 
 
 def timed(fn):
-    t0 = time.perf_counter()
+    """Wall and process CPU (user + system, every thread) milliseconds of fn(), and its result."""
+    t0, c0 = time.perf_counter(), time.process_time()
     r = fn()
-    return (time.perf_counter() - t0) * 1000, r
+    return ((time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000), r
 
 
 fill()
@@ -51,4 +53,4 @@ for line in sys.stdin:
         assert len(t) == 0
     else:
         sys.exit("unknown command " + cmd)
-    print(json.dumps({"ms": d}), flush=True)
+    print(json.dumps({"ms": d[0], "cpu": d[1]}), flush=True)

@@ -6,7 +6,9 @@
  * repetition: in every repetition each tool does each operation once, in an order rotated from
  * one repetition to the next, and a swing of the machine's load hits every tool alike. Every
  * tool and operation gets one untimed warm-up, then --reps timed runs (clears: --clear-reps,
- * each after an untimed refill); medians, and the repetitions tsbcc won against its closest peer.
+ * each after an untimed refill); medians of the wall time and of the process's CPU time (user +
+ * system, every thread: what the load distorts least), and the repetitions tsbcc won (wall)
+ * against its closest peer.
  * Run: `node dist/bench/maps/hash-dump.js [--n 100000 --reps 5 --clear-reps 5]` or
  * `npx vite-node bench/maps/hash-dump.ts [...]`.
  */
@@ -36,7 +38,13 @@ struct { __uint(type, BPF_MAP_TYPE_HASH); __type(key, __u32); __type(value, __u6
 char LICENSE[] SEC("license") = "GPL";
 `;
 
-/** A peer process that answers each command line with one JSON line `{"ms": ...}`. */
+/** Wall time and the process's CPU time (user + system, every thread) of one run, in ms. */
+interface Timing {
+  ms: number;
+  cpu: number;
+}
+
+/** A peer process that answers each command line with one JSON line `{"ms": ..., "cpu": ...}`. */
 class Peer {
   private readonly p: ChildProcessByStdio<Writable, Readable, null>;
   private readonly lines: AsyncIterator<string>;
@@ -52,9 +60,9 @@ class Peer {
   async ready(): Promise<void> {
     await this.next('start');
   }
-  async run(command: string): Promise<number> {
+  async run(command: string): Promise<Timing> {
     this.p.stdin.write(`${command}\n`);
-    return (JSON.parse(await this.next(command)) as { ms: number }).ms;
+    return JSON.parse(await this.next(command)) as Timing;
   }
   private async next(what: string): Promise<string> {
     const r = await this.lines.next();
@@ -66,10 +74,13 @@ class Peer {
   }
 }
 
-function time(fn: () => void): number {
+function time(fn: () => void): Timing {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = process.cpuUsage(c0);
+  return { ms, cpu: (c.user + c.system) / 1000 };
 }
 
 const b = BPF.fromSpec(await compile(SRC, { name: 'bench_hash' }));
@@ -93,10 +104,10 @@ try {
 interface Op {
   op: string;
   tool: string;
-  run: () => Promise<number>;
-  times: number[];
+  run: () => Promise<Timing>;
+  times: Timing[];
 }
-const op = (opName: string, tool: string, run: () => Promise<number> | number): Op => ({
+const op = (opName: string, tool: string, run: () => Promise<Timing> | Timing): Op => ({
   op: opName,
   tool,
   run: async () => run(),
@@ -135,8 +146,8 @@ const loads: string[] = [load()];
 /** Rounds in which the first op was faster than the second. */
 const wins = new Map<string, number>();
 const won = (key: string, a: Op, bOp: Op): void => {
-  const x = a.times.at(-1) ?? Infinity;
-  const y = bOp.times.at(-1) ?? 0;
+  const x = a.times.at(-1)?.ms ?? Infinity;
+  const y = bOp.times.at(-1)?.ms ?? 0;
   wins.set(key, (wins.get(key) ?? 0) + (x < y ? 1 : 0));
 };
 try {
@@ -164,7 +175,8 @@ try {
 /** "tsbcc Nx faster" or "tsbcc Nx slower": a peer's time against tsbcc's. */
 const versus = (peer: number, ours: number): string =>
   peer >= ours ? `tsbcc ${(peer / ours).toFixed(1)}x faster` : `tsbcc ${(ours / peer).toFixed(2)}x slower`;
-const med = (o: Op): number => median(o.times);
+const med = (o: Op): number => median(o.times.map((x) => x.ms));
+const medCpu = (o: Op): number => median(o.times.map((x) => x.cpu));
 const [tsDump, tsIter, bItems, bBatch, cDump] = dumps.map(med) as [number, number, number, number, number];
 const [tsClear, bClear, bDelete, cClear] = clears.map(med) as [number, number, number, number];
 const ratio = new Map<Op, string>([
@@ -183,10 +195,14 @@ console.log(
     `${CLEAR_REPS} clears, alternating tools per repetition; medians (all runs in brackets). ` +
     `Load average ${loads.join(' -> ')}\n`,
 );
-console.log('| operation | tool | time (median) | runs | ratio |\n| --- | --- | --- | --- | --- |');
+console.log(
+  '| operation | tool | time (median) | runs | ratio | process CPU (median) | CPU ratio |\n| --- | --- | --- | --- | --- | --- | --- |',
+);
+/** The CPU-time reference of each row: libbpf C's for the same kind of operation. */
+const cpuRef = (o: Op): number => medCpu(dumps.includes(o) ? (dumps[4] as Op) : (clears[3] as Op));
 for (const o of [...dumps, ...clears])
   console.log(
-    `| ${o.op} | ${o.tool} | ${ms(med(o))} | ${o.times.map((x) => x.toFixed(1)).join(', ')} | ${ratio.get(o)} |`,
+    `| ${o.op} | ${o.tool} | ${ms(med(o))} | ${o.times.map((x) => x.ms.toFixed(1)).join(', ')} | ${ratio.get(o)} | ${ms(medCpu(o))} | ${(medCpu(o) / cpuRef(o)).toFixed(2)}x libbpf C |`,
   );
 for (const [key, n] of wins)
   console.log(`\n${key}: tsbcc faster in ${n} of ${key.startsWith('clear') ? CLEAR_REPS : REPS} repetitions`);

@@ -1,7 +1,7 @@
 // libbpf C reference of bench/maps/hash-dump.ts: a u32 -> u64 hash of N entries, dumped with
 // bpf_map_lookup_batch (the physical limit of reading it) and cleared with
 // bpf_map_delete_batch of the dumped keys. Usage: libbpf_hash N, then one command per line on
-// stdin, one JSON line of milliseconds on stdout per command, so the harness can alternate the
+// stdin, one JSON line per command on stdout (wall and process CPU milliseconds), so the harness can alternate the
 // tools per repetition (a first line {"ready": true} once the map is filled):
 //   dump   time one whole-map batch lookup (checks that it read N entries)
 //   clear  refill the map (untimed), then time one delete batch of every key
@@ -15,6 +15,13 @@
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/** The process's CPU time (user + system, every thread) in milliseconds. */
+static double cpu_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -32,9 +39,9 @@ int main(int argc, char **argv) {
   fflush(stdout);
   char line[64];
   while (fgets(line, sizeof line, stdin)) {
-    double ms;
+    double ms, cpu;
     if (strncmp(line, "dump", 4) == 0) {
-      double t0 = now_ms();
+      double t0 = now_ms(), c0 = cpu_ms();
       __u32 total = 0, batch, in = 0, out = 0;
       int first = 1;
       for (;;) {
@@ -47,19 +54,21 @@ int main(int argc, char **argv) {
         first = 0;
       }
       ms = now_ms() - t0;
+      cpu = cpu_ms() - c0;
       if (total != n) return fprintf(stderr, "got %u\n", total), 1;
     } else if (strncmp(line, "clear", 5) == 0) {
       cnt = n;
       if (bpf_map_update_batch(fd, keys, vals, &cnt, NULL)) return perror("update_batch"), 1;
-      double t0 = now_ms();
+      double t0 = now_ms(), c0 = cpu_ms();
       cnt = n;
       if (bpf_map_delete_batch(fd, keys, &cnt, NULL)) return perror("delete_batch"), 1;
       ms = now_ms() - t0;
+      cpu = cpu_ms() - c0;
       if (cnt != n) return fprintf(stderr, "deleted %u\n", cnt), 1;
     } else {
       return fprintf(stderr, "unknown command %s", line), 2;
     }
-    printf("{\"ms\": %.3f}\n", ms);
+    printf("{\"ms\": %.3f, \"cpu\": %.3f}\n", ms, cpu);
     fflush(stdout);
   }
   return 0;
