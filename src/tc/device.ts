@@ -30,7 +30,7 @@ export interface TcDeviceOptions {
    * can take long while another process holds the kernel's rtnl lock (e.g. while namespaces are
    * being torn down). false: always on a thread-pool thread (the JS thread never waits).
    * 'auto' (default): on the JS thread, except dumps, and except for a second after a request
-   * that took longer than 10 ms (rtnl held elsewhere): so the JS thread waits for a contended
+   * that took longer than 50 ms (rtnl held elsewhere): so the JS thread waits for a contended
    * rtnl at most once a second.
    */
   blockingNetlink?: boolean | 'auto';

@@ -13,7 +13,7 @@ import { InvalidArgumentError, NetlinkError } from '../errors.js';
 import { features } from '../features/probe.js';
 import { logger } from '../logger.js';
 import { where, type DeviceTarget } from '../netlink/device.js';
-import type { NetlinkMessage } from '../netlink/message.js';
+import { MessageBuilder, type NetlinkMessage } from '../netlink/message.js';
 import { RTM, TCMSG } from '../netlink/rtnetlink.js';
 import { ids } from '../netlink/schema.js';
 import {
@@ -30,6 +30,8 @@ import {
   filterParent,
   filterRequest,
   newFilter,
+  newFilterBody,
+  newFilterFlags,
   parentName,
   type CheckedFilter,
   type FilterParent,
@@ -161,10 +163,28 @@ export class TcFilterLink extends TcObjectLink {
       c.orThrow();
       return f;
     };
-    const first = check(program.fd);
+    // the same options on the same device as an earlier attach: its checked and encoded filter
+    const key = preparedKey(program, opts, name);
+    const cache = key === undefined ? undefined : preparedFilters(target);
+    let prep = key === undefined ? undefined : cache?.get(key);
     // mirred targets are interfaces of this namespace, looked up once
     const ifindexes = new Map<string, number>();
-    for (const i of first.interfaces) ifindexes.set(i.name, await ifindexOf(i.name));
+    if (!prep) {
+      const filter = check(program.fd);
+      for (const i of filter.interfaces) ifindexes.set(i.name, await ifindexOf(i.name));
+      const fullName = `${TSBCC_FILTER_PREFIX}${name}`;
+      prep = {
+        filter,
+        body: newFilterBody(target.ifindex, filter, filter.encode({ ifindex: (n) => ifindexes.get(n) ?? 0 })),
+        fullName,
+        op: `attach tc filter ${fullName} to ${parentName(filter.parent)} of ${where(target)}`,
+      };
+      if (cache && key !== undefined) {
+        if (cache.size >= MAX_PREPARED) cache.clear();
+        cache.set(key, prep);
+      }
+    }
+    const first = prep.filter;
     const checked = (
       fd: number,
     ): { filter: CheckedFilter; encode: () => ReturnType<CheckedFilter['encode']> } => {
@@ -173,14 +193,12 @@ export class TcFilterLink extends TcObjectLink {
     };
 
     const { parent } = first;
-    const fullName = `${TSBCC_FILTER_PREFIX}${name}`;
-    const m = newFilter(
-      target.ifindex,
-      first,
-      checked(program.fd).encode(),
-      opts.replace ? 'create-or-replace' : 'create',
+    const { fullName, op } = prep;
+    const m = new MessageBuilder(
+      RTM.NEWTFILTER,
+      newFilterFlags(opts.replace ? 'create-or-replace' : 'create'),
+      prep.body,
     );
-    const op = `attach tc filter ${fullName} to ${parentName(parent)} of ${where(target)}`;
     const usesHook = parent === PARENT_INGRESS || parent === PARENT_EGRESS;
     let replies: NetlinkMessage[];
     // The filter is tried first; only when the hook qdisc is missing is clsact added (and then
@@ -289,6 +307,48 @@ export class TcFilterLink extends TcObjectLink {
       logger().warn(`${this.description}: its lookup could not be matched; left in place`);
     if (this.usesHook) yield* releaseHook(this.target);
   }
+}
+
+/** An attach's checked filter and encoded request body, with its name and description. */
+interface PreparedFilter {
+  filter: CheckedFilter;
+  body: Buffer;
+  fullName: string;
+  op: string;
+}
+
+/** Per device: attaches by their options (preparedKey), at most MAX_PREPARED. */
+const prepared = new WeakMap<DeviceTarget, Map<string, PreparedFilter>>();
+const MAX_PREPARED = 32;
+
+function preparedFilters(target: DeviceTarget): Map<string, PreparedFilter> {
+  let m = prepared.get(target);
+  if (!m) prepared.set(target, (m = new Map()));
+  return m;
+}
+
+/**
+ * What the encoded attach request depends on (besides the device): the program (fd and id)
+ * and every option but `replace` and `keep`, each value with its type; undefined (no reuse)
+ * with actions (they name interfaces) or an option that is not a primitive.
+ */
+function preparedKey(program: Program, opts: BpfFilterOptions, name: unknown): string | undefined {
+  if (opts.actions !== undefined) return undefined;
+  let key = `${program.fd}:${program.id}`;
+  for (const v of [
+    name,
+    opts.directAction,
+    opts.classid,
+    opts.parent,
+    opts.priority,
+    opts.handle,
+    opts.chain,
+    opts.protocol,
+  ]) {
+    if ((typeof v === 'object' && v !== null) || typeof v === 'function') return undefined;
+    key += `|${typeof v}:${String(v)}`;
+  }
+  return key;
 }
 
 /** The condition of a filter deletion: the lookup's reply shows program `id` attached. */

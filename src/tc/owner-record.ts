@@ -126,9 +126,17 @@ function lingerThenRemove(): void {
 
 let myName: string | undefined;
 
+let myDir: string | undefined;
+let myPath = '';
+
 function myFile(): string {
-  myName ??= `${process.pid}-${threadId}.json`;
-  return join(ownerRecordDir(), myName);
+  const dir = runDir();
+  if (dir !== myDir) {
+    myName ??= `${process.pid}-${threadId}.json`;
+    myPath = join(dir, 'tc', myName);
+    myDir = dir;
+  }
+  return myPath;
 }
 
 /**

@@ -3,14 +3,14 @@
  * chain), its checks, its actions and its messages; the kind's options come from its file under
  * ./filter. Pure.
  */
-import { buildMessage, NLM_F, REQUEST, type MessageBuilder, type NetlinkMessage } from '../message.js';
-import { RTM } from '../rtnetlink.js';
-import { decodeMessage, type Payload } from '../schema.js';
+import { buildMessage, MessageBuilder, NLM_F, REQUEST, type NetlinkMessage } from '../message.js';
+import { RTM, TCMSG } from '../rtnetlink.js';
+import { align4, decodeMessage, encodeMessage, type Payload } from '../schema.js';
 import { actionInterfaces, checkActions, decodeActions, type ActionInfo } from './action.js';
 import { Check, type Problem } from './check.js';
 import type { EncodeEnv } from './kind.js';
 import { findKind, unknownKind, type ActionKindSpec, type FilterKindSpec } from './registry.js';
-import { ETH_P, PARENT_EGRESS, PARENT_INGRESS, TC_MSG } from './tca.js';
+import { ETH_P, PARENT_EGRESS, PARENT_INGRESS, TC_MSG, TCA } from './tca.js';
 import { formatHandle, type HandleInput } from './units.js';
 
 /** Where a filter hangs: the clsact hooks by name, or any parent handle ("1:", "1:10"). */
@@ -146,9 +146,23 @@ export function newFilter(
   options: Payload | undefined,
   how: 'create' | 'create-or-replace' | 'replace',
 ): MessageBuilder {
+  return new MessageBuilder(RTM.NEWTFILTER, newFilterFlags(how), newFilterBody(ifindex, f, options));
+}
+
+/** The nlmsg_flags of {@link newFilter}. */
+export function newFilterFlags(how: 'create' | 'create-or-replace' | 'replace'): number {
   const flags =
     how === 'create' ? REQUEST.CREATE : how === 'replace' ? REQUEST.REPLACE : REQUEST.CREATE_OR_REPLACE;
-  return buildMessage(RTM.NEWTFILTER, flags | NLM_F.ECHO, TC_MSG, {
+  return flags | NLM_F.ECHO;
+}
+
+/** The body (tcmsg and attributes) of {@link newFilter}. */
+export function newFilterBody(
+  ifindex: number,
+  f: Omit<CheckedFilter, 'encode' | 'interfaces'>,
+  options: Payload | undefined,
+): Buffer {
+  return encodeMessage(TC_MSG, {
     header: {
       tcm_ifindex: ifindex,
       tcm_handle: f.handle,
@@ -165,16 +179,39 @@ export function newFilter(
  */
 export function filterRequest(type: 'get' | 'delete', ifindex: number, k: FilterKey): MessageBuilder {
   const flags = type === 'get' ? NLM_F.REQUEST : REQUEST.ACK;
-  return buildMessage(type === 'get' ? RTM.GETTFILTER : RTM.DELTFILTER, flags, TC_MSG, {
-    header: {
-      tcm_ifindex: ifindex,
-      tcm_handle: k.handle,
-      tcm_parent: k.parent,
-      tcm_info: ((k.priority << 16) | k.protocolRaw) >>> 0,
-    },
-    attrs: { KIND: k.kind, CHAIN: k.chain || undefined },
-  });
+  return new MessageBuilder(
+    type === 'get' ? RTM.GETTFILTER : RTM.DELTFILTER,
+    flags,
+    filterKeyBody(ifindex, k),
+  );
 }
+
+/**
+ * The body of a filter lookup or deletion, written directly (the values come from the kernel's
+ * own reply): struct tcmsg, TCA_KIND and (chain other than 0) TCA_CHAIN. The same bytes as
+ * encodeMessage(TC_MSG, ...), without its generic walk (one of these per filter removal).
+ */
+export function filterKeyBody(ifindex: number, k: FilterKey): Buffer {
+  const kindLen = 4 + Buffer.byteLength(k.kind) + 1;
+  const chainAt = TCMSG.size + align4(kindLen);
+  const b = Buffer.alloc(chainAt + (k.chain ? 8 : 0));
+  b.writeInt32LE(ifindex, 4);
+  b.writeUInt32LE(k.handle >>> 0, 8);
+  b.writeUInt32LE(k.parent >>> 0, 12);
+  b.writeUInt32LE(((k.priority << 16) | k.protocolRaw) >>> 0, 16);
+  b.writeUInt16LE(kindLen, TCMSG.size);
+  b.writeUInt16LE(TCA_KIND_ID, TCMSG.size + 2);
+  b.write(k.kind, TCMSG.size + 4);
+  if (k.chain) {
+    b.writeUInt16LE(8, chainAt);
+    b.writeUInt16LE(TCA_CHAIN_ID, chainAt + 2);
+    b.writeUInt32LE(k.chain >>> 0, chainAt + 4);
+  }
+  return b;
+}
+
+const TCA_KIND_ID = TCA.defs.KIND[0];
+const TCA_CHAIN_ID = TCA.defs.CHAIN[0];
 
 /** RTM_GETTFILTER dump of one parent. */
 export function dumpFilters(ifindex: number, parent: number): MessageBuilder {
