@@ -80,6 +80,12 @@ export const examples: readonly ExampleEntry[] = [
     load: () => import('./tracing/strlen_count/strlen_count.js'),
   },
   {
+    name: 'strlen_snoop',
+    group: 'tracing',
+    summary: 'the strings one process passes to strlen(), one line each (uprobe, trace_pipe)',
+    load: () => import('./tracing/strlen_snoop/strlen_snoop.js'),
+  },
+  {
     name: 'trace_fields',
     group: 'tracing',
     summary: 'PID and message of each trace_pipe line, trace_print("{1} {5}")',
