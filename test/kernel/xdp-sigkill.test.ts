@@ -14,9 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachXdp, BpfObject, compile, xdpState, type Program, type XdpLink } from '../../src/index.js';
 import { native } from '../../src/native.js';
 import { parseRecord } from '../../src/tc/owner-log.js';
-import type { OwnerEntry } from '../../src/tc/owner-record.js';
+import { EMPTY_RECORD_LINGER_MS, type OwnerEntry } from '../../src/tc/owner-record.js';
 import { xdpAttachments } from '../global/leak-check.js';
 import { vethPair, type VethPairFixture } from './helpers/netns.js';
+import { waitFor } from './helpers/wait.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const child = join(import.meta.dirname, 'helpers', 'xdp-sigkill-child.mjs');
@@ -115,7 +116,9 @@ describe('XDP attachments in the owner record', () => {
       await link.close();
     }
     expect(recordedXdp()).toEqual([]);
-    expect(existsSync(join(runDir, 'tc')) ? readdirSync(join(runDir, 'tc')) : []).toEqual([]);
+    // the emptied record file lingers EMPTY_RECORD_LINGER_MS (for the next attach), then goes
+    const files = (): string[] => (existsSync(join(runDir, 'tc')) ? readdirSync(join(runDir, 'tc')) : []);
+    await waitFor(() => files().length === 0, 'the emptied owner record to go', 10 * EMPTY_RECORD_LINGER_MS);
     // keep: true is meant to outlive the process: not recorded
     const kept = await attachXdp(prog, { interface: net.if2, netns: net.ns2, mode: 'generic', keep: true });
     try {
