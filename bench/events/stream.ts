@@ -15,7 +15,8 @@
  * wakeup per 64 records, to show where each stays lossless. Every group of consumers run alike
  * (the same stream, burst and wakeup setting) alternates: one untimed warm-up run of each
  * (`--warmup` seconds), then `--reps` repetitions in which each consumer runs once, in an order
- * rotated per repetition; the tables give medians, the repetitions tsbcc delivered more than
+ * rotated per repetition; each row is the consumer's repetition with the median delivered rate
+ * (all its columns from that one run), with the repetitions tsbcc delivered more than
  * libbpf C in the same repetition, and say when both consumers were lossless (then the ratio is
  * the producer's rate beside each consumer, not a consumer speed-up). The load average is
  * printed per group.
@@ -26,7 +27,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BPF, compile, type TypeLayout } from '../../src/index.js';
-import { bccHeaders, benchSourceDir, gccBuild, median, runJson } from '../peer-env.js';
+import { bccHeaders, benchSourceDir, gccBuild, runJson } from '../peer-env.js';
 
 const args = process.argv.slice(2);
 const i = args.indexOf('--seconds');
@@ -211,8 +212,13 @@ async function runGroup(group: Consumer[]): Promise<string> {
     }
   return `${l0} -> ${load()}`;
 }
-/** The median of one measure over a consumer's repetitions. */
-const med = (c: Consumer, f: (r: Result) => number): number => median(c.results.map(f));
+/** A consumer's repetition with the median delivered rate: every column of its row comes from it. */
+function medRun(c: Consumer): Result {
+  const s = [...c.results].sort((x, y) => rate(x) - rate(y));
+  return s[Math.floor(s.length / 2)] as Result;
+}
+/** One measure of a consumer's median repetition. */
+const med = (c: Consumer, f: (r: Result) => number): number => f(medRun(c));
 /** Repetitions in which `a` delivered more than `b` (same repetition, so the same load). */
 const wins = (a: Consumer, b: Consumer): number =>
   a.results.filter((r, i) => rate(r) > rate(b.results[i] as Result)).length;
@@ -294,7 +300,7 @@ for (const events of RATES) {
 const header =
   '| stream | consumer | offered | delivered | lost | done after | ratio (delivered; repetitions won against C) | consumer CPU per record |\n| --- | --- | --- | --- | --- | --- | --- | --- |';
 console.log(
-  `\nMedians of ${REPS} repetitions per consumer; in each repetition every consumer of a group runs once, ` +
+  `\nEach row is the consumer's repetition with the median delivered rate (of ${REPS}); in each repetition every consumer of a group runs once, ` +
     `in an order rotated per repetition, after one untimed ${WARMUP} s warm-up run of each. ` +
     `"both lossless: offered rates": both consumers delivered everything, so the ratio is the producer's ` +
     `rate beside each, not a consumer speed-up.`,
