@@ -48,6 +48,9 @@ PROGRAMS = [
 # BENCH_ONLY=substring runs only the programs whose label contains it
 PROGRAMS = [p for p in PROGRAMS if os.environ.get("BENCH_ONLY", "") in p[0]]
 TSBCC = ["node", os.path.join(ROOT, "dist/bench/compile/tsbcc-one.js")]
+# BENCH_KERNEL_HEADER=full|subset|auto: tsbcc's kernel header (compile option kernelHeader);
+# default auto (the per-program subset), full: the whole BTF header's PCH (before session 5)
+KERNEL_HEADER = os.environ.get("BENCH_KERNEL_HEADER", "auto")
 BCC = ["/usr/bin/python3", os.path.join(ROOT, "bench/compile/bcc-one.py")]
 
 
@@ -177,7 +180,7 @@ def ensure_headers():
 
 
 def main():
-    print("load: %s" % open("/proc/loadavg").read().strip(), flush=True)
+    print("load: %s, tsbcc kernel header: %s" % (open("/proc/loadavg").read().strip(), KERNEL_HEADER), flush=True)
     cleanup = ensure_headers()
     rows = []
     warm = tempfile.mkdtemp(prefix="tsbcc-bench-warm-")
@@ -187,7 +190,7 @@ def main():
             env_warm = dict(os.environ, TSBCC_CACHE_DIR=warm)
             # the same warm-up for both tools: one untimed run each (tsbcc's precompiles the
             # kernel header and caches the object for "cached")
-            run_one(TSBCC + [src, fn, typ, "cached", "0"], env_warm)
+            run_one(TSBCC + [src, fn, typ, "cached", "0", KERNEL_HEADER], env_warm)
             run_one(BCC + [src, fn, typ, "0"])
             firsts = []
 
@@ -197,9 +200,9 @@ def main():
                 return dict(os.environ, TSBCC_CACHE_DIR=d)
 
             got = alternate({
-                "new": (lambda i: TSBCC + [src, fn, typ, "new", str(i + 1)], lambda i: env_warm),
-                "cached": (lambda i: TSBCC + [src, fn, typ, "cached", "0"], lambda i: env_warm),
-                "first": (lambda i: TSBCC + [src, fn, typ, "first", str(i + 1)], first_env),
+                "new": (lambda i: TSBCC + [src, fn, typ, "new", str(i + 1), KERNEL_HEADER], lambda i: env_warm),
+                "cached": (lambda i: TSBCC + [src, fn, typ, "cached", "0", KERNEL_HEADER], lambda i: env_warm),
+                "first": (lambda i: TSBCC + [src, fn, typ, "first", str(i + 1), KERNEL_HEADER], first_env),
                 "bcc": (lambda i: BCC + [src, fn, typ, str(i + 1)], lambda i: None),
             })
             for d in firsts:

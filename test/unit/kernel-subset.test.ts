@@ -43,8 +43,14 @@ describe.skipIf(!hasBtf)('btfHeader with roots', () => {
   });
 
   it('answers facts and gives the same text from the kept parse as from a fresh one', () => {
-    const first = native().btfHeader(VMLINUX_BTF, ['sock:__sk_common.skc_daddr', 'sock:no.such'], ['sock']);
-    expect(first.facts).toEqual([true, false]);
+    const facts = [
+      'sock:__sk_common.skc_daddr',
+      'sock:no.such',
+      'enum:TCP_ESTABLISHED',
+      'enum:NO_SUCH_ENUMERATOR',
+    ];
+    const first = native().btfHeader(VMLINUX_BTF, facts, ['sock']);
+    expect(first.facts).toEqual([true, false, true, false]);
     native().btfRelease();
     const again = native().btfHeader(VMLINUX_BTF, [], ['sock']);
     expect(again.text).toBe(first.text);
