@@ -137,6 +137,15 @@ export interface OwnerLogOptions {
    * removed in turn. Default false: removed with the last object.
    */
   linger?: boolean;
+  /**
+   * Write each `forget` line with the next write (the next object's `add`) or in a
+   * setImmediate callback, whichever comes first, instead of at once: an attach+detach cycle
+   * then costs one write(2). Until it is written the record names an object already removed,
+   * as a torn forget line does: after a SIGKILL in that window clean checks the kernel first
+   * (a filter only while it still runs the recorded program under the recorded name). Default
+   * false: written at once.
+   */
+  deferForgets?: boolean;
 }
 
 /**
@@ -152,11 +161,28 @@ export class OwnerLog<E extends LoggedEntry> {
   private headerBytes = 0;
   private readonly linger: boolean;
 
+  private readonly deferForgets: boolean;
+  /** Forget lines not written yet (deferForgets). */
+  private pending = '';
+  private flushQueued = false;
+
   constructor(
     private readonly header: OwnerHeader,
     opts: OwnerLogOptions = {},
   ) {
     this.linger = opts.linger === true;
+    this.deferForgets = opts.deferForgets === true;
+  }
+
+  /**
+   * Writes the forget lines not written yet (deferForgets).
+   * @throws Error (a Node system error) when the file cannot be written.
+   */
+  flush(): void {
+    if (!this.pending) return;
+    const text = this.pending;
+    this.pending = '';
+    if (this.fd !== undefined) this.append(text);
   }
 
   /** Whether a file is open (created and not removed since). */
@@ -170,7 +196,9 @@ export class OwnerLog<E extends LoggedEntry> {
    */
   add(file: string, entry: E, live: readonly E[]): void {
     if (this.fd !== undefined && this.file === file && this.intact()) {
-      this.append(`{"add":${JSON.stringify(entry)}}\n`);
+      const text = `${this.pending}{"add":${JSON.stringify(entry)}}\n`;
+      this.pending = '';
+      this.append(text);
     } else if (live.length === 1 && live[0] === entry) {
       this.create(file, formatRecord(this.header, live));
     } else {
@@ -197,6 +225,29 @@ export class OwnerLog<E extends LoggedEntry> {
       this.rewrite(file, live); // removed under us: the objects still alive go in a new file
     } else {
       // (Nothing alive: a forget that went to a file removed under us loses nothing.)
+      if (this.deferForgets) {
+        this.pending += `{"forget":${seq}}\n`;
+        if (this.bytes + this.pending.length > this.compactAt) {
+          // compaction: the whole live set, so the pending forgets need no writing
+          if (live.length === 0 && this.headerBytes > 0) {
+            this.pending = '';
+            this.truncateToHeader();
+          } else this.rewrite(file, live);
+          return;
+        }
+        if (!this.flushQueued) {
+          this.flushQueued = true;
+          setImmediate(() => {
+            this.flushQueued = false;
+            try {
+              this.flush();
+            } catch {
+              // the next add starts the file over when it cannot be written
+            }
+          });
+        }
+        return;
+      }
       this.append(`{"forget":${seq}}\n`);
       if (this.bytes > this.compactAt) {
         if (live.length === 0 && this.headerBytes > 0) this.truncateToHeader();
@@ -208,6 +259,7 @@ export class OwnerLog<E extends LoggedEntry> {
   /** Closes and removes the file (nothing of this process left to record). */
   remove(): void {
     const { fd, file } = this;
+    this.pending = '';
     this.fd = undefined;
     this.file = undefined;
     try {
@@ -242,6 +294,7 @@ export class OwnerLog<E extends LoggedEntry> {
   /** Forgets the open file (closing it; removing it when it is not `keep`). */
   private drop(keep: string): void {
     const { fd, file } = this;
+    this.pending = ''; // what follows (a new file, or one with the whole live set) covers it
     this.fd = undefined;
     this.file = undefined;
     if (fd !== undefined) closeSync(fd);

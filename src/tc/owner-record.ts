@@ -101,7 +101,11 @@ let lingerTimer: NodeJS.Timeout | undefined;
 /** Removes the record file when nothing is recorded (idle timer, exit registry). */
 function removeIfEmpty(): void {
   const record = mine;
-  if (!record || record.objects.length > 0) return;
+  if (!record) return;
+  if (record.objects.length > 0) {
+    guarded(() => record.log.flush()); // at exit: what was forgotten is written
+    return;
+  }
   untrack(exitCloser);
   if (record.log.isOpen) guarded(() => record.log.remove());
 }
@@ -178,7 +182,10 @@ export function recordOwned(place: OwnerPlace, object: OwnedTcObject): OwnerToke
     return NONE; // the namespace is unreadable: the request will fail and say why
   }
   mine ??= {
-    log: new OwnerLog({ pid: process.pid, pidStart: processStart(process.pid) ?? '' }, { linger: true }),
+    log: new OwnerLog(
+      { pid: process.pid, pidStart: processStart(process.pid) ?? '' },
+      { linger: true, deferForgets: true },
+    ),
     objects: [],
   };
   const record = mine;

@@ -85,6 +85,35 @@ describe('tc owner log', () => {
     expect(log.isOpen).toBe(false);
   });
 
+  it('deferForgets: a forget goes out with the next add, or at the end of the loop turn', async () => {
+    const log = new OwnerLog<E>(me, { linger: true, deferForgets: true });
+    const a = { seq: 1, name: 'a' };
+    const b = { seq: 2, name: 'b' };
+    log.add(file, a, [a]);
+    log.forget(file, 1, []);
+    expect(read()?.objects).toEqual([a]); // not written yet: names a removed object (a superset)
+    log.add(file, b, [b]);
+    expect(read()?.objects).toEqual([b]); // one write: the forget of a, then the add of b
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(lines.slice(2, 4)).toEqual(['{"forget":1}', JSON.stringify({ add: b })]);
+    log.forget(file, 2, []);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(read()?.objects).toEqual([]);
+    // with objects alive and no add following, flush() (the exit path) writes the forgets
+    const c = { seq: 3, name: 'c' };
+    const d = { seq: 4, name: 'd' };
+    log.add(file, c, [c]);
+    log.add(file, d, [c, d]);
+    log.forget(file, 3, [d]);
+    log.flush();
+    expect(read()?.objects).toEqual([d]);
+    log.forget(file, 4, []);
+    log.remove(); // drops what is pending with the file
+    expect(existsSync(file)).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve)); // the queued flush finds nothing
+    expect(existsSync(file)).toBe(false);
+  });
+
   it("clean removes a dead process's emptied record (SIGKILLed while it lingered)", async () => {
     const dead = { pid: 0x3ffffffe, pidStart: '1' }; // above pid_max: never alive
     const log = new OwnerLog<E>(dead, { linger: true });
