@@ -68,6 +68,12 @@ export const examples: readonly ExampleEntry[] = [
     load: () => import('./tracing/hello_perf_output/hello_perf_output.js'),
   },
   {
+    name: 'hello_fields',
+    group: 'tracing',
+    summary: '"Hello, World!" for every clone(2), each trace_pipe line printed as TIME(s) COMM PID MESSAGE',
+    load: () => import('./tracing/hello_fields/hello_fields.js'),
+  },
+  {
     name: 'mallocstacks',
     group: 'tracing',
     summary: 'bytes allocated by malloc() per user stack of one process (uprobe)',

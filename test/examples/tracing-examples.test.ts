@@ -16,6 +16,10 @@ import {
   runMallocstacks,
   WORKLOAD as MALLOC_WORKLOAD,
 } from '../../examples/tracing/mallocstacks/mallocstacks.js';
+import {
+  HEADER as HELLO_FIELDS_HEADER,
+  runHelloFields,
+} from '../../examples/tracing/hello_fields/hello_fields.js';
 import { formatCount, runStrlenCount, TABLE_SIZE } from '../../examples/tracing/strlen_count/strlen_count.js';
 import {
   formatLine,
@@ -158,6 +162,21 @@ describe('strlen_snoop', () => {
     expect(row).toMatch(new RegExp(`^\\d+\\.\\d{9} +(python3|<\\.\\.\\.>) +${w?.pid} +${w?.text}$`));
     const ts = mine.map((l) => l.ts);
     expect(ts).toEqual([...ts].sort((a, b) => a - b));
+    expect(r.checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('hello_fields', () => {
+  eachForm('prints TIME(s) COMM PID MESSAGE, one line per clone(2) of the workload shell', async (attach) => {
+    const r = await runHelloFields({ mode: duration(1), attach, forks: 4 });
+    const pid = r.workload?.pid as number;
+    expect(r.output[0]).toBe(HELLO_FIELDS_HEADER);
+    expect(r.output[0]).toMatch(/^TIME\(s\) {12}COMM {13}PID {4}MESSAGE$/);
+    const mine = r.output.filter((l) => new RegExp(`^\\d+\\.\\d{9} +\\S+ +${pid} +Hello, World!$`).test(l));
+    expect(mine.length, r.output.join('\n')).toBe(4);
+    // COMM is the shell's, or "<...>" when the kernel's saved command lines lost the pid
+    for (const l of mine) expect(l.slice(19, 36)).toMatch(/^(sh|<\.\.\.>) +$/);
+    expect(r.fields.filter((f) => f.pid === pid).every((f) => f.msg === 'Hello, World!')).toBe(true);
     expect(r.checks.every((c) => c.ok)).toBe(true);
   });
 });
