@@ -6,7 +6,8 @@
  * tsbcc (default blockingNetlink 'auto': short requests from the JS thread unless rtnl was
  * found contended; true: always from the JS thread; false: always from a thread-pool thread)
  * and pyroute2 alternate in ten rounds of n/10 cycles, each after 10 untimed ones; the rounds
- * in which each tsbcc mode's median was the lower are counted. The load average is printed.
+ * in which each tsbcc mode's median was the lower are counted (the order of the four rotates
+ * from round to round). The load average is printed.
  * With --other-filter, a cls_bpf filter stays on the veth's peer for the whole run: the first
  * and last software filter on the system switch a kernel static key (text patching on every
  * CPU, ~250 us per attach+detach for every tool on this PVM guest); another filter anywhere
@@ -89,16 +90,23 @@ try {
       if (i >= 10) out.push(Number(process.hrtime.bigint() - t0) / 1e3);
     }
   };
-  for (let round = 0; round < ROUNDS; round++) {
-    await cycles(tc, tsbcc);
-    await cycles(tcBlocking, blocking);
-    await cycles(tcPool, pool);
+  let pyMedian = NaN;
+  const steps: (() => Promise<void>)[] = [
+    () => cycles(tc, tsbcc),
+    () => cycles(tcBlocking, blocking),
+    () => cycles(tcPool, pool),
     // pyroute2 inside the namespace (interpreter start-up excluded: timed in the loop).
-    const round = JSON.parse(
-      sh('/usr/bin/python3', [join(here, 'pyroute2_attach.py'), pin, ns, dev, String(perRound + 10)]),
-    ) as number[];
-    py.push(...round.slice(10));
-    const pyMedian = stats(round.slice(10)).median;
+    async () => {
+      const times = JSON.parse(
+        sh('/usr/bin/python3', [join(here, 'pyroute2_attach.py'), pin, ns, dev, String(perRound + 10)]),
+      ) as number[];
+      py.push(...times.slice(10));
+      pyMedian = stats(times.slice(10)).median;
+    },
+  ];
+  for (let round = 0; round < ROUNDS; round++) {
+    // the order rotates each round: no tool always runs first, or right after pyroute2's process
+    for (let k = 0; k < steps.length; k++) await (steps[(round + k) % steps.length] as () => Promise<void>)();
     if (stats(tsbcc.slice(-perRound)).median <= pyMedian) tsbccWins++;
     if (stats(blocking.slice(-perRound)).median <= pyMedian) blockingWins++;
     if (stats(pool.slice(-perRound)).median <= pyMedian) poolWins++;
