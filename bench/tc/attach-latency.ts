@@ -7,7 +7,8 @@
  * found contended; true: always from the JS thread; false: always from a thread-pool thread)
  * and pyroute2 alternate in ten rounds of n/10 cycles, each after 10 untimed ones; the rounds
  * in which each tsbcc mode's median was the lower are counted (the order of the four rotates
- * from round to round). The load average is printed.
+ * from round to round, and untimed cycles follow pyroute2's process). The load average is
+ * printed.
  * With --other-filter, a cls_bpf filter stays on the veth's peer for the whole run: the first
  * and last software filter on the system switch a kernel static key (text patching on every
  * CPU, ~250 us per attach+detach for every tool on this PVM guest); another filter anywhere
@@ -104,9 +105,16 @@ try {
       pyMedian = stats(times.slice(10)).median;
     },
   ];
+  const settle: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    // the order rotates each round: no tool always runs first, or right after pyroute2's process
-    for (let k = 0; k < steps.length; k++) await (steps[(round + k) % steps.length] as () => Promise<void>)();
+    // The order rotates each round, and after pyroute2's process a round of untimed cycles runs:
+    // the tool right after that process ran 60-120 us slower (CPU caches and TLB of a 2-core
+    // guest after another process), and in a rotation the same tool always follows it.
+    for (let k = 0; k < steps.length; k++) {
+      const step = (round + k) % steps.length;
+      await (steps[step] as () => Promise<void>)();
+      if (step === steps.length - 1) await cycles(tcBlocking, settle);
+    }
     if (stats(tsbcc.slice(-perRound)).median <= pyMedian) tsbccWins++;
     if (stats(blocking.slice(-perRound)).median <= pyMedian) blockingWins++;
     if (stats(pool.slice(-perRound)).median <= pyMedian) poolWins++;
