@@ -6,7 +6,13 @@
  */
 import { NotSupportedError, supportKprobes, type BPF, type TraceFields } from '../../../src/index.js';
 import { Option, type Command } from 'commander';
-import { choiceOption, type CommonRunOptions, type LogFn, type RunMode } from '../../common/cli.js';
+import {
+  choiceOption,
+  numberOption,
+  type CommonRunOptions,
+  type LogFn,
+  type RunMode,
+} from '../../common/cli.js';
 
 /** Which form of the example runs: BCC's kprobes, or the tracepoint equivalent. */
 export type AttachChoice = 'auto' | 'kprobe' | 'tracepoint';
@@ -50,6 +56,16 @@ export function addAttachOption(cmd: Command): Command {
     )
       .argParser(choiceOption('attach', ['auto', 'kprobe', 'tracepoint'] as const))
       .default('auto'),
+  );
+}
+
+/** Adds `--forks N` (default 3): how many children the --duration fork workload makes. */
+export function addForksOption(cmd: Command): Command {
+  return cmd.option(
+    '--forks <n>',
+    'children the --duration workload forks',
+    numberOption('forks', { min: 1, max: 1000, integer: true }),
+    3,
   );
 }
 

@@ -8,11 +8,12 @@
  * children and exits 0 only when exactly N lines from the shell's pid say "Hello, World!".
  */
 import { BPF, getSyscallPrefix, parseTraceLine, type TraceFields } from '../../../src/index.js';
-import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { exampleCommand, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
 import {
   addAttachOption,
+  addForksOption,
   announce,
   chooseForm,
   followTrace,
@@ -105,13 +106,10 @@ export async function runHelloFields(opts: HelloFieldsOptions = {}): Promise<Hel
 
 /** `tsbcc example hello_fields [options]`. */
 export function main(argv: readonly string[]): Promise<number> {
-  const cmd = addAttachOption(
-    exampleCommand('hello_fields', '"Hello, World!" per clone(2), printed as TIME(s) COMM PID MESSAGE'),
-  ).option(
-    '--forks <n>',
-    'children the --duration workload forks',
-    numberOption('forks', { min: 1, max: 1000, integer: true }),
-    3,
+  const cmd = addForksOption(
+    addAttachOption(
+      exampleCommand('hello_fields', '"Hello, World!" per clone(2), printed as TIME(s) COMM PID MESSAGE'),
+    ),
   );
   return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
     runHelloFields({ ...common, attach: o.attach, forks: o.forks }),

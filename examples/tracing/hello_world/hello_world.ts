@@ -9,11 +9,12 @@
  * when exactly that many hellos came from the shell's pid.
  */
 import { BPF, fixSyscallFnname, parseTraceLine } from '../../../src/index.js';
-import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { exampleCommand, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
 import {
   addAttachOption,
+  addForksOption,
   announce,
   chooseForm,
   followTrace,
@@ -95,20 +96,13 @@ export async function runHelloWorld(opts: HelloWorldOptions = {}): Promise<Hello
 
 /** `tsbcc example hello_world [options]`. */
 export function main(argv: readonly string[]): Promise<number> {
-  const cmd = addAttachOption(
-    exampleCommand('hello_world', '"Hello, World!" for every clone(2), from trace_pipe'),
-  )
-    .option(
-      '--forks <n>',
-      'children the --duration workload forks',
-      numberOption('forks', { min: 1, max: 1000, integer: true }),
-      3,
-    )
-    .addHelpText(
-      'after',
-      '\nWithout --duration it prints trace_pipe until Ctrl-C. With --duration S a shell forks N children;\n' +
-        'the example exits 0 when exactly N hellos came from that shell.',
-    );
+  const cmd = addForksOption(
+    addAttachOption(exampleCommand('hello_world', '"Hello, World!" for every clone(2), from trace_pipe')),
+  ).addHelpText(
+    'after',
+    '\nWithout --duration it prints trace_pipe until Ctrl-C. With --duration S a shell forks N children;\n' +
+      'the example exits 0 when exactly N hellos came from that shell.',
+  );
   return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
     runHelloWorld({ ...common, attach: o.attach, forks: o.forks }),
   );

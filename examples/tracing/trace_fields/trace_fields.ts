@@ -9,11 +9,12 @@
  * children and exits 0 only when exactly N `<shell pid> Hello, World!` lines came.
  */
 import { BPF, formatTraceFields, getSyscallPrefix, parseTraceLine } from '../../../src/index.js';
-import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { exampleCommand, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
 import {
   addAttachOption,
+  addForksOption,
   announce,
   chooseForm,
   followTrace,
@@ -97,13 +98,10 @@ export async function runTraceFields(opts: TraceFieldsOptions = {}): Promise<Tra
 
 /** `tsbcc example trace_fields [options]`. */
 export function main(argv: readonly string[]): Promise<number> {
-  const cmd = addAttachOption(
-    exampleCommand('trace_fields', 'PID and message of every trace_pipe line, as trace_print("{1} {5}")'),
-  ).option(
-    '--forks <n>',
-    'children the --duration workload forks',
-    numberOption('forks', { min: 1, max: 1000, integer: true }),
-    3,
+  const cmd = addForksOption(
+    addAttachOption(
+      exampleCommand('trace_fields', 'PID and message of every trace_pipe line, as trace_print("{1} {5}")'),
+    ),
   );
   return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
     runTraceFields({ ...common, attach: o.attach, forks: o.forks }),
