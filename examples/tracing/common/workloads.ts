@@ -4,7 +4,7 @@
  * Each knows what it did (pids, counts, sizes) so the example can check that its output shows
  * exactly that; each removes what it made, also on failure.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -216,4 +216,60 @@ export async function pacedReader(reads: number): Promise<PacedReader> {
       if (!gone()) c.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * A python process that loads libc with ctypes, runs `setup`, prints `ready`, waits for a line
+ * on stdin (go()), runs `work`, prints `done` and waits again, so the example can attach
+ * between the steps and read its maps while the process still lives.
+ */
+export class SteppedPython {
+  readonly child: ChildProcess;
+  private out = '';
+
+  constructor(setup: readonly string[], work: readonly string[]) {
+    const py = [
+      'import ctypes, sys',
+      "libc = ctypes.CDLL('libc.so.6')",
+      ...setup,
+      "print('ready', flush=True)",
+      'sys.stdin.readline()',
+      ...work,
+      "print('done', flush=True)",
+      'sys.stdin.readline()',
+    ].join('\n');
+    this.child = spawn('python3', ['-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout?.setEncoding('utf8');
+    this.child.stdout?.on('data', (d: string) => (this.out += d));
+  }
+
+  /** The process's pid (-1 when it could not start). */
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /**
+   * Waits until the process printed `word`.
+   * @throws TsbccError when it exits first or stays silent for a minute.
+   */
+  async until(word: string): Promise<void> {
+    const end = Date.now() + 60_000;
+    while (!this.out.includes(word)) {
+      if (this.child.exitCode !== null)
+        throw new TsbccError(`the python workload exited ${this.child.exitCode}`, 'EIO');
+      if (Date.now() > end) throw new TsbccError(`the python workload did not print "${word}"`, 'ETIMEDOUT');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Lets the process run its work. */
+  go(): void {
+    this.child.stdin?.write('go\n');
+  }
+
+  /** Ends the process (stdin closed; killed if still running). */
+  end(): void {
+    this.child.stdin?.end();
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
 }

@@ -8,12 +8,12 @@
  * a python process of its own that mallocs 5 blocks of 123457 bytes through ctypes, and exits 0
  * only when one stack holds exactly those 617285 bytes, malloc first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { BPF, StackTraceTable, TsbccError, usym } from '../../../src/index.js';
 import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
-import { settle, traceWindow, type TracingRunOptions } from '../common/trace-example.js';
+import { traceWindow, type TracingRunOptions } from '../common/trace-example.js';
+import { SteppedPython } from '../common/workloads.js';
 
 /** The --duration workload: this many mallocs of SIZE bytes. */
 export const WORKLOAD = { calls: 5, size: 123457 } as const;
@@ -40,47 +40,12 @@ export interface MallocstacksResult extends ExampleReport {
 }
 
 /** A python process paused on stdin that mallocs WORKLOAD.calls × WORKLOAD.size on "go". */
-class MallocWorkload {
-  readonly child: ChildProcess;
-  private out = '';
-
+class MallocWorkload extends SteppedPython {
   constructor() {
-    const py = [
-      'import ctypes, sys',
-      "libc = ctypes.CDLL('libc.so.6')",
-      'libc.malloc.restype = ctypes.c_void_p',
-      "print('ready', flush=True)",
-      'sys.stdin.readline()',
-      `ptrs = [libc.malloc(${WORKLOAD.size}) for _ in range(${WORKLOAD.calls})]`,
-      "print('done', flush=True)",
-      'sys.stdin.readline()',
-    ].join('\n');
-    this.child = spawn('python3', ['-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout?.setEncoding('utf8');
-    this.child.stdout?.on('data', (d: string) => (this.out += d));
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  async until(word: string): Promise<void> {
-    const end = Date.now() + 60_000;
-    while (!this.out.includes(word)) {
-      if (this.child.exitCode !== null)
-        throw new TsbccError(`the python workload exited ${this.child.exitCode}`, 'EIO');
-      if (Date.now() > end) throw new TsbccError(`the python workload did not print "${word}"`, 'ETIMEDOUT');
-      await settle(20);
-    }
-  }
-
-  go(): void {
-    this.child.stdin?.write('go\n');
-  }
-
-  end(): void {
-    this.child.stdin?.end();
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    super(
+      ['libc.malloc.restype = ctypes.c_void_p'],
+      [`ptrs = [libc.malloc(${WORKLOAD.size}) for _ in range(${WORKLOAD.calls})]`],
+    );
   }
 }
 

@@ -10,7 +10,6 @@
  * a python process of its own that calls strlen on a string of its own N times (5 by default)
  * through ctypes, and exits 0 only when exactly N lines show that string, from that pid.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { BPF, parseTraceLine, TsbccError } from '../../../src/index.js';
 import { exampleCommand, numberOption, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
@@ -18,6 +17,7 @@ import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
 import { resolveIfunc, type ResolvedIfunc } from '../common/ifunc.js';
 import { followTrace, settle, traceWindow, type TracingRunOptions } from '../common/trace-example.js';
+import { SteppedPython } from '../common/workloads.js';
 
 /** Options of {@link runStrlenSnoop}. */
 export interface StrlenSnoopOptions extends TracingRunOptions {
@@ -55,48 +55,15 @@ export function formatLine(l: StrlenLine): string {
 }
 
 /** A python process paused on stdin that calls strlen(text) `calls` times on "go". */
-class StrlenWorkload {
-  readonly child: ChildProcess;
-  readonly text = `tsbcc-snoop-${randomBytes(4).toString('hex')}`;
-  private out = '';
+class StrlenWorkload extends SteppedPython {
+  readonly text: string;
 
-  constructor(readonly calls: number) {
-    const py = [
-      'import ctypes, sys',
-      "libc = ctypes.CDLL('libc.so.6')",
-      "print('ready', flush=True)",
-      'sys.stdin.readline()',
-      `for _ in range(${calls}):`,
-      `    libc.strlen(b'${this.text}')`,
-      "print('done', flush=True)",
-      'sys.stdin.readline()',
-    ].join('\n');
-    this.child = spawn('python3', ['-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout?.setEncoding('utf8');
-    this.child.stdout?.on('data', (d: string) => (this.out += d));
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  async until(word: string): Promise<void> {
-    const end = Date.now() + 60_000;
-    while (!this.out.includes(word)) {
-      if (this.child.exitCode !== null)
-        throw new TsbccError(`the python workload exited ${this.child.exitCode}`, 'EIO');
-      if (Date.now() > end) throw new TsbccError(`the python workload did not print "${word}"`, 'ETIMEDOUT');
-      await settle(20);
-    }
-  }
-
-  go(): void {
-    this.child.stdin?.write('go\n');
-  }
-
-  end(): void {
-    this.child.stdin?.end();
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  constructor(
+    readonly calls: number,
+    text = `tsbcc-snoop-${randomBytes(4).toString('hex')}`,
+  ) {
+    super([], [`for _ in range(${calls}):`, `    libc.strlen(b'${text}')`]);
+    this.text = text;
   }
 }
 
