@@ -22,6 +22,16 @@ order rotated by one each repetition), so a swing of the machine's load hits all
 
 Steady RSS is the process's RSS with the program loaded (after the compile, before closing):
 what a tool runs in. Forked children have ended by then.
+
+The clang-19 command line (issue 15's practical limit for a new-source compile) compiles the
+same C with the same options and kernel header as tsbcc's code generation: the text after BCC's
+rewrite, caught with its cc1 arguments and in-memory files by clang-cli-setup.ts and written
+to disk, run as `clang-19 -target bpf -O2 -g ... -c` (the driver's spelling of tsbcc's cc1
+arguments); twice: with the per-program subset header tsbcc made (as text), and with the full
+kernel header precompiled by the same command line (once, untimed, as tsbcc's is at first use). Its time is the whole process (wall from fork to exit, and its CPU): a
+command line has no loaded-library state to exclude, while tsbcc's and BCC's times start after
+their compiler library is loaded. Its objects' code and relocations are checked equal to
+tsbcc's (llvm-objdump -dr). It compiles only: tsbcc's and BCC's times include the load.
 """
 import json
 import os
@@ -52,6 +62,9 @@ TSBCC = ["node", os.path.join(ROOT, "dist/bench/compile/tsbcc-one.js")]
 # default auto (the per-program subset), full: the whole BTF header's PCH (before session 5)
 KERNEL_HEADER = os.environ.get("BENCH_KERNEL_HEADER", "auto")
 BCC = ["/usr/bin/python3", os.path.join(ROOT, "bench/compile/bcc-one.py")]
+CLANG_SETUP = ["node", os.path.join(ROOT, "dist/bench/compile/clang-cli-setup.js")]
+# BENCH_CLANG=0 leaves out the clang-19 command-line rows
+CLANG = os.environ.get("BENCH_CLANG", "1") != "0"
 
 
 def hwm_mb(pid):
@@ -129,7 +142,45 @@ def run_one(cmd, env=None):
         raise RuntimeError("%s failed (status %d)" % (" ".join(cmd), status))
     res = json.loads(b"".join(chunks).decode().strip().splitlines()[-1])
     peak = res["hwm"] + sum(sampler.peaks.values())
-    return res["ms"], max(peak, ru.ru_maxrss / 1024.0), res["rss"], len(sampler.peaks)
+    return res["ms"], max(peak, ru.ru_maxrss / 1024.0), res["rss"], len(sampler.peaks), res.get("cpu", 0.0)
+
+
+def run_cli(cmd):
+    """A command line's whole run: wall ms from fork to exit, CPU ms, peak RSS (MB)."""
+    t0 = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.execvp(cmd[0], cmd)
+    _, status, ru = os.wait4(pid, 0)
+    ms = (time.perf_counter() - t0) * 1000
+    if status != 0:
+        raise RuntimeError("%s failed (status %d)" % (" ".join(cmd), status))
+    return ms, ru.ru_maxrss / 1024.0, (ru.ru_utime + ru.ru_stime) * 1000, 0
+
+
+def code_of(obj):
+    """The disassembly with relocations of an object's code sections (llvm-objdump -dr)."""
+    out = subprocess.run(["llvm-objdump-19", "-dr", obj], check=True, capture_output=True, text=True).stdout
+    return out[out.index("Disassembly"):] if "Disassembly" in out else out
+
+
+def clang_cli(src, header, env, workdir):
+    """The clang-19 command line for tsbcc's code generation of src (clang-cli-setup.ts), with
+    its object's code checked equal to tsbcc's."""
+    out = subprocess.run(CLANG_SETUP + [src, "0", header, workdir], check=True, capture_output=True,
+                         text=True, env=env, cwd=ROOT).stdout
+    cli = json.loads(out.strip().splitlines()[-1])
+    if cli.get("pchArgv"):
+        subprocess.run(cli["pchArgv"], check=True)
+    subprocess.run(cli["argv"], check=True)
+    same = code_of(cli["object"]) == code_of(os.path.join(workdir, "tsbcc.o"))
+    if not same:
+        raise SystemExit("clang-19's object for %s (%s header) differs from tsbcc's in code or relocations"
+                         % (src, header))
+    return cli["argv"]
 
 
 def alternate(tools):
@@ -142,10 +193,15 @@ def alternate(tools):
         for j in range(len(names)):
             name = names[(i + j) % len(names)]
             make_cmd, make_env = tools[name]
-            runs[name].append(run_one(make_cmd(i), make_env(i)))
+            if make_env is None:  # a command line, timed whole
+                ms, peak, cpu, forks = run_cli(make_cmd(i))
+                runs[name].append((ms, peak, 0.0, forks, cpu))
+            else:
+                runs[name].append(run_one(make_cmd(i), make_env(i)))
     return {
         name: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs),
-               statistics.median(r[2] for r in rs), max(r[3] for r in rs))
+               statistics.median(r[2] for r in rs), max(r[3] for r in rs),
+               statistics.median(r[4] for r in rs))
         for name, rs in runs.items()
     }
 
@@ -183,7 +239,9 @@ def main():
     print("load: %s, tsbcc kernel header: %s" % (open("/proc/loadavg").read().strip(), KERNEL_HEADER), flush=True)
     cleanup = ensure_headers()
     rows = []
+    limits = []
     warm = tempfile.mkdtemp(prefix="tsbcc-bench-warm-")
+    clang_dir = tempfile.mkdtemp(prefix="tsbcc-bench-clang-")
     try:
         for label, path, fn, typ in PROGRAMS:
             src = os.path.join(ROOT, path)
@@ -199,16 +257,28 @@ def main():
                 firsts.append(d)
                 return dict(os.environ, TSBCC_CACHE_DIR=d)
 
-            got = alternate({
+            tools = {
                 "new": (lambda i: TSBCC + [src, fn, typ, "new", str(i + 1), KERNEL_HEADER], lambda i: env_warm),
                 "cached": (lambda i: TSBCC + [src, fn, typ, "cached", "0", KERNEL_HEADER], lambda i: env_warm),
                 "first": (lambda i: TSBCC + [src, fn, typ, "first", str(i + 1), KERNEL_HEADER], first_env),
                 "bcc": (lambda i: BCC + [src, fn, typ, str(i + 1)], lambda i: None),
-            })
+            }
+            if CLANG:
+                for header in ("auto", "full"):
+                    argv = clang_cli(src, header, env_warm, os.path.join(clang_dir, "%s-%s" % (fn, header)))
+                    run_cli(argv)  # its warm-up
+                    tools["clang-" + header] = ((lambda a: lambda i: a)(argv), None)
+            got = alternate(tools)
             for d in firsts:
                 shutil.rmtree(d, ignore_errors=True)
             new, cached, first, bcc = got["new"], got["cached"], got["first"], got["bcc"]
             rows.append((label, new, cached, first, bcc))
+            if CLANG:
+                limits.append((label, new, got["clang-auto"], got["clang-full"], bcc))
+                print("%-22s clang-19 CLI: subset header %6.1f ms (CPU %5.1f ms), full PCH %6.1f ms (CPU %5.1f ms)"
+                      " | tsbcc new %6.1f ms (CPU %5.1f ms)"
+                      % (label, got["clang-auto"][0], got["clang-auto"][4], got["clang-full"][0],
+                         got["clang-full"][4], new[0], new[4]), flush=True)
             print("%-22s new %7.1f ms %6.1f MB | cached %6.1f ms %6.1f MB | first %7.1f ms %6.1f MB | BCC %7.1f ms %6.1f MB"
                   " | steady new %5.1f MB, BCC %5.1f MB | forked processes: new %d, BCC %d | load %s"
                   % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1], new[2], bcc[2],
@@ -216,6 +286,7 @@ def main():
                   flush=True)
     finally:
         shutil.rmtree(warm, ignore_errors=True)
+        shutil.rmtree(clang_dir, ignore_errors=True)
         cleanup()
 
     print()
@@ -228,6 +299,15 @@ def main():
               % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1],
                  new[0] / bcc[0], bcc[0] / cached[0], first[0] / bcc[0], new[1] / bcc[1], new[2], bcc[2],
                  new[2] / bcc[2]))
+    if limits:
+        print()
+        print("| program | tsbcc new source (compile + load), CPU | clang-19 CLI, subset header, CPU"
+              " | clang-19 CLI, full PCH, CPU | BCC / 8 | new / clang-19 subset, CPU | new / clang-19 PCH, CPU |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for label, new, sub, pch, bcc in limits:
+            print("| %s | %.0f ms, %.0f ms | %.0f ms, %.0f ms | %.0f ms, %.0f ms | %.0f ms | %.2f, %.2f | %.2f, %.2f |"
+                  % (label, new[0], new[4], sub[0], sub[4], pch[0], pch[4], bcc[0] / 8, new[0] / sub[0],
+                     new[4] / sub[4], new[0] / pch[0], new[4] / pch[4]))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /**
  * One measurement in a fresh process: compile a BCC-C file with tsbcc and load its function
- * into the verifier. Prints JSON {ms, fromCache, hwm, rss} (hwm: this process's peak RSS in MB,
+ * into the verifier. Prints JSON {ms, cpu, fromCache, hwm, rss} (cpu: ms of this process and
+ * its forked children; hwm: this process's peak RSS in MB,
  * VmHWM; run.py adds its forked children's; rss: its RSS in MB with the program loaded, the
  * steady state a tool runs in). Used by bench/compile/run.py.
  * Args: FILE FUNCTION TYPE MODE(new|cached|first) RUN_ID [KERNEL_HEADER(auto|subset|full)]
@@ -16,6 +17,14 @@ const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0', header =
 // a fresh text per run for "new" (a comment changes the cache key, not the program)
 const text = readFileSync(file, 'utf8') + (mode === 'cached' ? '' : `\n// run ${run}\n`);
 native(); // load the addon (and LLVM) before timing, as `import bcc` does for BCC
+/** CPU ms of this process's ended (waited-for) children: /proc/self/stat cutime + cstime. */
+const childrenCpu = (): number => {
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
+};
+const k0 = childrenCpu();
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 const spec = await compile(
@@ -26,7 +35,8 @@ const obj = BpfObject.create(spec);
 obj.loadFunc(fn, type as ProgramTypeName);
 const ms = performance.now() - t0;
 const used = process.cpuUsage(c0);
-const cpu = (used.user + used.system) / 1000;
+// the forked codegen's CPU counts too (CO-RE programs; 10 ms resolution)
+const cpu = (used.user + used.system) / 1000 + childrenCpu() - k0;
 const status = (key: string): number =>
   Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
 const rss = status('VmRSS');
