@@ -5,11 +5,13 @@
  * where one view serves thousands of records and 64-bit fields are read by
  * DataView.getBigUint64, ~5x faster than Buffer.readBigUInt64LE), and without (a single value,
  * where making a view would cost more than it saves). Values are exactly those of the closure
- * decoders in codec.ts (64-bit integers stay bigint); parts without a direct read (bitfields,
- * 128-bit integers, strings) call those closures. Field names go into the code as JSON string
+ * decoders in codec.ts (64-bit integers stay bigint; small ones and short strings come through
+ * repeats.ts's shared tables and caches); parts without a direct read (bitfields, 128-bit
+ * integers, long strings) call those closures. Field names go into the code as JSON string
  * literals and offsets as numbers, so no user text is ever evaluated as code.
  */
 import type { FieldLayout, TypeLayout } from '../compiler/type-layout.js';
+import { MAX_CACHED_CHARS, cachedCharString, s64Buf, s64View, u64Buf, u64View } from './repeats.js';
 
 /** A decoder of one value at `o` of `b`; `v` is a DataView over all of `b` (view variant). */
 export type CompiledDec = (b: Buffer, o: number, v: DataView) => unknown;
@@ -78,9 +80,10 @@ class Gen {
           ? `v.get${signed ? 'Int32' : 'Uint32'}(${off}, true)`
           : `b.read${signed ? 'Int32LE' : 'UInt32LE'}(${off})`;
       case 8:
+        // small values from a shared table (repeats.ts): one bigint fewer per zero or flag
         return v
-          ? `v.get${signed ? 'BigInt64' : 'BigUint64'}(${off}, true)`
-          : `b.read${signed ? 'BigInt64LE' : 'BigUInt64LE'}(${off})`;
+          ? `${this.helper(signed ? s64View : u64View)}(v, ${off})`
+          : `${this.helper(signed ? s64Buf : u64Buf)}(b, ${off})`;
       default:
         return undefined; // 16-byte and odd sizes: the closure
     }
@@ -95,7 +98,13 @@ class Gen {
     const n = t.length;
     const el = t.element;
     if (el.kind === 'int' && el.size === 1 && !el.bool) {
-      if (this.h.strings && el.char === true) return `${this.helper(this.h.closure(t))}(b, ${off})`;
+      if (this.h.strings && el.char === true) {
+        const slow = this.h.closure(t) as (b: Buffer, o: number) => string;
+        // short strings (comm) repeat from record to record: cached by their bytes (repeats.ts)
+        if (n > 0 && n <= MAX_CACHED_CHARS)
+          return `${this.helper(cachedCharString(n, slow, this.useView))}(b, ${off}, v)`;
+        return `${this.helper(slow)}(b, ${off})`;
+      }
       return this.bytes(n, off);
     }
     const step = n > 0 ? t.size / n : 0;

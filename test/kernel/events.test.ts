@@ -1,5 +1,5 @@
 import { getPriority } from 'node:os';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BPF,
@@ -100,8 +100,17 @@ describe('event streams from a tracepoint', () => {
     expect(got).toHaveLength(100);
     expect(got.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => before + i));
     expect(got[0]?.pid).toBe(process.pid);
-    expect(got[0]?.comm.length).toBeGreaterThan(0);
-    expect(typeof (got[0] as unknown as { ts: unknown }).ts).toBe('bigint');
+    // every record: the calling thread's comm (decoded once, then from the string cache), a
+    // non-decreasing bigint ts and four zero bigints (the shared small-value table)
+    const comm = readFileSync('/proc/thread-self/comm', 'utf8').trim();
+    expect(got.every((e) => e.comm === comm)).toBe(true);
+    const full = got as unknown as { ts: bigint; pad: bigint[] }[];
+    expect(
+      full.every(
+        (e, i) => typeof e.ts === 'bigint' && e.ts > 0n && (i === 0 || e.ts >= (full[i - 1]?.ts ?? 0n)),
+      ),
+    ).toBe(true);
+    expect(full.every((e) => e.pad.length === 4 && e.pad.every((x) => x === 0n))).toBe(true);
     rb.close();
     expect(() => rb.consume()).toThrow(ClosedError);
   });
