@@ -156,6 +156,19 @@ export class InvalidArgumentError extends TsbccError {
   }
 }
 
+/**
+ * A file that should be a little-endian ELF64 file (a BPF object, a binary to probe) is not one,
+ * or is truncated or damaged; `file` names it and the message says what is wrong.
+ */
+export class ElfFormatError extends InvalidArgumentError {
+  /** The file's path, or a description of where its bytes came from. */
+  readonly file: string;
+  constructor(file: string, problem: string) {
+    super(`${file} ${problem}`);
+    this.file = file;
+  }
+}
+
 /** An operation on a resource that was already closed. */
 export class ClosedError extends TsbccError {
   constructor(what: string) {

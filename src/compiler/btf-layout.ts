@@ -2,7 +2,8 @@
  * Reads the BTF of a compiled BPF ELF object and turns its types into TypeLayouts (the
  * contract for map keys/values and events). Pure: bytes in, layouts out.
  */
-import { CompileError } from '../errors.js';
+import { CompileError, ElfFormatError } from '../errors.js';
+import { ElfFile, isElf } from '../util/elf.js';
 import type { FieldLayout, TypeLayout } from './type-layout.js';
 
 const KIND = {
@@ -55,38 +56,22 @@ function reading<T>(what: string, read: () => T): T {
 }
 
 /**
- * The `.BTF` section of a 64-bit little-endian ELF, or undefined.
- * @throws CompileError when the section headers point outside the file.
+ * A named section (e.g. `.BTF`) of a 64-bit little-endian ELF, or undefined when the bytes are
+ * not ELF or have no such section.
+ * @throws CompileError when the ELF is not little-endian ELF64 or its section headers, names or
+ *   the section's bytes lie outside the file.
  */
 export function elfSection(elf: Buffer, wanted: string): Buffer | undefined {
-  return reading('ELF section headers', () => findSection(elf, wanted));
-}
-
-function findSection(elf: Buffer, wanted: string): Buffer | undefined {
-  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return undefined;
-  const shoff = Number(elf.readBigUInt64LE(0x28));
-  const shentsize = elf.readUInt16LE(0x3a);
-  const shnum = elf.readUInt16LE(0x3c);
-  const shstrndx = elf.readUInt16LE(0x3e);
-  const sec = (i: number) => {
-    const o = shoff + i * shentsize;
-    return {
-      name: elf.readUInt32LE(o),
-      offset: Number(elf.readBigUInt64LE(o + 0x18)),
-      size: Number(elf.readBigUInt64LE(o + 0x20)),
-    };
-  };
-  const strtab = sec(shstrndx);
-  for (let i = 0; i < shnum; i++) {
-    const s = sec(i);
-    const start = strtab.offset + s.name;
-    const end = elf.indexOf(0, start);
-    if (elf.toString('latin1', start, end) === wanted) {
-      if (s.offset + s.size > elf.length) throw new RangeError(`section ${wanted} ends past the file`);
-      return elf.subarray(s.offset, s.offset + s.size);
-    }
+  if (elf.length < 64 || !isElf(elf)) return undefined;
+  try {
+    const file = new ElfFile(elf, 'the compiled object');
+    const s = file.section(wanted);
+    return s && file.data(s);
+  } catch (e) {
+    if (e instanceof ElfFormatError)
+      throw new CompileError([], `malformed ELF section headers: ${e.message}`);
+    throw e;
   }
-  return undefined;
 }
 
 /** The types of a BTF blob, indexed by type id (0 = void). */

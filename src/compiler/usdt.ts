@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CompileError, InvalidArgumentError } from '../errors.js';
+import { ElfFile } from '../util/elf.js';
 
 /** One argument of a probe location: its size/signedness and where it lives. */
 export type UsdtArg =
@@ -80,60 +81,36 @@ export function parseUsdtArg(spec: string): UsdtArg {
   throw new InvalidArgumentError(`unsupported USDT argument "${spec}"`);
 }
 
-function sectionHeaders(elf: Buffer): { name: string; addr: bigint; offset: number; size: number }[] {
-  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2)
-    throw new InvalidArgumentError('not a 64-bit ELF file');
-  const shoff = Number(elf.readBigUInt64LE(0x28));
-  const shentsize = elf.readUInt16LE(0x3a);
-  const shnum = elf.readUInt16LE(0x3c);
-  const shstrndx = elf.readUInt16LE(0x3e);
-  const raw = (i: number) => {
-    const o = shoff + i * shentsize;
-    return {
-      nameOff: elf.readUInt32LE(o),
-      addr: elf.readBigUInt64LE(o + 0x10),
-      offset: Number(elf.readBigUInt64LE(o + 0x18)),
-      size: Number(elf.readBigUInt64LE(o + 0x20)),
-    };
-  };
-  const strtab = raw(shstrndx);
-  const out = [];
-  for (let i = 0; i < shnum; i++) {
-    const s = raw(i);
-    const start = strtab.offset + s.nameOff;
-    out.push({
-      name: elf.toString('latin1', start, elf.indexOf(0, start)),
-      addr: s.addr,
-      offset: s.offset,
-      size: s.size,
-    });
-  }
-  return out;
-}
-
-/** The probe sites of an ELF image (pc adjusted for prelinking through `.stapsdt.base`). */
-export function usdtLocations(elf: Buffer): UsdtLocation[] {
-  const secs = sectionHeaders(elf);
-  const notes = secs.find((s) => s.name === '.note.stapsdt');
-  const base = secs.find((s) => s.name === '.stapsdt.base');
-  if (!notes) return [];
+/**
+ * The probe sites of an ELF image (pc adjusted for prelinking through `.stapsdt.base`).
+ * @param source names the image in errors (its path).
+ * @throws ElfFormatError (an InvalidArgumentError) naming `source` when the image is not a
+ *   little-endian ELF64 file or its section headers or notes lie outside it.
+ */
+export function usdtLocations(bytes: Buffer, source = 'the ELF image'): UsdtLocation[] {
+  const elf = new ElfFile(bytes, source);
+  const notesHeader = elf.section('.note.stapsdt');
+  const base = elf.section('.stapsdt.base');
+  if (!notesHeader) return [];
+  const notes = elf.data(notesHeader);
   const out: UsdtLocation[] = [];
-  let p = notes.offset;
-  const end = notes.offset + notes.size;
   const align4 = (n: number) => (n + 3) & ~3;
-  while (p + 12 <= end) {
-    const namesz = elf.readUInt32LE(p);
-    const descsz = elf.readUInt32LE(p + 4);
-    const type = elf.readUInt32LE(p + 8);
-    const owner = elf.toString('latin1', p + 12, p + 12 + namesz - 1);
+  let p = 0;
+  while (p + 12 <= notes.length) {
+    const namesz = notes.readUInt32LE(p);
+    const descsz = notes.readUInt32LE(p + 4);
+    const type = notes.readUInt32LE(p + 8);
+    const owner = notes.toString('latin1', p + 12, p + 12 + namesz - 1);
     const desc = p + 12 + align4(namesz);
     p = desc + align4(descsz);
     if (owner !== 'stapsdt' || type !== 3) continue;
-    let pc = elf.readBigUInt64LE(desc);
-    const linkBase = elf.readBigUInt64LE(desc + 8);
-    const semaphore = elf.readBigUInt64LE(desc + 16);
+    if (desc + Math.max(descsz, 24) > notes.length)
+      throw elf.error(`has a stapsdt note at offset ${desc} of .note.stapsdt that ends past the section`);
+    let pc = notes.readBigUInt64LE(desc);
+    const linkBase = notes.readBigUInt64LE(desc + 8);
+    const semaphore = notes.readBigUInt64LE(desc + 16);
     if (base && linkBase !== 0n) pc += base.addr - linkBase;
-    const strs = elf.toString('latin1', desc + 24, desc + descsz).split('\0');
+    const strs = notes.toString('latin1', desc + 24, desc + descsz).split('\0');
     const [provider = '', name = '', argText = ''] = strs;
     const args = argText.trim() ? argText.trim().split(/\s+/).map(parseUsdtArg) : [];
     out.push({ provider, name, pc, semaphore, args });
@@ -203,7 +180,7 @@ export async function resolveUsdt(contexts: UsdtContext[]): Promise<{ header: st
     } catch (e) {
       throw new InvalidArgumentError(`cannot read USDT binary ${ctx.path}: ${(e as Error).message}`);
     }
-    const all = usdtLocations(elf);
+    const all = usdtLocations(elf, ctx.path);
     for (const { probe, fnName } of ctx.probes) {
       const id = JSON.stringify([ctx.path, probe, fnName]);
       if (seen.has(id)) continue;

@@ -127,7 +127,7 @@ function probesOfFile(path: string): UsdtProbe[] {
     throw new InvalidArgumentError(`cannot read ${path}: ${(e as Error).message}`);
   }
   try {
-    return group(path, usdtLocations(elf));
+    return group(path, usdtLocations(elf, path));
   } catch {
     return []; // not an ELF file we can read
   }

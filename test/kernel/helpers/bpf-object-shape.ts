@@ -7,6 +7,7 @@
  * tables (their order follows the debug sections).
  */
 import { Btf } from '../../../src/compiler/btf-layout.js';
+import { ElfFile, SHF_EXECINSTR, SHT } from '../../../src/util/elf.js';
 
 interface Section {
   name: string;
@@ -17,55 +18,15 @@ interface Section {
   info: number;
 }
 
-const SHT_REL = 9;
-const SHF_EXECINSTR = 0x4;
-
-function sections(elf: Buffer): Section[] {
-  const shoff = Number(elf.readBigUInt64LE(0x28));
-  const shentsize = elf.readUInt16LE(0x3a);
-  const shnum = elf.readUInt16LE(0x3c);
-  const shstrndx = elf.readUInt16LE(0x3e);
-  const raw = (i: number) => {
-    const o = shoff + i * shentsize;
-    const offset = Number(elf.readBigUInt64LE(o + 0x18));
-    const size = Number(elf.readBigUInt64LE(o + 0x20));
-    return {
-      nameOff: elf.readUInt32LE(o),
-      type: elf.readUInt32LE(o + 4),
-      flags: Number(elf.readBigUInt64LE(o + 8)),
-      data: elf.subarray(offset, offset + size),
-      link: elf.readUInt32LE(o + 0x28),
-      info: elf.readUInt32LE(o + 0x2c),
-    };
-  };
-  const strtab = raw(shstrndx).data;
-  return Array.from({ length: shnum }, (_, i) => {
-    const r = raw(i);
-    const name = strtab.toString('latin1', r.nameOff, strtab.indexOf(0, r.nameOff));
-    return {
-      name,
-      type: r.type,
-      flags: r.flags,
-      data: r.type === 8 ? Buffer.alloc(0) : r.data,
-      link: r.link,
-      info: r.info,
-    };
-  });
+function sections(file: ElfFile): Section[] {
+  return file.sections.map((s) => ({ ...s, data: file.data(s) }));
 }
 
-function symbolNames(secs: Section[], symtabIndex: number): string[] {
-  const symtab = secs[symtabIndex];
+function symbolNames(file: ElfFile, secs: Section[], symtabIndex: number): string[] {
+  const symtab = file.sections[symtabIndex];
   if (!symtab) return [];
-  const strtab = secs[symtab.link]?.data ?? Buffer.alloc(0);
-  const out: string[] = [];
-  for (let o = 0; o + 24 <= symtab.data.length; o += 24) {
-    const nameOff = symtab.data.readUInt32LE(o);
-    const shndx = symtab.data.readUInt16LE(o + 6);
-    const name = strtab.toString('latin1', nameOff, strtab.indexOf(0, nameOff));
-    // a section symbol has no name: name it by its section
-    out.push(name || `<section ${secs[shndx]?.name ?? shndx}>`);
-  }
-  return out;
+  // a section symbol has no name: name it by its section
+  return file.symbols(symtab).map((s) => s.name || `<section ${secs[s.shndx]?.name ?? s.shndx}>`);
 }
 
 function btfString(btf: Buffer, off: number): string {
@@ -104,7 +65,8 @@ function coreRelocations(secs: Section[]): string[] {
 
 /** The parts of an object that reach the kernel, as comparable strings per section. */
 export function objectShape(elf: Buffer): Record<string, string> {
-  const secs = sections(elf);
+  const file = new ElfFile(elf, 'the compiled object');
+  const secs = sections(file);
   const out: Record<string, string> = {};
   secs.forEach((s) => {
     if (
@@ -121,10 +83,10 @@ export function objectShape(elf: Buffer): Record<string, string> {
       s.name === '.llvm_addrsig'
     )
       return;
-    if (s.type === SHT_REL) {
+    if (s.type === SHT.REL) {
       const target = secs[s.info];
       if (!target || !(target.flags & SHF_EXECINSTR)) return;
-      const names = symbolNames(secs, s.link);
+      const names = symbolNames(file, secs, s.link);
       const rels: string[] = [];
       for (let o = 0; o + 16 <= s.data.length; o += 16) {
         const info = s.data.readBigUInt64LE(o + 8);
