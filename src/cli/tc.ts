@@ -1,7 +1,7 @@
 /** `tsbcc tc ls DEV` and `tsbcc tc clean DEV`: tsbcc's own tc filters on an interface. */
 import type { Command } from 'commander';
 import { listTcFilters, removeTsbccFilters } from '../tc/clean.js';
-import { cleanDeadOwners } from '../tc/owner-record.js';
+import { cleanDeadOwners, cleanSummary } from '../tc/owner-record.js';
 import type { FilterInfo } from '../tc/filter-list.js';
 import { parentName } from '../tc/filter.js';
 import { formatHandle } from '../netlink/tc/units.js';
@@ -53,11 +53,8 @@ export function registerTcCommands(program: Command): void {
     .action(async (dev: string | undefined, opts: { netns?: string }) => {
       if (dev === undefined) {
         const reports = await cleanDeadOwners({ netns: opts.netns });
-        const removed = reports.flatMap((r) => r.removed);
-        for (const line of removed) console.log(`removed ${line}`);
-        console.log(
-          `removed ${removed.length} tc object${removed.length === 1 ? '' : 's'} of ${reports.length} dead process${reports.length === 1 ? '' : 'es'}`,
-        );
+        for (const line of reports.flatMap((r) => r.removed)) console.log(`removed ${line}`);
+        console.log(cleanSummary(reports));
         return;
       }
       const removed = await removeTsbccFilters({ interface: dev, netns: opts.netns });

@@ -215,6 +215,8 @@ export interface OwnerCleanReport {
   pid: number;
   /** Objects found in the kernel and removed, described. */
   removed: string[];
+  /** How many of `removed` are XDP programs (the others are tc objects: qdiscs, classes, filters, clsact, ifb devices). */
+  removedXdp: number;
   /** Objects of the record outside the namespace asked about (left recorded). */
   skipped: number;
 }
@@ -275,6 +277,17 @@ function describe(e: OwnerEntry): string {
     case 'xdp':
       return `XDP program ${e.programId} on ${where}`;
   }
+}
+
+/**
+ * The one-line summary of a clean: `removed 2 tc objects and 1 XDP program of 1 dead process`
+ * (both counts always, so a script can read either).
+ */
+export function cleanSummary(reports: readonly OwnerCleanReport[]): string {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const xdp = reports.reduce((n, r) => n + r.removedXdp, 0);
+  const tc = reports.reduce((n, r) => n + r.removed.length, 0) - xdp;
+  return `removed ${plural(tc, 'tc object', 'tc objects')} and ${plural(xdp, 'XDP program', 'XDP programs')} of ${plural(reports.length, 'dead process', 'dead processes')}`;
 }
 
 function run(nsPath: string, requests: NetlinkRequest[]): Promise<(Outcome | undefined)[]> {
@@ -383,7 +396,7 @@ export async function cleanDeadOwners(
   const reports: OwnerCleanReport[] = [];
   for (const { file, record } of readRecords(dir)) {
     if (processStart(record.pid) === record.pidStart) continue; // alive
-    const report: OwnerCleanReport = { pid: record.pid, removed: [], skipped: 0 };
+    const report: OwnerCleanReport = { pid: record.pid, removed: [], removedXdp: 0, skipped: 0 };
     const left: OwnerEntry[] = [];
     let failure: unknown;
     // newest first, and a clsact hook after every filter (it is removed only once empty, and
@@ -406,7 +419,10 @@ export async function cleanDeadOwners(
         continue;
       }
       try {
-        if (await removeEntry(e, nsPath)) report.removed.push(describe(e));
+        if (await removeEntry(e, nsPath)) {
+          report.removed.push(describe(e));
+          if (e.type === 'xdp') report.removedXdp++;
+        }
       } catch (err) {
         failure ??= err;
         left.push(e);

@@ -155,13 +155,16 @@ describe('XDP attachments in the owner record', () => {
         expect.stringContaining(`"id":${id}`),
       ]);
       const said = cleanCli();
-      expect(said).toContain(`removed XDP program ${id} on ${net.if2} in namespace ${net.ns2}`);
+      expect(said.trim().split('\n')).toEqual([
+        `removed XDP program ${id} on ${net.if2} in namespace ${net.ns2}`,
+        'removed 0 tc objects and 1 XDP program of 1 dead process',
+      ]);
       const st = await xdpState({ interface: net.if2, netns: net.ns2 });
       expect(st).toEqual({ attached: 'none', nativeProgramId: 0, genericProgramId: 0 });
       expect(recordedXdp()).toEqual([]);
       expect([...xdpAttachments()].filter((l) => l.startsWith(`${net.ns2} `))).toEqual([]);
       // a second clean finds nothing
-      expect(cleanCli()).toContain('removed 0 tc objects of 0 dead processes');
+      expect(cleanCli()).toBe('removed 0 tc objects and 0 XDP programs of 0 dead processes\n');
     },
   );
 
@@ -181,7 +184,7 @@ describe('XDP attachments in the owner record', () => {
       expect(prog.id).not.toBe(id);
       expect((await xdpState({ interface: net.if2, netns: net.ns2 })).genericProgramId).toBe(prog.id);
       const said = cleanCli();
-      expect(said).toContain('removed 0 tc objects of 1 dead process');
+      expect(said).toBe('removed 0 tc objects and 0 XDP programs of 1 dead process\n');
       // still attached: ours, recorded by this (live) process only
       expect((await xdpState({ interface: net.if2, netns: net.ns2 })).genericProgramId).toBe(prog.id);
       expect(recordedXdp()).toEqual([`${process.pid}:${prog.id}`]);

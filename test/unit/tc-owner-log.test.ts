@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OwnerLog, formatRecord, parseRecord } from '../../src/tc/owner-log.js';
-import { cleanDeadOwners } from '../../src/tc/owner-record.js';
+import { cleanDeadOwners, cleanSummary } from '../../src/tc/owner-record.js';
 
 interface E {
   seq: number;
@@ -122,7 +122,8 @@ describe('tc owner log', () => {
     log.forget(deadFile, 1, []);
     expect(existsSync(deadFile)).toBe(true);
     const reports = await cleanDeadOwners({ dir: join(dir, 'tc') });
-    expect(reports).toEqual([{ pid: dead.pid, removed: [], skipped: 0 }]);
+    expect(reports).toEqual([{ pid: dead.pid, removed: [], removedXdp: 0, skipped: 0 }]);
+    expect(cleanSummary(reports)).toBe('removed 0 tc objects and 0 XDP programs of 1 dead process');
     expect(existsSync(deadFile)).toBe(false);
   });
 
@@ -197,5 +198,24 @@ describe('tc owner log', () => {
     expect(parseRecord<E>(readFileSync(other, 'utf8'))?.objects).toEqual([a, b]);
     log.remove();
     expect(existsSync(other)).toBe(false);
+  });
+});
+
+describe('tc clean summary', () => {
+  it('counts tc objects and XDP programs apart, with singular and plural', () => {
+    const report = (removed: string[], removedXdp: number) => ({ pid: 1, removed, removedXdp, skipped: 0 });
+    expect(cleanSummary([])).toBe('removed 0 tc objects and 0 XDP programs of 0 dead processes');
+    expect(cleanSummary([report(['XDP program 7 on v1'], 1)])).toBe(
+      'removed 0 tc objects and 1 XDP program of 1 dead process',
+    );
+    expect(
+      cleanSummary([
+        report(['filter f (program 3) on v1', 'clsact on v1', 'XDP program 7 on v1'], 1),
+        report(['qdisc htb on v2', 'XDP program 8 on v2'], 1),
+      ]),
+    ).toBe('removed 3 tc objects and 2 XDP programs of 2 dead processes');
+    expect(cleanSummary([report(['qdisc htb on v2'], 0)])).toBe(
+      'removed 1 tc object and 0 XDP programs of 1 dead process',
+    );
   });
 });
