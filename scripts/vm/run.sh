@@ -60,7 +60,10 @@ while IFS='=' read -r name _; do
   esac
 done < <(env)
 
-append="console=ttyS0 panic=-1 quiet loglevel=3 tsbcc_stage2=$here/guest-init.sh"
+# A kernel lockup in the guest ends the run at once, with every CPU's stack on the console
+# (softlockup_panic; panic=-1 with -no-reboot stops qemu): a CI run's guest once sat in a soft
+# lockup on both CPUs until the lane's timeout, with loglevel=3 hiding the stacks.
+append="console=ttyS0 panic=-1 quiet loglevel=5 softlockup_panic=1 softlockup_all_cpu_backtrace=1 tsbcc_stage2=$here/guest-init.sh"
 start=$(date +%s.%N)
 set +e
 # timeout runs qemu in a process group of its own, so a Ctrl-C or kill aimed at this script
