@@ -3,8 +3,10 @@
 
 For each program: compile + load wall time (inside the process, after the compiler library
 is loaded) and peak RSS, median of N
-fresh processes, three ways for tsbcc: new source with the kernel header already
-precompiled, cached object, and first use (empty cache: BTF header + PCH built). BCC always
+fresh processes, four ways for tsbcc: new source (a comment appended: a new object, whose
+kernel header is cached by the identifiers of its text), new source with a new identifier (a
+`#define` of a name never seen appended: its kernel header is made from BTF too), cached object,
+and first use (empty cache directory). BCC always
 compiles (it has no object cache), using Debian's linux-headers linked for it only.
 
 Peak RSS counts forked children as a sum, not the largest: the process's own VmHWM (it reports
@@ -259,6 +261,7 @@ def main():
 
             tools = {
                 "new": (lambda i: TSBCC + [src, fn, typ, "new", str(i + 1), KERNEL_HEADER], lambda i: env_warm),
+                "newid": (lambda i: TSBCC + [src, fn, typ, "newid", str(i + 1), KERNEL_HEADER], lambda i: env_warm),
                 "cached": (lambda i: TSBCC + [src, fn, typ, "cached", "0", KERNEL_HEADER], lambda i: env_warm),
                 "first": (lambda i: TSBCC + [src, fn, typ, "first", str(i + 1), KERNEL_HEADER], first_env),
                 "bcc": (lambda i: BCC + [src, fn, typ, str(i + 1)], lambda i: None),
@@ -272,13 +275,15 @@ def main():
             for d in firsts:
                 shutil.rmtree(d, ignore_errors=True)
             new, cached, first, bcc = got["new"], got["cached"], got["first"], got["bcc"]
+            newid = got["newid"]
             rows.append((label, new, cached, first, bcc))
+            print("%-22s new identifier %6.1f ms (CPU %5.1f ms), new %6.1f ms (CPU %5.1f ms)"
+                  % (label, newid[0], newid[4], new[0], new[4]), flush=True)
             if CLANG:
-                limits.append((label, new, got["clang-auto"], got["clang-full"], bcc))
+                limits.append((label, new, newid, got["clang-auto"], got["clang-full"], bcc))
                 print("%-22s clang-19 CLI: subset header %6.1f ms (CPU %5.1f ms), full PCH %6.1f ms (CPU %5.1f ms)"
-                      " | tsbcc new %6.1f ms (CPU %5.1f ms)"
                       % (label, got["clang-auto"][0], got["clang-auto"][4], got["clang-full"][0],
-                         got["clang-full"][4], new[0], new[4]), flush=True)
+                         got["clang-full"][4]), flush=True)
             print("%-22s new %7.1f ms %6.1f MB | cached %6.1f ms %6.1f MB | first %7.1f ms %6.1f MB | BCC %7.1f ms %6.1f MB"
                   " | steady new %5.1f MB, BCC %5.1f MB | forked processes: new %d, BCC %d | load %s"
                   % (label, new[0], new[1], cached[0], cached[1], first[0], first[1], bcc[0], bcc[1], new[2], bcc[2],
@@ -301,13 +306,17 @@ def main():
                  new[2] / bcc[2]))
     if limits:
         print()
-        print("| program | tsbcc new source (compile + load), CPU | clang-19 CLI, subset header, CPU"
-              " | clang-19 CLI, full PCH, CPU | BCC / 8 | new / clang-19 subset, CPU | new / clang-19 PCH, CPU |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-        for label, new, sub, pch, bcc in limits:
-            print("| %s | %.0f ms, %.0f ms | %.0f ms, %.0f ms | %.0f ms, %.0f ms | %.0f ms | %.2f, %.2f | %.2f, %.2f |"
-                  % (label, new[0], new[4], sub[0], sub[4], pch[0], pch[4], bcc[0] / 8, new[0] / sub[0],
-                     new[4] / sub[4], new[0] / pch[0], new[4] / pch[4]))
+        print("| program | tsbcc new source (compile + load), CPU | tsbcc new identifier, CPU"
+              " | clang-19 CLI, subset header, CPU | clang-19 CLI, full PCH, CPU | BCC, BCC / 8"
+              " | new / BCC | new id / BCC | new / clang-19 subset, CPU | new id / clang-19 subset, CPU"
+              " | new / clang-19 PCH, CPU |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for label, new, newid, sub, pch, bcc in limits:
+            print("| %s | %.0f ms, %.0f ms | %.0f ms, %.0f ms | %.0f ms, %.0f ms | %.0f ms, %.0f ms | %.0f ms, %.0f ms"
+                  " | %.2f | %.2f | %.2f, %.2f | %.2f, %.2f | %.2f, %.2f |"
+                  % (label, new[0], new[4], newid[0], newid[4], sub[0], sub[4], pch[0], pch[4], bcc[0], bcc[0] / 8,
+                     new[0] / bcc[0], newid[0] / bcc[0], new[0] / sub[0], new[4] / sub[4], newid[0] / sub[0],
+                     newid[4] / sub[4], new[0] / pch[0], new[4] / pch[4]))
 
 
 if __name__ == "__main__":

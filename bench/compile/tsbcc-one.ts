@@ -4,7 +4,11 @@
  * its forked children; hwm: this process's peak RSS in MB,
  * VmHWM; run.py adds its forked children's; rss: its RSS in MB with the program loaded, the
  * steady state a tool runs in). Used by bench/compile/run.py.
- * Args: FILE FUNCTION TYPE MODE(new|cached|first) RUN_ID [KERNEL_HEADER(auto|subset|full)]
+ * Args: FILE FUNCTION TYPE MODE(new|newid|cached|first) RUN_ID [KERNEL_HEADER(auto|subset|full)]
+ * Modes: new: the text with a comment appended (a new object; the kernel header of its
+ * identifiers is cached); newid: a `#define` of a name never seen appended (also a new kernel
+ * header); cached: the text as it is (the object is cached); first: like new, with an empty cache
+ * directory (run.py's choice).
  */
 import { readFileSync } from 'node:fs';
 import { compile } from '../../src/compiler/compile.js';
@@ -14,8 +18,11 @@ import { native } from '../../src/native.js';
 
 const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0', header = 'auto'] =
   process.argv.slice(2);
-// a fresh text per run for "new" (a comment changes the cache key, not the program)
-const text = readFileSync(file, 'utf8') + (mode === 'cached' ? '' : `\n// run ${run}\n`);
+// a fresh text per run for "new" (a comment changes the cache key, not the program); for
+// "newid" also a name no run had (the kernel header's cache key too)
+const fresh =
+  mode === 'newid' ? `\n#define TSBCC_BENCH_RUN_${process.pid}_${run} ${run}\n` : `\n// run ${run}\n`;
+const text = readFileSync(file, 'utf8') + (mode === 'cached' ? '' : fresh);
 native(); // load the addon (and LLVM) before timing, as `import bcc` does for BCC
 /** CPU ms of this process's ended (waited-for) children: /proc/self/stat cutime + cstime. */
 const childrenCpu = (): number => {

@@ -32,7 +32,7 @@ import {
   VMLINUX_BTF,
   type KernelHeader,
 } from './kernel-header.js';
-import { identifiers, missingTypes, programRoots, subsetHeader } from './kernel-subset.js';
+import { identifiers, missingTypes, subsetHeader } from './kernel-subset.js';
 import { machineFacts } from './machine.js';
 import { cacheGet, cacheKey, cachePut } from './object-cache.js';
 import { checkNesting } from './nesting.js';
@@ -375,16 +375,19 @@ export async function compileBcc(
   };
 
   // Only the types the program reaches, as text (no PCH: parsing them costs less time and
-  // memory than loading the full PCH, and nothing is built on first use); types a failed
-  // attempt shows missing are added (twice at most), then the full header.
+  // memory than loading the full PCH, and nothing is built on first use; cached on disk by the
+  // identifiers of the texts); types a failed attempt shows missing are added (twice at most),
+  // then the full header.
   const useSubset = async (): Promise<Awaited<ReturnType<typeof translate>> | undefined> => {
-    let roots = programRoots([source.text, ...locals, cflags.join(' '), tpHeader, usdt?.header ?? '']);
+    const texts = [source.text, ...locals, cflags.join(' '), tpHeader, usdt?.header ?? ''];
+    let more: string[] = [];
     for (let round = 0; ; round++) {
-      const sub = await subsetHeader(btfPath, place.dir, roots);
+      const sub = await subsetHeader(btfPath, place.dir, texts, more, addonIdentity());
+      const roots = sub.roots;
       const widen = async (rewritten: string, files: VirtualFile[]): Promise<VirtualFile[]> => {
         const known = new Set(roots);
         if ([...identifiers(rewritten)].every((id) => known.has(id))) return files;
-        const wider = await subsetHeader(btfPath, place.dir, programRoots([rewritten], roots));
+        const wider = await subsetHeader(btfPath, place.dir, [rewritten], roots, addonIdentity());
         // code generation is the compile's peak of memory: the parsed BTF is not needed there
         native().btfRelease();
         return [...wider.files, ...files.filter((f) => !wider.files.some((w) => w.path === f.path))];
@@ -397,15 +400,15 @@ export async function compileBcc(
         });
       } catch (e) {
         if (!(e instanceof CompileError)) throw e;
-        const more = missingTypes(e.diagnostics.map((d) => d.message)).filter((n) => !roots.includes(n));
-        if (round >= 2 || more.length === 0) {
+        const missing = missingTypes(e.diagnostics.map((d) => d.message)).filter((n) => !roots.includes(n));
+        if (round >= 2 || missing.length === 0) {
           logger().debug(
             `${name}: the kernel header of its ${sub.types} types is not enough; using the full one`,
           );
           return undefined;
         }
-        logger().debug(`${name}: adding ${more.join(', ')} to its kernel header`);
-        roots = [...roots, ...more].sort();
+        logger().debug(`${name}: adding ${missing.join(', ')} to its kernel header`);
+        more = [...more, ...missing].sort();
       }
     }
   };

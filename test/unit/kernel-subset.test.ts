@@ -3,11 +3,20 @@
  * roots): which BTF types a program's identifiers reach, and what a failed compile says is
  * missing. The dump reads the running kernel's BTF (world-readable; skipped without it).
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native.js';
 import { VMLINUX_BTF } from '../../src/compiler/kernel-header.js';
-import { identifiers, missingTypes, programRoots } from '../../src/compiler/kernel-subset.js';
+import {
+  identifiers,
+  missingTypes,
+  programRoots,
+  releaseSubsets,
+  subsetHeader,
+  SUBSET_VMLINUX,
+} from '../../src/compiler/kernel-subset.js';
 
 const hasBtf = existsSync(VMLINUX_BTF);
 if (!hasBtf) console.log(`skipping the BTF dumps: no ${VMLINUX_BTF}`);
@@ -86,5 +95,42 @@ describe('roots of a program', () => {
         "no member named 'x' in 'struct sock'",
       ]),
     ).toEqual(['TCP_CLOSE', 'fdtable', 'files_struct', 'pid_t']);
+  });
+});
+
+describe.skipIf(!hasBtf)('subset headers on disk', () => {
+  it('serve a program with the same identifiers without reading the BTF, and only that', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsbcc-subset-cache-'));
+    try {
+      // a copy of the BTF that disappears after the first header: a second one can only come
+      // from the cache
+      const btf = join(dir, 'vmlinux.btf');
+      copyFileSync(VMLINUX_BTF, btf);
+      const kernelDir = join(dir, 'kernel');
+      const text = 'int f(struct __sk_buff *skb) { return skb->len; /* run 1 */ }';
+      const first = await subsetHeader(btf, kernelDir, [text]);
+      const vmlinux = (h: typeof first): string =>
+        h.files.find((f) => f.path === SUBSET_VMLINUX)?.contents ?? '';
+      expect(vmlinux(first)).toMatch(/^struct __sk_buff \{$/m);
+      expect(first.roots).toEqual(programRoots([text]));
+      rmSync(btf);
+      releaseSubsets();
+      // other numbers, comments and strings: the same identifiers, the same header
+      const again = await subsetHeader(btf, kernelDir, [
+        'int f(struct __sk_buff *skb) { return skb->len + 2; }',
+      ]);
+      expect(again).toEqual(first);
+      // a new identifier is a new header: the BTF is needed (and gone)
+      await expect(subsetHeader(btf, kernelDir, [`${text} int tcp_sock;`])).rejects.toThrow(/vmlinux\.btf/);
+      // a damaged entry is a miss, made again
+      copyFileSync(VMLINUX_BTF, btf);
+      const entries = join(kernelDir, 'subsets');
+      for (const f of readdirSync(entries)) writeFileSync(join(entries, f), '{"roots": [');
+      releaseSubsets();
+      expect(await subsetHeader(btf, kernelDir, [text])).toEqual(first);
+    } finally {
+      releaseSubsets();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
