@@ -9,11 +9,9 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <fcntl.h>
-#include <link.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +23,7 @@
 
 #include "async.h"
 #include "compiler/clang_session.h"
+#include "compiler/memory_release.h"
 #include "registry.h"
 
 namespace tsbcc {
@@ -74,7 +73,10 @@ Result runCompile(const Request& req, bool locked = true) {
     ci.getFrontendOpts().ProgramAction = clang::frontend::GeneratePCH;
     act = std::make_unique<clang::GeneratePCHAction>();
   } else {
-    act = std::make_unique<clang::EmitObjAction>(&ctx);
+    // the pages of the previous run (a rewrite, other compiles) and then of each phase of this
+    // one are dropped: the peak holds one phase's code, not all of them
+    releaseCompilerMemory();
+    act = withPhasesReleased(std::make_unique<clang::EmitObjAction>(&ctx));
   }
   act = withExpansionBudget(std::move(act));
   bool ok = ci.ExecuteAction(*act);
@@ -240,56 +242,12 @@ Napi::Value CompileSync(const Napi::CallbackInfo& info) {
   return toJs(info.Env(), res, req.emit);
 }
 
-// The segments of the object holding `addr` (this addon) that are never written, page-aligned.
-struct TextRanges {
-  uintptr_t addr;
-  std::vector<std::pair<uintptr_t, size_t>> ranges;
-};
-
-int findText(struct dl_phdr_info* info, size_t, void* data) {
-  auto* t = static_cast<TextRanges*>(data);
-  bool mine = false;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
-    if (ph.p_type == PT_LOAD && t->addr >= lo && t->addr < lo + ph.p_memsz) mine = true;
-  }
-  if (!mine) return 0;
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  // the read-only-after-relocation range: written by the loader, so its pages must stay
-  uintptr_t relroLo = 0, relroHi = 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_GNU_RELRO) continue;
-    relroLo = (info->dlpi_addr + ph.p_vaddr) & ~(page - 1);
-    relroHi = info->dlpi_addr + ph.p_vaddr + ph.p_memsz;
-  }
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    // code and read-only data never written (no text relocations, not RELRO): dropping their
-    // pages loses nothing
-    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W)) continue;
-    uintptr_t lo = (info->dlpi_addr + ph.p_vaddr + page - 1) & ~(page - 1);
-    uintptr_t hi = (info->dlpi_addr + ph.p_vaddr + ph.p_filesz) & ~(page - 1);
-    if (relroHi > relroLo && lo < relroHi && hi > relroLo) continue;
-    if (hi > lo) t->ranges.emplace_back(lo, hi - lo);
-  }
-  return 1;
-}
-
 // compilerRelease() -> number: gives back what finished compiles leave in the process: freed
 // heap (malloc_trim) and the resident pages of the addon's code and read-only data, most of
 // which are clang's and LLVM's (they stay in the page cache and fault back in at the next
 // compile). Returns the bytes of the ranges released from this process. TypeScript calls it when no compile is running.
 Napi::Value CompilerRelease(const Napi::CallbackInfo& info) {
-  malloc_trim(0);
-  TextRanges t{reinterpret_cast<uintptr_t>(&findText), {}};
-  dl_iterate_phdr(findText, &t);
-  double released = 0;
-  for (const auto& [lo, len] : t.ranges) {
-    if (madvise(reinterpret_cast<void*>(lo), len, MADV_DONTNEED) == 0) released += static_cast<double>(len);
-  }
-  return Napi::Number::New(info.Env(), released);
+  return Napi::Number::New(info.Env(), releaseCompilerMemory());
 }
 
 void init(Napi::Env env, Napi::Object exports) {

@@ -4,8 +4,8 @@
  * the file; the file wins over the defaults.
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { InvalidArgumentError } from '../errors.js';
+import { yaml } from '../util/yaml.js';
 
 /** Where /metrics and the dashboard are served. */
 export interface ListenAddress {
@@ -160,7 +160,7 @@ export function readFlowmonConfig(path: string): FlowmonInput {
   } catch (e) {
     throw new InvalidArgumentError(`${path}: ${(e as Error).message}`);
   }
-  const doc = parseDocument(text);
+  const doc = yaml().parseDocument(text);
   const err = doc.errors[0];
   if (err) {
     const at = err.linePos?.[0];

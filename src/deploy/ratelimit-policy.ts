@@ -18,10 +18,11 @@
  * ```
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import { InvalidArgumentError } from '../errors.js';
 import { parseRate, parseSize } from '../netlink/tc/units.js';
 import { interfaceNameProblem } from '../util/netns-path.js';
+import { yaml } from '../util/yaml.js';
 
 /** An address or prefix of a class, parsed. */
 export interface PolicyPrefix {
@@ -158,6 +159,7 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
  * @throws PolicyError listing them, with paths and file:line:col.
  */
 export function checkPolicy(text: string, file = 'policy'): RatePolicy {
+  const { isMap, isScalar, LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   const problems: PolicyProblem[] = [];

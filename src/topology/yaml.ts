@@ -3,10 +3,10 @@
  * problems with paths (`links[3].a: unknown host "h9"`) and, for syntax errors, file:line:col.
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { TopologyError } from '../errors.js';
 import { resolveTopology, TopologyValidationError, type Problem } from './resolve.js';
 import type { LinkEnd, LinkSpec, TopologySpec } from './spec.js';
+import { yaml } from '../util/yaml.js';
 import { Topology } from './topology.js';
 
 type Obj = Record<string, unknown>;
@@ -188,7 +188,7 @@ export function specFromObject(doc: unknown): { spec: TopologySpec; problems: Pr
  *   problems (every one, with its path).
  */
 export function parseTopologyYaml(text: string, source = '<yaml>'): Topology {
-  const doc = parseDocument(text);
+  const doc = yaml().parseDocument(text);
   const [err] = doc.errors;
   if (err) {
     const pos = err.linePos?.[0];

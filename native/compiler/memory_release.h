@@ -1,0 +1,20 @@
+// Giving back the memory a compile leaves mapped: freed heap and the addon's clang/LLVM code.
+#pragma once
+#include <clang/Frontend/FrontendAction.h>
+
+#include <memory>
+
+namespace tsbcc {
+
+// malloc_trim(0), then drops this process's resident pages of the addon's code and read-only
+// data (never written: they stay in the page cache and fault back in when run again). Safe at
+// any time, also while another thread runs that code. Returns the bytes of the ranges dropped.
+double releaseCompilerMemory();
+
+// Wraps a code-generating action so that each phase's code pages are dropped when it ends:
+// the frontend's (lexer, parser, Sema) when parsing ends, then the optimisation pipeline's at
+// its start, middle and end (before code generation). A compile's peak RSS then holds the
+// largest phase's code instead of all of them (~15 MB).
+std::unique_ptr<clang::FrontendAction> withPhasesReleased(std::unique_ptr<clang::FrontendAction> action);
+
+}  // namespace tsbcc
