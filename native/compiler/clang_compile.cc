@@ -75,7 +75,7 @@ Result runCompile(const Request& req, bool locked = true) {
   } else {
     // the pages of the previous run (a rewrite, other compiles) and then of each phase of this
     // one are dropped: the peak holds one phase's code, not all of them
-    releaseCompilerMemory();
+    releaseAt<kBeforeCodegen>();
     act = withPhasesReleased(std::make_unique<clang::EmitObjAction>(&ctx));
   }
   act = withExpansionBudget(std::move(act));
@@ -247,7 +247,7 @@ Napi::Value CompileSync(const Napi::CallbackInfo& info) {
 // which are clang's and LLVM's (they stay in the page cache and fault back in at the next
 // compile). Returns the bytes of the ranges released from this process. TypeScript calls it when no compile is running.
 Napi::Value CompilerRelease(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), releaseCompilerMemory());
+  return Napi::Number::New(info.Env(), releaseAt<kIdle>());
 }
 
 void init(Napi::Env env, Napi::Object exports) {

@@ -61,13 +61,14 @@ int findText(struct dl_phdr_info* info, size_t, void* data) {
 // emits the module and runs the backend) and drops the pages the frontend used.
 class FrontendDone : public clang::ASTConsumer {
  public:
-  void HandleTranslationUnit(clang::ASTContext&) override { releaseCompilerMemory(); }
+  void HandleTranslationUnit(clang::ASTContext&) override { releaseAt<kParsed>(); }
 };
 
 // A module pass that drops the pages the passes before it used.
-struct ReleasePass : llvm::PassInfoMixin<ReleasePass> {
+template <int P>
+struct ReleasePass : llvm::PassInfoMixin<ReleasePass<P>> {
   llvm::PreservedAnalyses run(llvm::Module&, llvm::ModuleAnalysisManager&) {
-    releaseCompilerMemory();
+    releaseAt<P>();
     return llvm::PreservedAnalyses::all();
   }
   static bool isRequired() { return true; }
@@ -84,10 +85,12 @@ class PhasesReleased : public clang::WrapperFrontendAction {
     // the backend's phases: the optimisation pipeline in two halves (simplification, then
     // optimisation), then code generation; each starts with the previous one's pages dropped
     ci.getCodeGenOpts().PassBuilderCallbacks.push_back([](llvm::PassBuilder& pb) {
-      auto release = [](llvm::ModulePassManager& mpm, llvm::OptimizationLevel) { mpm.addPass(ReleasePass()); };
-      pb.registerPipelineStartEPCallback(release);
-      pb.registerOptimizerEarlyEPCallback(release);
-      pb.registerOptimizerLastEPCallback(release);
+      pb.registerPipelineStartEPCallback(
+          [](llvm::ModulePassManager& mpm, llvm::OptimizationLevel) { mpm.addPass(ReleasePass<kPipelineStart>()); });
+      pb.registerOptimizerEarlyEPCallback(
+          [](llvm::ModulePassManager& mpm, llvm::OptimizationLevel) { mpm.addPass(ReleasePass<kOptimizerEarly>()); });
+      pb.registerOptimizerLastEPCallback(
+          [](llvm::ModulePassManager& mpm, llvm::OptimizationLevel) { mpm.addPass(ReleasePass<kOptimizerLast>()); });
     });
     std::vector<std::unique_ptr<clang::ASTConsumer>> both;
     both.push_back(std::make_unique<FrontendDone>());
@@ -108,6 +111,18 @@ double releaseCompilerMemory() {
   }
   return released;
 }
+
+template <int P>
+[[gnu::noinline]] double releaseAt() {
+  return releaseCompilerMemory();
+}
+template double releaseAt<kBeforeRewrite>();
+template double releaseAt<kBeforeCodegen>();
+template double releaseAt<kParsed>();
+template double releaseAt<kPipelineStart>();
+template double releaseAt<kOptimizerEarly>();
+template double releaseAt<kOptimizerLast>();
+template double releaseAt<kIdle>();
 
 std::unique_ptr<clang::FrontendAction> withPhasesReleased(std::unique_ptr<clang::FrontendAction> action) {
   return std::make_unique<PhasesReleased>(std::move(action));

@@ -12,6 +12,7 @@
 #include "async.h"
 #include "compiler/bcc/context.h"
 #include "compiler/clang_session.h"
+#include "compiler/memory_release.h"
 #include "registry.h"
 
 namespace tsbcc::bcc {
@@ -187,6 +188,8 @@ Result run(const Request& req) {
     res.diags = std::move(cons->diags);
     return res;
   }
+  // the pages of what ran before (the kernel header's BTF dump, the addon's load) are dropped
+  releaseAt<kBeforeRewrite>();
   auto act = withExpansionBudget(std::make_unique<Action>(req.opts, res.out));
   bool ok = ci.ExecuteAction(*act);
   res.ok = ok && !ci.getDiagnostics().hasErrorOccurred();
