@@ -1,10 +1,17 @@
 /** Mounting tracefs and bpffs where they are missing. */
-import { execFile } from 'node:child_process';
 import { access, mkdir, readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { logger } from '../logger.js';
 
-const run = promisify(execFile);
+/**
+ * Runs mount(8). node:child_process is imported here, when a mount is missing, not with the
+ * compiler that imports this module (it costs a process ~0.5 MB of RSS; bench/RESULTS.md,
+ * "Session 6: memory").
+ */
+async function run(cmd: string, args: string[]): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  await promisify(execFile)(cmd, args);
+}
 
 async function mountedFs(): Promise<{ type: string; target: string }[]> {
   const text = await readFile('/proc/self/mounts', 'utf8');
