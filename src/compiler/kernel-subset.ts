@@ -9,7 +9,7 @@
  * falls back to the full header, so diagnostics are never worse than with it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fromNative } from '../errors.js';
@@ -69,10 +69,69 @@ function splitMacros(text: string, macros: Map<string, string[]>, rest: Set<stri
   }
 }
 
-function loadDialectRoots(): DialectRoots {
+/** Where the dialect roots of these header versions are stored in `dir` (their identities). */
+function dialectRootsFile(dir: string, inc: string): string {
+  const h = createHash('sha256').update('dialect-roots-v1');
+  for (const n of ['kernel_defs.h', 'helpers.h', 'footer.h']) h.update(`\0${statIdentity(join(inc, n))}`);
+  h.update(`\0${statIdentity(LIBBPF_HELPER_DEFS)}`);
+  return join(dir, `dialect-roots-${h.digest('hex').slice(0, 24)}.json`);
+}
+
+function statIdentity(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${path}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return `${path}:missing`;
+  }
+}
+
+/** The stored form of DialectRoots, or undefined when missing or damaged. */
+function readDialectRoots(file: string): DialectRoots | undefined {
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8')) as {
+      macros: [string, string[]][];
+      always: string[];
+      helperTags: string[];
+    };
+    if (!Array.isArray(j.macros) || !Array.isArray(j.always) || !Array.isArray(j.helperTags))
+      return undefined;
+    return { macros: new Map(j.macros), always: j.always, helperTags: j.helperTags };
+  } catch {
+    return undefined;
+  }
+}
+
+function writeDialectRoots(file: string, r: DialectRoots): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, JSON.stringify({ macros: [...r.macros], always: r.always, helperTags: r.helperTags }));
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    logger().debug(`cannot cache the dialect's roots at ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The dialect headers' roots: computed from their text (~15 ms of CPU in a fresh process,
+ * mostly the regular expressions' first runs), or read from `storeIn` (a kernel header's
+ * directory) where a previous process left them for these versions of the headers.
+ */
+function loadDialectRoots(storeIn?: string): DialectRoots {
   const inc = join(toolchain().tsbccInclude, 'bcc');
   const key = ['kernel_defs.h', 'helpers.h', 'footer.h'].map((n) => join(inc, n)).join('\0');
   if (dialectRoots?.key === key) return dialectRoots.roots;
+  const file = storeIn ? dialectRootsFile(storeIn, inc) : undefined;
+  const stored = file ? readDialectRoots(file) : undefined;
+  const roots = stored ?? computeDialectRoots(inc);
+  if (file && !stored) writeDialectRoots(file, roots);
+  dialectRoots = { key, roots };
+  return roots;
+}
+
+function computeDialectRoots(inc: string): DialectRoots {
   const macros = new Map<string, string[]>();
   const always = new Set<string>();
   for (const n of ['kernel_defs.h', 'helpers.h', 'footer.h'])
@@ -86,18 +145,18 @@ function loadDialectRoots(): DialectRoots {
     else tags.add(`${m[1]} ${m[2]}`);
   }
   for (const m of helpers.matchAll(/(?<!\b(?:struct|union|enum)\s+)\b__\w+/g)) always.add(m[0]);
-  const roots = { macros, always: [...always], helperTags: [...tags].sort() };
-  dialectRoots = { key, roots };
-  return roots;
+  return { macros, always: [...always], helperTags: [...tags].sort() };
 }
 
 /**
  * The roots of a program's kernel header: the identifiers of `texts` (its text, its own
  * headers, generated headers, cflags) and of the dialect headers' declarations, closed over
  * the dialect and kernel_defs.h macros they name (and `more`, roots already known).
+ * @param storeIn a kernel header's directory, where the dialect headers' part is kept for the
+ * next process
  */
-export function programRoots(texts: string[], more: string[] = []): string[] {
-  const d = loadDialectRoots();
+export function programRoots(texts: string[], more: string[] = [], storeIn?: string): string[] {
+  const d = loadDialectRoots(storeIn);
   const out = new Set<string>([...d.always, ...more]);
   for (const t of texts) identifiers(t, out);
   const work = [...out];
@@ -193,8 +252,8 @@ export async function subsetHeader(
   const entry = join(kernelDir, 'subsets', `${key}.json`);
   let stored = existsSync(defsOut) ? readStored(entry) : undefined;
   if (!stored) {
-    const roots = programRoots([...ids]);
-    const tags = loadDialectRoots().helperTags;
+    const roots = programRoots([...ids], [], kernelDir);
+    const tags = loadDialectRoots(kernelDir).helperTags;
     stored = { roots, tags, ...(await dumpSubset(btfPath, defsOut, roots)) };
     await writeStored(entry, stored);
   }

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { native } from '../../src/native.js';
 import { VMLINUX_BTF } from '../../src/compiler/kernel-header.js';
 import {
@@ -83,6 +83,33 @@ describe('roots of a program', () => {
     expect(roots).not.toContain('skc_rcv_saddr');
     // the helper prototypes' typedefs are always there
     expect(roots).toContain('__u64');
+  });
+
+  it("keeps the dialect headers' part in a directory for the next process, equal to computing it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsbcc-dialect-roots-'));
+    try {
+      const text = 'u32 d = sk->sk_daddr; struct task_struct *t;';
+      const computed = programRoots([text]);
+      // a fresh module instance: no roots in memory, so the first call computes and stores them
+      vi.resetModules();
+      const fresh = await import('../../src/compiler/kernel-subset.js');
+      expect(fresh.programRoots([text], [], dir)).toEqual(computed);
+      const stored = readdirSync(dir).filter((f) => f.startsWith('dialect-roots-'));
+      expect(stored).toHaveLength(1);
+      // the next instance reads them: a stored file that says otherwise is believed...
+      const file = join(dir, stored[0] ?? '');
+      writeFileSync(file, JSON.stringify({ macros: [], always: ['only_this'], helperTags: [] }));
+      vi.resetModules();
+      const next = await import('../../src/compiler/kernel-subset.js');
+      expect(next.programRoots([''], [], dir)).toEqual(['only_this']);
+      // ...and a damaged one is computed again
+      writeFileSync(file, '{"macros": [');
+      vi.resetModules();
+      const again = await import('../../src/compiler/kernel-subset.js');
+      expect(again.programRoots([text], [], dir)).toEqual(computed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the types a failed compile misses', () => {
