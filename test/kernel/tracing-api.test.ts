@@ -255,15 +255,19 @@ int on_call(struct pt_regs *ctx) {
     );
     expect(stacks.walk(id, (a) => usym(a, process.pid, { demangle: false }))[0]).toBe(gp[0]?.name);
 
-    // a process that exits after its stack was taken resolves to [unknown], as in BCC
-    b.attachUprobe({ name: 'c', sym: 'getpriority', fnName: 'on_call' });
-    // the child says when getpriority has returned (its uprobe ran before): no polling against
-    // a clock, however long python takes to start on a loaded machine
+    // a process that exits after its stack was taken resolves to [unknown], as in BCC.
+    // The map is emptied first and the uprobe is the child's alone: bpf_get_stackid answers
+    // -EEXIST when another stack holds the bucket (64 of them), and every process on a busy
+    // machine calls getpriority (a run of the whole suite once failed so).
+    stacks.clear();
+    // the child calls getpriority once told to (after the uprobe is on its pid) and says when
+    // it has returned (its uprobe ran before): no polling against a clock, however long
+    // python takes to start on a loaded machine
     const child = spawn(
       'python3',
       [
         '-c',
-        'import os, sys; os.getpriority(os.PRIO_PROCESS, 0); print("called", flush=True); sys.stdin.read()',
+        'import os, sys; sys.stdin.readline(); os.getpriority(os.PRIO_PROCESS, 0); print("called", flush=True); sys.stdin.read()',
       ],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
@@ -271,6 +275,8 @@ int on_call(struct pt_regs *ctx) {
     );
     children.push(child);
     const pid = child.pid as number;
+    b.attachUprobe({ name: 'c', sym: 'getpriority', fnName: 'on_call', pid });
+    child.stdin?.write('go\n');
     const said = await new Promise<string>((resolve) => {
       let out = '';
       child.stdout?.on('data', (d: Buffer) => {
