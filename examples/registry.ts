@@ -92,6 +92,12 @@ export const examples: readonly ExampleEntry[] = [
     load: () => import('./tracing/strlen_snoop/strlen_snoop.js'),
   },
   {
+    name: 'strlen_hist',
+    group: 'tracing',
+    summary: "histogram of strlen()'s return values every second (uretprobe)",
+    load: () => import('./tracing/strlen_hist/strlen_hist.js'),
+  },
+  {
     name: 'trace_fields',
     group: 'tracing',
     summary: 'PID and message of each trace_pipe line, trace_print("{1} {5}")',

@@ -27,10 +27,16 @@ import {
   HEADER as STRLEN_SNOOP_HEADER,
   runStrlenSnoop,
 } from '../../examples/tracing/strlen_snoop/strlen_snoop.js';
+import {
+  expectedSlots as strlenHistSlots,
+  runStrlenHist,
+  WORKLOAD as STRLEN_HIST_WORKLOAD,
+} from '../../examples/tracing/strlen_hist/strlen_hist.js';
 import { formatSwitch, runTaskSwitch } from '../../examples/tracing/task_switch/task_switch.js';
 import { runBitehist } from '../../examples/tracing/bitehist/bitehist.js';
 import { HEADER as DISK_HEADER, runDisksnoop } from '../../examples/tracing/disksnoop/disksnoop.js';
-import { log2Slot, runVfsreadlat } from '../../examples/tracing/vfsreadlat/vfsreadlat.js';
+import { runVfsreadlat } from '../../examples/tracing/vfsreadlat/vfsreadlat.js';
+import { log2Slot, sumSlots } from '../../examples/tracing/common/histograms.js';
 import { HEADER as TCP_HEADER, runTcpv4connect } from '../../examples/tracing/tcpv4connect/tcpv4connect.js';
 import type { AttachChoice } from '../../examples/tracing/common/trace-example.js';
 import { pacedReader } from '../../examples/tracing/common/workloads.js';
@@ -169,6 +175,36 @@ describe('strlen_snoop', () => {
   });
 });
 
+describe('strlen_hist', () => {
+  it('histograms add up to exactly the workload’s strlen return values, one process only', async () => {
+    const r = await runStrlenHist({ mode: duration(1), interval: 0.5 });
+    expect(r.pid).toBeGreaterThan(0);
+    // 2 x 0 and 4 x 3 and 6 x 12 and 3 x 300 bytes: bpf_log2l slots 1, 2, 4 and 9
+    expect(STRLEN_HIST_WORKLOAD.map((w) => [w.length, w.calls])).toEqual([
+      [0, 2],
+      [3, 4],
+      [12, 6],
+      [300, 3],
+    ]);
+    const want = new Map([
+      [1, 2n],
+      [2, 4n],
+      [4, 6n],
+      [9, 3n],
+    ]);
+    expect(strlenHistSlots()).toEqual(want);
+    const all = sumSlots(r.intervals.map((i) => i.slots));
+    expect(new Map([...all].sort(([a], [b]) => a - b))).toEqual(want);
+    // BCC's block: the time, then the histogram with "strlen return:" as the value column
+    const shown = r.intervals.filter((i) => i.slots.size > 0);
+    expect(shown.length).toBeGreaterThan(0);
+    for (const i of shown)
+      expect(i.text).toMatch(/^\d\d:\d\d:\d\d\n\s+strlen return:\s+: count\s+distribution\n/);
+    for (const i of r.intervals) expect(i.text).toMatch(/^\d\d:\d\d:\d\d\n/);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
 describe('hello_fields', () => {
   eachForm('prints TIME(s) COMM PID MESSAGE, one line per clone(2) of the workload shell', async (attach) => {
     const r = await runHelloFields({ mode: duration(1), attach, forks: 4 });
@@ -266,8 +302,7 @@ describe('disksnoop', () => {
 describe('vfsreadlat', () => {
   eachForm('times exactly the 20 paced reads of its dd, each 16 ms or more', async (attach) => {
     const r = await runVfsreadlat({ mode: duration(1), attach, interval: 5 });
-    const all = new Map<number, bigint>();
-    for (const i of r.intervals) for (const [k, v] of i.slots) all.set(k, (all.get(k) ?? 0n) + v);
+    const all = sumSlots(r.intervals.map((i) => i.slots));
     expect([...all.values()].reduce((a, v) => a + v, 0n)).toBe(20n);
     expect([...all.keys()].every((k) => k >= log2Slot(16_384))).toBe(true);
     expect(r.intervals[0]?.text).toMatch(/^\s+usecs\s+: count\s+distribution\n/);

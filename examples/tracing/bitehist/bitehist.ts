@@ -22,6 +22,7 @@ import {
   type TracingRunOptions,
 } from '../common/trace-example.js';
 import { diskDev, doneFunction } from '../common/disks.js';
+import { log2Slot } from '../common/histograms.js';
 import { loopDevice, type LoopDevice } from '../common/workloads.js';
 
 /** The --duration workload: (block size, count) written, then read, with O_DIRECT. */
@@ -98,14 +99,13 @@ export async function runBitehist(opts: BitehistOptions = {}): Promise<BitehistR
     if (loop) {
       const kw = WORKLOAD.write.bs / 1024;
       const kr = WORKLOAD.read.bs / 1024;
-      const want = (k: number): number => Math.floor(Math.log2(k)) + 1; // bpf_log2l
       const show = (m: Map<number, bigint>): string =>
         [...m].map(([k, v]) => `${k}:${v}`).join(' ') || 'empty';
       checks.add(
         `log2 histogram of ${loop.name}: ${WORKLOAD.write.count} in "${kw} -> ${kw * 2 - 1}", ${WORKLOAD.read.count} in "${kr} -> ${kr * 2 - 1}", nothing else`,
         log2.size === 2 &&
-          log2.get(want(kw)) === BigInt(WORKLOAD.write.count) &&
-          log2.get(want(kr)) === BigInt(WORKLOAD.read.count),
+          log2.get(log2Slot(kw)) === BigInt(WORKLOAD.write.count) &&
+          log2.get(log2Slot(kr)) === BigInt(WORKLOAD.read.count),
         `slots ${show(log2)}`,
       );
       checks.add(

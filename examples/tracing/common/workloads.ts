@@ -221,7 +221,9 @@ export async function pacedReader(reads: number): Promise<PacedReader> {
 /**
  * A python process that loads libc with ctypes, runs `setup`, prints `ready`, waits for a line
  * on stdin (go()), runs `work`, prints `done` and waits again, so the example can attach
- * between the steps and read its maps while the process still lives.
+ * between the steps and read its maps while the process still lives. The handshake is raw
+ * read(2)/write(2) (os.read/os.write): no text decoding or encoding runs inside the window
+ * between `ready` and `done` but the work itself (a text readline calls strlen and malloc).
  */
 export class SteppedPython {
   readonly child: ChildProcess;
@@ -229,14 +231,14 @@ export class SteppedPython {
 
   constructor(setup: readonly string[], work: readonly string[]) {
     const py = [
-      'import ctypes, sys',
+      'import ctypes, os, sys',
       "libc = ctypes.CDLL('libc.so.6')",
       ...setup,
-      "print('ready', flush=True)",
-      'sys.stdin.readline()',
+      "os.write(1, b'ready\\n')",
+      'os.read(0, 3)',
       ...work,
-      "print('done', flush=True)",
-      'sys.stdin.readline()',
+      "os.write(1, b'done\\n')",
+      'os.read(0, 3)',
     ].join('\n');
     this.child = spawn('python3', ['-c', py], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.stdout?.setEncoding('utf8');
@@ -246,6 +248,11 @@ export class SteppedPython {
   /** The process's pid (-1 when it could not start). */
   get pid(): number {
     return this.child.pid ?? -1;
+  }
+
+  /** What the process wrote to its stdout so far (the work may write results there). */
+  get output(): string {
+    return this.out;
   }
 
   /**

@@ -22,15 +22,11 @@ import {
   type ChosenForm,
   type TracingRunOptions,
 } from '../common/trace-example.js';
+import { everyInterval, HistogramDelta, log2Slot, sumSlots } from '../common/histograms.js';
 import { pacedReader, type PacedReader } from '../common/workloads.js';
 
 /** The --duration workload: reads and the gap between the bytes that end them. */
 export const WORKLOAD = { reads: 20, gapMs: 50 } as const;
-
-/** bpf_log2l's slot for `usecs` (0 for 0, else floor(log2) + 1). */
-export function log2Slot(usecs: number): number {
-  return usecs <= 0 ? 0 : Math.floor(Math.log2(usecs)) + 1;
-}
 
 /** Options of {@link runVfsreadlat}. */
 export interface VfsreadlatOptions extends TracingRunOptions {
@@ -87,51 +83,28 @@ export async function runVfsreadlat(opts: VfsreadlatOptions = {}): Promise<Vfsre
       );
     log('Tracing... Hit Ctrl-C to end.');
 
-    const dist = b.table<number, bigint>('dist') as Table<number, bigint>;
+    // BCC prints the map and clears it; here each interval shows what the map gained since the
+    // last one: the same histogram, without the counts lost between printing and clearing
+    const dist = new HistogramDelta(b.table<number, bigint>('dist') as Table<number, bigint>);
     const intervals: VfsreadlatResult['intervals'] = [];
-    // BCC prints the map and clears it; a read that lands between the two is lost. Here the
-    // map is read once per interval and the interval shows what grew since the last read:
-    // the same histogram, without the lost counts.
-    const seen = new Map<number, bigint>();
-    const print = (): void => {
-      const slots = new Map<number, bigint>();
-      for (const [k, v] of dist.entries()) {
-        const grew = v - (seen.get(k) ?? 0n);
-        seen.set(k, v);
-        if (grew > 0n) slots.set(k, grew);
-      }
-      const text = formatLog2Hist(slots, { valType: 'usecs' });
-      log('');
-      log(text.replace(/\n$/, ''));
-      intervals.push({ slots, text });
-    };
-    let interrupted = false;
-    const stopped =
-      mode.kind === 'interactive' ? mode.waitForStop().then(() => (interrupted = true)) : undefined;
-    const deadline = mode.kind === 'duration' ? Date.now() + mode.seconds * 1000 : Infinity;
     feeding = reader?.feed(WORKLOAD.reads, WORKLOAD.gapMs);
-    for (;;) {
-      // whether this interval is the last is decided before waiting, from one clock reading:
-      // a timer may fire a millisecond before Date.now() reaches the deadline
-      const left = deadline - Date.now();
-      const lastByTime = left <= interval * 1000;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise((r) => (timer = setTimeout(r, lastByTime ? Math.max(0, left) : interval * 1000))),
-        ...(stopped ? [stopped] : []),
-      ]);
-      clearTimeout(timer);
-      const last =
-        lastByTime || interrupted || (opts.count !== undefined && intervals.length + 1 >= opts.count);
+    await everyInterval({
+      mode,
+      interval,
+      ...(opts.count !== undefined ? { count: opts.count } : {}),
       // the workload's reads all land in the histograms before the last one is printed
-      if (last && feeding) await feeding;
-      print();
-      if (last) break;
-    }
+      ...(feeding ? { beforeLast: feeding } : {}),
+      tick: () => {
+        const slots = dist.take();
+        const text = formatLog2Hist(slots, { valType: 'usecs' });
+        log('');
+        log(text.replace(/\n$/, ''));
+        intervals.push({ slots, text });
+      },
+    });
     const checks = new Checks();
     if (reader) {
-      const all = new Map<number, bigint>();
-      for (const i of intervals) for (const [k, v] of i.slots) all.set(k, (all.get(k) ?? 0n) + v);
+      const all = sumSlots(intervals.map((i) => i.slots));
       const total = [...all.values()].reduce((a, v) => a + v, 0n);
       const floor = log2Slot(16_384);
       const slow = [...all].filter(([k]) => k >= floor).reduce((a, [, v]) => a + v, 0n);
