@@ -98,6 +98,12 @@ export const examples: readonly ExampleEntry[] = [
     load: () => import('./tracing/strlen_hist/strlen_hist.js'),
   },
   {
+    name: 'sync_timing',
+    group: 'tracing',
+    summary: 'syncs less than a second after the previous one, with the gap',
+    load: () => import('./tracing/sync_timing/sync_timing.js'),
+  },
+  {
     name: 'trace_fields',
     group: 'tracing',
     summary: 'PID and message of each trace_pipe line, trace_print("{1} {5}")',

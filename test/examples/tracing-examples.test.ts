@@ -32,6 +32,11 @@ import {
   runStrlenHist,
   WORKLOAD as STRLEN_HIST_WORKLOAD,
 } from '../../examples/tracing/strlen_hist/strlen_hist.js';
+import {
+  formatReport as formatSyncReport,
+  GAPS_MS as SYNC_GAPS_MS,
+  runSyncTiming,
+} from '../../examples/tracing/sync_timing/sync_timing.js';
 import { formatSwitch, runTaskSwitch } from '../../examples/tracing/task_switch/task_switch.js';
 import { runBitehist } from '../../examples/tracing/bitehist/bitehist.js';
 import { HEADER as DISK_HEADER, runDisksnoop } from '../../examples/tracing/disksnoop/disksnoop.js';
@@ -203,6 +208,38 @@ describe('strlen_hist', () => {
     for (const i of r.intervals) expect(i.text).toMatch(/^\d\d:\d\d:\d\d\n/);
     expect(r.checks.every((c) => c.ok)).toBe(true);
   });
+});
+
+describe('sync_timing', () => {
+  eachForm(
+    'prints exactly the workload’s sync gaps under a second, as its own clock measured them',
+    async (attach) => {
+      const logged: string[] = [];
+      const r = await runSyncTiming({ mode: duration(1), attach, log: (l) => logged.push(l) });
+      expect(r.form.kprobe).toBe(attach === 'kprobe');
+      expect(SYNC_GAPS_MS).toEqual([50, 200, 1200, 100]);
+      const gaps = r.workload?.gapsNs ?? [];
+      expect(gaps.length).toBe(4);
+      // the python slept at least each gap before its next sync; the third is over a second
+      gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(BigInt((SYNC_GAPS_MS[i] ?? 0) * 1e6)));
+      const quick = gaps.filter((g) => g < 1_000_000_000n).map((g) => Number(g / 1_000_000n));
+      expect(quick.length).toBeLessThanOrEqual(3);
+      // only the workload's syncs are traced (the pid filter): one line per quick gap, in order,
+      // each within a millisecond of the workload's clock (its clock reads come just before
+      // sync(2), the program's at its entry)
+      expect(r.reports.length, r.output.join('\n')).toBe(quick.length);
+      r.reports.forEach((rep, i) => expect(Math.abs(rep.ms - (quick[i] ?? Infinity))).toBeLessThanOrEqual(1));
+      expect(r.reports.every((rep) => rep.fields.pid === r.workload?.pid)).toBe(true);
+      // BCC's line, the time counted from the first report
+      expect(r.reports[0]?.at).toBe(0);
+      expect(r.output).toEqual(r.reports.map(formatSyncReport));
+      for (const l of r.output)
+        expect(l).toMatch(/^At time \d+\.\d\d s: multiple syncs detected, last \d+ ms ago$/);
+      expect(logged).toContain("Tracing for quick sync's... Ctrl-C to end");
+      if (attach === 'tracepoint') expect(logged[0]).toBe('using syscalls:sys_enter_sync, as asked');
+      expect(r.checks.every((c) => c.ok)).toBe(true);
+    },
+  );
 });
 
 describe('hello_fields', () => {
