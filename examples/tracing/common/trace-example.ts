@@ -9,10 +9,13 @@ import { Option, type Command } from 'commander';
 import {
   choiceOption,
   numberOption,
+  runExampleMain,
   type CommonRunOptions,
   type LogFn,
   type RunMode,
 } from '../../common/cli.js';
+import type { ExampleReport } from '../../common/report.js';
+import { forkWorkload, type Ran } from './workloads.js';
 
 /** Which form of the example runs: BCC's kprobes, or the tracepoint equivalent. */
 export type AttachChoice = 'auto' | 'kprobe' | 'tracepoint';
@@ -70,6 +73,23 @@ export function addForksOption(cmd: Command): Command {
 }
 
 /**
+ * `main()` of the examples whose --duration workload is a forking shell (hello_world,
+ * hello_fields, trace_fields, hello_perf_output): adds `--attach` and `--forks` to `cmd`,
+ * parses `argv` and runs the example with them.
+ */
+export function forkExampleMain(
+  cmd: Command,
+  argv: readonly string[],
+  run: (opts: TracingRunOptions & { attach: AttachChoice; forks: number }) => Promise<ExampleReport>,
+): Promise<number> {
+  return runExampleMain<{ attach: AttachChoice; forks: number }>(
+    addForksOption(addAttachOption(cmd)),
+    argv,
+    (o, common) => run({ ...common, attach: o.attach, forks: o.forks }),
+  );
+}
+
+/**
  * The tracing window: in interactive mode until Ctrl-C (SIGINT/SIGTERM/SIGHUP); in --duration
  * mode the workload runs first (when given), then the rest of the S seconds pass. Resolves
  * with what stopped it.
@@ -93,6 +113,39 @@ export async function traceWindow(
   const left = end - Date.now();
   if (left > 0) await new Promise((r) => setTimeout(r, left));
   return 'duration';
+}
+
+/** What {@link forkHelloWindow} saw: the forking shell and its hellos. */
+export interface ForkHellos {
+  /** The shell (--duration mode only). */
+  workload?: Ran & { forks: number };
+  /** trace_pipe lines of the shell's pid saying "Hello, World!". */
+  hellos: number;
+}
+
+/**
+ * The tracing window of the examples that print "Hello, World!" on trace_pipe per clone(2)
+ * (hello_world, hello_fields, trace_fields): until Ctrl-C, or in --duration mode a shell
+ * forks `forks` children and the window waits until that many hellos of the shell's pid
+ * arrived (then settles) or the duration ends. The trace is stopped either way.
+ */
+export async function forkHelloWindow(
+  mode: RunMode,
+  forks: number,
+  trace: TraceFollower,
+): Promise<ForkHellos> {
+  let workload: ForkHellos['workload'];
+  const hellos = (): number =>
+    trace.lines.filter((l) => l.fields?.pid === workload?.pid && l.fields?.msg === 'Hello, World!').length;
+  try {
+    await traceWindow(mode, async () => {
+      workload = { ...(await forkWorkload(forks)), forks };
+      if (await trace.until(() => hellos() >= forks)) await settle();
+    });
+  } finally {
+    trace.stop();
+  }
+  return { ...(workload ? { workload } : {}), hellos: workload ? hellos() : 0 };
 }
 
 /** trace_pipe lines as they arrive, kept for checks. */

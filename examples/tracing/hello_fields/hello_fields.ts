@@ -8,22 +8,19 @@
  * children and exits 0 only when exactly N lines from the shell's pid say "Hello, World!".
  */
 import { BPF, getSyscallPrefix, parseTraceLine, type TraceFields } from '../../../src/index.js';
-import { exampleCommand, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { exampleCommand, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
 import {
-  addAttachOption,
-  addForksOption,
   announce,
   chooseForm,
   followTrace,
-  settle,
-  traceWindow,
-  type AttachChoice,
+  forkHelloWindow,
+  forkExampleMain,
   type ChosenForm,
   type TracingRunOptions,
 } from '../common/trace-example.js';
-import { forkWorkload, type Ran } from '../common/workloads.js';
+import type { Ran } from '../common/workloads.js';
 
 /** Options of {@link runHelloFields}. */
 export interface HelloFieldsOptions extends TracingRunOptions {
@@ -73,24 +70,13 @@ export async function runHelloFields(opts: HelloFieldsOptions = {}): Promise<Hel
     },
     parseTraceLine,
   );
-  let workload: HelloFieldsResult['workload'];
-  const forks = opts.forks ?? 3;
-  const seen = (): number =>
-    fields.filter((f) => f.pid === workload?.pid && f.msg === 'Hello, World!').length;
-  try {
-    await traceWindow(mode, async () => {
-      workload = { ...(await forkWorkload(forks)), forks };
-      if (await trace.until(() => seen() >= forks)) await settle();
-    });
-  } finally {
-    trace.stop();
-  }
+  const { workload, hellos } = await forkHelloWindow(mode, opts.forks ?? 3, trace);
   const checks = new Checks();
   if (workload)
     checks.add(
       `"Hello, World!" from pid ${workload.pid} once per fork of the workload shell`,
-      seen() === forks,
-      `${seen()} of ${forks}`,
+      hellos === workload.forks,
+      `${hellos} of ${workload.forks}`,
     );
   return {
     example: 'hello_fields',
@@ -106,13 +92,10 @@ export async function runHelloFields(opts: HelloFieldsOptions = {}): Promise<Hel
 
 /** `tsbcc example hello_fields [options]`. */
 export function main(argv: readonly string[]): Promise<number> {
-  const cmd = addForksOption(
-    addAttachOption(
-      exampleCommand('hello_fields', '"Hello, World!" per clone(2), printed as TIME(s) COMM PID MESSAGE'),
-    ),
-  );
-  return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
-    runHelloFields({ ...common, attach: o.attach, forks: o.forks }),
+  return forkExampleMain(
+    exampleCommand('hello_fields', '"Hello, World!" per clone(2), printed as TIME(s) COMM PID MESSAGE'),
+    argv,
+    runHelloFields,
   );
 }
 

@@ -9,17 +9,15 @@
  * that forks N children (3 by default) and exits 0 only when exactly N records came from it.
  */
 import { BPF, getSyscallPrefix } from '../../../src/index.js';
-import { exampleCommand, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { exampleCommand, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
 import {
-  addAttachOption,
-  addForksOption,
   announce,
   chooseForm,
+  forkExampleMain,
   settle,
   traceWindow,
-  type AttachChoice,
   type ChosenForm,
   type TracingRunOptions,
 } from '../common/trace-example.js';
@@ -114,13 +112,10 @@ export async function runHelloPerfOutput(opts: HelloPerfOutputOptions = {}): Pro
 
 /** `tsbcc example hello_perf_output [options]`. */
 export function main(argv: readonly string[]): Promise<number> {
-  const cmd = addForksOption(
-    addAttachOption(
-      exampleCommand('hello_perf_output', '"Hello, perf_output!" for every clone(2), through a perf buffer'),
-    ),
-  );
-  return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
-    runHelloPerfOutput({ ...common, attach: o.attach, forks: o.forks }),
+  return forkExampleMain(
+    exampleCommand('hello_perf_output', '"Hello, perf_output!" for every clone(2), through a perf buffer'),
+    argv,
+    runHelloPerfOutput,
   );
 }
 

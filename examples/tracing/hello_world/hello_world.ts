@@ -9,22 +9,19 @@
  * when exactly that many hellos came from the shell's pid.
  */
 import { BPF, fixSyscallFnname, parseTraceLine } from '../../../src/index.js';
-import { exampleCommand, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { exampleCommand, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
 import {
-  addAttachOption,
-  addForksOption,
   announce,
   chooseForm,
   followTrace,
-  settle,
-  traceWindow,
-  type AttachChoice,
+  forkHelloWindow,
+  forkExampleMain,
   type ChosenForm,
   type TracingRunOptions,
 } from '../common/trace-example.js';
-import { forkWorkload, type Ran } from '../common/workloads.js';
+import type { Ran } from '../common/workloads.js';
 
 /** Options of {@link runHelloWorld}. */
 export interface HelloWorldOptions extends TracingRunOptions {
@@ -63,24 +60,13 @@ export async function runHelloWorld(opts: HelloWorldOptions = {}): Promise<Hello
     },
     parseTraceLine,
   );
-  let workload: HelloWorldResult['workload'];
-  const forks = opts.forks ?? 3;
-  const fromWorkload = (): number =>
-    trace.lines.filter((l) => l.fields?.pid === workload?.pid && l.fields?.msg === 'Hello, World!').length;
-  try {
-    await traceWindow(mode, async () => {
-      workload = { ...(await forkWorkload(forks)), forks };
-      if (await trace.until(() => fromWorkload() >= forks)) await settle();
-    });
-  } finally {
-    trace.stop();
-  }
+  const { workload, hellos } = await forkHelloWindow(mode, opts.forks ?? 3, trace);
   const checks = new Checks();
   if (workload)
     checks.add(
       `one hello per clone(2) of the workload shell (pid ${workload.pid})`,
-      fromWorkload() === forks,
-      `${fromWorkload()} hellos for ${forks} forks`,
+      hellos === workload.forks,
+      `${hellos} hellos for ${workload.forks} forks`,
     );
   return {
     example: 'hello_world',
@@ -90,22 +76,21 @@ export async function runHelloWorld(opts: HelloWorldOptions = {}): Promise<Hello
     form,
     lines,
     ...(workload ? { workload } : {}),
-    workloadHellos: fromWorkload(),
+    workloadHellos: hellos,
   };
 }
 
 /** `tsbcc example hello_world [options]`. */
 export function main(argv: readonly string[]): Promise<number> {
-  const cmd = addForksOption(
-    addAttachOption(exampleCommand('hello_world', '"Hello, World!" for every clone(2), from trace_pipe')),
+  const cmd = exampleCommand(
+    'hello_world',
+    '"Hello, World!" for every clone(2), from trace_pipe',
   ).addHelpText(
     'after',
     '\nWithout --duration it prints trace_pipe until Ctrl-C. With --duration S a shell forks N children;\n' +
       'the example exits 0 when exactly N hellos came from that shell.',
   );
-  return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
-    runHelloWorld({ ...common, attach: o.attach, forks: o.forks }),
-  );
+  return forkExampleMain(cmd, argv, runHelloWorld);
 }
 
 runIfMain(import.meta.url, main);

@@ -9,22 +9,19 @@
  * children and exits 0 only when exactly N `<shell pid> Hello, World!` lines came.
  */
 import { BPF, formatTraceFields, getSyscallPrefix, parseTraceLine } from '../../../src/index.js';
-import { exampleCommand, runExampleMain, runIfMain, type LogFn } from '../../common/cli.js';
+import { exampleCommand, runIfMain, type LogFn } from '../../common/cli.js';
 import { assetPath } from '../../common/paths.js';
 import { Checks, type ExampleReport } from '../../common/report.js';
 import {
-  addAttachOption,
-  addForksOption,
   announce,
   chooseForm,
   followTrace,
-  settle,
-  traceWindow,
-  type AttachChoice,
+  forkHelloWindow,
+  forkExampleMain,
   type ChosenForm,
   type TracingRunOptions,
 } from '../common/trace-example.js';
-import { forkWorkload, type Ran } from '../common/workloads.js';
+import type { Ran } from '../common/workloads.js';
 
 /** BCC's format: the pid and the message. */
 export const FORMAT = '{1} {5}';
@@ -66,25 +63,18 @@ export async function runTraceFields(opts: TraceFieldsOptions = {}): Promise<Tra
     },
     parseTraceLine,
   );
-  let workload: TraceFieldsResult['workload'];
-  const forks = opts.forks ?? 3;
-  const expected = (): string => `${workload?.pid} Hello, World!`;
-  const seen = (): number => output.filter((l) => l === expected()).length;
-  try {
-    await traceWindow(mode, async () => {
-      workload = { ...(await forkWorkload(forks)), forks };
-      if (await trace.until(() => seen() >= forks)) await settle();
-    });
-  } finally {
-    trace.stop();
-  }
+  const { workload, hellos } = await forkHelloWindow(mode, opts.forks ?? 3, trace);
   const checks = new Checks();
-  if (workload)
+  if (workload) {
+    // the printed "{1} {5}" line of each of the shell's hellos
+    const line = `${workload.pid} Hello, World!`;
+    const printed = output.filter((l) => l === line).length;
     checks.add(
-      `"${expected()}" once per fork of the workload shell`,
-      seen() === forks,
-      `${seen()} of ${forks}`,
+      `"${line}" once per fork of the workload shell`,
+      printed === workload.forks && hellos === workload.forks,
+      `${printed} of ${workload.forks}`,
     );
+  }
   return {
     example: 'trace_fields',
     prefix: '',
@@ -98,13 +88,10 @@ export async function runTraceFields(opts: TraceFieldsOptions = {}): Promise<Tra
 
 /** `tsbcc example trace_fields [options]`. */
 export function main(argv: readonly string[]): Promise<number> {
-  const cmd = addForksOption(
-    addAttachOption(
-      exampleCommand('trace_fields', 'PID and message of every trace_pipe line, as trace_print("{1} {5}")'),
-    ),
-  );
-  return runExampleMain<{ attach: AttachChoice; forks: number }>(cmd, argv, (o, common) =>
-    runTraceFields({ ...common, attach: o.attach, forks: o.forks }),
+  return forkExampleMain(
+    exampleCommand('trace_fields', 'PID and message of every trace_pipe line, as trace_print("{1} {5}")'),
+    argv,
+    runTraceFields,
   );
 }
 
