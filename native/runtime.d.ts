@@ -37,9 +37,16 @@ export interface NativePerfAttr {
   disabled?: boolean;
 }
 
-/** Called once per drained batch: records are at meta[2i] (offset) and meta[2i+1] (length). */
+/**
+ * Called once per drained batch: records are at meta[2i] (offset) and meta[2i+1] (length), for
+ * i < count. meta is one long-lived array refilled per batch (longer than count * 2), and so is
+ * data when the reader was made with reuseData: read them during the call, keep nothing of them.
+ */
 export type RingBatchFn = (data: Buffer, meta: Uint32Array, count: number) => void;
-/** Called once per drained batch: meta is (offset, length, cpu) per record; lost is (cpu, count) pairs. */
+/**
+ * Called once per drained batch: meta is (offset, length, cpu) per record (a long-lived array,
+ * as for RingBatchFn; data too with reuseData); lost is (cpu, count) pairs.
+ */
 export type PerfBatchFn = (data: Buffer, meta: Uint32Array, count: number, lost: Float64Array | null) => void;
 
 /**
@@ -47,7 +54,7 @@ export type PerfBatchFn = (data: Buffer, meta: Uint32Array, count: number, lost:
  * libbpf's epoll fd); chunks of records reach onData through a uv_async, one per loop turn.
  */
 export declare class NativeRingBuffer {
-  constructor(mapFd: number, onData: RingBatchFn);
+  constructor(mapFd: number, onData: RingBatchFn, reuseData?: boolean);
   /** Starts the drain thread (keeps the loop alive unless unref'd). */
   start(): void;
   stop(): void;
@@ -63,7 +70,13 @@ export declare class NativeRingBuffer {
  * (blocked in epoll_wait on the CPUs' perf fds); chunks reach onData through a uv_async.
  */
 export declare class NativePerfBuffer {
-  constructor(mapFd: number, pageCount: number, wakeupEvents: number, onData: PerfBatchFn);
+  constructor(
+    mapFd: number,
+    pageCount: number,
+    wakeupEvents: number,
+    onData: PerfBatchFn,
+    reuseData?: boolean,
+  );
   start(): void;
   stop(): void;
   consume(): number;

@@ -8,6 +8,14 @@
 // chunk, and the kernel's buffer fills (the program sees its submits refused; a perf buffer
 // reports LOST records), as with any slow consumer. The kernel is only ever drained with mu_
 // held (by the thread, or by consume() on the JS thread), so records stay in order.
+//
+// Memory is reused, not allocated per chunk: a handed-over chunk goes back to a short list of
+// spares with its capacity, and JS gets the records in one long-lived Buffer (and one meta
+// array) that is refilled for every chunk, so a saturated stream touches no fresh pages (fresh
+// chunk vectors and a new Buffer per chunk cost a page fault every ~4 KiB, which was most of a
+// chunk's hand-off). Only readers whose JS side copies every value out of the chunk (reuseData)
+// get the long-lived data Buffer; the others get a fresh copy per chunk, whose records they
+// hand out as views. The meta array is never kept by JS and is always reused.
 #pragma once
 #include <node_api.h>
 #include <signal.h>
@@ -18,6 +26,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -39,6 +48,10 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
   static constexpr size_t kPendingCap = 64u << 20;
   /// The drain thread's nice value (when permitted).
   static constexpr int kDrainNice = -10;
+  /// Emptied chunks kept for reuse.
+  static constexpr size_t kSpareChunks = 2;
+  /// Largest chunk data a reused JS Buffer grows to (a larger chunk gets a one-off copy).
+  static constexpr size_t kMaxReusedBytes = 4 * kChunkBytes;
 
   DrainedReader(const Napi::CallbackInfo& info, uint32_t metaStride, bool withLost)
       : Napi::ObjectWrap<Self>(info), stride_(metaStride), withLost_(withLost) {}
@@ -55,6 +68,9 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
     std::vector<double> lost;    // (cpu, count) pairs (perf buffers)
   };
   Napi::FunctionReference onData_;
+  /// Whether JS copies every value out of the data Buffer during the callback, so one Buffer
+  /// can be refilled for every chunk (set by the subclass's constructor).
+  bool reuseData_ = false;
 
   /// Moves everything the kernel holds now into the pending chunks (mu_ held). <0: -errno.
   virtual int drainKernel() = 0;
@@ -63,7 +79,14 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
 
   /// The chunk records are appended to (mu_ held: called from drainKernel's callbacks).
   Chunk& tail() {
-    if (pending_.empty() || pending_.back().data.size() >= kChunkBytes) pending_.emplace_back();
+    if (pending_.empty() || pending_.back().data.size() >= kChunkBytes) {
+      if (spare_.empty()) {
+        pending_.emplace_back();
+      } else {
+        pending_.push_back(std::move(spare_.back()));
+        spare_.pop_back();
+      }
+    }
     return pending_.back();
   }
   /// Appends one record (mu_ held); extra is the cpu for a perf record.
@@ -163,7 +186,15 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
   void dropPending() {
     std::lock_guard<std::mutex> lk(mu_);
     pending_.clear();
+    spare_.clear();
     pendingBytes_ = 0;
+  }
+
+  /// Drops the long-lived JS arrays (on close; JS thread).
+  void dropJsArrays() {
+    jsData_.Reset();
+    jsMeta_.Reset();
+    jsDataCap_ = jsMetaCap_ = 0;
   }
 
  private:
@@ -176,6 +207,14 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
   std::mutex mu_;
   std::condition_variable room_;
   std::deque<Chunk> pending_;  // under mu_
+  std::vector<Chunk> spare_;   // under mu_: emptied chunks, capacity kept
+  // the long-lived JS data Buffer and meta array (JS thread only), and whether a callback that
+  // uses them is running (a consume() from inside it gets fresh ones)
+  Napi::Reference<Napi::Buffer<char>> jsData_;
+  Napi::Reference<Napi::Uint32Array> jsMeta_;
+  size_t jsDataCap_ = 0;
+  size_t jsMetaCap_ = 0;
+  bool delivering_ = false;
   size_t pendingBytes_ = 0;    // under mu_
   uint64_t appended_ = 0;      // records and lost notices appended so far (under mu_)
   bool stop_ = false;          // under mu_ (also read after epoll_wait wakes)
@@ -273,11 +312,15 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
       pendingBytes_ -= c.data.size();
     }
     room_.notify_all();
-    if (c.meta.empty() && c.lost.empty()) return 0;
+    if (c.meta.empty() && c.lost.empty()) {
+      recycle(std::move(c));
+      return 0;
+    }
     uint32_t count = (uint32_t)(c.meta.size() / stride_);
-    Napi::Buffer<char> buf = Napi::Buffer<char>::Copy(env, c.data.data(), c.data.size());
-    Napi::Uint32Array meta = Napi::Uint32Array::New(env, c.meta.size());
-    if (!c.meta.empty()) std::memcpy(meta.Data(), c.meta.data(), c.meta.size() * sizeof(uint32_t));
+    // a consume() from inside the callback must not refill the arrays the callback is reading
+    bool reuse = !delivering_;
+    Napi::Buffer<char> buf = dataArray(env, c.data, reuse && reuseData_);
+    Napi::Uint32Array meta = metaArray(env, c.meta, reuse);
     std::vector<napi_value> args{buf, meta, Napi::Number::New(env, count)};
     if (withLost_) {
       Napi::Value lost = env.Null();
@@ -288,13 +331,59 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
       }
       args.push_back(lost);
     }
+    recycle(std::move(c));
     if (!asyncCtx_) asyncCtx_ = new Napi::AsyncContext(env, "tsbcc:events");
+    bool outer = !delivering_;
+    delivering_ = true;
     try {
       onData_.MakeCallback(this->Value(), args, *asyncCtx_);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }
+    if (outer) delivering_ = false;
     return (int)count;
+  }
+
+  /// Gives an emptied chunk back to the spares (its capacity kept, up to a bound).
+  void recycle(Chunk&& c) {
+    if (c.data.capacity() > kMaxReusedBytes) return;
+    c.data.clear();
+    c.meta.clear();
+    c.lost.clear();
+    std::lock_guard<std::mutex> lk(mu_);
+    if (spare_.size() < kSpareChunks) spare_.push_back(std::move(c));
+  }
+
+  /// The chunk's data as a Buffer: the long-lived one refilled (reuse), or a fresh copy.
+  Napi::Buffer<char> dataArray(Napi::Env env, const std::vector<char>& d, bool reuse) {
+    if (!reuse || d.size() > kMaxReusedBytes) return Napi::Buffer<char>::Copy(env, d.data(), d.size());
+    if (jsData_.IsEmpty() || jsDataCap_ < d.size()) {
+      size_t cap = std::max(d.size(), std::max(jsDataCap_ * 2, size_t(64) << 10));
+      if (cap > kMaxReusedBytes) cap = kMaxReusedBytes;
+      jsData_ = Napi::Persistent(Napi::Buffer<char>::New(env, cap));
+      jsDataCap_ = cap;
+    }
+    Napi::Buffer<char> b = jsData_.Value();
+    if (!d.empty()) std::memcpy(b.Data(), d.data(), d.size());
+    return b;
+  }
+
+  /// The chunk's meta values: the long-lived array refilled (reuse; JS reads only the first
+  /// count * stride values), or a fresh one.
+  Napi::Uint32Array metaArray(Napi::Env env, const std::vector<uint32_t>& m, bool reuse) {
+    Napi::Uint32Array a;
+    if (reuse && m.size() <= kMaxReusedBytes / sizeof(uint32_t)) {
+      if (jsMeta_.IsEmpty() || jsMetaCap_ < m.size()) {
+        size_t cap = std::max(m.size(), std::max(jsMetaCap_ * 2, size_t(4096)));
+        jsMeta_ = Napi::Persistent(Napi::Uint32Array::New(env, cap));
+        jsMetaCap_ = cap;
+      }
+      a = jsMeta_.Value();
+    } else {
+      a = Napi::Uint32Array::New(env, m.size());
+    }
+    if (!m.empty()) std::memcpy(a.Data(), m.data(), m.size() * sizeof(uint32_t));
+    return a;
   }
 };
 

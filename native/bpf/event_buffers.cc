@@ -2,7 +2,8 @@
 // blocking poll on the JS thread, never a busy thread (DESIGN D6). The ring and perf readers
 // are drained by a thread blocked in epoll_wait (drained_reader.h), so the kernel's buffers
 // empty at C speed while JS decodes; JS is called once per chunk of records with
-// (data, meta, count[, lost]); meta holds (offset, length[, cpu]) per record. Decoding and
+// (data, meta, count[, lost]); meta holds (offset, length[, cpu]) per record; with reuseData
+// the data Buffer is one long-lived Buffer refilled per chunk (JS must copy values out). Decoding and
 // policy live in TypeScript. The fd watcher uses uv_poll on the JS thread's loop.
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
@@ -125,10 +126,11 @@ class NativeRingBuffer : public DrainedReader<NativeRingBuffer> {
                         InstanceMethod("close", &NativeRingBuffer::Close)});
   }
 
-  // new NativeRingBuffer(mapFd, onData(data, meta, count))
+  // new NativeRingBuffer(mapFd, onData(data, meta, count), reuseData?)
   explicit NativeRingBuffer(const Napi::CallbackInfo& info) : DrainedReader<NativeRingBuffer>(info, 2, false) {
     Napi::Env env = info.Env();
     onData_ = Napi::Persistent(info[1].As<Napi::Function>());
+    reuseData_ = info.Length() > 2 && info[2].ToBoolean().Value();
     rb_ = ring_buffer__new(info[0].As<Napi::Number>().Int32Value(), &NativeRingBuffer::onSample, this, nullptr);
     if (!rb_) throwErrno(env, "ring_buffer__new", errno);
   }
@@ -177,6 +179,7 @@ class NativeRingBuffer : public DrainedReader<NativeRingBuffer> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     stopAll();
     dropPending();
+    dropJsArrays();
     if (rb_) ring_buffer__free(rb_);
     rb_ = nullptr;
     onData_.Reset();
@@ -210,7 +213,7 @@ class NativePerfBuffer : public DrainedReader<NativePerfBuffer> {
                         InstanceMethod("close", &NativePerfBuffer::Close)});
   }
 
-  // new NativePerfBuffer(mapFd, pageCount, wakeupEvents, onData(data, meta, count, lost))
+  // new NativePerfBuffer(mapFd, pageCount, wakeupEvents, onData(data, meta, count, lost), reuseData?)
   // meta: (offset, length, cpu) per record; lost: Float64Array of (cpu, count) pairs, or null.
   explicit NativePerfBuffer(const Napi::CallbackInfo& info) : DrainedReader<NativePerfBuffer>(info, 3, true) {
     Napi::Env env = info.Env();
@@ -218,6 +221,7 @@ class NativePerfBuffer : public DrainedReader<NativePerfBuffer> {
     size_t pages = info[1].As<Napi::Number>().Uint32Value();
     uint32_t wakeup = info[2].As<Napi::Number>().Uint32Value();
     onData_ = Napi::Persistent(info[3].As<Napi::Function>());
+    reuseData_ = info.Length() > 4 && info[4].ToBoolean().Value();
     perf_event_attr attr = {};
     attr.size = sizeof attr;
     attr.type = PERF_TYPE_SOFTWARE;
@@ -288,6 +292,7 @@ class NativePerfBuffer : public DrainedReader<NativePerfBuffer> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     stopAll();
     dropPending();
+    dropJsArrays();
     if (pb_) perf_buffer__free(pb_);
     pb_ = nullptr;
     onData_.Reset();

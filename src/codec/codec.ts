@@ -398,6 +398,16 @@ export function batchDecoder<T>(codec: Codec<T>): (b: Buffer, o: number, v: Data
 }
 
 /**
+ * Whether every value `codec` decodes is detached from the buffer it was decoded from (codecs
+ * built by {@link codecFor}: byte arrays are copied, everything else is a number, bigint,
+ * string or a structure of those), so the buffer may be reused once decoding returns. Other
+ * codecs may hand out views of it.
+ */
+export function decodesDetached(codec: Codec<unknown>): boolean {
+  return viewDecoders.has(codec);
+}
+
+/**
  * A codec for a map key or value that has no layout: 1/2/4-byte values as unsigned numbers,
  * 8-byte values as bigint, anything else as a Buffer.
  */

@@ -3,7 +3,7 @@
  * thread blocked on the CPUs' perf fds (D6). Records arrive in order per CPU, decoded with the event layout;
  * lost-record notices go to `lost`.
  */
-import { batchDecoder, viewOf, type Codec } from '../codec/codec.js';
+import { batchDecoder, decodesDetached, viewOf, type Codec } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import { native } from '../native.js';
 import { EventReader, type EventReaderOptions } from './event-reader.js';
@@ -49,11 +49,20 @@ export class PerfBuffer<T = Buffer> extends EventReader<PerfEvent<T>> {
         `perf buffer ${mapName}: pageCount must be a power of two, got ${pages}`,
       );
     const { callback, lost, codec } = opts;
-    // one DataView per chunk for the compiled decoder; other records are views of the chunk
+    // one DataView per chunk for the compiled decoder; other records are views of the chunk,
+    // or copies when the codec's values are detached from it and the native side refills one
+    // long-lived Buffer per chunk (as in ring-buffer.ts)
     const decode = codec && batchDecoder(codec);
     const size = codec?.size ?? Infinity;
+    const reuse = codec !== undefined && decodesDetached(codec as Codec<unknown>);
+    let lastData: Buffer | undefined;
+    let view: DataView | undefined;
     const onData = (data: Buffer, meta: Uint32Array, count: number, lostPairs: Float64Array | null): void => {
-      const v = decode && count > 0 ? viewOf(data) : undefined;
+      if (decode && count > 0 && data !== lastData) {
+        lastData = reuse ? data : undefined;
+        view = viewOf(data);
+      }
+      const v = view;
       const ab = data.buffer;
       const base = data.byteOffset;
       for (let i = 0; i < count; i++) {
@@ -61,7 +70,11 @@ export class PerfBuffer<T = Buffer> extends EventReader<PerfEvent<T>> {
         const len = meta[3 * i + 1] as number;
         const cpu = meta[3 * i + 2] as number;
         const ev = (
-          decode && v && len >= size ? decode(data, off, v) : Buffer.from(ab, base + off, len)
+          decode && v && len >= size
+            ? decode(data, off, v)
+            : reuse
+              ? Buffer.from(data.subarray(off, off + len))
+              : Buffer.from(ab, base + off, len)
         ) as T;
         this.received++;
         callback?.(ev, cpu);
@@ -81,6 +94,9 @@ export class PerfBuffer<T = Buffer> extends EventReader<PerfEvent<T>> {
           });
       }
     };
-    this.open(() => new (native().NativePerfBuffer)(mapFd, pages, opts.wakeupEvents ?? 1, onData), opts);
+    this.open(
+      () => new (native().NativePerfBuffer)(mapFd, pages, opts.wakeupEvents ?? 1, onData, reuse),
+      opts,
+    );
   }
 }

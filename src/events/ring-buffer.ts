@@ -5,7 +5,7 @@
  * compiler captured (or handed over as Buffers) and delivered to a callback and/or async
  * iterators.
  */
-import { batchDecoder, viewOf, type Codec } from '../codec/codec.js';
+import { batchDecoder, decodesDetached, viewOf, type Codec } from '../codec/codec.js';
 import { native } from '../native.js';
 import { EventReader, type EventReaderOptions } from './event-reader.js';
 
@@ -34,20 +34,33 @@ export class RingBuffer<T = Buffer> extends EventReader<T> {
       callback?.(ev);
       if (this.iterating) this.push(ev);
     };
-    // One DataView per chunk serves every record's compiled decoder (codec.ts batchDecoder);
-    // records shorter than the codec's size, and every record without a codec, are views of the
-    // chunk (Buffer.from on its ArrayBuffer: half the cost of subarray).
+    // One DataView per chunk serves every record's compiled decoder (codec.ts batchDecoder).
+    // Without a codec every record is a view of the chunk (Buffer.from on its ArrayBuffer: half
+    // the cost of subarray), and each chunk is a fresh Buffer. A codec whose values are
+    // detached from the chunk (decodesDetached) lets the native side refill one long-lived
+    // Buffer per chunk (drained_reader.h); then a record shorter than the codec's size is copied
+    // out, not viewed.
     const decode = codec && batchDecoder(codec);
     const size = codec?.size ?? 0;
+    const reuse = codec !== undefined && decodesDetached(codec as Codec<unknown>);
+    let lastData: Buffer | undefined;
+    let view: DataView | undefined;
+    const short = reuse
+      ? (data: Buffer, off: number, len: number): T => Buffer.from(data.subarray(off, off + len)) as T
+      : (data: Buffer, off: number, len: number): T =>
+          Buffer.from(data.buffer, data.byteOffset + off, len) as T;
     const onData = decode
       ? (data: Buffer, meta: Uint32Array, count: number): void => {
-          const v = viewOf(data);
-          const ab = data.buffer;
-          const base = data.byteOffset;
+          // the long-lived Buffer keeps its view; a fresh one gets a new view
+          if (data !== lastData) {
+            lastData = reuse ? data : undefined;
+            view = viewOf(data);
+          }
+          const v = view as DataView;
           for (let i = 0; i < count; i++) {
             const off = meta[2 * i] as number;
             const len = meta[2 * i + 1] as number;
-            deliver(len >= size ? decode(data, off, v) : (Buffer.from(ab, base + off, len) as T));
+            deliver(len >= size ? decode(data, off, v) : short(data, off, len));
           }
         }
       : (data: Buffer, meta: Uint32Array, count: number): void => {
@@ -57,6 +70,6 @@ export class RingBuffer<T = Buffer> extends EventReader<T> {
             deliver(Buffer.from(ab, base + (meta[2 * i] as number), meta[2 * i + 1] as number) as T);
           }
         };
-    this.open(() => new (native().NativeRingBuffer)(mapFd, onData), opts);
+    this.open(() => new (native().NativeRingBuffer)(mapFd, onData, reuse), opts);
   }
 }

@@ -7,7 +7,14 @@
  * values through decode() (no DataView) and through the batch decoder (DataView).
  */
 import { describe, expect, it } from 'vitest';
-import { batchDecoder, closureDecoder, codecFor, viewOf } from '../../src/codec/codec.js';
+import {
+  batchDecoder,
+  closureDecoder,
+  codecFor,
+  codecForSize,
+  decodesDetached,
+  viewOf,
+} from '../../src/codec/codec.js';
 import type { FieldLayout, TypeLayout } from '../../src/compiler/type-layout.js';
 
 const int = (size: number, signed: boolean, extra: object = {}): TypeLayout => ({
@@ -146,5 +153,24 @@ describe('compiled decoders', () => {
     expect(Object.prototype.hasOwnProperty.call(v, '__proto__')).toBe(true);
     expect(typeof v['u64']).toBe('bigint');
     expect(typeof v['s128']).toBe('bigint');
+  });
+
+  it('decode values detached from the buffer (which event readers then reuse): byte arrays are copies', () => {
+    const b = randomBuffer(comparable.size, 9);
+    const codec = codecFor<Record<string, unknown>>(comparable);
+    expect(decodesDetached(codec)).toBe(true);
+    const before = closureDecoder(comparable)(b, 0);
+    const v = batchDecoder(codec)(b, 0, viewOf(b));
+    b.fill(0); // the reader refills its Buffer with the next chunk
+    expect(v).toEqual(before);
+    // codecs without a compiled decoder may hand out views: not detached
+    expect(decodesDetached(codecForSize(4))).toBe(false);
+    expect(
+      decodesDetached({
+        size: 4,
+        decode: (x: Buffer, o: number) => x.subarray(o, o + 4),
+        encode: () => undefined,
+      }),
+    ).toBe(false);
   });
 });
