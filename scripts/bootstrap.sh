@@ -70,6 +70,13 @@ if [ ! -f dist/src/cli/tool.bundle.mjs ] || [ dist/.tsbuildinfo -nt dist/src/cli
   node scripts/bundle-tools.mjs
 fi
 
+# The package entry as one module (`import 'tsbcc'`'s memory; see scripts/bundle-entry.mjs),
+# after each tsc emit.
+if [ ! -f dist/src/index.bundle.mjs ] || [ dist/.tsbuildinfo -nt dist/src/index.bundle.mjs ]; then
+  log "bundling the package entry"
+  node scripts/bundle-entry.mjs
+fi
+
 # The examples' web pages (d3 bundled with esbuild) are built when their sources changed.
 if [ ! -f dist/web/tunnel_monitor/dashboard.js ] || [ -n "$(find examples -path '*/web/*' -newer dist/web/tunnel_monitor/dashboard.js -print -quit 2>/dev/null)" ] || [ package-lock.json -nt dist/web/tunnel_monitor/dashboard.js ]; then
   log "bundling the examples' web pages"

@@ -1,6 +1,6 @@
 /**
  * Where a compile + load's resident memory goes, in one fresh process: RSS (anonymous and
- * file-backed) of bare Node, after importing the compile and load modules, after loading the
+ * file-backed) of bare Node, after importing tsbcc's package entry, after loading the
  * addon, and around every native call of the compile (its peak, VmHWM, reset before each
  * call through /proc/self/clear_refs), then with the program loaded. Not a comparison (run.py
  * is); it says which part of the process a peak or steady state is made of.
@@ -8,7 +8,9 @@
  *   (default: test/corpus/networking/neighbor_sharing.c classify_wan SCHED_CLS)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ProgramTypeName } from '../../src/uapi/program-type.js';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { ProgramTypeName } from 'tsbcc';
 
 interface Status {
   rss: number;
@@ -32,11 +34,12 @@ const [file = 'test/corpus/networking/neighbor_sharing.c', fn = 'classify_wan', 
   process.argv.slice(2);
 const text = `${readFileSync(file, 'utf8')}\n// rss-stages ${Date.now()}\n`;
 console.log(`bare node:        ${show(status())}`);
-const { compile } = await import('../../src/compiler/compile.js');
-const { BpfObject } = await import('../../src/core/bpf-object.js');
-const { native } = await import('../../src/native.js');
-console.log(`modules imported: ${show(status())}`);
-const addon = native() as unknown as Record<string, unknown>;
+// the package entry, as a user's program imports it (package.json "exports")
+const { compile, BpfObject } = await import('tsbcc');
+console.log(`tsbcc imported:   ${show(status())}`);
+// the addon tsbcc loads on its first compile (Node's require cache hands tsbcc this module)
+const addonPath = fileURLToPath(new URL('../../build/Release/tsbcc.node', import.meta.resolve('tsbcc')));
+const addon = createRequire(import.meta.url)(addonPath) as Record<string, unknown>;
 console.log(`addon loaded:     ${show(status())}`);
 for (const name of ['btfHeader', 'btfRelease', 'bccRewrite', 'clangCompile', 'compilerRelease']) {
   const call = addon[name];

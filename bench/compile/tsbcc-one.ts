@@ -1,6 +1,6 @@
 /**
  * One measurement in a fresh process: compile a BCC-C file with tsbcc and load its function
- * into the verifier. Prints JSON {ms, cpu, fromCache, hwm, rss} (cpu: ms of this process and
+ * into the verifier, tsbcc imported through its package entry (`from 'tsbcc'`) as a user does. Prints JSON {ms, cpu, fromCache, hwm, rss} (cpu: ms of this process and
  * its forked children; hwm: this process's peak RSS in MB,
  * VmHWM; run.py adds its forked children's; rss: its RSS in MB with the program loaded, the
  * steady state a tool runs in). Used by bench/compile/run.py.
@@ -11,10 +11,11 @@
  * directory (run.py's choice).
  */
 import { readFileSync } from 'node:fs';
-import { compile } from '../../src/compiler/compile.js';
-import { BpfObject } from '../../src/core/bpf-object.js';
-import type { ProgramTypeName } from '../../src/uapi/program-type.js';
-import { native } from '../../src/native.js';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+// the package entry, as a user's program loads it (package.json "exports": the bundled
+// dist/src/index.bundle.mjs), not tsbcc's modules by path
+import { BpfObject, compile, type ProgramTypeName } from 'tsbcc';
 
 const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0', header = 'auto'] =
   process.argv.slice(2);
@@ -23,7 +24,12 @@ const [file = '', fn = '', type = 'SCHED_CLS', mode = 'new', run = '0', header =
 const fresh =
   mode === 'newid' ? `\n#define TSBCC_BENCH_RUN_${process.pid}_${run} ${run}\n` : `\n// run ${run}\n`;
 const text = readFileSync(file, 'utf8') + (mode === 'cached' ? '' : fresh);
-native(); // load the addon (and LLVM) before timing, as `import bcc` does for BCC
+// load the addon (and LLVM) before timing, as `import bcc` does for BCC: the file tsbcc loads
+// on its first compile (build/Release/ of the package; Node's require cache then hands tsbcc
+// the same module)
+createRequire(import.meta.url)(
+  fileURLToPath(new URL('../../build/Release/tsbcc.node', import.meta.resolve('tsbcc'))),
+);
 /** CPU ms of this process's ended (waited-for) children: /proc/self/stat cutime + cstime. */
 const childrenCpu = (): number => {
   const fields = readFileSync('/proc/self/stat', 'utf8')

@@ -6,11 +6,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TsbccError } from '../errors.js';
 import type { FlowSample } from '../recipes/vxlan-flow-monitor.js';
+import { http } from '../util/node-builtins.js';
 
 /** What the dashboard reads besides the flows: names for the endpoints, the VNIs. */
 export interface DashboardInfo {
@@ -95,7 +96,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardS
   const page = await readFile(pagePath);
   const script = await readFile(bundle);
   const info = typeof opts.info === 'function' ? opts.info : () => opts.info as DashboardInfo;
-  const server = createServer((req, res) => {
+  const server = http().createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     res.setHeader('cache-control', 'no-store');
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -11,9 +11,10 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import { net } from '../util/node-builtins.js';
 import { processStart, recordDir } from './ratelimit-record.js';
 
 /** How long a change waits for another one of the same namespace (ms): default 120 s. */
@@ -30,7 +31,7 @@ export function lockSocketName(key: string): string {
 
 function tryBind(name: string): Promise<Server | undefined> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    const server = net().createServer();
     server.once('error', (e: NodeJS.ErrnoException) => {
       server.close();
       if (e.code === 'EADDRINUSE') resolve(undefined);

@@ -3,8 +3,8 @@
  * a `__be32` in network byte order; the codec reads it as a little-endian u32, so these helpers
  * convert between that number and the dotted text. MAC and IPv6 fields decode to Buffers.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
+import { net } from '../util/node-builtins.js';
 
 /**
  * Formats an IPv4 address field: a `__be32` decoded as number (memory order), or 4 bytes.
@@ -28,7 +28,7 @@ export function formatIPv4(v: number | Uint8Array, opts: { hostOrder?: boolean }
  * @throws InvalidArgumentError for text that is not an IPv4 address.
  */
 export function parseIPv4(s: string, opts: { hostOrder?: boolean } = {}): number {
-  if (!isIPv4(s)) throw new InvalidArgumentError(`"${s}" is not an IPv4 address`);
+  if (!net().isIPv4(s)) throw new InvalidArgumentError(`"${s}" is not an IPv4 address`);
   const b = s.split('.').map(Number);
   if (opts.hostOrder) b.reverse();
   return ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) >>> 0;
@@ -64,7 +64,7 @@ export function formatIPv6(v: Uint8Array): string {
  * @throws InvalidArgumentError for text that is not an IPv6 address.
  */
 export function parseIPv6(s: string): Buffer {
-  if (!isIPv6(s)) throw new InvalidArgumentError(`"${s}" is not an IPv6 address`);
+  if (!net().isIPv6(s)) throw new InvalidArgumentError(`"${s}" is not an IPv6 address`);
   let text = s;
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4?.[1]) {

@@ -2,8 +2,8 @@
  * IP addresses, prefixes and MAC addresses parsed from text (pure). Used at the edges (YAML,
  * CLI, topology specs) to turn strings into bytes for netlink, with errors that name the input.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
+import { net } from '../util/node-builtins.js';
 
 /** A parsed IP address. */
 export interface IpAddress {
@@ -41,7 +41,7 @@ function ipv6Bytes(s: string): Buffer {
 
 /** Whether s is an IPv4 or IPv6 address. */
 export function isIp(s: string): boolean {
-  return isIPv4(s) || isIPv6(s);
+  return net().isIPv4(s) || net().isIPv6(s);
 }
 
 /**
@@ -49,8 +49,8 @@ export function isIp(s: string): boolean {
  * @throws InvalidArgumentError naming the text.
  */
 export function parseIp(s: string): IpAddress {
-  if (isIPv4(s)) return { family: 4, bytes: Buffer.from(s.split('.').map(Number)), text: s };
-  if (isIPv6(s)) return { family: 6, bytes: ipv6Bytes(s), text: s };
+  if (net().isIPv4(s)) return { family: 4, bytes: Buffer.from(s.split('.').map(Number)), text: s };
+  if (net().isIPv6(s)) return { family: 6, bytes: ipv6Bytes(s), text: s };
   throw new InvalidArgumentError(`invalid IP address "${s}"`);
 }
 

@@ -18,7 +18,6 @@
  */
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import { ERRNO } from '../errno.js';
 import { NetlinkError } from '../errors.js';
 import { logger } from '../logger.js';
@@ -29,6 +28,7 @@ import { dumpFilters, filterRequest } from '../netlink/tc/filter.js';
 import { decodeTcObject, deleteQdisc, dumpQdiscs } from '../netlink/tc/qdisc.js';
 import { HOOK_QDISC_HANDLE, PARENT_EGRESS, PARENT_INGRESS, TC_H } from '../netlink/tc/tca.js';
 import { track, untrack, type Closeable } from '../resources.js';
+import { workerThreads } from '../util/node-builtins.js';
 import { processStart, runDir } from '../util/run-dir.js';
 import { parseFilterReply } from './filter-list.js';
 import { detachXdpIfRunning } from '../xdp/xdp-netlink.js';
@@ -136,7 +136,7 @@ let myPath = '';
 function myFile(): string {
   const dir = runDir();
   if (dir !== myDir) {
-    myName ??= `${process.pid}-${threadId}.json`;
+    myName ??= `${process.pid}-${workerThreads().threadId}.json`;
     myPath = join(dir, 'tc', myName);
     myDir = dir;
   }

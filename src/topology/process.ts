@@ -3,10 +3,11 @@
  * (`ip netns exec NAME cmd...`), never a shell string: exec (await exit, output captured) and
  * spawn (long-running, streamed output, ended on destroy).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError, TopologyError } from '../errors.js';
+import { childProcess } from '../util/node-builtins.js';
 
 /** Options for {@link execIn}. */
 export interface ExecOptions {
@@ -55,7 +56,7 @@ export async function execIn(
 ): Promise<ExecResult> {
   checkArgv(argv);
   const full = nsArgs(ns, argv);
-  const child = spawn(full[0] ?? '', full.slice(1), {
+  const child = childProcess().spawn(full[0] ?? '', full.slice(1), {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -122,7 +123,7 @@ export class HostProcess implements AsyncDisposable {
     checkArgv(argv);
     const full = nsArgs(ns, argv);
     const out = opts.output ?? 'pipe';
-    this.child = spawn(full[0] ?? '', full.slice(1), {
+    this.child = childProcess().spawn(full[0] ?? '', full.slice(1), {
       stdio: ['ignore', out, out],
       env: { ...process.env, ...opts.env },
       // its own process group, so stop() ends what it started too (a `sh -c` loop's sleep or

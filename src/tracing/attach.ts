@@ -3,12 +3,12 @@
  * Each attach returns an FdLink; closing it detaches. Where the kernel lacks the hook a
  * NotSupportedError names the kernel option.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { InvalidArgumentError, NotSupportedError, fromNative } from '../errors.js';
 import { native } from '../native.js';
 import { onlineCpus } from '../util/cpus.js';
+import { childProcess } from '../util/node-builtins.js';
 import type { Program } from '../core/program.js';
 import { FdLink } from './fd-link.js';
 import { symbolOffset } from './elf-symbols.js';
@@ -227,7 +227,7 @@ export function resolveBinary(name: string): string {
     return name;
   }
   try {
-    const cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8' });
+    const cache = childProcess().execFileSync('ldconfig', ['-p'], { encoding: 'utf8' });
     const re = new RegExp(
       `^\\s+lib${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.so[^ ]* \\(([^)]*)\\) => (.+)$`,
     );
