@@ -14,6 +14,12 @@
           "inputs": ["<(module_root_dir)/native/compiler/text-order.txt.gz"],
           "outputs": ["<(module_root_dir)/build/text-order.txt"],
           "action": ["sh", "-c", "gzip -dc <(module_root_dir)/native/compiler/text-order.txt.gz > <(module_root_dir)/build/text-order.txt"]
+        },
+        {
+          "action_name": "bpf_ama",
+          "inputs": ["<(module_root_dir)/scripts/bpf-ama-archive.sh", "/usr/lib/llvm-19/lib/libLLVMBPFCodeGen.a"],
+          "outputs": ["<(module_root_dir)/build/libtsbcc_bpf_ama.a"],
+          "action": ["bash", "<(module_root_dir)/scripts/bpf-ama-archive.sh", "/usr/lib/llvm-19/lib", "<(module_root_dir)/build/libtsbcc_bpf_ama.a"]
         }
       ],
       "ldflags": [
@@ -35,6 +41,7 @@
       "cflags_cc": ["-std=c++17", "-fexceptions", "-fno-rtti", "-O2", "-ffunction-sections", "-fdata-sections", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": [
         "-L/usr/lib/llvm-19/lib",
+        "<(module_root_dir)/build/libtsbcc_bpf_ama.a",
         "-Wl,--start-group",
         "<@(clang_libs)",
         "<!@(/usr/lib/llvm-19/bin/llvm-config --link-static --libs <(llvm_components))",

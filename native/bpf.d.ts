@@ -22,7 +22,8 @@ export interface NativeMapInfo {
 
 /** A libbpf bpf_object opened from ELF bytes. Methods throw native errno errors. */
 export declare class NativeObject {
-  constructor(elf: Buffer, name: string);
+  /** `btfCustomPath`: the BTF libbpf relocates CO-RE accesses against instead of the kernel's. */
+  constructor(elf: Buffer, name: string, btfCustomPath?: string);
   programs(): NativeProgramInfo[];
   maps(): NativeMapInfo[];
   setProgramType(program: string, type: number, expectedAttachType?: number): void;
@@ -74,6 +75,14 @@ export interface BpfNative {
     name?: string,
   ): number;
   progInfo(fd: number): { id: number; name: string; type: number };
+  /**
+   * The target BTF for CO-RE relocation cut from the BTF file at `path` (native/bpf/core_btf.cc):
+   * every type whose essential name (before a `___flavor`) is a root's, with what it holds by
+   * value. `roots` are "KIND:NAME" of the relocations' local root types; `missing` those with no
+   * candidate of their kind (libbpf would search the modules' BTF for them). Throws an errno
+   * error when the file cannot be parsed.
+   */
+  coreTargetBtf(path: string, roots: string[]): { btf: Buffer; missing: string[]; types: number };
   closeFd(fd: number): void;
   dupFd(fd: number): number;
 

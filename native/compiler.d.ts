@@ -28,10 +28,16 @@ export interface NativeCompileRequest {
   /** Output file for `pch`. */
   outputPath?: string;
   /**
-   * Run in a forked child process (LLVM's BPF CO-RE pass keeps process-wide state that breaks
-   * later modules with the same relocations; the child's memory is released on exit).
+   * Run in a forked child process (its memory is released on exit). tsbcc's compiles use
+   * `core` instead since session 7.
    */
   isolate?: boolean;
+  /**
+   * The module may have CO-RE relocations: compiled in-process one at a time among such
+   * compiles, with the state LLVM's BPF CO-RE pass keeps between modules emptied before and
+   * after (native/compiler/clang_compile.cc).
+   */
+  core?: boolean;
 }
 
 /** A map declaration the BCC rewriter found (section `maps/<kind>`). */
@@ -88,7 +94,7 @@ export interface NativeBccRewriteResult {
   maps: NativeBccMap[];
   programs: NativeBccProgram[];
   events: NativeBccEvent[];
-  /** Implicit reads emitted with CO-RE relocations (their codegen must run isolated). */
+  /** Implicit reads emitted with CO-RE relocations (their codegen is a `core` compile). */
   coreReads: number;
   diagnostics: NativeDiagnostic[];
 }

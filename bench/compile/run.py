@@ -10,7 +10,7 @@ and first use (empty cache directory). BCC always
 compiles (it has no object cache), using Debian's linux-headers linked for it only.
 
 Peak RSS counts forked children as a sum, not the largest: the process's own VmHWM (it reports
-it at exit) plus, for every process forked below it (tsbcc's isolated CO-RE codegen), that
+it at exit) plus, for every process forked below it (tsbcc's CO-RE codegen until session 7), that
 process's VmHWM as last read by a sampler thread (every 2 ms; VmHWM only grows, so a peak
 between two samples is not missed; what a child adds in its last 2 ms is); never less than
 wait4's ru_maxrss (the largest of the process and its children). A child's pages shared
@@ -52,9 +52,10 @@ PROGRAMS = [
     ("neighbor_sharing", "test/corpus/networking/neighbor_sharing.c", "classify_wan", "SCHED_CLS"),
     ("tunnel_monitor", "test/corpus/networking/tunnel_monitor.c", "handle_outer", "SCHED_CLS"),
     ("tracepoint + hash", "test/corpus/tracing/tp_switch.c", "tracepoint__sched__sched_switch", "TRACEPOINT"),
-    # implicit kernel reads through bpf_get_current_task(): tsbcc compiles CO-RE reads in a
-    # forked process, whose memory the peak counts
-    ("CO-RE reads (forked codegen)", "test/corpus/tracing/current_task.c",
+    # implicit kernel reads through bpf_get_current_task(): CO-RE relocations (compiled in a
+    # forked process until session 7, whose memory the peak counted; in-process since), loaded
+    # against the target BTF cut from the kernel's (src/core/core-target-btf.ts)
+    ("CO-RE reads", "test/corpus/tracing/current_task.c",
      "tracepoint__sched__sched_process_exec", "TRACEPOINT"),
 ]
 # BENCH_ONLY=substring runs only the programs whose label contains it

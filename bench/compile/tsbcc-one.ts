@@ -48,7 +48,7 @@ const obj = BpfObject.create(spec);
 obj.loadFunc(fn, type as ProgramTypeName);
 const ms = performance.now() - t0;
 const used = process.cpuUsage(c0);
-// the forked codegen's CPU counts too (CO-RE programs; 10 ms resolution)
+// a forked child's CPU counts too (none since session 7's in-process CO-RE codegen; 10 ms resolution)
 const cpu = (used.user + used.system) / 1000 + childrenCpu() - k0;
 const status = (key: string): number =>
   Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;

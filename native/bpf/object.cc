@@ -38,10 +38,13 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
     Napi::Env env = info.Env();
     Napi::Buffer<char> elf = info[0].As<Napi::Buffer<char>>();
     std::string name = info[1].As<Napi::String>().Utf8Value();
+    // optional: the BTF libbpf relocates CO-RE accesses against instead of the kernel's
+    std::string btfPath = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
     elf_.assign(elf.Data(), elf.Length());
     installLibbpfPrint();
     LibbpfLogCapture cap;
-    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str());
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str(),
+                .btf_custom_path = btfPath.empty() ? nullptr : btfPath.c_str());
     obj_ = bpf_object__open_mem(elf_.data(), elf_.size(), &opts);
     if (!obj_) {
       int err = errno;

@@ -17,7 +17,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,15 +28,35 @@
 #include "compiler/memory_release.h"
 #include "registry.h"
 
+namespace llvm {
+class GlobalVariable;
+}
+
+// LLVM's BPF CO-RE pass (BPFAbstractMemberAccess) keeps the global it makes for each
+// relocated access in this static map, by access key, and never empties it: a later module with
+// the same access would be handed a global of a module already freed. The build renames it out
+// of the pass's object (scripts/bpf-ama-archive.sh) so it can be emptied around each CO-RE
+// code generation.
+extern std::map<std::string, llvm::GlobalVariable*> bpfGepGlobals __asm__("tsbcc_bpf_gep_globals");
+
 namespace tsbcc {
 namespace {
+
+// Held by a code generation that may relocate CO-RE accesses: one at a time in the process, each
+// starting and ending with the pass's map empty.
+std::mutex& coreCodegenLock() {
+  static std::mutex m;
+  return m;
+}
 
 struct Request : SessionRequest {
   std::string emit;  // "obj" | "llvm" | "syntax" | "pch"
   std::string outputPath;  // for "pch"
-  // Run the compile in a forked child: LLVM's BPF CO-RE pass keeps process-wide state that
-  // breaks a second module with the same relocations, and the child's memory is released.
+  // Run the compile in a forked child, whose memory is released at its exit.
   bool isolate = false;
+  // The module may have CO-RE accesses: run alone among those that may, the CO-RE pass's state
+  // emptied before and after (in-process, instead of `isolate`).
+  bool core = false;
 };
 
 struct Result {
@@ -79,7 +101,15 @@ Result runCompile(const Request& req, bool locked = true) {
     act = withPhasesReleased(std::make_unique<clang::EmitObjAction>(&ctx));
   }
   act = withExpansionBudget(std::move(act));
+  // (a forked child has the process to itself, and must not wait on a lock the parent held)
+  bool core = req.core && locked;
+  std::unique_lock<std::mutex> coreOnly(coreCodegenLock(), std::defer_lock);
+  if (core) {
+    coreOnly.lock();
+    bpfGepGlobals.clear();
+  }
   bool ok = ci.ExecuteAction(*act);
+  if (core) bpfGepGlobals.clear();
   res.ok = ok && !ci.getDiagnostics().hasErrorOccurred();
   res.output.assign(buffer.data(), buffer.size());
   res.diags = std::move(cons->diags);
@@ -213,6 +243,7 @@ Request parseRequest(const Napi::Object& o) {
   r.emit = o.Has("emit") ? o.Get("emit").As<Napi::String>().Utf8Value() : "obj";
   if (o.Has("outputPath")) r.outputPath = o.Get("outputPath").As<Napi::String>().Utf8Value();
   if (o.Has("isolate")) r.isolate = o.Get("isolate").ToBoolean().Value();
+  if (o.Has("core")) r.core = o.Get("core").ToBoolean().Value();
   return r;
 }
 

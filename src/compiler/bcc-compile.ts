@@ -367,7 +367,7 @@ export async function compileBcc(
       files: cgFiles,
       stubDirs: [KERNEL_STUB_DIR],
       emit: 'obj',
-      isolate: rw.coreReads > 0 || /preserve_access_index|bpf_core_|BPF_CORE_/.test(source.text),
+      core: rw.coreReads > 0 || /preserve_access_index|bpf_core_|BPF_CORE_/.test(source.text),
     });
     const cgDiags = codegenDiagnostics(cg.diagnostics, source, rewritten, rwDiags).map(explainUsdtReader);
     if (!cg.ok) throw new CompileError(cgDiags, 'the rewritten program does not compile');
@@ -427,7 +427,7 @@ export async function compileBcc(
       files: rwFiles,
       stubDirs: [KERNEL_STUB_DIR],
       emit: 'llvm',
-      isolate: true,
+      core: true,
     });
     llvmIr = ir.output;
   }

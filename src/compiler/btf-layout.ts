@@ -154,6 +154,12 @@ export class Btf {
     }
   }
 
+  /** The kind (a BTF_KIND_* number) and name of type `id`; undefined for void or an unknown id. */
+  kindAndName(id: number): { kind: number; name: string } | undefined {
+    const t = this.types[id];
+    return t && { kind: t.kind, name: t.name };
+  }
+
   /** The id of the struct/union/typedef named `name` (e.g. `struct data_t`, `data_t`), or 0. */
   findByName(spelling: string): number {
     const m = /^(struct|union|enum)\s+(\w+)$/.exec(spelling.trim());

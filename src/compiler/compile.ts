@@ -194,6 +194,8 @@ async function compileUnreleased(input: CompileInput, opts: CompileOptions): Pro
     mainPath: source.virtualPath,
     mainSource: source.text,
     emit: 'obj',
+    // vmlinux.h's records and the bpf_core_* macros make CO-RE relocations
+    core: /preserve_access_index|bpf_core_|BPF_CORE_|vmlinux\.h/.test(source.text),
   });
   const diagnostics = toDiagnostics(result.diagnostics, [source]);
   if (!result.ok) throw new CompileError(diagnostics);

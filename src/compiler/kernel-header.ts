@@ -44,6 +44,11 @@ const btfKeys = new Map<string, { size: number; mtime: number; hash: string }>()
 export async function btfHash(path = VMLINUX_BTF): Promise<string> {
   // metadata calls here and below are synchronous: each is microseconds, while an awaited one
   // costs a thread-pool round trip, and a cached compile makes a dozen of them in sequence
+  return btfHashSync(path);
+}
+
+/** {@link btfHash} for synchronous callers (a load). @throws Error when the file cannot be stat'ed. */
+export function btfHashSync(path = VMLINUX_BTF): string {
   const st = statSync(path);
   const known = btfKeys.get(path);
   if (known && known.size === st.size && known.mtime === st.mtimeMs) return known.hash;

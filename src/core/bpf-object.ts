@@ -15,6 +15,7 @@ import { mapInfoOf, RawMap } from './raw-map.js';
 import { pinObject, type PinOptions } from './pin.js';
 import { registerSharedMap, sharedMapFd, unregisterSharedMaps } from './shared-maps.js';
 import { Program } from './program.js';
+import { coreTargetBtf } from './core-target-btf.js';
 import {
   ProgramType,
   isProgramTypeName,
@@ -76,7 +77,7 @@ export class BpfObject implements Closeable {
     const n = native();
     let obj: NativeObject;
     try {
-      obj = new n.NativeObject(spec.elf, spec.name);
+      obj = new n.NativeObject(spec.elf, spec.name, coreTargetBtf(spec.elf));
     } catch (e) {
       throw fromNative(e, `open ${spec.name}`);
     }
@@ -156,7 +157,7 @@ export class BpfObject implements Closeable {
 
     let logSize = opts.logSize ?? 1 << 20;
     for (;;) {
-      const obj = new (native().NativeObject)(this.spec.elf, this.spec.name);
+      const obj = new (native().NativeObject)(this.spec.elf, this.spec.name, coreTargetBtf(this.spec.elf));
       try {
         for (const p of obj.programs()) obj.setAutoload(p.name, p.name === name);
         obj.setProgramType(name, typeNum, expectedAttachType);
