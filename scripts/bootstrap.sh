@@ -77,6 +77,10 @@ if [ ! -f dist/src/index.bundle.mjs ] || [ dist/.tsbuildinfo -nt dist/src/index.
   node scripts/bundle-entry.mjs
 fi
 
+# The dialect headers' kernel-header roots, for a first compile with an empty cache (see
+# scripts/dialect-roots.mjs); ~0.2 s, rewritten each time (its name depends on the headers).
+node scripts/dialect-roots.mjs
+
 # The examples' web pages (d3 bundled with esbuild) are built when their sources changed.
 if [ ! -f dist/web/tunnel_monitor/dashboard.js ] || [ -n "$(find examples -path '*/web/*' -newer dist/web/tunnel_monitor/dashboard.js -print -quit 2>/dev/null)" ] || [ package-lock.json -nt dist/web/tunnel_monitor/dashboard.js ]; then
   log "bundling the examples' web pages"

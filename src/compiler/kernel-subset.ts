@@ -115,18 +115,31 @@ function writeDialectRoots(file: string, r: DialectRoots): void {
 }
 
 /**
- * The dialect headers' roots: computed from their text (~15 ms of CPU in a fresh process,
+ * Where the build leaves the dialect headers' roots (scripts/dialect-roots.mjs, run by the
+ * bootstrap and build:ts): they depend on the package's headers and libbpf's helper
+ * prototypes, not on the kernel, so a first use with an empty cache need not compute them.
+ */
+export function packagedDialectRootsDir(): string {
+  return join(dirname(toolchain().tsbccInclude), 'build');
+}
+
+/**
+ * The dialect headers' roots: computed from their text (~10-15 ms of CPU in a fresh process,
  * mostly the regular expressions' first runs), or read from `storeIn` (a kernel header's
- * directory) where a previous process left them for these versions of the headers.
+ * directory) where a previous process left them for these versions of the headers, or from
+ * the build's copy (packagedDialectRootsDir) when it was made from these versions.
  */
 function loadDialectRoots(storeIn?: string): DialectRoots {
   const inc = join(toolchain().tsbccInclude, 'bcc');
   const key = ['kernel_defs.h', 'helpers.h', 'footer.h'].map((n) => join(inc, n)).join('\0');
   if (dialectRoots?.key === key) return dialectRoots.roots;
   const file = storeIn ? dialectRootsFile(storeIn, inc) : undefined;
-  const stored = file ? readDialectRoots(file) : undefined;
+  const packaged =
+    storeIn === packagedDialectRootsDir() ? undefined : dialectRootsFile(packagedDialectRootsDir(), inc);
+  const kept = file ? readDialectRoots(file) : undefined;
+  const stored = kept ?? (packaged ? readDialectRoots(packaged) : undefined);
   const roots = stored ?? computeDialectRoots(inc);
-  if (file && !stored) writeDialectRoots(file, roots);
+  if (file && !kept) writeDialectRoots(file, roots);
   dialectRoots = { key, roots };
   return roots;
 }
