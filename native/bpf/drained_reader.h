@@ -4,6 +4,11 @@
 // of at most kChunkBytes; a uv_async hands the chunks to JS one per loop turn. So the kernel's
 // buffers empty at C speed while the JS thread decodes, and the JS thread never blocks.
 //
+// Hand-off and pacing: JS is woken at most once per kNotifyGapNs (records drained sooner are held
+// until the gap has passed or a chunk's worth is pending), and after a busy drain a perf buffer
+// thread naps briefly (bounded by how fast its smallest kernel buffer could fill) before it
+// waits again, so a saturated stream costs fewer context switches per record.
+//
 // Back-pressure: past kPendingCap bytes pending the thread stops draining until JS takes a
 // chunk, and the kernel's buffer fills (the program sees its submits refused; a perf buffer
 // reports LOST records), as with any slow consumer. The kernel is only ever drained with mu_
@@ -23,6 +28,8 @@
 #include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -52,6 +59,14 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
   static constexpr size_t kSpareChunks = 2;
   /// Largest chunk data a reused JS Buffer grows to (a larger chunk gets a one-off copy).
   static constexpr size_t kMaxReusedBytes = 4 * kChunkBytes;
+  /// A drain of at least this many bytes makes the thread nap before it waits again.
+  static constexpr size_t kPaceAfterBytes = 4096;
+  /// The longest nap after a busy drain.
+  static constexpr int64_t kMaxPaceNs = 250000;
+  /// The fastest rate (bytes per second) the kernel is assumed to fill one buffer at.
+  static constexpr int64_t kMaxFillBytesPerSec = 1000000000;
+  /// Least time between two wake-ups of JS by the drain thread (records drained in between wait).
+  static constexpr int64_t kNotifyGapNs = 1000000;
 
   DrainedReader(const Napi::CallbackInfo& info, uint32_t metaStride, bool withLost)
       : Napi::ObjectWrap<Self>(info), stride_(metaStride), withLost_(withLost) {}
@@ -68,6 +83,12 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
     std::vector<double> lost;    // (cpu, count) pairs (perf buffers)
   };
   Napi::FunctionReference onData_;
+  /// The nap after a busy drain (0: none), from the smallest kernel buffer's size.
+  int64_t paceNs_ = 0;
+  void setPaceFor(size_t bufferBytes) {
+    int64_t ns = (int64_t)bufferBytes * 1000000000 / kMaxFillBytesPerSec;
+    paceNs_ = std::min(ns, kMaxPaceNs);
+  }
   /// Whether JS copies every value out of the data Buffer during the callback, so one Buffer
   /// can be refilled for every chunk (set by the subclass's constructor).
   bool reuseData_ = false;
@@ -235,27 +256,67 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the JS thread's business
+    pthread_setname_np(pthread_self(), "tsbcc-drain");
     // The thread's work per wakeup is short and the kernel drops records when it comes late:
     // on a loaded machine it should not wait behind the process's other threads (JIT, GC, the
     // JS thread decoding). A higher priority needs CAP_SYS_NICE; without it nothing changes.
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), kDrainNice);
     epoll_event evs[16];
+    // JS is woken at most once per kNotifyGapNs: records drained sooner after the last wake-up
+    // are held (the kernel's buffers are still emptied on every kernel wake-up) and handed over
+    // when the gap has passed or a chunk's worth is pending. A sparse stream is handed over at
+    // once; a saturated one in batches, so the JS thread is not woken per kernel wake-up.
+    int64_t lastNotify = 0;
+    bool held = false;
     for (;;) {
-      int n = epoll_wait(epfd_, evs, 16, -1);
+      timespec wait{};
+      if (held) {
+        int64_t left = lastNotify + kNotifyGapNs - nowNs();
+        if (left < 0) left = 0;
+        wait.tv_sec = left / 1000000000;
+        wait.tv_nsec = left % 1000000000;
+      }
+      int n = epoll_pwait2(epfd_, evs, 16, held ? &wait : nullptr, nullptr);
+      if (n < 0 && errno == ENOSYS)  // kernels before 5.11: millisecond timeouts, rounded up
+        n = epoll_wait(epfd_, evs, 16, held ? (int)((wait.tv_sec * 1000000000 + wait.tv_nsec + 999999) / 1000000) : -1);
       if (n < 0 && errno != EINTR) break;
-      bool handed = false;
+      bool full = false;
+      size_t drained = 0;
       {
         std::unique_lock<std::mutex> lk(mu_);
         if (stop_) break;
-        if (n <= 0) continue;
-        room_.wait(lk, [this] { return stop_ || pendingBytes_ < kPendingCap; });
-        if (stop_) break;
-        uint64_t before = appended_;
-        drainKernel();
-        handed = appended_ != before;
+        if (n > 0) {
+          room_.wait(lk, [this] { return stop_ || pendingBytes_ < kPendingCap; });
+          if (stop_) break;
+          uint64_t before = appended_;
+          size_t bytesBefore = pendingBytes_;
+          drainKernel();
+          if (appended_ != before) held = true;
+          drained = pendingBytes_ - bytesBefore;
+        }
+        full = pendingBytes_ >= kChunkBytes;
       }
-      if (handed) uv_async_send(&async_->handle);
+      if (!held) continue;
+      int64_t now = nowNs();
+      if (full || now - lastNotify >= kNotifyGapNs) {
+        held = false;
+        lastNotify = now;
+        uv_async_send(&async_->handle);
+      }
+      // A busy stream: let records gather in the kernel's buffer for a moment instead of
+      // waking for every few (each wake-up costs a context switch), for no longer than the
+      // buffer could fill at kMaxFillBytesPerSec.
+      if (paceNs_ > 0 && drained >= kPaceAfterBytes) {
+        timespec nap{0, (long)paceNs_};
+        nanosleep(&nap, nullptr);
+      }
     }
+  }
+
+  static int64_t nowNs() {
+    timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
   }
 
   void stopThread() {

@@ -232,6 +232,7 @@ class NativePerfBuffer : public DrainedReader<NativePerfBuffer> {
     LIBBPF_OPTS(perf_buffer_raw_opts, opts);
     pb_ = perf_buffer__new_raw(mapFd, pages, &attr, &NativePerfBuffer::onEvent, this, &opts);
     if (!pb_) throwErrno(env, "perf_buffer__new_raw", errno);
+    setPaceFor(pages * (size_t)sysconf(_SC_PAGESIZE));
   }
   ~NativePerfBuffer() override {
     stopAll();
