@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bpf/libbpf_log.h"
+#include "bpf/signals_held.h"
 #include "registry.h"
 
 namespace tsbcc {
@@ -162,7 +163,11 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
     Napi::Env env = info.Env();
     bpf_object* o = live(env);
     LibbpfLogCapture cap;
-    int err = bpf_object__load(o);
+    int err;
+    {
+      SignalsHeld held;  // the verifier's EAGAIN on a pending signal (signals_held.h)
+      err = bpf_object__load(o);
+    }
     if (err) {
       Napi::Error e = errnoError(env, "bpf_object__load", -err);
       e.Set("libbpfLog", cap.text());

@@ -173,6 +173,14 @@ export class BpfObject implements Closeable {
           logger().debug(`verifier log for ${name} too small, retrying with ${logSize} bytes`);
           continue;
         }
+        // EAGAIN: the verifier gave up because a signal was pending, on every one of libbpf's
+        // attempts (the native load holds the usual busy-process signals, profiler and timer
+        // ones included: native/bpf/signals_held.h); the partial log is no rejection
+        if (e.errno === 11)
+          throw fromNative(
+            e,
+            `load ${name}: the verifier was interrupted by a signal on each attempt (EAGAIN); load again`,
+          );
         if (log.trim() || e.errno === 13 || e.errno === 22) {
           throw verifierError(name, e.errno, log.trim() ? log : e.libbpfLog, this.spec.userSource);
         }
