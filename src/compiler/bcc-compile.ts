@@ -43,6 +43,40 @@ import { toolchain } from './toolchain.js';
 import type { TypeLayout } from './type-layout.js';
 import { undeclaredIdentifiers, uapiDefinesFor } from './uapi-defs.js';
 
+/**
+ * Names the rewriter's generated code (native/compiler/bcc/) adds to a program's text: roots of
+ * its first kernel header, so that code generation can use the header the rewrite parsed (no
+ * second closure and dump of the BTF) for the usual rewrites; a rewrite naming others still
+ * widens the header (useSubset).
+ */
+const REWRITER_NAMES = [
+  'BPF_ANY',
+  'BPF_NOEXIST',
+  'BPF_F_CURRENT_CPU',
+  'CUR_CPU_IDENTIFIER',
+  'bpf_map_lookup_elem',
+  'bpf_map_update_elem',
+  'bpf_map_delete_elem',
+  'bpf_perf_event_output',
+  'bpf_ringbuf_output',
+  'bpf_probe_read_kernel',
+  '_key',
+  '_leaf',
+  '_zleaf',
+  '_base',
+  '_val',
+  'key_size',
+  'value_size',
+  'value',
+  'footer',
+  'bcc',
+  'typeof',
+  '__auto_type',
+  'noinline',
+];
+/** Names tsbcc generates that no kernel type has (the widening check skips them). */
+const GENERATED_NAME = /^(?:__tsbcc_|__builtin_)/;
+
 /** Options of the BCC-C compile. */
 export interface BccCompileOptions {
   cflags?: string[];
@@ -382,11 +416,21 @@ export async function compileBcc(
     const texts = [source.text, ...locals, cflags.join(' '), tpHeader, usdt?.header ?? ''];
     let more: string[] = [];
     for (let round = 0; ; round++) {
-      const sub = await subsetHeader(btfPath, place.dir, texts, more, addonIdentity());
+      const sub = await subsetHeader(
+        btfPath,
+        place.dir,
+        texts,
+        [...REWRITER_NAMES, ...more],
+        addonIdentity(),
+      );
       const roots = sub.roots;
       const widen = async (rewritten: string, files: VirtualFile[]): Promise<VirtualFile[]> => {
         const known = new Set(roots);
-        if ([...identifiers(rewritten)].every((id) => known.has(id))) return files;
+        if ([...identifiers(rewritten)].every((id) => known.has(id) || GENERATED_NAME.test(id))) {
+          // code generation is the compile's peak of memory: the parsed BTF is not needed there
+          native().btfRelease();
+          return files;
+        }
         const wider = await subsetHeader(btfPath, place.dir, [rewritten], roots, addonIdentity());
         // code generation is the compile's peak of memory: the parsed BTF is not needed there
         native().btfRelease();
