@@ -5,17 +5,19 @@
 // buffers empty at C speed while the JS thread decodes, and the JS thread never blocks.
 //
 // Hand-off and pacing: JS is woken at most once per kNotifyGapNs (records drained sooner are held
-// until the gap has passed or a chunk's worth is pending), and after a busy drain a perf buffer
-// thread naps briefly (bounded by how fast its smallest kernel buffer could fill) before it
-// waits again, so a saturated stream costs fewer context switches per record.
+// until the gap has passed or a chunk's worth is pending), and while a stream is busy the thread
+// naps briefly after each drain (bounded by how fast its kernel buffer could fill) before it
+// waits again, so a saturated stream costs fewer context switches per record. A sparse stream
+// is neither held nor napped on.
 //
 // Back-pressure: past kPendingCap bytes pending the thread stops draining until JS takes a
 // chunk, and the kernel's buffer fills (the program sees its submits refused; a perf buffer
 // reports LOST records), as with any slow consumer. The kernel is only ever drained with mu_
 // held (by the thread, or by consume() on the JS thread), so records stay in order.
 //
-// Memory is reused, not allocated per chunk: a handed-over chunk goes back to a short list of
-// spares with its capacity, and JS gets the records in one long-lived Buffer (and one meta
+// Memory is reused, not allocated per chunk: a chunk's record bytes are allocated once at the
+// chunk's full size (not grown by doubling, never zero-filled), a handed-over chunk goes back
+// to a short list of spares with its capacity, and JS gets the records in one long-lived Buffer (and one meta
 // array) that is refilled for every chunk, so a saturated stream touches no fresh pages (fresh
 // chunk vectors and a new Buffer per chunk cost a page fault every ~4 KiB, which was most of a
 // chunk's hand-off). Only readers whose JS side copies every value out of the chunk (reuseData)
@@ -38,6 +40,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -56,11 +59,13 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
   /// The drain thread's nice value (when permitted).
   static constexpr int kDrainNice = -10;
   /// Emptied chunks kept for reuse.
-  static constexpr size_t kSpareChunks = 2;
+  static constexpr size_t kSpareChunks = 4;
   /// Largest chunk data a reused JS Buffer grows to (a larger chunk gets a one-off copy).
   static constexpr size_t kMaxReusedBytes = 4 * kChunkBytes;
   /// A drain of at least this many bytes makes the thread nap before it waits again.
   static constexpr size_t kPaceAfterBytes = 4096;
+  /// Records drained this soon after the previous drain mark a busy stream.
+  static constexpr int64_t kBusyNs = 1000000;
   /// The longest nap after a busy drain.
   static constexpr int64_t kMaxPaceNs = 250000;
   /// The fastest rate (bytes per second) the kernel is assumed to fill one buffer at.
@@ -77,8 +82,37 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
   }
 
  protected:
+  /// Record bytes of a chunk: allocated once at a chunk's full size (pages are touched, and
+  /// fault, only as records fill them) and never zero-filled; grows only for a record that
+  /// does not fit.
+  class Bytes {
+   public:
+    size_t size() const { return size_; }
+    size_t capacity() const { return cap_; }
+    bool empty() const { return size_ == 0; }
+    const char* data() const { return p_.get(); }
+    void clear() { size_ = 0; }
+    /// Appends n uninitialised bytes; their address.
+    char* grow(size_t n) {
+      if (size_ + n > cap_) {
+        size_t cap = std::max(size_ + n, std::max(cap_ * 2, kChunkBytes));
+        std::unique_ptr<char[]> q(new char[cap]);
+        if (size_) std::memcpy(q.get(), p_.get(), size_);
+        p_ = std::move(q);
+        cap_ = cap;
+      }
+      char* at = p_.get() + size_;
+      size_ += n;
+      return at;
+    }
+
+   private:
+    std::unique_ptr<char[]> p_;
+    size_t size_ = 0;
+    size_t cap_ = 0;
+  };
   struct Chunk {
-    std::vector<char> data;
+    Bytes data;
     std::vector<uint32_t> meta;  // stride_ values per record: offset, length[, cpu]
     std::vector<double> lost;    // (cpu, count) pairs (perf buffers)
   };
@@ -103,6 +137,7 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
     if (pending_.empty() || pending_.back().data.size() >= kChunkBytes) {
       if (spare_.empty()) {
         pending_.emplace_back();
+        pending_.back().meta.reserve(kChunkBytes / 64 * stride_);
       } else {
         pending_.push_back(std::move(spare_.back()));
         spare_.pop_back();
@@ -117,12 +152,12 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
     c.meta.push_back(size);
     for (uint32_t i = 2; i < stride_; i++) c.meta.push_back(extra ? extra[i - 2] : 0);
     const char* p = static_cast<const char*>(data);
-    size_t at = c.data.size();
     // keep records 8-byte aligned so DataView reads of u64 stay cheap
-    size_t padded = (at + size + 7) & ~size_t(7);
-    c.data.resize(padded);
-    std::memcpy(c.data.data() + at, p, size);
-    pendingBytes_ += padded - at;
+    size_t padded = (size + 7) & ~size_t(7);
+    char* at = c.data.grow(padded);
+    std::memcpy(at, p, size);
+    if (padded > size) std::memset(at + size, 0, padded - size);
+    pendingBytes_ += padded;
     appended_++;
   }
   void appendLost(uint32_t cpu, double count) {
@@ -267,6 +302,7 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
     // when the gap has passed or a chunk's worth is pending. A sparse stream is handed over at
     // once; a saturated one in batches, so the JS thread is not woken per kernel wake-up.
     int64_t lastNotify = 0;
+    int64_t lastDrain = 0;
     bool held = false;
     for (;;) {
       timespec wait{};
@@ -296,17 +332,19 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
         }
         full = pendingBytes_ >= kChunkBytes;
       }
-      if (!held) continue;
       int64_t now = nowNs();
-      if (full || now - lastNotify >= kNotifyGapNs) {
+      if (held && (full || now - lastNotify >= kNotifyGapNs)) {
         held = false;
         lastNotify = now;
         uv_async_send(&async_->handle);
       }
-      // A busy stream: let records gather in the kernel's buffer for a moment instead of
-      // waking for every few (each wake-up costs a context switch), for no longer than the
-      // buffer could fill at kMaxFillBytesPerSec.
-      if (paceNs_ > 0 && drained >= kPaceAfterBytes) {
+      // A busy stream (a large drain, or records again within kBusyNs of the last drain): let
+      // records gather in the kernel's buffer for a moment instead of waking for every few
+      // (each wake-up costs a context switch), for no longer than the buffer could fill at
+      // kMaxFillBytesPerSec. A sparse stream is never delayed.
+      bool busy = drained >= kPaceAfterBytes || (drained > 0 && now - lastDrain < kBusyNs);
+      if (drained > 0) lastDrain = now;
+      if (paceNs_ > 0 && busy) {
         timespec nap{0, (long)paceNs_};
         nanosleep(&nap, nullptr);
       }
@@ -416,7 +454,7 @@ class DrainedReader : public Napi::ObjectWrap<Self> {
   }
 
   /// The chunk's data as a Buffer: the long-lived one refilled (reuse), or a fresh copy.
-  Napi::Buffer<char> dataArray(Napi::Env env, const std::vector<char>& d, bool reuse) {
+  Napi::Buffer<char> dataArray(Napi::Env env, const Bytes& d, bool reuse) {
     if (!reuse || d.size() > kMaxReusedBytes) return Napi::Buffer<char>::Copy(env, d.data(), d.size());
     if (jsData_.IsEmpty() || jsDataCap_ < d.size()) {
       size_t cap = std::max(d.size(), std::max(jsDataCap_ * 2, size_t(64) << 10));

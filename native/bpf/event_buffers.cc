@@ -5,6 +5,7 @@
 // (data, meta, count[, lost]); meta holds (offset, length[, cpu]) per record; with reuseData
 // the data Buffer is one long-lived Buffer refilled per chunk (JS must copy values out). Decoding and
 // policy live in TypeScript. The fd watcher uses uv_poll on the JS thread's loop.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <node_api.h>
@@ -131,8 +132,12 @@ class NativeRingBuffer : public DrainedReader<NativeRingBuffer> {
     Napi::Env env = info.Env();
     onData_ = Napi::Persistent(info[1].As<Napi::Function>());
     reuseData_ = info.Length() > 2 && info[2].ToBoolean().Value();
-    rb_ = ring_buffer__new(info[0].As<Napi::Number>().Int32Value(), &NativeRingBuffer::onSample, this, nullptr);
+    int mapFd = info[0].As<Napi::Number>().Int32Value();
+    rb_ = ring_buffer__new(mapFd, &NativeRingBuffer::onSample, this, nullptr);
     if (!rb_) throwErrno(env, "ring_buffer__new", errno);
+    bpf_map_info mi = {};
+    uint32_t len = sizeof mi;
+    if (bpf_obj_get_info_by_fd(mapFd, &mi, &len) == 0) setPaceFor(mi.max_entries);  // bytes of ring
   }
   ~NativeRingBuffer() override {
     stopAll();
