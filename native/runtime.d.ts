@@ -1,7 +1,7 @@
 /**
  * The runtime part of the addon's contract (native/bpf/map_batch.cc, event_buffers.cc,
- * attach.cc): whole-map dumps and batch ops, pinning, perf/ring buffer readers watched with
- * uv_poll, and tracing attach primitives.
+ * attach.cc, native/util/append_linked.cc): whole-map dumps and batch ops, pinning, perf/ring
+ * buffer readers watched with uv_poll, tracing attach primitives, and log appends.
  */
 
 /** Keys and values of a whole-map dump, packed back to back. */
@@ -97,6 +97,13 @@ export declare class NativeFdWatcher {
 }
 
 export interface RuntimeNative {
+  /**
+   * Appends `text` (UTF-8) to the open file `fd` with one write(2), only while the file still
+   * has a name: -1 (nothing written) when its link count is 0, else the bytes written (an
+   * empty text: only the check, no write).
+   * Throws on an fstat/write error, EIO on a short write.
+   */
+  appendIfLinked(fd: number, text: string): number;
   mapDumpBatch(fd: number, keySize: number, valueSize: number, chunk: number, andDelete: boolean): NativeDump;
   /** Deletes every entry by lookup-and-delete batches, discarding them; the number deleted. */
   mapClearBatch(fd: number, keySize: number, valueSize: number, chunk: number): number;

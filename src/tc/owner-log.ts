@@ -30,6 +30,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { native } from '../native.js';
 
 /** The header of a record: whose it is. */
 export interface OwnerHeader {
@@ -195,11 +196,22 @@ export class OwnerLog<E extends LoggedEntry> {
    * @throws Error (a Node system error) when the file cannot be written.
    */
   add(file: string, entry: E, live: readonly E[]): void {
-    if (this.fd !== undefined && this.file === file && this.intact()) {
-      const text = `${this.pending}{"add":${JSON.stringify(entry)}}\n`;
-      this.pending = '';
-      this.append(text);
-    } else if (live.length === 1 && live[0] === entry) {
+    if (this.fd !== undefined && this.file === file) {
+      // the pending forget lines and the add in one write, while the file still has a name
+      let n: number;
+      try {
+        n = native().appendIfLinked(this.fd, `${this.pending}{"add":${JSON.stringify(entry)}}\n`);
+      } catch (e) {
+        this.file = undefined; // the next write starts the file over
+        throw e;
+      }
+      if (n >= 0) {
+        this.pending = '';
+        this.bytes += n;
+        return;
+      }
+    }
+    if (live.length === 1 && live[0] === entry) {
       this.create(file, formatRecord(this.header, live));
     } else {
       this.rewrite(file, live);
@@ -254,6 +266,22 @@ export class OwnerLog<E extends LoggedEntry> {
         else this.rewrite(file, live);
       }
     }
+  }
+
+  /**
+   * Takes back the forget of `seq` while it is still unwritten and the last one pending
+   * (deferForgets), and the file still has a name: the entry then stays recorded as it was
+   * written, for an object like it that is about to be made (see recordOwned). No write.
+   * @returns whether it did (false: record the new object with {@link add}).
+   * @throws Error (a Node system error) when the file cannot be checked.
+   */
+  unforget(file: string, seq: number): boolean {
+    if (this.fd === undefined || this.file !== file || !this.pending) return false;
+    const line = `{"forget":${seq}}\n`;
+    if (!this.pending.endsWith(line)) return false;
+    if (native().appendIfLinked(this.fd, '') < 0) return false; // removed under us: add() starts over
+    this.pending = this.pending.slice(0, this.pending.length - line.length);
+    return true;
   }
 
   /** Closes and removes the file (nothing of this process left to record). */

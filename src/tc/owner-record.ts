@@ -86,7 +86,14 @@ export interface OwnerToken {
 
 const NONE: OwnerToken = { forget: () => undefined };
 
-let mine: { log: OwnerLog<OwnerEntry>; objects: OwnerEntry[] } | undefined;
+/** This process's record: its log, the objects recorded, and the entry forgotten last. */
+interface MyRecord {
+  log: OwnerLog<OwnerEntry>;
+  objects: OwnerEntry[];
+  forgotten?: OwnerEntry | undefined;
+}
+
+let mine: MyRecord | undefined;
 let seq = 0;
 let warned = false;
 
@@ -120,12 +127,25 @@ const exitCloser: Closeable = {
   closeSync: removeIfEmpty,
 };
 
+/** When the record last became empty (performance.now()). */
+let emptiedAt = 0;
+
+/**
+ * Arms the idle timer (once: a process that attaches and detaches in turn empties its record
+ * every cycle, and re-arming a timer each time costs more than the cycle's write); when it fires
+ * early, it waits out the rest of the linger from the last emptying.
+ */
 function lingerThenRemove(): void {
-  if (lingerTimer) lingerTimer.refresh();
-  else {
-    lingerTimer = setTimeout(removeIfEmpty, EMPTY_RECORD_LINGER_MS);
-    lingerTimer.unref();
-  }
+  emptiedAt = performance.now();
+  if (!lingerTimer) lingerTimer = setTimeout(lingerEnded, EMPTY_RECORD_LINGER_MS).unref();
+}
+
+function lingerEnded(): void {
+  lingerTimer = undefined;
+  if (!mine || mine.objects.length > 0) return; // the next emptying arms it again
+  const left = EMPTY_RECORD_LINGER_MS - (performance.now() - emptiedAt);
+  if (left > 1) lingerTimer = setTimeout(lingerEnded, left).unref();
+  else removeIfEmpty();
 }
 
 let myName: string | undefined;
@@ -170,14 +190,14 @@ function namespaceInode(nsPath: string): number {
 }
 
 /**
- * Records an object about to be made (call before sending the request that makes it).
+ * Records an object about to be made (call before sending the request that makes it). The
+ * object becomes the record's entry (the caller passes a fresh one and keeps no reference).
  * @returns the token to forget it with once it is removed, or if making it failed.
  */
 export function recordOwned(place: OwnerPlace, object: OwnedTcObject): OwnerToken {
-  let nsIno: number;
+  let nsIno = placeInodes.get(place);
   try {
-    nsIno = placeInodes.get(place) ?? namespaceInode(place.nsPath);
-    placeInodes.set(place, nsIno);
+    if (nsIno === undefined) placeInodes.set(place, (nsIno = namespaceInode(place.nsPath)));
   } catch {
     return NONE; // the namespace is unreadable: the request will fail and say why
   }
@@ -189,22 +209,51 @@ export function recordOwned(place: OwnerPlace, object: OwnedTcObject): OwnerToke
     objects: [],
   };
   const record = mine;
-  const entry: OwnerEntry = {
-    ...object,
-    seq: ++seq,
-    ...(place.netns ? { netns: place.netns } : {}),
-    nsIno,
-    interface: place.interface,
-  };
+  const file = myFile();
+  // An object like the one last forgotten, made right after it (nothing recorded since, its
+  // forget line not written yet): its entry is taken back and names the new object, as it
+  // would a torn forget line (attach, detach, attach costs no write).
+  const again = record.forgotten;
+  record.forgotten = undefined;
+  if (again && again.seq === seq && sameObject(again, object, nsIno, place)) {
+    let kept = false;
+    guarded(() => (kept = record.log.unforget(file, again.seq)));
+    if (kept) {
+      record.objects.push(again);
+      return tokenFor(record, again);
+    }
+  }
+  const entry = Object.assign(object, { seq: ++seq, nsIno, interface: place.interface }) as OwnerEntry;
+  if (place.netns) entry.netns = place.netns;
   record.objects.push(entry);
-  guarded(() => record.log.add(myFile(), entry, record.objects));
+  guarded(() => record.log.add(file, entry, record.objects));
   if (record.log.isOpen) track(exitCloser); // (a Set: once)
+  return tokenFor(record, entry);
+}
+
+/** Whether `e` records the same object (kind, identity, place) as `o` at `place`. */
+function sameObject(e: OwnerEntry, o: OwnedTcObject, nsIno: number, place: OwnerPlace): boolean {
+  if (e.nsIno !== nsIno || e.interface !== place.interface || e.netns !== (place.netns || undefined)) {
+    return false;
+  }
+  const a = e as unknown as Record<string, unknown>;
+  const b = o as unknown as Record<string, unknown>;
+  for (const k in b) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** The token of an entry: its first forget() removes it from the record (later ones do nothing). */
+function tokenFor(record: MyRecord, entry: OwnerEntry): OwnerToken {
+  let done = false;
   return {
     forget() {
+      if (done) return;
+      done = true;
       const i = record.objects.indexOf(entry);
       if (i < 0) return;
       record.objects.splice(i, 1);
       guarded(() => record.log.forget(myFile(), entry.seq, record.objects));
+      record.forgotten = entry;
       if (record.objects.length === 0) lingerThenRemove();
     },
   };

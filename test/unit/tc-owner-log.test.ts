@@ -114,6 +114,35 @@ describe('tc owner log', () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it('unforget: takes back the last forget while unwritten, without a write; not once it is written', async () => {
+    const log = new OwnerLog<E>(me, { linger: true, deferForgets: true });
+    const a = { seq: 1, name: 'a' };
+    log.add(file, a, [a]);
+    const written = readFileSync(file, 'utf8');
+    log.forget(file, 1, []);
+    expect(log.unforget(file, 2)).toBe(false); // not the pending one
+    expect(log.unforget(join(dir, 'elsewhere.json'), 1)).toBe(false); // not this file
+    expect(log.unforget(file, 1)).toBe(true);
+    expect(log.unforget(file, 1)).toBe(false); // nothing pending any more
+    await new Promise((resolve) => setImmediate(resolve)); // the queued flush has nothing to write
+    expect(readFileSync(file, 'utf8')).toBe(written);
+    expect(read()?.objects).toEqual([a]);
+    // once the forget is written (end of the loop turn), it stays
+    log.forget(file, 1, []);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log.unforget(file, 1)).toBe(false);
+    expect(read()?.objects).toEqual([]);
+    // a file removed under the log: not taken back (the next add starts the file over)
+    const b = { seq: 2, name: 'b' };
+    log.add(file, b, [b]);
+    log.forget(file, 2, []);
+    rmSync(file);
+    expect(log.unforget(file, 2)).toBe(false);
+    log.add(file, b, [b]);
+    expect(read()?.objects).toEqual([b]);
+    log.remove();
+  });
+
   it("clean removes a dead process's emptied record (SIGKILLed while it lingered)", async () => {
     const dead = { pid: 0x3ffffffe, pidStart: '1' }; // above pid_max: never alive
     const log = new OwnerLog<E>(dead, { linger: true });
