@@ -86,13 +86,18 @@ int transact(int fd, const std::vector<Bytes>& msgs, Replies& replies, bool stop
   bool stopped = false;
   bool prevSent = false, prevOk = false;
   uint32_t prevSeq = 0;
-  // One recvmsg per datagram into a buffer the thread keeps: the kernel caps a dump's datagram
-  // at 32 KiB and rtnetlink's single replies are far smaller than 1 MiB; a datagram that did not
-  // fit (MSG_TRUNC) is lost and reported as EMSGSIZE rather than parsed in part.
+  // The datagrams queued for the socket, up to kBatch per recvmmsg (a request answered with
+  // more than one, such as an echo and its ack, costs one receive), each into its own 1 MiB
+  // slot of a buffer the thread keeps: the kernel caps a dump's datagram at 32 KiB and
+  // rtnetlink's single replies are far smaller than 1 MiB; a datagram that did not fit
+  // (MSG_TRUNC) is lost and reported as EMSGSIZE rather than parsed in part.
   constexpr size_t kRecvBuf = 1 << 20;
+  constexpr unsigned kBatch = 4;
   thread_local std::unique_ptr<char[]> recvBuf;
-  if (!recvBuf) recvBuf.reset(new char[kRecvBuf]);
+  if (!recvBuf) recvBuf.reset(new char[kRecvBuf * kBatch]);
   char* buf = recvBuf.get();
+  iovec iov[kBatch];
+  mmsghdr mm[kBatch];
   for (size_t i = 0; i < msgs.size(); i++) {
     const Bytes& m = msgs[i];
     replies.datagrams.emplace_back();
@@ -116,29 +121,35 @@ int transact(int fd, const std::vector<Bytes>& msgs, Replies& replies, bool stop
     replies.sent.back() = true;
     bool done = false, refused = false;
     while (!done) {
-      iovec iov = {buf, kRecvBuf};
-      msghdr mh = {};
-      mh.msg_iov = &iov;
-      mh.msg_iovlen = 1;
-      ssize_t n = recvmsg(fd, &mh, 0);
-      if (n < 0) {
+      for (unsigned k = 0; k < kBatch; k++) {
+        iov[k] = {buf + k * kRecvBuf, kRecvBuf};
+        mm[k] = {};
+        mm[k].msg_hdr.msg_iov = &iov[k];
+        mm[k].msg_hdr.msg_iovlen = 1;
+      }
+      // waits for the first datagram, then takes what else is queued without waiting
+      int got = recvmmsg(fd, mm, kBatch, MSG_WAITFORONE, nullptr);
+      if (got < 0) {
         if (errno == EINTR) continue;
         return errno;
       }
-      if (mh.msg_flags & MSG_TRUNC) return EMSGSIZE;
-      size_t total = (size_t)n;
-      bool mine = false;
-      int left = (int)n;
-      for (nlmsghdr* h = (nlmsghdr*)buf; NLMSG_OK(h, (unsigned)left); h = NLMSG_NEXT(h, left)) {
-        if (h->nlmsg_seq != seq) continue;
-        mine = true;
-        if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) done = true;
-        if (h->nlmsg_type == NLMSG_ERROR && reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error != 0)
-          refused = true;
-        else if (!wantsAck && !(h->nlmsg_flags & NLM_F_MULTI))
-          done = true;
+      for (int k = 0; k < got; k++) {
+        if (mm[k].msg_hdr.msg_flags & MSG_TRUNC) return EMSGSIZE;
+        char* d = buf + k * kRecvBuf;
+        size_t total = mm[k].msg_len;
+        bool mine = false;
+        int left = (int)total;
+        for (nlmsghdr* h = (nlmsghdr*)d; NLMSG_OK(h, (unsigned)left); h = NLMSG_NEXT(h, left)) {
+          if (h->nlmsg_seq != seq) continue;
+          mine = true;
+          if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) done = true;
+          if (h->nlmsg_type == NLMSG_ERROR && reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error != 0)
+            refused = true;
+          else if (!wantsAck && !(h->nlmsg_flags & NLM_F_MULTI))
+            done = true;
+        }
+        if (mine) replies.datagrams.back().emplace_back(d, d + total);
       }
-      if (mine) replies.datagrams.back().emplace_back(buf, buf + total);
     }
     prevOk = !refused;
     if (refused && stopOnError) stopped = true;

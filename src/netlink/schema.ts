@@ -524,7 +524,11 @@ export function decodeStruct<F extends FieldMap>(s: Struct<F>, buf: Buffer): Str
   return readStruct(buf, 0, s) as StructOut<F>;
 }
 
-function decodeValue(type: AttrType, data: Buffer, what: string): unknown {
+/**
+ * One value, named in errors by `what` (and `attr`: what_attr, joined only when an error is
+ * made, so a decode makes no string per attribute).
+ */
+function decodeValue(type: AttrType, data: Buffer, what: string, attr?: string): unknown {
   if (typeof type === 'string') {
     switch (type) {
       case 'string': {
@@ -538,12 +542,13 @@ function decodeValue(type: AttrType, data: Buffer, what: string): unknown {
         return data;
       case 'ip':
         if (data.length !== 4 && data.length !== 16)
-          throw badMessage(what, `an address of ${data.length} bytes`);
+          throw badMessage(named(what, attr), `an address of ${data.length} bytes`);
         return formatIp(data);
       case 'mac':
         return [...data].map((b) => b.toString(16).padStart(2, '0')).join(':');
       default:
-        if (data.length < INT_SIZE[type]) throw badMessage(what, `${data.length} of ${INT_SIZE[type]} bytes`);
+        if (data.length < INT_SIZE[type])
+          throw badMessage(named(what, attr), `${data.length} of ${INT_SIZE[type]} bytes`);
         return readInt(data, 0, type);
     }
   }
@@ -555,8 +560,12 @@ function decodeValue(type: AttrType, data: Buffer, what: string): unknown {
     case 'message':
       return decodeMessage(type, data);
     case 'list':
-      return [...attrRun(data)].map((a, i) => decodeValue(type.item, a.data, `${what}[${i}]`));
+      return [...attrRun(data)].map((a, i) => decodeValue(type.item, a.data, `${named(what, attr)}[${i}]`));
   }
+}
+
+function named(what: string, attr: string | undefined): string {
+  return attr === undefined ? what : `${what}_${attr}`;
 }
 
 /** Decodes one value of any attribute type from its payload bytes. */
@@ -586,10 +595,16 @@ export function* attrRun(buf: Buffer): Generator<{ id: number; nested: boolean; 
  */
 export function decodeAttrs<D extends AttrDefs>(set: AttrSet<D>, buf: Buffer): AttrsOut<D> {
   const out: Record<string, unknown> = {};
-  for (const a of attrRun(buf)) {
-    const known = set.byId.get(a.id);
-    if (!known) continue;
-    out[known.name] = decodeValue(known.def[1], a.data, `${set.name}_${known.name}`);
+  // attrRun's walk, inline: no iterator or entry object per attribute
+  let off = 0;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) break;
+    const known = set.byId.get(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK);
+    if (known) {
+      out[known.name] = decodeValue(known.def[1], buf.subarray(off + 4, off + len), set.name, known.name);
+    }
+    off += align4(len);
   }
   return out as AttrsOut<D>;
 }

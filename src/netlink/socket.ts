@@ -124,29 +124,59 @@ export class NetlinkSocket {
     return this.outcomes(requests, false);
   }
 
+  /**
+   * The outcomes of the requests, as {@link all} (or, with stopOnError, {@link batch}) would
+   * give them, made now on the JS thread when this socket runs them here (blocking true, or
+   * 'auto' without a dump and not backing off) and no transaction is in flight; undefined when
+   * it does not (then use all() or batch(), which keep the order). Saves the promise hops of a
+   * caller that can go on synchronously.
+   * @throws SyscallError (from the addon) when the socket fails.
+   */
+  allNow(requests: NetlinkRequest[], stopOnError = false): (Outcome | undefined)[] | undefined {
+    if (this.fd < 0 || requests.length === 0 || this.blocking === false || this.inFlight) return undefined;
+    if (this.blocking !== true && !this.runsHere(requests)) return undefined;
+    const tx = { requests, stopOnError };
+    const { requests: all, conditions } = combine([tx]);
+    const t0 = this.blocking === 'auto' ? performance.now() : 0;
+    try {
+      const datagrams = native().netlinkTransactSync(
+        this.fd,
+        all.map((r) => r.message.build()),
+        false,
+        conditions,
+      );
+      return split([tx], datagrams)[0] ?? [];
+    } catch (e) {
+      throw fromNative(e, 'netlink');
+    } finally {
+      if (t0 > 0) {
+        const t1 = performance.now();
+        if (t1 - t0 > AUTO_SLOW_MS) this.backoffUntil = t1 + AUTO_BACKOFF_MS;
+      }
+    }
+  }
+
+  /**
+   * One request's replies made now on the JS thread, as {@link allNow} decides; undefined when
+   * not (use {@link request}).
+   * @throws NetlinkError with the kernel's errno and extended-ack text.
+   */
+  requestNow(message: MessageBuilder, operation: string): NetlinkMessage[] | undefined {
+    const out = this.allNow([{ message, operation }], true);
+    if (!out) return undefined;
+    const [o] = out;
+    if (o instanceof NetlinkError) throw o;
+    return o ?? [];
+  }
+
   private outcomes(requests: NetlinkRequest[], stopOnError: boolean): Promise<(Outcome | undefined)[]> {
     if (this.fd < 0) return Promise.reject(new ClosedError('netlink socket'));
     if (requests.length === 0) return Promise.resolve([]);
-    if (this.blocking !== false && !this.inFlight && (this.blocking === true || this.runsHere(requests))) {
-      const tx = { requests, stopOnError };
-      const { requests: all, conditions } = combine([tx]);
-      const t0 = this.blocking === 'auto' ? performance.now() : 0;
-      try {
-        const datagrams = native().netlinkTransactSync(
-          this.fd,
-          all.map((r) => r.message.build()),
-          false,
-          conditions,
-        );
-        return Promise.resolve(split([tx], datagrams)[0] ?? []);
-      } catch (e) {
-        return Promise.reject(fromNative(e, 'netlink'));
-      } finally {
-        if (t0 > 0) {
-          const t1 = performance.now();
-          if (t1 - t0 > AUTO_SLOW_MS) this.backoffUntil = t1 + AUTO_BACKOFF_MS;
-        }
-      }
+    try {
+      const now = this.allNow(requests, stopOnError);
+      if (now) return Promise.resolve(now);
+    } catch (e) {
+      return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ requests, stopOnError, resolve, reject });

@@ -119,8 +119,10 @@ export class TcFilterLink extends TcObjectLink {
     this.register(owner);
   }
 
+  private described: string | undefined;
+
   get description(): string {
-    return `tc filter ${this.info.name ?? ''} (${parentName(this.info.parent)} pref ${this.info.priority} handle 0x${this.info.handle.toString(16)}) on ${where(this.target)}`;
+    return (this.described ??= `tc filter ${this.info.name ?? ''} (${parentName(this.info.parent)} pref ${this.info.priority} handle 0x${this.info.handle.toString(16)}) on ${where(this.target)}`);
   }
 
   /**
@@ -138,62 +140,20 @@ export class TcFilterLink extends TcObjectLink {
     ifindexOf: (name: string) => Promise<number>,
   ): Promise<TcFilterLink> {
     checkProgram(program);
-    // plain JS callers can pass anything: a non-list is the filter check's problem to report
-    const actions: unknown = Array.isArray(opts.actions) ? opts.actions.map(actionSpec) : opts.actions;
-    const name = opts.name ?? program.name;
-    const check = (fd: number): CheckedFilter => {
-      const c = new Check('', 'filter');
-      const f = checkFilter(
-        {
-          kind: 'bpf',
-          fd,
-          name,
-          namePrefix: TSBCC_FILTER_PREFIX,
-          directAction: opts.directAction,
-          classid: opts.classid,
-          actions: actions as FilterSpec['actions'],
-          parent: opts.parent,
-          priority: opts.priority,
-          handle: opts.handle,
-          chain: opts.chain,
-          protocol: opts.protocol,
-        },
-        c,
-      );
-      c.orThrow();
-      return f;
-    };
     // the same options on the same device as an earlier attach: its checked and encoded filter
-    const key = preparedKey(program, opts, name);
-    const cache = key === undefined ? undefined : preparedFilters(target);
-    let prep = key === undefined ? undefined : cache?.get(key);
-    // mirred targets are interfaces of this namespace, looked up once
-    const ifindexes = new Map<string, number>();
+    const from = preparedFrom(program, opts);
+    const cached = preparedFor(target, from);
+    let prep = cached?.found;
     if (!prep) {
-      const filter = check(program.fd);
-      for (const i of filter.interfaces) ifindexes.set(i.name, await ifindexOf(i.name));
-      const fullName = `${TSBCC_FILTER_PREFIX}${name}`;
-      prep = {
-        filter,
-        body: newFilterBody(target.ifindex, filter, filter.encode({ ifindex: (n) => ifindexes.get(n) ?? 0 })),
-        fullName,
-        op: `attach tc filter ${fullName} to ${parentName(filter.parent)} of ${where(target)}`,
-      };
-      if (cache && key !== undefined) {
-        if (cache.size >= MAX_PREPARED) cache.clear();
-        cache.set(key, prep);
+      prep = await prepare(target, program, opts, ifindexOf, from ?? [program.fd, program.id]);
+      if (cached?.key !== undefined) {
+        if (cached.cache.byKey.size >= MAX_PREPARED) cached.cache.byKey.clear();
+        cached.cache.byKey.set(cached.key, prep);
+        cached.cache.last = prep;
       }
     }
-    const first = prep.filter;
-    const checked = (
-      fd: number,
-    ): { filter: CheckedFilter; encode: () => ReturnType<CheckedFilter['encode']> } => {
-      const filter = fd === program.fd ? first : check(fd);
-      return { filter, encode: () => filter.encode({ ifindex: (n) => ifindexes.get(n) ?? 0 }) };
-    };
-
-    const { parent } = first;
-    const { fullName, op } = prep;
+    const { fullName, op, checked } = prep;
+    const { parent } = prep.filter;
     const m = new MessageBuilder(
       RTM.NEWTFILTER,
       newFilterFlags(opts.replace ? 'create-or-replace' : 'create'),
@@ -215,7 +175,8 @@ export class TcFilterLink extends TcObjectLink {
         });
     try {
       try {
-        replies = await sock.request(m, op);
+        // on the JS thread when the socket runs it there (no promise hop), else queued
+        replies = sock.requestNow(m, op) ?? (await sock.request(m, op));
       } catch (e) {
         if (!usesHook || held || !isMissingParent(e)) throw e;
         await acquireHook(sock, target);
@@ -230,12 +191,19 @@ export class TcFilterLink extends TcObjectLink {
     } catch (e) {
       owner?.forget();
       if (held) await dropHook(sock, target);
-      const kinds = Array.isArray(actions) ? actions.map((a: { kind: string }) => a.kind) : [];
-      throw await filterError(e, kinds, target);
+      throw await filterError(e, prep.actionKinds, target);
     }
     const mine = (f: FilterInfo): boolean =>
       f.kind === 'bpf' && f.programId === program.id && f.name === fullName;
-    let echoed = replies.map(parseFilterReply).find(mine);
+    let echoed: FilterInfo | undefined;
+    for (const r of replies) {
+      if (r.type !== RTM.NEWTFILTER) continue;
+      const f = parseFilterReply(r);
+      if (mine(f)) {
+        echoed = f;
+        break;
+      }
+    }
     if (!echoed) {
       // No echo (older kernels): find the filter in a dump of its parent, newest handle first.
       const listed = await listFilters(sock, target, [parent]);
@@ -271,10 +239,15 @@ export class TcFilterLink extends TcObjectLink {
     this.programId = program.id;
   }
 
-  private request(type: 'get' | 'delete'): NetlinkRequest {
+  /** A lookup or deletion of the filter (its description, for errors only, is made when read). */
+  private request(type: 'get' | 'delete', onlyIf?: RequestCondition): NetlinkRequest {
+    const described = (): string => this.description;
     return {
       message: filterRequest(type, this.target.ifindex, this.info),
-      operation: `${type === 'get' ? 'look up' : 'delete'} ${this.description}`,
+      get operation() {
+        return `${type === 'get' ? 'look up' : 'delete'} ${described()}`;
+      },
+      ...(onlyIf ? { onlyIf } : {}),
     };
   }
 
@@ -283,7 +256,7 @@ export class TcFilterLink extends TcObjectLink {
    * answer shows our program (TCA_OPTIONS / TCA_BPF_ID) still attached.
    */
   private lookupThenDelete(): NetlinkRequest[] {
-    return [this.request('get'), { ...this.request('delete'), onlyIf: stillRuns(this.programId) }];
+    return [this.request('get'), this.request('delete', stillRuns(this.programId))];
   }
 
   /** Our filter only: the lookup must show our program still attached. */
@@ -315,28 +288,116 @@ interface PreparedFilter {
   body: Buffer;
   fullName: string;
   op: string;
+  /** The filter for another program (replace()), with the encoder of its options. */
+  checked: (fd: number) => { filter: CheckedFilter; encode: () => ReturnType<CheckedFilter['encode']> };
+  /** The kinds of its actions (for the error of a failed attach). */
+  actionKinds: string[];
+  /** What it was prepared from (see preparedKey). */
+  from: PreparedFrom;
 }
 
-/** Per device: attaches by their options (preparedKey), at most MAX_PREPARED. */
-const prepared = new WeakMap<DeviceTarget, Map<string, PreparedFilter>>();
+/** The program and options an attach request is encoded from (every option but replace and keep). */
+type PreparedFrom = [number, number, ...unknown[]];
+
+/** Checks and encodes an attach (its mirred targets looked up by ifindexOf). */
+async function prepare(
+  target: DeviceTarget,
+  program: Program,
+  opts: BpfFilterOptions,
+  ifindexOf: (name: string) => Promise<number>,
+  from: PreparedFrom,
+): Promise<PreparedFilter> {
+  // plain JS callers can pass anything: a non-list is the filter check's problem to report
+  const actions: unknown = Array.isArray(opts.actions) ? opts.actions.map(actionSpec) : opts.actions;
+  const name = opts.name ?? program.name;
+  const check = (fd: number): CheckedFilter => {
+    const c = new Check('', 'filter');
+    const f = checkFilter(
+      {
+        kind: 'bpf',
+        fd,
+        name,
+        namePrefix: TSBCC_FILTER_PREFIX,
+        directAction: opts.directAction,
+        classid: opts.classid,
+        actions: actions as FilterSpec['actions'],
+        parent: opts.parent,
+        priority: opts.priority,
+        handle: opts.handle,
+        chain: opts.chain,
+        protocol: opts.protocol,
+      },
+      c,
+    );
+    c.orThrow();
+    return f;
+  };
+  const filter = check(program.fd);
+  // mirred targets are interfaces of this namespace, looked up once
+  const ifindexes = new Map<string, number>();
+  for (const i of filter.interfaces) ifindexes.set(i.name, await ifindexOf(i.name));
+  const env = { ifindex: (n: string) => ifindexes.get(n) ?? 0 };
+  const fullName = `${TSBCC_FILTER_PREFIX}${name}`;
+  return {
+    filter,
+    body: newFilterBody(target.ifindex, filter, filter.encode(env)),
+    fullName,
+    op: `attach tc filter ${fullName} to ${parentName(filter.parent)} of ${where(target)}`,
+    checked: (fd) => {
+      const f = fd === program.fd ? filter : check(fd);
+      return { filter: f, encode: () => f.encode(env) };
+    },
+    actionKinds: Array.isArray(actions) ? actions.map((a: { kind: string }) => a.kind) : [],
+    from,
+  };
+}
+
+/** Per device: attaches by their options (preparedKey), at most MAX_PREPARED, and the last one used. */
+const prepared = new WeakMap<DeviceTarget, { byKey: Map<string, PreparedFilter>; last?: PreparedFilter }>();
 const MAX_PREPARED = 32;
 
-function preparedFilters(target: DeviceTarget): Map<string, PreparedFilter> {
-  let m = prepared.get(target);
-  if (!m) prepared.set(target, (m = new Map()));
-  return m;
+/**
+ * The prepared attach of an earlier call with the same program and options on the same device:
+ * the last one compared value by value (no key built), else by key.
+ */
+function preparedFor(
+  target: DeviceTarget,
+  from: PreparedFrom | undefined,
+):
+  | {
+      cache: { byKey: Map<string, PreparedFilter>; last?: PreparedFilter };
+      key?: string;
+      found?: PreparedFilter;
+    }
+  | undefined {
+  if (from === undefined) return undefined;
+  let cache = prepared.get(target);
+  if (!cache) prepared.set(target, (cache = { byKey: new Map() }));
+  const last = cache.last;
+  if (last && sameValues(last.from, from)) return { cache, found: last };
+  const key = preparedKey(from);
+  const found = cache.byKey.get(key);
+  if (found) cache.last = found;
+  return { cache, key, found };
+}
+
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
  * What the encoded attach request depends on (besides the device): the program (fd and id)
- * and every option but `replace` and `keep`, each value with its type; undefined (no reuse)
- * with actions (they name interfaces) or an option that is not a primitive.
+ * and every option but `replace` and `keep`; undefined (no reuse) with actions (they name
+ * interfaces) or an option that is not a primitive.
  */
-function preparedKey(program: Program, opts: BpfFilterOptions, name: unknown): string | undefined {
+function preparedFrom(program: Program, opts: BpfFilterOptions): PreparedFrom | undefined {
   if (opts.actions !== undefined) return undefined;
-  let key = `${program.fd}:${program.id}`;
-  for (const v of [
-    name,
+  const from: PreparedFrom = [
+    program.fd,
+    program.id,
+    opts.name,
     opts.directAction,
     opts.classid,
     opts.parent,
@@ -344,11 +405,15 @@ function preparedKey(program: Program, opts: BpfFilterOptions, name: unknown): s
     opts.handle,
     opts.chain,
     opts.protocol,
-  ]) {
+  ];
+  for (const v of from)
     if ((typeof v === 'object' && v !== null) || typeof v === 'function') return undefined;
-    key += `|${typeof v}:${String(v)}`;
-  }
-  return key;
+  return from;
+}
+
+/** The values of preparedFrom as a map key, each value with its type. */
+function preparedKey(from: PreparedFrom): string {
+  return from.map((v) => `${typeof v}:${String(v)}`).join('|');
 }
 
 /** The condition of a filter deletion: the lookup's reply shows program `id` attached. */

@@ -24,7 +24,13 @@ interface HookState {
 }
 
 const hooks = new Map<string, HookState>();
-const hookKey = (t: DeviceTarget): string => `${t.nsPath}\0${t.ifindex}`;
+const hookKeys = new WeakMap<DeviceTarget, string>();
+/** The key of a target's hook (made once per target: two lookups per attach+detach). */
+function hookKey(t: DeviceTarget): string {
+  let k = hookKeys.get(t);
+  if (k === undefined) hookKeys.set(t, (k = `${t.nsPath}\0${t.ifindex}`));
+  return k;
+}
 
 /** Counts one more user of a hook this process already knows about; false when unknown. */
 export function holdKnownHook(target: DeviceTarget): boolean {

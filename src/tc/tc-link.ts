@@ -66,6 +66,56 @@ export async function runPlan(
   }
 }
 
+/**
+ * Runs a plan on `sock` synchronously while the socket runs its requests on the JS thread
+ * ({@link NetlinkSocket.allNow}); the rest, from the first batch it does not, as
+ * {@link runPlan} does. @returns undefined when the plan is done, else a promise for the rest.
+ */
+export function runPlanNow(
+  plan: RemovalPlan,
+  sock: NetlinkSocket | undefined,
+  nsPath: string,
+): Promise<void> | undefined {
+  let step = plan.next([]);
+  while (!step.done) {
+    let outcomes: (Outcome | undefined)[] | undefined;
+    try {
+      outcomes = step.value.length === 0 ? [] : sock && !sock.closed ? sock.allNow(step.value) : undefined;
+    } catch (e) {
+      step = plan.throw(e);
+      continue;
+    }
+    if (outcomes === undefined) return finishPlan(plan, step.value, sock, nsPath);
+    step = plan.next(outcomes);
+  }
+  return undefined;
+}
+
+/** The rest of runPlanNow's plan, from the batch `requests`, as runPlan runs it. */
+async function finishPlan(
+  plan: RemovalPlan,
+  requests: NetlinkRequest[],
+  sock: NetlinkSocket | undefined,
+  nsPath: string,
+): Promise<void> {
+  let batch = requests;
+  for (;;) {
+    let outcomes: (Outcome | undefined)[];
+    let step: IteratorResult<NetlinkRequest[], void>;
+    try {
+      outcomes = await transactOn(sock, nsPath, batch);
+    } catch (e) {
+      step = plan.throw(e); // the plan may react (and rethrows when it does not catch)
+      if (step.done) return;
+      batch = step.value;
+      continue;
+    }
+    step = plan.next(outcomes);
+    if (step.done) return;
+    batch = step.value;
+  }
+}
+
 /** Runs a plan synchronously in nsPath (for clean-up at exit). */
 export function runPlanSync(plan: RemovalPlan, nsPath: string): void {
   let step = plan.next([]);
@@ -130,7 +180,8 @@ export abstract class TcObjectLink implements Link, Closeable {
     this.isClosed = true;
     untrack(this);
     try {
-      await runPlan(this.removal(), this.sock, this.nsPath);
+      const rest = runPlanNow(this.removal(), this.sock, this.nsPath);
+      if (rest) await rest;
     } catch (e) {
       // A namespace that no longer exists took everything in it along.
       if (!namespaceGone(e)) throw e; // stays in the owner record for `tsbcc tc clean`

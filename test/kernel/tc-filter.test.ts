@@ -253,6 +253,35 @@ describe('cls_bpf filter in direct-action mode', () => {
     expect(tcShow(net)).toBe(before);
   });
 
+  it.each([true, 'auto'] as const)(
+    'requests on the JS thread: a repeated attach and a removal reach the kernel before the call returns (blockingNetlink: %s)',
+    async (blockingNetlink) => {
+      const obj = BpfObject.create(await compile(PASS_ALL));
+      const prog = obj.loadFunc('pass_all', 'SCHED_CLS');
+      const dev = await TcDevice.open({ interface: net.if2, netns: net.ns2, blockingNetlink });
+      nsExec(net.ns2, ['tc', 'qdisc', 'add', 'dev', net.if2, 'clsact']);
+      const before = tcShow(net);
+      const listed = (): string => nsExec(net.ns2, ['tc', 'filter', 'show', 'dev', net.if2, 'ingress']);
+      try {
+        const opts = { parent: 'ingress', priority: 3, name: 'now' } as const;
+        await (await dev.attachBpf(prog, opts)).close(); // prepares the attach
+        for (let i = 0; i < 3; i++) {
+          const attaching = dev.attachBpf(prog, opts);
+          expect(listed()).toMatch(/tsbcc:now/); // sent before attachBpf returned
+          const link = await attaching;
+          const closing = link.close();
+          expect(listed()).toBe(''); // lookup and deletion done before close() returned
+          await closing;
+          expect(link.closed).toBe(true);
+        }
+      } finally {
+        dev.close();
+        obj.close();
+      }
+      expect(tcShow(net)).toBe(before);
+    },
+  );
+
   it('blockingNetlink: the same attach, lookup-guarded removal and errors from the JS thread', async () => {
     const obj = BpfObject.create(await compile(PASS_ALL));
     const obj2 = BpfObject.create(await compile(PASS_ALL));

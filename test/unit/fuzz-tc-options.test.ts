@@ -375,6 +375,9 @@ describe('tc encoders under random specs', () => {
           const sent: Buffer[] = [];
           const sock = {
             nsPath: '',
+            // never on the JS thread: every request goes through request()/all() below
+            requestNow: () => undefined,
+            allNow: () => undefined,
             // the kernel refuses (as it would an unknown parent), so no Link is made
             request: async (m: MessageBuilder) => {
               sent.push(m.build());
