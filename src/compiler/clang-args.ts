@@ -1,4 +1,5 @@
 /** Builds the cc1 argument list for compiling C to BPF. */
+import { MEMORY_ARGS } from './bcc-args.js';
 import { toolchain } from './toolchain.js';
 
 /** Options that shape the clang invocation. */
@@ -22,6 +23,7 @@ export function clangArgs(opts: ClangArgsOptions = {}): string[] {
     '-resource-dir',
     tc.resourceDir,
     `-O${opts.optLevel ?? 2}`,
+    ...MEMORY_ARGS,
     '-ferror-limit',
     '20',
     '-fgnuc-version=4.2.1',
