@@ -76,7 +76,7 @@ function driverArgs(cc1: string[]): string[] {
     else if (a === '-nostdsysteminc') argv.push('-nostdinc');
     else if (a === '-mrelocation-model') next();
     // what the driver passes to cc1 itself (bcc-args.ts MEMORY_ARGS)
-    else if (a === '-clear-ast-before-backend' || a === '-discard-value-names') continue;
+    else if (a === '-clear-ast-before-backend') continue;
     // cc1's default, which the driver changes (a PCH is used only with the language options
     // it was built with)
     else if (a === '-O2') argv.push(a, '-fno-math-errno');
