@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -79,4 +80,39 @@ describe('tsbcc tool from the installed package', () => {
     expect(r.stdout).toMatch(/^Tracing soft irq events\.\.\. Hit Ctrl-C to end\.\n/);
     expect(r.stdout).toMatch(/^SOFTIRQ\s+TOTAL_count$/m);
   });
+});
+
+describe("import 'tsbcc' from the installed package", () => {
+  it('a program beside it gets the bundled entry, compiles BCC-C with it and loads the function', () => {
+    // what a user's program does: the package name, resolved through node_modules and the
+    // package's "exports" to dist/src/index.bundle.mjs
+    const prog = join(scratch, 'user-program.mjs');
+    writeFileSync(
+      prog,
+      [
+        "import { readFileSync } from 'node:fs';",
+        "import { BpfObject, compile } from 'tsbcc';",
+        "const text = readFileSync(process.argv[2], 'utf8') + `\\n// installed ${process.pid}\\n`;",
+        "const obj = BpfObject.create(await compile({ text, name: 'installed' }, { noCache: true }));",
+        'try {',
+        "  const prog = obj.loadFunc('dns_only', 'SOCKET_FILTER');",
+        "  console.log(JSON.stringify({ entry: import.meta.resolve('tsbcc'), fd: prog.fd }));",
+        '} finally {',
+        '  obj.close();',
+        '}',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, [prog, join(repo, 'test/corpus/socket/socket_filter.c')], {
+      cwd: scratch,
+      encoding: 'utf8',
+      env: { ...process.env, TSBCC_CACHE_DIR: join(scratch, 'cache') },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout.trim()) as { entry: string; fd: number };
+    expect(out.entry).toBe(
+      `file://${join(scratch, 'node_modules', 'tsbcc', 'dist', 'src', 'index.bundle.mjs')}`,
+    );
+    expect(out.fd).toBeGreaterThan(2);
+  }, 60_000);
 });
