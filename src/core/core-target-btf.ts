@@ -66,7 +66,8 @@ export function coreRelocationRoots(elf: Buffer): string[] | undefined {
  */
 export function coreTargetBtf(elf: Buffer): string | undefined {
   const seen = known.get(elf);
-  if (seen !== undefined) return seen ?? undefined;
+  // (a cache directory cleaned since: cut again rather than hand libbpf a missing file)
+  if (seen === null || (seen !== undefined && existsSync(seen))) return seen ?? undefined;
   let path: string | null = null;
   try {
     path = cut(elf);

@@ -5,7 +5,8 @@
  * cut is a small fraction of the kernel's.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { BpfObject } from '../../src/core/bpf-object.js';
 import { ProgramType, isProgramTypeName } from '../../src/uapi/program-type.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,5 +126,19 @@ describe('CO-RE target BTF cut from the kernel', () => {
     const spec2 = await compile({ text: own, name: 'core_btf_missing' }, { cacheDir: cache });
     expect(coreRelocationRoots(spec2.elf)).toEqual([expect.stringMatching(/:tsbcc_no_such_kernel_type$/)]);
     expect(coreTargetBtf(spec2.elf)).toBeUndefined();
+  });
+  it('cuts again when the cache directory lost the cut (a long-running process)', async (ctx) => {
+    await requireFeatures(ctx, 'btf');
+    const spec = await compile({ file: join(ROOT, FILES[0] ?? '') }, { cacheDir: cache });
+    const obj = BpfObject.create(spec);
+    try {
+      const path = coreTargetBtf(spec.elf);
+      expect(path).toBeDefined();
+      rmSync(path ?? '');
+      obj.loadFunc('tracepoint__sched__sched_process_exec', 'TRACEPOINT');
+      expect(existsSync(path ?? '')).toBe(true);
+    } finally {
+      obj.close();
+    }
   });
 });
