@@ -28,11 +28,6 @@ export interface NativeCompileRequest {
   /** Output file for `pch`. */
   outputPath?: string;
   /**
-   * Run in a forked child process (its memory is released on exit). tsbcc's compiles use
-   * `core` instead since session 7.
-   */
-  isolate?: boolean;
-  /**
    * The module may have CO-RE relocations: compiled in-process one at a time among such
    * compiles, with the state LLVM's BPF CO-RE pass keeps between modules emptied before and
    * after (native/compiler/clang_compile.cc).

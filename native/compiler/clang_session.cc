@@ -242,11 +242,6 @@ std::unique_ptr<clang::FrontendAction> withExpansionBudget(std::unique_ptr<clang
   return std::make_unique<BudgetAction>(std::move(action));
 }
 
-std::shared_mutex& clangForkLock() {
-  static std::shared_mutex m;
-  return m;
-}
-
 void initBpfTargets() {
   static std::once_flag once;
   std::call_once(once, []() {

@@ -10,7 +10,6 @@
 
 #include <functional>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,9 +78,5 @@ void runOnCompilerStack(const std::function<void()>& fn);
 // run's FrontendAction.
 constexpr unsigned kMacroTokenBudget = 1u << 18;
 std::unique_ptr<clang::FrontendAction> withExpansionBudget(std::unique_ptr<clang::FrontendAction> action);
-
-// In-process clang/LLVM work holds this shared; fork() for an isolated compile holds it
-// exclusively, so no other thread is inside LLVM (holding its locks) when the child is made.
-std::shared_mutex& clangForkLock();
 
 }  // namespace tsbcc

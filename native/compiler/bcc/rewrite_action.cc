@@ -178,7 +178,6 @@ struct Result {
 
 Result run(const Request& req) {
   initBpfTargets();
-  std::shared_lock<std::shared_mutex> inLlvm(clangForkLock());
   Result res;
   auto consumer = std::make_unique<CollectingConsumer>();
   CollectingConsumer* cons = consumer.get();
